@@ -1,0 +1,285 @@
+"""Author records and what people do with them: claims, follows, trust, history."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from profiles.queries import AuthorRecordQuerySet
+
+
+class AuthorRecord(models.Model):
+    """A public author record, built from imported metadata."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", "Researcher"
+        ORGANISATION = "organisation", "Organisation"
+
+    class ClaimState(models.TextChoices):
+        UNCLAIMED = "unclaimed", "Unclaimed author"
+        PENDING = "pending", "Claim pending"
+        CLAIMED = "claimed", "Claimed"
+
+    slug = models.SlugField(max_length=120, unique=True)
+    display_name = models.CharField(max_length=300)
+    name_key = models.CharField(max_length=300, db_index=True)
+    search_key = models.CharField(max_length=300, blank=True, help_text="Name tokens, sorted")
+    variants = models.JSONField(default=list, blank=True, help_text="Names as printed")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.PERSON)
+    affiliation = models.TextField(blank=True, help_text="Latest found in the metadata")
+    description = models.CharField(max_length=300, blank=True, help_text="Owner's one line")
+    open_to_collaborate = models.BooleanField(default=False)
+    # Derived by profiles.levels.derive and changed only through
+    # profiles.services.transition_record.
+    verification_level = models.PositiveSmallIntegerField(default=1)
+    claim_state = models.CharField(
+        max_length=10, choices=ClaimState.choices, default=ClaimState.UNCLAIMED
+    )
+    possibly_several_people = models.BooleanField(default=False)
+    # Records made by a correction ("not mine") are never picked by the
+    # importer's name resolution: a later import must not undo the correction.
+    resolvable = models.BooleanField(default=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_records"
+    )
+    work_count = models.PositiveIntegerField(default=0)
+    topic_count = models.PositiveIntegerField(default=0)
+    follower_count = models.PositiveIntegerField(default=0)
+    close_collaborator_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    works_changed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AuthorRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name", "id"]
+        indexes = [
+            models.Index(fields=["-works_changed_at"], name="record_recent"),
+            models.Index(fields=["search_key"], name="record_search_key"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(verification_level__gte=0, verification_level__lte=3),
+                name="record_level_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="person") | Q(claim_state="unclaimed"),
+                name="record_organisations_unclaimed",
+            ),
+            models.CheckConstraint(condition=~Q(slug=""), name="record_slug_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    def get_absolute_url(self):
+        return reverse("profiles:detail", args=[self.slug])
+
+    @property
+    def is_person(self) -> bool:
+        return self.kind == self.Kind.PERSON
+
+    @property
+    def level_label(self) -> str:
+        return f"L{self.verification_level}"
+
+    @property
+    def shown_description(self) -> str:
+        return self.description or f"{self.display_name} contributes to research discovery and scholarly infrastructure."
+
+
+class SlugRedirect(models.Model):
+    """An old slug (after a merge) that still leads to the surviving record."""
+
+    old_slug = models.SlugField(max_length=120, unique=True)
+    record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="old_slugs")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class RecordEvent(models.Model):
+    """The public history of a record: what changed, who did it, when."""
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", "Import"
+        CLAIM = "claim", "Claim"
+        LEVEL = "level", "Verification"
+        EDIT = "edit", "Owner edit"
+        MERGE = "merge", "Merge"
+        CORRECTION = "correction", "Correction"
+
+    record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    summary = models.CharField(max_length=500)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["record", "-created_at"], name="event_record_recent")]
+
+    def __str__(self):
+        return f"{self.record_id}: {self.summary}"
+
+
+class Claim(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", "pending"
+        APPROVED = "approved", "approved"
+        REJECTED = "rejected", "rejected"
+        REVOKED = "revoked", "revoked"
+        WITHDRAWN = "withdrawn", "withdrawn by claimant"
+
+    # UUIDs in URLs: nobody reaches a claim by guessing an id.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="claims")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="claims")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    email = models.EmailField(help_text="The account's verified email at the time of the claim")
+    email_verified = models.BooleanField(default=False)
+    orcid = models.CharField(max_length=19, blank=True)
+    orcid_confirmed = models.BooleanField(default=False, help_text="Confirmed by an admin")
+    links = models.JSONField(default=list, blank=True)
+    statement = models.TextField(max_length=1000, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record"], condition=Q(state="approved"), name="claim_one_approved_per_record"
+            ),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(state="approved"), name="claim_one_record_per_account"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "record"], condition=Q(state="pending"), name="claim_one_pending_per_pair"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Claim of {self.record} by {self.user} ({self.state})"
+
+
+class Follow(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows")
+    record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "record"], name="follow_unique")]
+
+
+class AccountSettings(models.Model):
+    class Digest(models.TextChoices):
+        NONE = "none", "No email"
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bzpeer_settings")
+    digest = models.CharField(max_length=6, choices=Digest.choices, default=Digest.NONE)
+    following_seen_at = models.DateTimeField(null=True, blank=True)
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+
+
+class DigestDelivery(models.Model):
+    """A work already sent to an account in a digest: each new work goes at most once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    work = models.ForeignKey("works.Work", on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "work"], name="digest_once_per_work")]
+
+
+class TrustSnapshot(models.Model):
+    record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="trust_snapshots")
+    score = models.PositiveSmallIntegerField()
+    band = models.CharField(max_length=20)
+    level = models.PositiveSmallIntegerField()
+    claim_state = models.CharField(max_length=10)
+    inputs = models.JSONField()
+    components = models.JSONField()
+    formula_version = models.CharField(max_length=20)
+    fingerprint = models.CharField(max_length=64, help_text="Hash of inputs and result")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        get_latest_by = "computed_at"
+        indexes = [models.Index(fields=["record", "-computed_at"], name="snapshot_record_latest")]
+        constraints = [
+            models.CheckConstraint(condition=Q(score__gte=0, score__lte=100), name="snapshot_score_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.record_id}: {self.score} {self.band} ({self.computed_at:%Y-%m-%d})"
+
+
+class Invitation(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", "open"
+        ACCEPTED = "accepted", "accepted"
+        DECLINED = "declined", "declined"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sent_invitations")
+    record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="invitations")
+    subject = models.CharField(max_length=200)
+    message = models.TextField(max_length=2000)
+    work = models.ForeignKey("works.Work", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "record"], condition=Q(state="open"), name="invitation_one_open_per_pair"
+            ),
+        ]
+
+
+class Conversation(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="conversation")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    guest = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def has_participant(self, user) -> bool:
+        return user.is_authenticated and user.pk in {self.owner_id, self.guest_id}
+
+
+class Message(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class Block(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks")
+    blocked = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "blocked"], name="block_unique"),
+            models.CheckConstraint(condition=~Q(owner=models.F("blocked")), name="block_not_self"),
+        ]

@@ -1,0 +1,45 @@
+import os
+from pathlib import Path
+
+import pytest
+
+# live_server and the ORM in one browser test run in the same thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
+DEMO_FILE = Path(__file__).resolve().parent.parent / "works" / "demo" / "zhengyan-zhang.arxivraw.xml"
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.DEBUG = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.ARXIV_REQUEST_INTERVAL = 0.0
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture
+def demo(db):
+    """The demo researcher and their nine works, imported through the importer."""
+    from profiles.models import AuthorRecord
+    from works.services import import_stream
+
+    with DEMO_FILE.open("rb") as stream:
+        import_stream(stream, source_label="Demo data")
+    return AuthorRecord.objects.get(slug="zhengyan-zhang")

@@ -1,0 +1,1 @@
+"""Everything that knows arXiv's formats: pure code, no database."""

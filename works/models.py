@@ -1,0 +1,215 @@
+"""arXiv records: works, their versions, authorships and topics."""
+
+from django.db import models
+from django.db.models import Q
+
+from works.queries import WorkQuerySet
+
+
+class Topic(models.Model):
+    """An arXiv category with its human name (cs.CL, Computation and Language)."""
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    group = models.CharField(max_length=100, blank=True, help_text="e.g. Computer Science")
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} — {self.name}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("works:topic", args=[self.code])
+
+
+class Work(models.Model):
+    class Kind(models.TextChoices):
+        PREPRINT = "preprint", "preprint"
+        ARTICLE = "article", "article"
+        WITHDRAWN = "withdrawn", "withdrawn"
+
+    arxiv_id = models.CharField(max_length=40, unique=True)
+    version = models.PositiveSmallIntegerField(default=1, help_text="Latest version imported")
+    title = models.TextField()
+    abstract = models.TextField(blank=True)
+    comments = models.TextField(blank=True)
+    journal_ref = models.TextField(blank=True)
+    doi = models.TextField(blank=True, help_text="External DOIs, space-separated")
+    report_no = models.TextField(blank=True)
+    license = models.CharField(max_length=300, blank=True)
+    primary_topic = models.ForeignKey(
+        Topic, null=True, blank=True, on_delete=models.SET_NULL, related_name="primary_works"
+    )
+    topics = models.ManyToManyField(Topic, through="WorkTopic", related_name="works")
+    submitted = models.DateTimeField(null=True, blank=True, help_text="v1 date")
+    updated = models.DateTimeField(null=True, blank=True, help_text="Latest version date")
+    # The year a visitor sees: that of the latest version (the seed page shows
+    # 2022 for a paper first submitted in 2021 and revised in 2022).
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    withdrawn = models.BooleanField(default=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PREPRINT)
+    # Newman weighting needs the number of person authors (organisations
+    # excluded); kept on the row so edges can be built set-based.
+    person_author_count = models.PositiveIntegerField(default=0)
+    author_count = models.PositiveIntegerField(default=0)
+    source = models.CharField(max_length=20, blank=True, help_text="Format of the last import")
+    content_hash = models.CharField(max_length=32, blank=True, help_text="Detects unchanged re-imports")
+    imported_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    objects = WorkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year", "title", "id"]
+        indexes = [
+            models.Index(fields=["-year", "title", "id"], name="work_newest"),
+            models.Index(fields=["-updated"], name="work_updated"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(arxiv_id=""), name="work_arxiv_id_not_empty"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="work_version_positive"),
+            models.CheckConstraint(
+                condition=Q(withdrawn=False) | Q(kind="withdrawn"), name="work_withdrawn_kind"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.arxiv_id}: {self.title[:80]}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("works:detail", args=[self.arxiv_id])
+
+    @property
+    def doi_list(self) -> list[str]:
+        return self.doi.split()
+
+    @property
+    def venue(self) -> str:
+        return self.journal_ref or "arXiv"
+
+    @property
+    def abs_url(self) -> str:
+        return f"https://arxiv.org/abs/{self.arxiv_id}"
+
+    @property
+    def pdf_url(self) -> str:
+        return f"https://arxiv.org/pdf/{self.arxiv_id}"
+
+    @staticmethod
+    def kind_for(*, withdrawn: bool, journal_ref: str, doi: str) -> str:
+        if withdrawn:
+            return Work.Kind.WITHDRAWN
+        if journal_ref or doi:
+            return Work.Kind.ARTICLE
+        return Work.Kind.PREPRINT
+
+
+class WorkTopic(models.Model):
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="work_topics")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="work_topics")
+    is_primary = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["work", "topic"], name="worktopic_unique"),
+            models.UniqueConstraint(
+                fields=["work"], condition=Q(is_primary=True), name="worktopic_one_primary"
+            ),
+        ]
+
+
+class WorkVersion(models.Model):
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveSmallIntegerField()
+    submitted = models.DateTimeField()
+    size_kb = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["work", "number"], name="workversion_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="workversion_number_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.work.arxiv_id}v{self.number}"
+
+
+class Authorship(models.Model):
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="authorships")
+    author = models.ForeignKey(
+        "profiles.AuthorRecord", on_delete=models.PROTECT, related_name="authorships"
+    )
+    position = models.PositiveIntegerField(help_text="0-based order on the paper")
+    printed_name = models.CharField(max_length=500)
+    affiliation = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["work", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["work", "position"], name="authorship_position_unique"),
+        ]
+        indexes = [models.Index(fields=["author", "work"], name="authorship_author_work")]
+
+    def __str__(self):
+        return f"{self.printed_name} on {self.work_id}"
+
+
+class ImportRun(models.Model):
+    """One import or harvest: what was asked, how far it got, what it changed."""
+
+    class Source(models.TextChoices):
+        FILE = "file", "file"
+        API_QUERY = "api-query", "API query"
+        API_IDS = "api-ids", "API id list"
+        OAI = "oai", "OAI-PMH"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+        CANCELLED = "cancelled", "cancelled"
+
+    source = models.CharField(max_length=20, choices=Source.choices)
+    parameters = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    total_expected = models.PositiveIntegerField(null=True, blank=True)
+    # Checkpoint: where to resume after a crash (OAI token or API offset).
+    resumption_token = models.TextField(blank=True)
+    checkpoint_offset = models.PositiveIntegerField(default=0)
+    checkpoint_datestamp = models.DateField(null=True, blank=True)
+    response_date = models.DateTimeField(null=True, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    requested_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_source_display()} run #{self.pk} ({self.state})"
+
+    @property
+    def processed(self) -> int:
+        return self.created_count + self.updated_count + self.unchanged_count + self.error_count
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in {self.State.QUEUED, self.State.RUNNING}
