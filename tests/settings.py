@@ -1,0 +1,12 @@
+"""Settings for the test suite: the real settings, with a throwaway secret key.
+
+The real module refuses to start without DJANGO_SECRET_KEY when DEBUG is off,
+and tests run with DEBUG off. Everything else comes from the environment as in
+production (DATABASE_URL, REDIS_URL), so CI exercises both configurations.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key")
+
+from bzpeer.settings import *  # noqa: E402,F403
