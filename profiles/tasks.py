@@ -1,0 +1,56 @@
+"""Profile tasks: thin, named, taking ids. Work happens in profiles.trust."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import transaction
+
+# A burst of events on one record (twenty follows in a minute, an import touching the same
+# record in several batches) becomes one recompute: the first event takes a short cache lock and
+# queues the task with this countdown; later events see the lock and queue nothing. The task
+# drops the lock before reading its inputs, so an event that commits while it runs queues a
+# fresh recompute instead of being lost.
+TRUST_DEBOUNCE_SECONDS = 30
+# The lock outlives the countdown so a slow queue does not let a second task in; if the worker
+# never runs the task, the lock expires and the nightly sweep catches the record.
+_LOCK_SECONDS = TRUST_DEBOUNCE_SECONDS * 4
+
+
+def trust_lock_key(author_id: int) -> str:
+    return f"profiles:trust-recompute:{author_id}"
+
+
+@shared_task(name="profiles.recompute_trust", soft_time_limit=60, time_limit=90)
+def recompute_trust(author_id: int) -> None:
+    from profiles.trust import recompute
+
+    cache.delete(trust_lock_key(author_id))
+    recompute(author_ids=[author_id])
+
+
+@shared_task(
+    name="profiles.recompute_all_trust", soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300
+)
+def recompute_all_trust() -> None:
+    from profiles.trust import recompute_all
+
+    recompute_all()
+
+
+def _queue_debounced(author_ids: list[int]) -> None:
+    for author_id in author_ids:
+        # cache.add is atomic in Redis and locmem: only the first event of a burst wins.
+        if cache.add(trust_lock_key(author_id), 1, timeout=_LOCK_SECONDS):
+            recompute_trust.apply_async(args=[author_id], countdown=TRUST_DEBOUNCE_SECONDS)
+
+
+def queue_trust_recompute(author_ids: list[int]) -> None:
+    """Recompute these records' trust once the current transaction commits, debounced.
+
+    The lock is taken at commit time, not now: a rolled-back transaction must not leave a lock
+    that silences the next real event.
+    """
+    unique_ids = sorted({int(author_id) for author_id in author_ids})
+    if unique_ids:
+        transaction.on_commit(lambda: _queue_debounced(unique_ids))
