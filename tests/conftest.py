@@ -1,13 +1,10 @@
 import os
-from pathlib import Path
 
 import pytest
+from support import DEMO_FILE
 
 # live_server and the ORM in one browser test run in the same thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
-DEMO_FILE = Path(__file__).resolve().parent.parent / "works" / "demo" / "zhengyan-zhang.arxivraw.xml"
 
 
 @pytest.fixture(autouse=True)
@@ -28,10 +25,6 @@ def _clear_cache():
 
     cache.clear()
     yield
-
-
-def fixture_bytes(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 @pytest.fixture

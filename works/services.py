@@ -1,0 +1,90 @@
+"""Import workflows shared by the management command, the admin and the workers."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from typing import IO
+
+from works.arxiv import parsers
+from works.arxiv.records import ArxivFormatError, ParsedRecord, RecordError
+from works.importer import Importer, ImportStats
+
+FORMATS = ("atom", "oai", "snapshot")
+
+
+def read_items(
+    stream: IO[bytes], *, fmt: str | None = None
+) -> Iterator[ParsedRecord | RecordError]:
+    """Parse a file of any supported format into records and per-record errors.
+
+    XML documents are parsed whole before anything is written, so a truncated or
+    malformed file raises ArxivFormatError and nothing is half-written. JSON
+    lines stream with constant memory; a bad line is a per-record error.
+    """
+    head = stream.read(4096)
+    if not head.strip():
+        raise ArxivFormatError("the file is empty")
+    fmt = fmt or parsers.detect_format(head)
+    if fmt not in FORMATS:
+        raise ArxivFormatError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
+    if fmt == "snapshot":
+        return parsers.iter_snapshot(_Prepended(head, stream))
+    data = head + stream.read()
+    page = parsers.parse_atom(data) if fmt == "atom" else parsers.parse_oai(data)
+    return iter([*page.errors, *page.records])
+
+
+def import_stream(
+    stream: IO[bytes],
+    *,
+    fmt: str | None = None,
+    source_label: str = "arXiv import",
+    progress: Callable[[ImportStats], None] | None = None,
+) -> ImportStats:
+    items = read_items(stream, fmt=fmt)
+    stats = Importer(source_label=source_label).run(items, progress=progress)
+    after_import(stats)
+    return stats
+
+
+def import_records(
+    items, *, source_label: str = "arXiv import", importer: Importer | None = None
+) -> ImportStats:
+    stats = (importer or Importer(source_label=source_label)).run(items)
+    after_import(stats)
+    return stats
+
+
+def after_import(stats: ImportStats) -> None:
+    """Queue what depends on the touched records: edges, then trust scores."""
+    if not stats.touched_author_ids:
+        return
+    from graph.tasks import queue_edges_rebuild
+
+    queue_edges_rebuild(sorted(stats.touched_author_ids))
+
+
+class _Prepended(io.RawIOBase):
+    """A binary stream that first yields ``head`` then the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream: IO[bytes]):
+        self._buffer = io.BytesIO(head)
+        self._stream = stream
+        self._head_done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:
+        if not self._head_done:
+            n = self._buffer.readinto(target)
+            if n:
+                return n
+            self._head_done = True
+        data = self._stream.read(len(target))
+        target[: len(data)] = data
+        return len(data)
+
+    def __iter__(self):
+        return iter(io.BufferedReader(self, buffer_size=1 << 20))
