@@ -29,6 +29,10 @@ class AuthorRecord(models.Model):
     variants = models.JSONField(default=list, blank=True, help_text="Names as printed")
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.PERSON)
     affiliation = models.TextField(blank=True, help_text="Latest found in the metadata")
+    # The owner's own words, shown instead of the imported affiliation. Kept apart from
+    # `affiliation` so an import never overwrites it, and so it never counts as evidence for L3
+    # (which matches a claim's email domain against the metadata's affiliation only).
+    owner_affiliation = models.CharField(max_length=300, blank=True)
     description = models.CharField(max_length=300, blank=True, help_text="Owner's one line")
     open_to_collaborate = models.BooleanField(default=False)
     # Derived by profiles.levels.derive and changed only through
@@ -85,6 +89,10 @@ class AuthorRecord(models.Model):
     @property
     def level_label(self) -> str:
         return f"L{self.verification_level}"
+
+    @property
+    def shown_affiliation(self) -> str:
+        return self.owner_affiliation or self.affiliation
 
     @property
     def shown_description(self) -> str:
