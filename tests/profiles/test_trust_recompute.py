@@ -1,0 +1,259 @@
+"""Trust snapshots from the database: calibration, write-on-change, set-based gathering."""
+
+import datetime as dt
+from collections import defaultdict
+from itertools import combinations
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from factories import AuthorRecordFactory, UserFactory, WorkFactory, add_authors
+
+from graph.models import CollaborationEdge
+from graph.weights import CLOSE_COLLABORATOR_THRESHOLD, adds_pairs, newman_pair_weight
+from profiles import trust
+from profiles.models import AuthorRecord, Claim, Follow, RecordEvent, TrustSnapshot
+from works.models import Authorship
+
+pytestmark = pytest.mark.django_db
+
+
+def build_edges() -> None:
+    """Materialise CollaborationEdge rows the way the graph app does (both directions).
+
+    Kept here so these tests do not depend on the graph app's rebuild schedule; the numbers
+    come from graph.weights, the same functions the graph app uses.
+    """
+    authors_of: dict[int, set[int]] = defaultdict(set)
+    work_meta: dict[int, tuple[int, int | None]] = {}
+    for work_id, author_id, person_count, year in Authorship.objects.filter(
+        author__kind=AuthorRecord.Kind.PERSON
+    ).values_list("work_id", "author_id", "work__person_author_count", "work__year"):
+        authors_of[work_id].add(author_id)
+        work_meta[work_id] = (person_count, year)
+    pairs: dict[tuple[int, int], list] = {}
+    for work_id, authors in authors_of.items():
+        person_count, year = work_meta[work_id]
+        if not adds_pairs(person_count):
+            continue
+        for a, b in combinations(sorted(authors), 2):
+            pair = pairs.setdefault((a, b), [0.0, 0, None])
+            pair[0] += newman_pair_weight(person_count)
+            pair[1] += 1
+            pair[2] = max(pair[2] or 0, year or 0) or None
+    CollaborationEdge.objects.all().delete()
+    CollaborationEdge.objects.bulk_create(
+        [
+            CollaborationEdge(
+                author_id=x, coauthor_id=y, weight=weight, shared_works=shared, latest_year=year
+            )
+            for (a, b), (weight, shared, year) in pairs.items()
+            for x, y in ((a, b), (b, a))
+        ]
+    )
+    close = defaultdict(int)
+    for (a, b), (weight, _, _) in pairs.items():
+        if weight >= CLOSE_COLLABORATOR_THRESHOLD - 1e-9:
+            close[a] += 1
+            close[b] += 1
+    for record in AuthorRecord.objects.all():
+        record.close_collaborator_count = close.get(record.id, 0)
+        record.save(update_fields=["close_collaborator_count"])
+
+
+def latest(record) -> TrustSnapshot:
+    return TrustSnapshot.objects.filter(record=record).latest()
+
+
+def test_demo_researcher_calibration_is_21_emerging_l1_unclaimed_with_4_close_collaborators(
+    demo,
+):
+    build_edges()
+    stats = trust.recompute(author_ids=[demo.id])
+
+    snapshot = latest(demo)
+    assert stats.written == 1
+    assert (snapshot.score, snapshot.band, snapshot.level, snapshot.claim_state) == (
+        21,
+        "Emerging",
+        1,
+        "unclaimed",
+    )
+    points = {c["key"]: c["points"] for c in snapshot.components}
+    assert points == {"identity": 10, "scholarly_record": 9, "collaboration": 2, "community": 0}
+    collaborators = snapshot.inputs["close_collaborators"]
+    assert [c["name"] for c in collaborators] == [
+        "Zhiyuan Liu",
+        "Maosong Sun",
+        "Yuan Yao",
+        "Ao Zhang",
+    ]
+    demo.refresh_from_db()
+    assert demo.close_collaborator_count == len(collaborators) == 4
+    assert len(snapshot.inputs["works"]) == 9
+    assert sum(1 for w in snapshot.inputs["works"] if w["withdrawn"]) == 1
+    assert snapshot.formula_version == "2026-11.1"
+    assert len(snapshot.fingerprint) == 64
+
+
+def test_recompute_that_changes_nothing_writes_nothing(demo):
+    build_edges()
+    trust.recompute(author_ids=[demo.id])
+    first = latest(demo)
+
+    again = trust.recompute(author_ids=[demo.id])
+
+    assert (again.written, again.unchanged) == (0, 1)
+    assert list(TrustSnapshot.objects.filter(record=demo)) == [first]
+
+
+def test_a_rebuild_with_float_noise_in_weights_writes_nothing(demo):
+    build_edges()
+    trust.recompute(author_ids=[demo.id])
+    edge = CollaborationEdge.objects.filter(author=demo).order_by("-weight").first()
+    edge.weight += 1e-12  # same sum added in another order
+    edge.save()
+
+    assert trust.recompute(author_ids=[demo.id]).written == 0
+
+
+def test_a_new_verified_follower_writes_a_new_snapshot_with_a_community_point(demo):
+    build_edges()
+    trust.recompute(author_ids=[demo.id])
+    Follow.objects.create(user=UserFactory(verified=True), record=demo)
+
+    stats = trust.recompute(author_ids=[demo.id])
+
+    assert stats.written == 1
+    assert TrustSnapshot.objects.filter(record=demo).count() == 2
+    snapshot = latest(demo)
+    assert snapshot.score == 22  # community: floor(5 * log10(2)) = 1
+    assert snapshot.inputs["followers"][0]["email_verified"] is True
+
+
+def test_followers_without_verified_email_and_the_owner_do_not_count():
+    record = AuthorRecordFactory()
+    add_authors(WorkFactory(), [record])
+    owner = UserFactory(verified=True)
+    Claim.objects.create(
+        record=record,
+        user=owner,
+        state=Claim.State.APPROVED,
+        email=owner.email,
+        email_verified=True,
+    )
+    record.verification_level, record.claim_state = 2, "claimed"
+    record.save()
+    unverified = UserFactory(verified=False)
+    EmailAddress.objects.create(user=unverified, email=unverified.email, verified=False)
+    counted = UserFactory(verified=True)
+    for user in (owner, unverified, counted):
+        Follow.objects.create(user=user, record=record)
+
+    trust.recompute(author_ids=[record.id])
+
+    snapshot = latest(record)
+    community = next(c for c in snapshot.components if c["key"] == "community")
+    assert community["evidence"][0]["what"] == "1 follower with a verified email"
+    assert {
+        (f["account_id"], f["email_verified"], f["is_owner"]) for f in snapshot.inputs["followers"]
+    } == {(owner.id, True, True), (unverified.id, False, False), (counted.id, True, False)}
+    assert community["points"] == 1
+
+
+def test_claimed_collaborators_count_more_and_organisations_get_no_snapshot():
+    centre, claimed, plain = AuthorRecordFactory.create_batch(3)
+    organisation = AuthorRecordFactory(display_name="DeepSeek-AI", kind="organisation")
+    add_authors(WorkFactory(), [centre, claimed, organisation])
+    add_authors(WorkFactory(), [centre, plain])
+    claimed.verification_level = 3
+    claimed.save()
+    build_edges()
+
+    stats = trust.recompute(author_ids=[centre.id, organisation.id])
+
+    assert stats.records == 1
+    assert not TrustSnapshot.objects.filter(record=organisation).exists()
+    snapshot = latest(centre)
+    levels = {c["slug"]: c["level"] for c in snapshot.inputs["close_collaborators"]}
+    assert levels == {claimed.slug: 3, plain.slug: 1}
+    collaboration = next(c for c in snapshot.components if c["key"] == "collaboration")
+    assert collaboration["points"] == 2  # (1.5 + 0.5), rounded down
+
+
+def test_a_stale_stored_level_is_healed_through_the_transition_function():
+    record = AuthorRecordFactory(verification_level=1)  # no works: derives L0
+
+    stats = trust.recompute(author_ids=[record.id])
+
+    record.refresh_from_db()
+    assert stats.levels_healed == 1
+    assert record.verification_level == 0
+    assert latest(record).level == 0
+    event = RecordEvent.objects.get(record=record)
+    assert (event.kind, event.actor) == ("level", None)
+
+
+def test_recompute_all_walks_every_live_person_in_batches():
+    people = AuthorRecordFactory.create_batch(5)
+    merged = AuthorRecordFactory()
+    merged.merged_into = people[0]
+    merged.save()
+    for person in people + [merged]:
+        add_authors(WorkFactory(), [person])
+    seen = []
+
+    stats = trust.recompute_all(batch_size=2, on_batch=lambda batch: seen.append(batch.records))
+
+    assert seen == [2, 2, 1]
+    assert stats.written == 5
+    assert set(TrustSnapshot.objects.values_list("record_id", flat=True)) == {p.id for p in people}
+
+
+def _batch_queries(count: int) -> int:
+    records = AuthorRecordFactory.create_batch(count)
+    for index, record in enumerate(records):
+        work = WorkFactory()
+        add_authors(work, [record, records[(index + 1) % count]])
+        Follow.objects.create(user=UserFactory(verified=True), record=record)
+    build_edges()
+    with CaptureQueriesContext(connection) as queries:
+        trust.recompute(author_ids=[r.id for r in records])
+    assert TrustSnapshot.objects.count() == count
+    return len(queries)
+
+
+def test_a_batch_costs_the_same_queries_for_2_and_30_records():
+    few = _batch_queries(2)
+    TrustSnapshot.objects.all().delete()
+    Follow.objects.all().delete()
+    Authorship.objects.all().delete()
+    CollaborationEdge.objects.all().delete()
+    AuthorRecord.objects.all().delete()
+
+    many = _batch_queries(30)
+
+    assert few == many
+
+
+def test_latest_fingerprint_is_compared_not_any_older_one(demo):
+    build_edges()
+    trust.recompute(author_ids=[demo.id])
+    user = UserFactory(verified=True)
+    follow = Follow.objects.create(user=user, record=demo)
+    trust.recompute(author_ids=[demo.id])
+    follow.delete()
+
+    # Back to the first state: it differs from the latest snapshot, so it is written again.
+    assert trust.recompute(author_ids=[demo.id]).written == 1
+    assert list(
+        TrustSnapshot.objects.filter(record=demo).order_by("id").values_list("score", flat=True)
+    ) == [21, 22, 21]
+
+
+def test_snapshot_time_is_the_recompute_time(demo, settings):
+    build_edges()
+    before = dt.datetime.now(dt.UTC)
+    trust.recompute(author_ids=[demo.id])
+    assert before <= latest(demo).computed_at <= dt.datetime.now(dt.UTC)
