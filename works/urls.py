@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from works import views
 
 app_name = "works"
 
-urlpatterns = []
+urlpatterns = [
+    # <path:> because old-style arXiv ids contain a slash (hep-th/9901001).
+    path("works/<path:arxiv_id>/", views.work_detail, name="detail"),
+    path("topics/<str:code>/", views.topic_detail, name="topic"),
+    path("search/", views.search, name="search"),
+]
