@@ -15,6 +15,9 @@ TRUST_DEBOUNCE_SECONDS = 30
 # The lock outlives the countdown so a slow queue does not let a second task in; if the worker
 # never runs the task, the lock expires and the nightly sweep catches the record.
 _LOCK_SECONDS = TRUST_DEBOUNCE_SECONDS * 4
+# Above this many records in one event, recompute in batch tasks instead of one task each.
+MANY_RECORDS = 200
+BATCH_TASK_SIZE = 2000
 
 
 def trust_lock_key(author_id: int) -> str:
@@ -38,7 +41,23 @@ def recompute_all_trust() -> None:
     recompute_all()
 
 
+@shared_task(name="profiles.recompute_trust_batch", soft_time_limit=600, time_limit=660)
+def recompute_trust_batch(author_ids: list[int]) -> None:
+    from profiles.trust import recompute
+
+    recompute(author_ids=author_ids)
+
+
 def _queue_debounced(author_ids: list[int]) -> None:
+    if len(author_ids) > MANY_RECORDS:
+        # A harvest touching thousands of records: a lock and a task per record would be
+        # thousands of cache round trips and tasks; batches read their inputs set-based.
+        for start in range(0, len(author_ids), BATCH_TASK_SIZE):
+            recompute_trust_batch.apply_async(
+                args=[author_ids[start : start + BATCH_TASK_SIZE]],
+                countdown=TRUST_DEBOUNCE_SECONDS,
+            )
+        return
     for author_id in author_ids:
         # cache.add is atomic in Redis and locmem: only the first event of a burst wins.
         if cache.add(trust_lock_key(author_id), 1, timeout=_LOCK_SECONDS):
