@@ -4,6 +4,7 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from factories import AuthorRecordFactory, WorkFactory, add_authors
 
@@ -130,3 +131,51 @@ def test_tasks_are_registered_under_their_names_and_routed_to_the_trust_queue():
     assert app.conf.beat_schedule["nightly-trust-sweep"]["task"] == "profiles.recompute_all_trust"
     for name in ("profiles.recompute_trust", "profiles.recompute_trust_batch"):
         assert app.amqp.router.route({}, name)["queue"].name == "trust"
+
+
+def test_recompute_trust_command_for_one_author(capsys):
+    record = person_with_work()
+
+    call_command("recompute_trust", "--author", record.slug)
+
+    assert TrustSnapshot.objects.filter(record=record).count() == 1
+    assert capsys.readouterr().out == (
+        "1 record(s) recomputed: 1 new snapshot(s), 0 unchanged, 0 stale level(s) corrected.\n"
+    )
+
+
+def test_recompute_trust_command_for_all_shows_progress_and_writes_only_changes(capsys):
+    records = [person_with_work() for _ in range(3)]
+    call_command("recompute_trust", "--author", records[0].slug)
+    capsys.readouterr()
+
+    call_command("recompute_trust", "--all", "--batch-size", "2")
+
+    captured = capsys.readouterr()
+    assert captured.out == (
+        "3 record(s) recomputed: 2 new snapshot(s), 1 unchanged, 0 stale level(s) corrected.\n"
+    )
+    assert "3/3" in captured.err  # tqdm's bar
+    assert TrustSnapshot.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--author", "nobody"], "no author record with the slug 'nobody'"),
+        (["--author", "atlas"], "'atlas' is an organisation: organisations have no trust score"),
+        (["--all", "--batch-size", "0"], "--batch-size must be at least 1"),
+    ],
+)
+def test_recompute_trust_command_refuses_bad_input_with_one_line(arguments, message):
+    AuthorRecordFactory(slug="atlas", kind="organisation")
+
+    with pytest.raises(CommandError) as error:
+        call_command("recompute_trust", *arguments)
+
+    assert str(error.value) == message
+
+
+def test_recompute_trust_command_needs_author_or_all():
+    with pytest.raises(CommandError, match="one of the arguments --author --all is required"):
+        call_command("recompute_trust")
