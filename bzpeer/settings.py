@@ -154,6 +154,9 @@ ACCOUNT_RATE_LIMITS = {
 
 # --- Email ------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "BZPEER <no-reply@bzpeer.localhost>")
+# Links in emails sent by background tasks (digests, notices), which have no request to
+# build an absolute address from.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 EMAIL_URL = env_str("EMAIL_URL")
 if EMAIL_URL:
     _email = urlparse(EMAIL_URL)
