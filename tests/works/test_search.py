@@ -1,0 +1,165 @@
+"""Site search: names in any order and with or without accents, works by words, odd input."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import AuthorRecordFactory, WorkFactory, add_authors
+from works import search
+
+pytestmark = pytest.mark.django_db
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="trigram similarity needs PostgreSQL"
+)
+
+
+def _people(html: str) -> list[str]:
+    return re.findall(r'<a class="person__name" href="[^"]+">([^<]+)</a>', html)
+
+
+def _titles(html: str) -> list[str]:
+    return re.findall(r'<h3 class="work__title"><a href="[^"]+">([^<]+)</a>', html)
+
+
+def _search(client, **params) -> str:
+    response = client.get("/search/", params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _record(name: str, **fields):
+    from works.arxiv.names import order_free_key
+
+    return AuthorRecordFactory(display_name=name, search_key=order_free_key(name), **fields)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Zhengyan Zhang", "Zhang Zhengyan", "zhengyan ZHANG", "Zhéngyan Zhàng", "Zhang, Zhengyan"],
+)
+def test_a_researcher_is_found_in_any_word_order_case_and_accents(client, query):
+    _record("Zhengyan Zhang", work_count=9)
+    _record("Zhiyuan Liu")
+
+    assert _people(_search(client, q=query)) == ["Zhengyan Zhang"]
+
+
+def test_an_accented_name_is_found_without_its_accents(client):
+    _record("Dirk Wübben")
+
+    assert _people(_search(client, q="dirk wubben")) == ["Dirk Wübben"]
+    assert _people(_search(client, q="Wübben")) == ["Dirk Wübben"]
+
+
+def test_a_partial_name_finds_every_match_and_merged_records_are_left_out(client):
+    survivor = _record("Maosong Sun", work_count=30)
+    _record("Maosong Sun", slug="maosong-sun-2", merged_into=survivor)
+    _record("Yu Sun", work_count=2)
+
+    found = _people(_search(client, q="sun", type="researchers"))
+
+    assert sorted(found) == ["Maosong Sun", "Yu Sun"]
+
+
+@on_postgresql
+def test_a_typo_still_finds_the_researcher_on_postgresql(client):
+    _record("Zhengyan Zhang", work_count=9)
+    _record("Maosong Sun")
+
+    assert _people(_search(client, q="Zhengyan Zang")) == ["Zhengyan Zhang"]
+    assert _people(_search(client, q="Zhengyen Zhang")) == ["Zhengyan Zhang"]
+
+
+def test_works_are_found_by_title_and_by_abstract_words(client):
+    add_authors(
+        WorkFactory(title="Manifold-Constrained Hyper-Connections", abstract="Residual streams."),
+        [AuthorRecordFactory()],
+    )
+    add_authors(
+        WorkFactory(title="Another paper", abstract="We revisit hyper-connections at scale."),
+        [AuthorRecordFactory()],
+    )
+    add_authors(WorkFactory(title="Unrelated", abstract="Nothing here."), [AuthorRecordFactory()])
+
+    assert sorted(_titles(_search(client, q="hyper-connections"))) == [
+        "Another paper",
+        "Manifold-Constrained Hyper-Connections",
+    ]
+    assert _titles(_search(client, q="residual streams")) == [
+        "Manifold-Constrained Hyper-Connections"
+    ]
+
+
+def test_the_demo_is_found_from_the_header_box(demo, client):
+    html = _search(client, q="Zhang Zhengyan")
+
+    assert "Zhengyan Zhang" in _people(html)
+    assert 'value="Zhang Zhengyan"' in html
+    assert "Knowledge Inheritance for Pre-trained Language Models" in _titles(
+        _search(client, q="knowledge inheritance")
+    )
+
+
+def test_an_empty_query_gives_a_friendly_page(client):
+    html = _search(client, q="")
+
+    assert "What are you looking for?" in html
+    assert _search(client)  # no q at all
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "%%%",
+        "'; DROP TABLE works_work; --",
+        "\x00\x01null bytes",
+        "a" * 5000,
+        "!!! ??? ***",
+        '"unterminated quote',
+        "or - & | ! :*",
+        "<script>alert(1)</script>",
+        "名前",
+    ],
+)
+def test_absurd_queries_give_a_page_never_an_error(client, query):
+    add_authors(WorkFactory(), [AuthorRecordFactory()])
+
+    html = _search(client, q=query)
+
+    assert "<script>alert" not in html
+    assert 'id="researchers-heading"' in html or "What are you looking for?" in html
+
+
+def test_query_text_is_cleaned_and_bounded():
+    assert search.clean_query("  a\x00b \n c  ") == "a b c"
+    assert len(search.clean_query("x" * 1000)) == search.MAX_QUERY_LENGTH
+
+
+def test_results_are_paged(client):
+    for n in range(25):
+        add_authors(WorkFactory(title=f"Graph paper {n:02d}"), [AuthorRecordFactory()])
+
+    first = _search(client, q="graph", type="works")
+    second = _search(client, q="graph", type="works", page="2")
+
+    assert len(_titles(first)) == 20
+    assert "page=2" in first
+    assert len(_titles(second)) == 5
+    assert set(_titles(first)).isdisjoint(_titles(second))
+
+
+def test_search_query_count_does_not_grow_with_results(client, django_assert_num_queries):
+    add_authors(WorkFactory(title="Rare topic"), [_record("Rare Person")])
+    for n in range(30):
+        coauthors = [_record(f"Common Person{n} Extra{i}") for i in range(4)]
+        add_authors(WorkFactory(title=f"Common topic {n}"), coauthors)
+    with CaptureQueriesContext(connection) as captured:
+        client.get("/search/", {"q": "rare"})
+
+    with django_assert_num_queries(len(captured)):
+        html = client.get("/search/", {"q": "common"}).content.decode()
+    assert len(_titles(html)) == 20
+    assert len(captured) == 3  # researchers, works, their first authors
