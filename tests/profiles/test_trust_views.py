@@ -5,7 +5,7 @@ import re
 
 import pytest
 from django.urls import reverse
-from factories import AuthorRecordFactory, WorkFactory, add_authors
+from factories import AuthorRecordFactory, UserFactory, WorkFactory, add_authors
 
 from profiles import scoring, trust
 from profiles.models import TrustSnapshot
@@ -217,3 +217,37 @@ def test_profile_panel_before_the_first_recompute(client):
 
     assert "Trust not computed yet" in html
     assert reverse("profiles:trust-history", args=["ada"]) not in html
+
+
+def test_admin_shows_a_snapshot_read_only_with_readable_escaped_components(client):
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    record = AuthorRecordFactory(slug="ada")
+    inputs = scoring.TrustInputs(
+        level=1,
+        claim_state="unclaimed",
+        works=(scoring.WorkInput(arxiv_id="2401.00001", title="<b>Bold</b> claims", date=None),),
+        close_collaborators=(),
+        followers=(),
+    )
+    snapshot = snapshot_for(record, score_inputs=inputs)
+    url = reverse("admin:profiles_trustsnapshot_change", args=[snapshot.pk])
+
+    html = client.get(url).content.decode()
+
+    assert "<th scope='row'>Scholarly record</th><td>3 / 30</td>" in html
+    assert "arXiv:2401.00001 &lt;b&gt;Bold&lt;/b&gt; claims (arXiv)" in html
+    assert "<b>Bold</b>" not in html
+    assert client.post(url, {"score": 99}).status_code == 403
+    snapshot.refresh_from_db()
+    assert snapshot.score == 13
+    assert client.get(reverse("admin:profiles_trustsnapshot_add")).status_code == 403
+
+
+def test_admin_cannot_edit_a_records_level_directly(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    record = AuthorRecordFactory()
+
+    html = client.get(reverse("admin:profiles_authorrecord_change", args=[record.pk])).content
+    assert b'name="verification_level"' not in html
+    assert b'name="claim_state"' not in html
