@@ -35,6 +35,10 @@ CLOSE_COLLABORATOR_THRESHOLD = 0.32
 # fall just below it by rounding.
 _TOLERANCE = 1e-9
 
+# The lowest stored weight that counts as close, for SQL filters on the edge table
+# (``weight >= CLOSE_WEIGHT_FLOOR`` agrees with ``is_close``).
+CLOSE_WEIGHT_FLOOR = CLOSE_COLLABORATOR_THRESHOLD - _TOLERANCE
+
 
 def newman_pair_weight(person_author_count: int) -> float:
     """What one shared work adds to each pair of its person authors: 1/(n - 1), 0 when n < 2."""
