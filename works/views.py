@@ -17,7 +17,7 @@ from works.models import Authorship, Topic, Work, WorkTopic
 
 # A work page lists this many authors before "show all": a detector paper has
 # 3,000, and nobody reads them in one go.
-AUTHORS_ON_WORK_PAGE = 100
+AUTHORS_ON_WORK_PAGE = 30
 # Lists of works elsewhere (topic, search) show a short byline.
 BYLINE_AUTHORS = 3
 WORKS_PER_PAGE = 20
