@@ -105,3 +105,402 @@ class TrustSnapshotAdmin(admin.ModelAdmin):
 
 
 admin.site.register(SlugRedirect)
+
+
+# --- Claims, merges, moves and undo (accounts work) -----------------------------------------
+# Decisions go through the services (profiles.claims, profiles.corrections), never through an
+# admin form's save: each one is a conditional transition that logs who, when and why. Every
+# bulk action asks for a reason on an intermediate page before it does anything.
+
+from django import forms  # noqa: E402
+from django.contrib import messages  # noqa: E402
+from django.contrib.admin import helpers  # noqa: E402
+from django.template.response import TemplateResponse  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from profiles import claims as claim_services  # noqa: E402
+from profiles import corrections  # noqa: E402
+from profiles.forms import DecisionForm  # noqa: E402
+from profiles.levels import email_domain_matches, orcid_is_valid  # noqa: E402
+from profiles.models import Claim  # noqa: E402
+from profiles.verification import affiliation_domains  # noqa: E402
+from works.models import Authorship  # noqa: E402
+
+
+def _intermediate(
+    request, *, title, form, queryset, action, template="admin/profiles/intermediate.html", **extra
+):
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **admin.site.each_context(request),
+            "title": title,
+            "form": form,
+            "objects": list(queryset),
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": queryset.model._meta,
+            **extra,
+        },
+    )
+
+
+class ClaimStateFilter(admin.SimpleListFilter):
+    """Pending claims first: that is the admins' queue. "All" shows every state."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [*Claim.State.choices, ("all", "All")]
+
+    def choices(self, changelist):
+        current = self.value() or Claim.State.PENDING
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": current == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or Claim.State.PENDING
+        return queryset if value == "all" else queryset.filter(state=value)
+
+
+def _decide_claims(modeladmin, request, queryset, *, verb, decide, title):
+    form = DecisionForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        done, failed = 0, []
+        for claim in queryset.select_related("record", "user"):
+            try:
+                decide(claim, by=request.user, **_decision_kwargs(verb, form))
+                done += 1
+            except claim_services.ClaimError as error:
+                failed.append(f"{claim.record} ({claim.email}): {error}")
+        if done:
+            modeladmin.message_user(request, f"{done} claim(s) {verb}; the claimants are emailed.")
+        for failure in failed:
+            modeladmin.message_user(request, failure, level=messages.ERROR)
+        return None
+    if verb != "approved":
+        form.fields.pop("orcid_confirmed")
+    return _intermediate(
+        request, title=title, form=form, queryset=queryset, action=request.POST["action"]
+    )
+
+
+def _decision_kwargs(verb: str, form: DecisionForm) -> dict:
+    kwargs = {"reason": form.cleaned_data["reason"]}
+    if verb == "approved":
+        kwargs["orcid_confirmed"] = form.cleaned_data.get("orcid_confirmed", False)
+    return kwargs
+
+
+@admin.register(Claim)
+class ClaimAdmin(admin.ModelAdmin):
+    list_display = [
+        "record",
+        "email",
+        "email_verified",
+        "orcid",
+        "strong_evidence",
+        "state",
+        "created_at",
+        "decided_by",
+    ]
+    list_filter = [ClaimStateFilter]
+    list_select_related = ["record", "user", "decided_by"]
+    search_fields = ["record__display_name", "record__slug", "email", "orcid"]
+    ordering = ["created_at"]
+    actions = ["approve", "reject", "revoke"]
+    fields = [
+        "record_link",
+        "state",
+        "email",
+        "email_verified",
+        "affiliation_evidence",
+        "orcid",
+        "orcid_check",
+        "orcid_confirmed",
+        "evidence_links",
+        "statement",
+        "other_claims",
+        "created_at",
+        "decided_by",
+        "decided_at",
+        "reason",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Record")
+    def record_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a> (<a href="{}">admin</a>) · level L{} · {} work(s)',
+            obj.record.get_absolute_url(),
+            obj.record.display_name,
+            reverse("admin:profiles_authorrecord_change", args=[obj.record_id]),
+            obj.record.verification_level,
+            obj.record.work_count,
+        )
+
+    @admin.display(description="Strong email", boolean=True)
+    def strong_evidence(self, obj):
+        return obj.email_verified and email_domain_matches(
+            obj.email.rpartition("@")[2], affiliation_domains(obj.record.affiliation)
+        )
+
+    @admin.display(description="Affiliation in the metadata")
+    def affiliation_evidence(self, obj):
+        domains = affiliation_domains(obj.record.affiliation)
+        strong = self.strong_evidence(obj)
+        return format_html(
+            "{}<br>Domains found: {}. Email domain {} {}.",
+            obj.record.affiliation or "(none imported)",
+            ", ".join(domains) or "none",
+            obj.email.rpartition("@")[2],
+            "matches: approval gives L3" if strong else "does not match: approval gives L2",
+        )
+
+    @admin.display(description="ORCID iD check")
+    def orcid_check(self, obj):
+        if not obj.orcid:
+            return "No ORCID iD given."
+        return format_html(
+            '{} · <a href="https://orcid.org/{}" rel="noopener noreferrer" target="_blank">'
+            "open the ORCID record</a> and check that it is this person before confirming it",
+            "checksum valid" if orcid_is_valid(obj.orcid) else "CHECKSUM INVALID",
+            obj.orcid,
+        )
+
+    @admin.display(description="Links given as evidence")
+    def evidence_links(self, obj):
+        if not obj.links:
+            return "None."
+        # The claimant typed these: escaped, and never followed with our referrer.
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a></li>',
+                (
+                    (link, link)
+                    for link in obj.links
+                    if str(link).startswith(("http://", "https://"))
+                ),
+            ),
+        )
+
+    @admin.display(description="Other claims on this record")
+    def other_claims(self, obj):
+        others = Claim.objects.filter(record=obj.record).exclude(pk=obj.pk).order_by("-created_at")
+        return (
+            format_html_join(
+                "",
+                "<div>{} · {} · {}</div>",
+                ((c.email, c.state, c.created_at.date()) for c in others),
+            )
+            or "None."
+        )
+
+    @admin.action(description="Approve selected claims…", permissions=["change"])
+    def approve(self, request, queryset):
+        return _decide_claims(
+            self,
+            request,
+            queryset.filter(state=Claim.State.PENDING),
+            verb="approved",
+            decide=claim_services.approve_claim,
+            title="Approve claims",
+        )
+
+    @admin.action(description="Reject selected claims…", permissions=["change"])
+    def reject(self, request, queryset):
+        return _decide_claims(
+            self,
+            request,
+            queryset.filter(state=Claim.State.PENDING),
+            verb="rejected",
+            decide=claim_services.reject_claim,
+            title="Reject claims",
+        )
+
+    @admin.action(description="Revoke selected approved claims…", permissions=["change"])
+    def revoke(self, request, queryset):
+        return _decide_claims(
+            self,
+            request,
+            queryset.filter(state=Claim.State.APPROVED),
+            verb="revoked",
+            decide=claim_services.revoke_claim,
+            title="Revoke claims",
+        )
+
+
+class MergeForm(forms.Form):
+    survivor = forms.ModelChoiceField(
+        queryset=AuthorRecord.objects.none(),
+        widget=forms.RadioSelect,
+        help_text="The record that stays; the others are merged into it and their addresses "
+        "redirect.",
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=300)
+
+    def __init__(self, *args, records, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["survivor"].queryset = records
+
+
+@admin.action(description="Merge selected records (one person)…", permissions=["change"])
+def merge_records(modeladmin, request, queryset):
+    records = queryset.people().live()
+    if records.count() < 2:
+        modeladmin.message_user(
+            request, "Select at least two live researcher records to merge.", level=messages.ERROR
+        )
+        return None
+    form = MergeForm(request.POST if "apply" in request.POST else None, records=records)
+    if form.is_valid():
+        survivor = form.cleaned_data["survivor"]
+        merged = 0
+        for source in records.exclude(pk=survivor.pk):
+            try:
+                corrections.merge_records(
+                    source=source,
+                    target=survivor,
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+                merged += 1
+            except corrections.CorrectionError as error:
+                modeladmin.message_user(request, f"{source.slug}: {error}", level=messages.ERROR)
+        if merged:
+            modeladmin.message_user(request, f"{merged} record(s) merged into {survivor.slug}.")
+        return None
+    return _intermediate(
+        request, title="Merge records", form=form, queryset=records, action="merge_records"
+    )
+
+
+class MoveWorksForm(forms.Form):
+    authorships = forms.ModelMultipleChoiceField(
+        queryset=Authorship.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Works to move",
+    )
+    target = forms.SlugField(label="Move them to the record with this slug")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=300)
+
+    def __init__(self, *args, record, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["authorships"]
+        field.queryset = (
+            Authorship.objects.filter(author=record)
+            .select_related("work")
+            .order_by("-work__year", "work_id")
+        )
+        field.label_from_instance = lambda a: (
+            f"{a.work.arxiv_id} · {a.work.title[:140]} (as “{a.printed_name}”)"
+        )
+
+    def clean_target(self):
+        slug = self.cleaned_data["target"]
+        target = AuthorRecord.objects.people().live().filter(slug=slug).first()
+        if target is None:
+            raise forms.ValidationError("No live researcher record has this slug.")
+        return target
+
+
+@admin.action(description="Move works from the selected record…", permissions=["change"])
+def move_works(modeladmin, request, queryset):
+    if queryset.count() != 1:
+        modeladmin.message_user(
+            request, "Select exactly one record to move works from.", level=messages.ERROR
+        )
+        return None
+    record = queryset.get()
+    form = MoveWorksForm(request.POST if "apply" in request.POST else None, record=record)
+    if form.is_valid():
+        try:
+            moved = corrections.move_authorships(
+                authorship_ids=[a.pk for a in form.cleaned_data["authorships"]],
+                target=form.cleaned_data["target"],
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except corrections.CorrectionError as error:
+            modeladmin.message_user(request, str(error), level=messages.ERROR)
+        else:
+            modeladmin.message_user(
+                request, f"{moved} work(s) moved to {form.cleaned_data['target'].slug}."
+            )
+        return None
+    return _intermediate(
+        request,
+        title=f"Move works from {record}",
+        form=form,
+        queryset=queryset,
+        action="move_works",
+    )
+
+
+AuthorRecordAdmin.actions = [*(AuthorRecordAdmin.actions or []), merge_records, move_works]
+
+
+class UndoForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=300)
+
+
+@admin.register(RecordEvent)
+class RecordEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "record", "kind", "summary", "actor", "undoable"]
+    list_filter = ["kind"]
+    list_select_related = ["record", "actor"]
+    search_fields = ["record__slug", "record__display_name", "summary"]
+    readonly_fields = ["record", "kind", "summary", "actor", "data", "created_at"]
+    actions = ["undo"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(boolean=True, description="Undoable")
+    def undoable(self, obj):
+        return corrections.can_undo(obj)
+
+    @admin.action(description="Undo selected corrections or merges…", permissions=["change"])
+    def undo(self, request, queryset):
+        events = [e for e in queryset.select_related("record") if corrections.can_undo(e)]
+        if not events:
+            self.message_user(request, "None of these can be undone.", level=messages.ERROR)
+            return None
+        form = UndoForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            undone = 0
+            for event in events:
+                event.refresh_from_db()
+                try:
+                    corrections.undo(event, by=request.user, reason=form.cleaned_data["reason"])
+                    undone += 1
+                except corrections.CorrectionError as error:
+                    self.message_user(request, f"{event}: {error}", level=messages.ERROR)
+            if undone:
+                self.message_user(request, f"{undone} change(s) undone.")
+            return None
+        return _intermediate(
+            request,
+            title="Undo corrections",
+            form=form,
+            queryset=queryset.filter(pk__in=[e.pk for e in events]),
+            action="undo",
+        )

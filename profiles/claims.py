@@ -1,7 +1,325 @@
-"""Claims of author records. (Owned by the accounts work.)"""
+"""Claims of author records: submitting, deciding, releasing, and what the profile page shows.
 
-from profiles.models import AuthorRecord
+A claim's state moves only through `_decide`, a conditional UPDATE ... WHERE state IN (...):
+two admins deciding at once, or two claims approved for one record at once, end with exactly one
+winner. The database's partial unique indexes (one approved claim per record, one approved claim
+per account) settle the race that the WHERE clause cannot see; the loser gets a ClaimError.
+The record's level and claim state then follow through `profiles.verification.transition`, the
+one function that writes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from profiles.accounts import verified_email
+from profiles.models import AuthorRecord, Claim, Invitation, RecordEvent
+from profiles.verification import transition
+
+MAX_EVIDENCE_LINKS = 5
+
+
+class ClaimError(Exception):
+    """A claim action that is not allowed; the message is shown to the person who tried."""
+
+
+# --- Submitting ---------------------------------------------------------------------------
+
+
+def why_cannot_claim(*, record: AuthorRecord, user, claims: list[Claim], email: str | None) -> str:
+    """Why this account cannot submit a claim on this record now ('' when it can).
+
+    `claims` are the account's pending and approved claims (any record) and its claims on this
+    record, as loaded by the caller.
+    """
+    if not record.is_person:
+        return "Organisation records cannot be claimed."
+    if record.merged_into_id:
+        return "This record was merged into another one."
+    if any(c.state == Claim.State.APPROVED for c in claims if c.user_id == user.pk):
+        return "Your account has already claimed a record; an account claims at most one."
+    if any(c.state == Claim.State.PENDING for c in claims if c.user_id == user.pk):
+        return "You already have a claim waiting for a decision."
+    if not email:
+        return "Verify your email address first: a claim needs a verified email."
+    return ""
+
+
+def submit_claim(
+    *, record: AuthorRecord, user, orcid: str = "", links: list[str], statement: str
+) -> Claim:
+    """Create a pending claim with its evidence; the record shows "Claim pending"."""
+    email = verified_email(user)
+    own = list(
+        Claim.objects.filter(user=user).filter(
+            Q(record=record) | Q(state__in=[Claim.State.PENDING, Claim.State.APPROVED])
+        )
+    )
+    reason = why_cannot_claim(record=record, user=user, claims=own, email=email)
+    if reason:
+        raise ClaimError(reason)
+    try:
+        with transaction.atomic():
+            claim = Claim.objects.create(
+                record=record,
+                user=user,
+                email=email,
+                email_verified=True,
+                orcid=orcid,
+                links=links[:MAX_EVIDENCE_LINKS],
+                statement=statement,
+            )
+            changed = transition(record, actor=user, reason="A claim was submitted.")
+            if not changed:
+                RecordEvent.objects.create(
+                    record=record,
+                    kind=RecordEvent.Kind.CLAIM,
+                    summary="Another claim was submitted.",
+                    actor=user,
+                )
+    except IntegrityError as error:
+        # Two submissions of the same claim at once (a double click): the partial unique
+        # index on pending (user, record) lets one through.
+        raise ClaimError("You already have a claim waiting for a decision.") from error
+    return claim
+
+
+def withdraw_claim(claim: Claim, *, by) -> None:
+    """The claimant takes back a claim that is still pending."""
+    if claim.user_id != by.pk:
+        raise ClaimError("Only the claimant can withdraw a claim.")
+    _decide(
+        claim,
+        to_state=Claim.State.WITHDRAWN,
+        from_states=[Claim.State.PENDING],
+        by=by,
+        reason="Withdrawn by the claimant.",
+        public_reason="A claim was withdrawn by its claimant.",
+        notify=False,
+    )
+
+
+# --- Deciding (admins) ---------------------------------------------------------------------
+
+
+def approve_claim(claim: Claim, *, by, reason: str, orcid_confirmed: bool = False) -> None:
+    """Approve a pending claim: the record becomes Claimed, at L2 or L3 (strong evidence)."""
+    _refuse_own(claim, by=by, verb="approve")
+    _decide(
+        claim,
+        to_state=Claim.State.APPROVED,
+        from_states=[Claim.State.PENDING],
+        by=by,
+        reason=reason,
+        public_reason="A claim was approved by an admin.",
+        extra={"orcid_confirmed": bool(orcid_confirmed and claim.orcid)},
+    )
+
+
+def reject_claim(claim: Claim, *, by, reason: str) -> None:
+    _refuse_own(claim, by=by, verb="reject")
+    _decide(
+        claim,
+        to_state=Claim.State.REJECTED,
+        from_states=[Claim.State.PENDING],
+        by=by,
+        reason=reason,
+        public_reason="A claim was rejected by an admin.",
+    )
+
+
+def revoke_claim(claim: Claim, *, by, reason: str) -> None:
+    """Take back an approved claim: the record returns to unclaimed."""
+    _refuse_own(claim, by=by, verb="revoke")
+    _decide(
+        claim,
+        to_state=Claim.State.REVOKED,
+        from_states=[Claim.State.APPROVED],
+        by=by,
+        reason=reason,
+        public_reason="The approved claim was revoked by an admin.",
+    )
+
+
+def release_claim(claim: Claim, *, reason: str) -> None:
+    """The claimant's account is going away: its approved claim is released, nobody decides."""
+    _decide(
+        claim,
+        to_state=Claim.State.REVOKED,
+        from_states=[Claim.State.APPROVED],
+        by=None,
+        reason=reason,
+        public_reason="The claim was released: the claimant's account was deleted.",
+        notify=False,
+    )
+
+
+def _refuse_own(claim: Claim, *, by, verb: str) -> None:
+    if by is not None and claim.user_id == by.pk:
+        raise ClaimError(f"Nobody can {verb} their own claim; another admin must decide.")
+
+
+def _decide(
+    claim: Claim,
+    *,
+    to_state: str,
+    from_states: list[str],
+    by,
+    reason: str,
+    public_reason: str,
+    extra: dict | None = None,
+    notify: bool = True,
+) -> None:
+    """Move a claim from one of `from_states` to `to_state`, once, and let the record follow.
+
+    The admin's own `reason` is stored on the claim and sent to the claimant; the public history
+    gets `public_reason` only (a rejection's reason can be about the person).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                updated = Claim.objects.filter(pk=claim.pk, state__in=from_states).update(
+                    state=to_state, decided_by=by, decided_at=now, reason=reason, **(extra or {})
+                )
+        except IntegrityError as error:
+            raise ClaimError(
+                "Another claim on this record is already approved, or this account already "
+                "owns a record: revoke that claim first."
+            ) from error
+        if updated != 1:
+            raise ClaimError("This claim was already decided; reload to see its state.")
+        claim.refresh_from_db()
+        record = claim.record
+        changed = transition(record, actor=by, reason=public_reason)
+        if not changed:
+            # The record's state did not move (another claim is still pending): the decision
+            # still belongs in the record's history.
+            RecordEvent.objects.create(
+                record=record, kind=RecordEvent.Kind.CLAIM, summary=public_reason, actor=by
+            )
+        if from_states == [Claim.State.APPROVED]:
+            _forget_owner_settings(record, actor=by)
+
+        from profiles.tasks import queue_trust_recompute
+
+        queue_trust_recompute([record.pk])
+        if notify:
+            from profiles.tasks import send_claim_decision
+
+            send_claim_decision.delay_on_commit(str(claim.pk))
+
+
+def _forget_owner_settings(record: AuthorRecord, *, actor) -> None:
+    """A record without an owner shows no owner's words and takes no invitations."""
+    fields = {"open_to_collaborate": False, "description": "", "owner_affiliation": ""}
+    changed = {name: value for name, value in fields.items() if getattr(record, name) != value}
+    if changed:
+        AuthorRecord.objects.filter(pk=record.pk).update(**changed)
+        for name, value in changed.items():
+            setattr(record, name, value)
+        RecordEvent.objects.create(
+            record=record,
+            kind=RecordEvent.Kind.EDIT,
+            summary="The former owner's description, affiliation and collaboration setting "
+            "were cleared.",
+            actor=actor,
+        )
+    Invitation.objects.filter(record=record, state=Invitation.State.OPEN).update(
+        state=Invitation.State.DECLINED, decided_at=timezone.now()
+    )
+
+
+# --- What the profile page shows ----------------------------------------------------------
+
+
+@dataclass
+class ClaimPanel:
+    """The identity section's facts for one visitor."""
+
+    approved: Claim | None
+    own_claim: Claim | None  # the visitor's latest claim on this record
+    is_owner: bool
+    can_claim: bool
+    cannot_claim_reason: str
+    has_verified_email: bool
+
+    @property
+    def owner_email_domain(self) -> str:
+        return self.approved.email.rpartition("@")[2] if self.approved else ""
 
 
 def page_context(record: AuthorRecord, user) -> dict:
-    return {}
+    """The identity and collaboration sections' context: at most five queries, however many
+    works, followers or claims the record has."""
+    from profiles import collaboration
+
+    authenticated = user.is_authenticated
+    condition = Q(record=record, state=Claim.State.APPROVED)
+    if authenticated:
+        condition |= Q(user=user) & (
+            Q(record=record) | Q(state__in=[Claim.State.PENDING, Claim.State.APPROVED])
+        )
+    claims = (
+        list(Claim.objects.filter(condition).order_by("-created_at"))
+        if authenticated or record.claim_state == AuthorRecord.ClaimState.CLAIMED
+        else []
+    )
+    approved = next(
+        (c for c in claims if c.record_id == record.pk and c.state == Claim.State.APPROVED), None
+    )
+    own = [c for c in claims if authenticated and c.user_id == user.pk]
+    email = verified_email(user) if authenticated else None
+    reason = (
+        why_cannot_claim(record=record, user=user, claims=own, email=email) if authenticated else ""
+    )
+    is_owner = bool(approved and authenticated and approved.user_id == user.pk)
+    panel = ClaimPanel(
+        approved=approved,
+        own_claim=next((c for c in own if c.record_id == record.pk), None),
+        is_owner=is_owner,
+        can_claim=authenticated
+        and not reason
+        and record.claim_state != AuthorRecord.ClaimState.CLAIMED,
+        cannot_claim_reason=reason,
+        has_verified_email=bool(email),
+    )
+    invitations = collaboration.panel(
+        record=record, user=user, owner_id=approved.user_id if approved else None, email=email
+    )
+    from profiles.forms import InvitationForm
+
+    return {
+        "claim_panel": panel,
+        "collaboration": invitations,
+        "invitation_form": (
+            InvitationForm(work_choices=invitations.work_choices, auto_id="invite_%s")
+            if invitations.can_invite
+            else None
+        ),
+    }
+
+
+# --- Emails -------------------------------------------------------------------------------
+
+
+def email_decision(claim_id) -> None:
+    """Tell the claimant what was decided and why."""
+    from profiles.accounts import send_templated_email, site_url
+
+    claim = Claim.objects.select_related("record").filter(pk=claim_id).first()
+    if claim is None or claim.state == Claim.State.PENDING:
+        return
+    send_templated_email(
+        to=[claim.email],
+        template="profiles/email/claim_decision",
+        context={
+            "claim": claim,
+            "record": claim.record,
+            "record_url": site_url(claim.record.get_absolute_url()),
+        },
+    )

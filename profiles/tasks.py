@@ -73,3 +73,69 @@ def queue_trust_recompute(author_ids: list[int]) -> None:
     unique_ids = sorted({int(author_id) for author_id in author_ids})
     if unique_ids:
         transaction.on_commit(lambda: _queue_debounced(unique_ids))
+
+
+# --- Emails: claim decisions, invitations, messages, digests (accounts work) -----------------
+# Thin and named; the `profiles.send_*` names route them to the "email" queue. A mail server
+# that is briefly away is retried with backoff; anything else fails loudly.
+
+from smtplib import SMTPException  # noqa: E402
+
+_EMAIL_RETRY = {
+    "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
+    "retry_backoff": 30,
+    "max_retries": 5,
+    "soft_time_limit": 60,
+    "time_limit": 90,
+}
+
+
+@shared_task(name="profiles.send_claim_decision", **_EMAIL_RETRY)
+def send_claim_decision(claim_id: str) -> None:
+    from profiles.claims import email_decision
+
+    email_decision(claim_id)
+
+
+@shared_task(name="profiles.send_invitation_notice", **_EMAIL_RETRY)
+def send_invitation_notice(invitation_id: str) -> None:
+    from profiles.collaboration import email_invitation_notice
+
+    email_invitation_notice(invitation_id)
+
+
+@shared_task(name="profiles.send_invitation_answer", **_EMAIL_RETRY)
+def send_invitation_answer(invitation_id: str) -> None:
+    from profiles.collaboration import email_invitation_answer
+
+    email_invitation_answer(invitation_id)
+
+
+@shared_task(name="profiles.send_message_notice", **_EMAIL_RETRY)
+def send_message_notice(message_id: int) -> None:
+    from profiles.collaboration import email_message_notice
+
+    email_message_notice(message_id)
+
+
+@shared_task(name="profiles.send_digests", soft_time_limit=300, time_limit=360)
+def send_digests() -> int:
+    """Fan out one task per account whose digest is due (beat: every morning)."""
+    from django.utils import timezone
+
+    from profiles.follows import due_digest_user_ids
+
+    user_ids = due_digest_user_ids(now=timezone.now())
+    for user_id in user_ids:
+        send_account_digest.delay(user_id)
+    return len(user_ids)
+
+
+# No automatic retry: a digest is marked sent before the email goes (at most once per work).
+@shared_task(name="profiles.send_account_digest", soft_time_limit=120, time_limit=150)
+def send_account_digest(user_id: int) -> int:
+    from django.utils import timezone
+
+    from profiles.follows import send_digest
+
+    return send_digest(user_id=user_id, now=timezone.now())

@@ -1,0 +1,324 @@
+"""Corrections: an owner's "not mine", an admin's merge and move of works, and their undo.
+
+Every correction writes a RecordEvent on each record it touched, with `data` holding exactly what
+moved (authorship, follow and event ids), so that `undo(event)` can put it back. After moving
+authorships the derived data follows: counts (works, topics, affiliation) set-based, the level and
+claim state through the one transition function, and the graph edges and trust scores through
+their queued rebuilds.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from profiles.follows import recount_followers
+from profiles.models import AuthorRecord, Claim, Follow, RecordEvent, SlugRedirect
+from profiles.verification import transition
+from works.models import Authorship, Work
+
+
+class CorrectionError(Exception):
+    """A correction that cannot be made; the message is shown to whoever tried."""
+
+
+# Actions stored in RecordEvent.data["action"], each with its undo.
+NOT_MINE = "not_mine"
+MOVE = "move"
+MERGE = "merge"
+UNDO = "undo"
+
+
+def _after_authorships_moved(record_ids: list[int], *, actor, reason: str) -> None:
+    from graph.tasks import queue_edges_rebuild
+    from profiles.tasks import queue_trust_recompute
+    from works.importer import refresh_record_counts
+
+    ids = sorted(set(record_ids))
+    refresh_record_counts(ids)
+    AuthorRecord.objects.filter(id__in=ids).update(works_changed_at=timezone.now())
+    for record in AuthorRecord.objects.filter(id__in=ids):
+        # A record left without works drops to L0; a new one with a work is L1.
+        transition(record, actor=actor, reason=reason)
+    queue_trust_recompute(ids)
+    transaction.on_commit(lambda: queue_edges_rebuild(ids))
+
+
+def _split_record_for(record: AuthorRecord) -> AuthorRecord:
+    """A new record with the same printed name, which the importer will never pick by name."""
+    base = slugify(record.display_name)[:100] or "author"
+    from works.importer import next_free_slug
+
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                return AuthorRecord.objects.create(
+                    slug=next_free_slug(base),
+                    display_name=record.display_name,
+                    name_key=record.name_key,
+                    search_key=record.search_key,
+                    variants=list(record.variants),
+                    kind=record.kind,
+                    resolvable=False,
+                    verification_level=1,
+                )
+        except IntegrityError:
+            # Another correction took the same suffix a moment ago: take the next one.
+            continue
+    raise CorrectionError("Could not create a new record; please try again.")
+
+
+def mark_not_mine(*, record: AuthorRecord, work: Work, by) -> AuthorRecord:
+    """The owner says a work is not theirs: its authorship moves to a new record of that name."""
+    with transaction.atomic():
+        authorships = list(
+            Authorship.objects.select_for_update()
+            .filter(author=record, work=work)
+            .order_by("position")
+        )
+        if not authorships:
+            raise CorrectionError("This work is not listed on your record.")
+        split = _split_record_for(record)
+        ids = [a.pk for a in authorships]
+        Authorship.objects.filter(pk__in=ids).update(author=split)
+        data = {
+            "action": NOT_MINE,
+            "authorships": ids,
+            "from_record": record.pk,
+            "to_record": split.pk,
+            "work": work.arxiv_id,
+        }
+        RecordEvent.objects.create(
+            record=record,
+            kind=RecordEvent.Kind.CORRECTION,
+            summary=f"The owner marked “{work.title[:200]}” ({work.arxiv_id}) as not theirs; "
+            f"it moved to a separate record.",
+            actor=by,
+            data=data,
+        )
+        RecordEvent.objects.create(
+            record=split,
+            kind=RecordEvent.Kind.CORRECTION,
+            summary=f"Created for “{work.title[:200]}” ({work.arxiv_id}), which the owner of "
+            f"{record.slug} marked as not theirs.",
+            actor=by,
+            data=data,
+        )
+        _after_authorships_moved(
+            [record.pk, split.pk], actor=by, reason="Works changed by a correction."
+        )
+    return split
+
+
+def move_authorships(*, authorship_ids: list[int], target: AuthorRecord, by, reason: str) -> int:
+    """An admin moves works from one record to another. Returns how many authorships moved."""
+    with transaction.atomic():
+        authorships = list(
+            Authorship.objects.select_for_update()
+            .filter(pk__in=authorship_ids)
+            .select_related("work")
+        )
+        sources = {a.author_id for a in authorships}
+        if not authorships:
+            raise CorrectionError("Choose at least one work to move.")
+        if len(sources) != 1:
+            raise CorrectionError("Move works from one record at a time.")
+        source_id = sources.pop()
+        if source_id == target.pk:
+            raise CorrectionError("The works are already on that record.")
+        if target.merged_into_id:
+            raise CorrectionError("That record was merged into another; move to the surviving one.")
+        ids = [a.pk for a in authorships]
+        Authorship.objects.filter(pk__in=ids).update(author=target)
+        titles = ", ".join(sorted({a.work.arxiv_id for a in authorships}))[:300]
+        data = {
+            "action": MOVE,
+            "authorships": ids,
+            "from_record": source_id,
+            "to_record": target.pk,
+        }
+        source = AuthorRecord.objects.get(pk=source_id)
+        RecordEvent.objects.create(
+            record=source,
+            kind=RecordEvent.Kind.CORRECTION,
+            summary=f"An admin moved {len(ids)} work(s) to {target.slug}: {titles}. {reason}"[:500],
+            actor=by,
+            data=data,
+        )
+        RecordEvent.objects.create(
+            record=target,
+            kind=RecordEvent.Kind.CORRECTION,
+            summary=(
+                f"An admin moved {len(ids)} work(s) here from {source.slug}: {titles}. {reason}"
+            )[:500],
+            actor=by,
+            data=data,
+        )
+        _after_authorships_moved(
+            [source_id, target.pk], actor=by, reason="Works moved by an admin."
+        )
+    return len(ids)
+
+
+def merge_records(*, source: AuthorRecord, target: AuthorRecord, by, reason: str) -> None:
+    """Merge `source` into `target` (two records of one person).
+
+    Works, follows and history move to the target; the source stays as a pointer
+    (`merged_into`) and its slug redirects. A record with a pending or approved claim is never
+    merged away: an admin decides that claim first.
+    """
+    with transaction.atomic():
+        locked = {
+            r.pk: r
+            for r in AuthorRecord.objects.select_for_update().filter(pk__in=[source.pk, target.pk])
+        }
+        source, target = locked[source.pk], locked[target.pk]
+        if source.pk == target.pk:
+            raise CorrectionError("Choose two different records.")
+        if not (source.is_person and target.is_person):
+            raise CorrectionError("Only researcher records can be merged.")
+        if source.merged_into_id or target.merged_into_id:
+            raise CorrectionError("One of these records was already merged.")
+        if Claim.objects.filter(
+            record=source, state__in=[Claim.State.PENDING, Claim.State.APPROVED]
+        ).exists():
+            raise CorrectionError(
+                f"{source.slug} has a pending or approved claim: merge the other way, or decide "
+                "the claim first."
+            )
+        authorship_ids = list(Authorship.objects.filter(author=source).values_list("pk", flat=True))
+        Authorship.objects.filter(pk__in=authorship_ids).update(author=target)
+
+        # A follower of both keeps one follow; the target's owner never follows their own record.
+        target_owner = Claim.objects.filter(record=target, state=Claim.State.APPROVED).values_list(
+            "user_id", flat=True
+        )
+        duplicate = Follow.objects.filter(record=source).filter(
+            user__in=Follow.objects.filter(record=target).values("user")
+        ) | Follow.objects.filter(record=source, user__in=target_owner)
+        dropped_users = sorted(set(duplicate.values_list("user_id", flat=True)))
+        Follow.objects.filter(record=source, user__in=dropped_users).delete()
+        moved_follows = list(Follow.objects.filter(record=source).values_list("pk", flat=True))
+        Follow.objects.filter(pk__in=moved_follows).update(record=target)
+
+        moved_events = list(RecordEvent.objects.filter(record=source).values_list("pk", flat=True))
+        RecordEvent.objects.filter(pk__in=moved_events).update(record=target)
+
+        variants = list(target.variants)
+        added_variants = [v for v in [source.display_name, *source.variants] if v not in variants]
+        data = {
+            "action": MERGE,
+            "from_record": source.pk,
+            "to_record": target.pk,
+            "authorships": authorship_ids,
+            "follows": moved_follows,
+            "dropped_follow_users": dropped_users,
+            "events": moved_events,
+            "added_variants": added_variants,
+            "source_resolvable": source.resolvable,
+        }
+        target.variants = variants + added_variants
+        target.save(update_fields=["variants"])
+        source.merged_into = target
+        # Name resolution in later imports must land on the surviving record.
+        source.resolvable = False
+        source.save(update_fields=["merged_into", "resolvable"])
+        SlugRedirect.objects.update_or_create(old_slug=source.slug, defaults={"record": target})
+        RecordEvent.objects.create(
+            record=target,
+            kind=RecordEvent.Kind.MERGE,
+            summary=f"An admin merged {source.display_name} ({source.slug}) into this record: "
+            f"{len(authorship_ids)} authorship(s), {len(moved_follows)} follow(s). {reason}"[:500],
+            actor=by,
+            data=data,
+        )
+        RecordEvent.objects.create(
+            record=source,
+            kind=RecordEvent.Kind.MERGE,
+            summary=f"An admin merged this record into {target.display_name} ({target.slug}). "
+            f"{reason}"[:500],
+            actor=by,
+            data=data,
+        )
+        recount_followers([source.pk, target.pk])
+        _after_authorships_moved(
+            [source.pk, target.pk], actor=by, reason="Records merged by an admin."
+        )
+
+
+# --- Undo ------------------------------------------------------------------------------------
+
+
+def can_undo(event: RecordEvent) -> bool:
+    data = event.data or {}
+    return data.get("action") in {NOT_MINE, MOVE, MERGE} and not data.get("undone")
+
+
+def undo(event: RecordEvent, *, by, reason: str) -> None:
+    """Put back what a correction moved. Each correction is undone once."""
+    data = event.data or {}
+    action = data.get("action")
+    if action not in {NOT_MINE, MOVE, MERGE}:
+        raise CorrectionError("Only corrections and merges can be undone here.")
+    with transaction.atomic():
+        # Both records' events carry the same data; mark them all undone, once.
+        twins = RecordEvent.objects.select_for_update().filter(
+            kind=event.kind, record_id__in=[data["from_record"], data["to_record"], event.record_id]
+        )
+        twins = [e for e in twins if e.data == data]
+        if any(e.data.get("undone") for e in twins) or not twins:
+            raise CorrectionError("This correction was already undone.")
+        source = AuthorRecord.objects.get(pk=data["from_record"])
+        target = AuthorRecord.objects.get(pk=data["to_record"])
+        if action == MERGE:
+            _undo_merge(data, source=source, target=target)
+        else:
+            # Only authorships still where the correction put them go back: a later correction
+            # of the same work wins.
+            Authorship.objects.filter(pk__in=data["authorships"], author=target).update(
+                author=source
+            )
+            if action == NOT_MINE and not Authorship.objects.filter(author=target).exists():
+                # The record made for the work is empty again: it points back to the original so
+                # that its address, which may have been shared, still leads somewhere.
+                target.merged_into = source
+                target.save(update_fields=["merged_into"])
+        for twin in twins:
+            twin.data = {**twin.data, "undone": True}
+            twin.save(update_fields=["data"])
+        summary = {
+            NOT_MINE: "An admin undid the “not mine” correction; the work is back on "
+            f"{source.slug}.",
+            MOVE: f"An admin moved the works back from {target.slug} to {source.slug}.",
+            MERGE: f"An admin undid the merge of {source.slug} into {target.slug}.",
+        }[action]
+        for record in (source, target):
+            RecordEvent.objects.create(
+                record=record,
+                kind=RecordEvent.Kind.MERGE if action == MERGE else RecordEvent.Kind.CORRECTION,
+                summary=f"{summary} {reason}"[:500],
+                actor=by,
+                data={"action": UNDO, "undoes": event.pk},
+            )
+        if action == MERGE:
+            recount_followers([source.pk, target.pk])
+        _after_authorships_moved(
+            [source.pk, target.pk], actor=by, reason="A correction was undone."
+        )
+
+
+def _undo_merge(data: dict, *, source: AuthorRecord, target: AuthorRecord) -> None:
+    Authorship.objects.filter(pk__in=data["authorships"], author=target).update(author=source)
+    Follow.objects.filter(pk__in=data["follows"], record=target).update(record=source)
+    Follow.objects.bulk_create(
+        [Follow(user_id=user_id, record=source) for user_id in data["dropped_follow_users"]],
+        ignore_conflicts=True,
+    )
+    RecordEvent.objects.filter(pk__in=data["events"], record=target).update(record=source)
+    target.variants = [v for v in target.variants if v not in data["added_variants"]]
+    target.save(update_fields=["variants"])
+    source.merged_into = None
+    source.resolvable = data.get("source_resolvable", True)
+    source.save(update_fields=["merged_into", "resolvable"])
+    SlugRedirect.objects.filter(old_slug=source.slug, record=target).delete()

@@ -1,0 +1,144 @@
+"""Claiming a record, withdrawing a claim, and the owner's powers: edits and "not mine"."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from bzpeer.lib.ratelimit import ratelimit
+from profiles import claims, corrections
+from profiles.accounts import login_required, verified_email
+from profiles.forms import ClaimForm, OwnerEditForm
+from profiles.models import AuthorRecord, Claim, RecordEvent
+from works.models import Authorship, Work
+
+
+def _owned_record(request: HttpRequest, slug: str) -> AuthorRecord:
+    """The record at `slug` when the signed-in account owns it; 404 if absent, 403 if not theirs."""
+    record = get_object_or_404(AuthorRecord.objects.people().live(), slug=slug)
+    if not Claim.objects.filter(
+        record=record, user=request.user, state=Claim.State.APPROVED
+    ).exists():
+        raise PermissionDenied("Only the owner of this record can change it.")
+    return record
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+# Counts every POST, including forms sent back with an error: ten a day is plenty for a person.
+@ratelimit("claim", "10/d")
+def claim_record(request: HttpRequest, slug: str):
+    record = get_object_or_404(AuthorRecord.objects.people().live(), slug=slug)
+    context = claims.page_context(record, request.user)
+    panel = context["claim_panel"]
+    form = ClaimForm(request.POST or None)
+    if request.method == "POST" and panel.can_claim and form.is_valid():
+        try:
+            claims.submit_claim(
+                record=record,
+                user=request.user,
+                orcid=form.cleaned_data["orcid"],
+                links=form.cleaned_data["links"],
+                statement=form.cleaned_data["statement"],
+            )
+        except claims.ClaimError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                "Your claim was sent. An admin will review it; we will email you the decision.",
+            )
+            return redirect(f"{record.get_absolute_url()}#identity")
+    return TemplateResponse(
+        request,
+        "profiles/claim.html",
+        {"record": record, "form": form, "email": verified_email(request.user), **context},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@login_required
+def withdraw_claim(request: HttpRequest, claim_id):
+    claim = get_object_or_404(
+        Claim.objects.select_related("record"), pk=claim_id, user=request.user
+    )
+    try:
+        claims.withdraw_claim(claim, by=request.user)
+    except claims.ClaimError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Your claim was withdrawn.")
+    return redirect(f"{claim.record.get_absolute_url()}#identity")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def edit_record(request: HttpRequest, slug: str):
+    record = _owned_record(request, slug)
+    form = OwnerEditForm(request.POST or None, instance=record)
+    if request.method == "POST" and form.is_valid():
+        _save_owner_edit(record, form, actor=request.user)
+        messages.success(request, "Your record was updated.")
+        return redirect(record.get_absolute_url())
+    works = (
+        Authorship.objects.filter(author=record)
+        .select_related("work")
+        .only("work__id", "work__arxiv_id", "work__title", "work__year")
+        .order_by("-work__year", "-work_id")
+    )
+    return TemplateResponse(
+        request,
+        "profiles/edit.html",
+        {"record": record, "form": form, "authorships": works},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+_LABELS = {
+    "description": "description",
+    "owner_affiliation": "affiliation",
+    "open_to_collaborate": "collaboration setting",
+}
+
+
+def _save_owner_edit(record: AuthorRecord, form: OwnerEditForm, *, actor) -> None:
+    before = {name: getattr(record, name) for name in _LABELS}
+    record.description = form.cleaned_data["description"]
+    record.open_to_collaborate = form.cleaned_data["open_to_collaborate"]
+    record.owner_affiliation = form.cleaned_data["affiliation"].strip()
+    changed = [name for name in _LABELS if getattr(record, name) != before[name]]
+    if not changed:
+        return
+    with transaction.atomic():
+        record.save(update_fields=changed)
+        RecordEvent.objects.create(
+            record=record,
+            kind=RecordEvent.Kind.EDIT,
+            summary="The owner changed the " + ", ".join(_LABELS[n] for n in changed) + ".",
+            actor=actor,
+            data={"changed": {n: [before[n], getattr(record, n)] for n in changed}},
+        )
+
+
+@require_POST
+@login_required
+def not_mine(request: HttpRequest, slug: str, work_id: int):
+    record = _owned_record(request, slug)
+    work = get_object_or_404(Work.objects.filter(authorships__author=record).distinct(), pk=work_id)
+    try:
+        split = corrections.mark_not_mine(record=record, work=work, by=request.user)
+    except corrections.CorrectionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"“{work.title[:120]}” is no longer on your record; "
+            f"it moved to {split.get_absolute_url()}.",
+        )
+    return redirect("profiles:edit", slug=record.slug)
