@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-WIDTH = 760
+WIDTH = 960
 # Average advance of an 11px sans-serif glyph: enough to cut labels before they leave the frame.
 CHAR_WIDTH = 6.1
 TIP_HEIGHT = 30
 BAND_HEIGHT = 48
-ARC_RX = 205
+ARC_RX = 280
 ARC_RY = 150
 MAX_ARC_DEGREES = 130.0
 ARC_STEP_DEGREES = 17.0
