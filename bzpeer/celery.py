@@ -1,4 +1,10 @@
-"""The Celery app. Queues, time limits and the beat schedule live here."""
+"""The Celery app. Queues, routes, worker behaviour and the beat schedule live here.
+
+Everything else (broker URL, JSON serialisation, default time limits, eager
+mode on the embedded default) comes from the CELERY_* names in
+bzpeer/settings.py. Tasks are named ``app.verb`` and live in each app's
+``tasks.py``; they take ids, not objects.
+"""
 
 import os
 
@@ -11,7 +17,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bzpeer.settings")
 app = Celery("bzpeer")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
-app.conf.task_queues = [Queue("default"), Queue("harvest"), Queue("graph"), Queue("trust"), Queue("email")]
+# One queue per kind of work, so a long harvest never delays a trust recompute
+# or an email, and each can get its own workers (README, "Deployment").
+app.conf.task_queues = [
+    Queue("default"),
+    Queue("harvest"),
+    Queue("graph"),
+    Queue("trust"),
+    Queue("email"),
+]
 app.conf.task_default_queue = "default"
 app.conf.task_routes = {
     "works.*": {"queue": "harvest"},
@@ -19,22 +33,36 @@ app.conf.task_routes = {
     "profiles.recompute_*": {"queue": "trust"},
     "profiles.send_*": {"queue": "email"},
 }
+# acks_late tasks (works.run_import) keep running through a broker blip: their
+# message comes back after the visibility timeout and finds the run finished
+# (runs are claimed with a conditional UPDATE), which beats killing a
+# half-done harvest. Celery 6 will default to True; say what we want.
+app.conf.worker_cancel_long_running_tasks_on_connection_loss = False
 
 app.conf.beat_schedule = {
-    # arXiv announces new metadata around 22:30 US Eastern, Sunday to Thursday;
-    # harvesting at 05:00 UTC picks up the night's announcements once a day.
+    # Daily OAI-PMH harvest. arXiv makes the day's metadata available over
+    # OAI-PMH by about 22:00 US Eastern, Sunday to Thursday; 05:00 UTC is after
+    # that in every season. The run starts from the last successful harvest's
+    # server date, so a missed day is caught up by the next one.
     "daily-oai-harvest": {
         "task": "works.harvest_oai_incremental",
         "schedule": crontab(hour=5, minute=0),
     },
-    # Every score drifts as others claim records and gain followers; one full
-    # sweep a night keeps every snapshot current even if an event was missed.
+    # Import runs whose worker died (no heartbeat for 30 minutes) or whose
+    # message was lost while the broker was down continue from their checkpoint.
+    "resume-stale-imports": {
+        "task": "works.resume_stale_runs",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Nightly trust sweep: every score drifts as others claim records and gain
+    # followers; one full recompute a night keeps every snapshot current even
+    # if an event was missed (or failed to queue while the broker was down).
     "nightly-trust-sweep": {
         "task": "profiles.recompute_all_trust",
         "schedule": crontab(hour=3, minute=30),
     },
-    # Daily digests go out every morning; the task itself also sends the weekly
-    # ones on Mondays, so one entry covers both frequencies.
+    # Follow digests: daily ones go out every morning; the task itself also
+    # sends the weekly ones on Mondays, so one entry covers both frequencies.
     "follow-digests": {
         "task": "profiles.send_digests",
         "schedule": crontab(hour=7, minute=0),

@@ -118,7 +118,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A broker that does not answer must not hang a web request: fail fast and let
 # the caller fall back (see bzpeer.lib.tasks.enqueue).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    # A broker that accepts the connection but never answers would otherwise
+    # hang a publish forever (kombu's default socket timeout is None).
+    "socket_connect_timeout": 2,
+    "socket_timeout": 3,
+    # Unacknowledged acks_late messages return to the queue after this long; it
+    # must outlast the longest task (works.run_import: 2 h) or a running import
+    # would be handed to a second worker (which would find it claimed and stop).
+    "visibility_timeout": 3 * 3600,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 
 # --- arXiv ----------------------------------------------------------------

@@ -49,6 +49,7 @@ def harvest_oai(
     save_checkpoint: Callable[[Checkpoint], None],
     metadata_prefix: str = "arXivRaw",
     set_spec: str | None = None,
+    until_date: dt.date | None = None,
     restart_from_last_datestamp: bool = False,
 ) -> Checkpoint:
     """Run (or resume) an OAI-PMH ListRecords harvest; return the final checkpoint.
@@ -69,6 +70,7 @@ def harvest_oai(
             pages = client.list_records(
                 metadata_prefix=metadata_prefix,
                 from_date=cp.from_date,
+                until_date=until_date,
                 set_spec=set_spec,
                 resumption_token=cp.resumption_token or None,
             )

@@ -1,0 +1,96 @@
+"""Queue Celery tasks without ever failing the request that queues them.
+
+On the embedded default (no broker configured) Celery runs tasks eagerly, so
+``enqueue`` simply runs the task in-process. With a broker, a broker that is
+down or unreachable must not turn a saved follow or claim into a 500: the
+failure is logged ("failed to queue <task name>") and swallowed. What was not
+queued is caught up later: trust by the nightly sweep, import runs by
+``works.resume_stale_runs`` (a queued run nobody picked up).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from celery import Task
+from django.db import transaction
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
+
+# What a broker that refuses connections, times out or drops them raises while
+# publishing. OSError covers refused and reset sockets raised before kombu wraps
+# them.
+BROKER_ERRORS = (KombuOperationalError, RedisConnectionError, RedisTimeoutError, OSError)
+
+# A broker that hangs costs a publish its socket time-out (seconds, see
+# CELERY_BROKER_TRANSPORT_OPTIONS). After one failure this process stops trying
+# for a while, so a request that queues several tasks, or the next hundred
+# requests, do not each wait that long.
+BROKER_RETRY_AFTER_SECONDS = 10.0
+
+_lock = threading.Lock()
+_broker_down_until: dict[str, float] = {}
+
+
+def _broker_key(task: Task) -> str:
+    conf = task.app.conf
+    return str(conf.broker_write_url or conf.broker_url)
+
+
+def _marked_down(key: str) -> bool:
+    with _lock:
+        return _broker_down_until.get(key, 0.0) > time.monotonic()
+
+
+def _mark_down(key: str) -> None:
+    with _lock:
+        _broker_down_until[key] = time.monotonic() + BROKER_RETRY_AFTER_SECONDS
+
+
+def forget_broker_failures() -> None:
+    """Try the broker again on the next ``enqueue`` (tests; a broker known to be back)."""
+    with _lock:
+        _broker_down_until.clear()
+
+
+def enqueue(task: Task, *args: Any, countdown: float | None = None, **kwargs: Any) -> bool:
+    """Queue ``task(*args, **kwargs)`` now; return whether it was queued (or ran eagerly).
+
+    ``countdown`` delays the task on a real broker; eager mode runs it at once.
+    Errors raised by an eager task propagate (they are bugs); broker errors do not.
+    """
+    options: dict[str, Any] = {}
+    if countdown is not None:
+        options["countdown"] = countdown
+    eager = task.app.conf.task_always_eager
+    key = "" if eager else _broker_key(task)
+    if not eager and _marked_down(key):
+        log.error("failed to queue %s: the broker failed moments ago", task.name)
+        return False
+    try:
+        # retry=False: fail at once instead of retrying the publish for seconds
+        # while a visitor waits for their page.
+        task.apply_async(args=args, kwargs=kwargs, retry=False, **options)
+    except BROKER_ERRORS as error:
+        if eager:
+            raise  # an eager task's own error, not the broker's
+        _mark_down(key)
+        log.error("failed to queue %s: %s: %s", task.name, type(error).__name__, error)
+        return False
+    return True
+
+
+def enqueue_on_commit(
+    task: Task, *args: Any, countdown: float | None = None, **kwargs: Any
+) -> None:
+    """``enqueue`` once the current transaction commits (nothing if it rolls back).
+
+    The task then never reads a row before it is visible to the worker.
+    """
+    transaction.on_commit(lambda: enqueue(task, *args, countdown=countdown, **kwargs))

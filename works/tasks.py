@@ -1,0 +1,66 @@
+"""Import tasks: thin and named, taking run ids. The work happens in works.runs.
+
+``works.*`` tasks go to the ``harvest`` queue (bzpeer/celery.py). One harvest
+worker is enough: arXiv allows one request every few seconds across all of
+them (works.arxiv.ratelimit keeps that promise if there are more).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from bzpeer.lib.tasks import enqueue
+from works import runs
+from works.arxiv.client import ArxivUnavailable
+from works.models import ImportRun
+
+# arXiv down for longer than the client's own retries (about half a minute):
+# try again after 1, 2, 4, 8 then 16 minutes, then give up and mark the run failed.
+RUN_MAX_RETRIES = 5
+RETRY_BASE_SECONDS = 60
+
+
+def retry_delay(retries: int) -> int:
+    return RETRY_BASE_SECONDS * 2**retries
+
+
+@shared_task(
+    name="works.run_import",
+    bind=True,
+    # Idempotent by construction (pages are upserts committed with their
+    # checkpoint; the run is claimed with a conditional UPDATE), so a message
+    # redelivered after a worker died is safe to run again.
+    acks_late=True,
+    max_retries=RUN_MAX_RETRIES,
+    # Long harvests continue in a fresh task from their checkpoint at the soft
+    # limit; both limits stay below the broker's visibility timeout (3 h).
+    soft_time_limit=2 * 3600,
+    time_limit=2 * 3600 + 300,
+)
+def run_import(self, run_id: int) -> None:
+    run = ImportRun.objects.filter(pk=run_id).first()
+    if run is None or not run.is_active:
+        return
+    # Eagerly (embedded default) a retry would run at once, hammering arXiv:
+    # the run fails instead and can be resumed from the admin.
+    retry_transient = not self.request.is_eager and self.request.retries < self.max_retries
+    try:
+        runs.execute_run(run, retry_transient=retry_transient)
+    except ArxivUnavailable as error:
+        raise self.retry(exc=error, countdown=retry_delay(self.request.retries)) from None
+    except SoftTimeLimitExceeded:
+        enqueue(run_import, run_id)
+
+
+@shared_task(name="works.harvest_oai_incremental", soft_time_limit=60, time_limit=90)
+def harvest_oai_incremental() -> int | None:
+    """The daily OAI-PMH harvest (beat): a run from the last successful one's date."""
+    run = runs.start_incremental_harvest()
+    return run.pk if run is not None else None
+
+
+@shared_task(name="works.resume_stale_runs", soft_time_limit=60, time_limit=90, acks_late=True)
+def resume_stale_runs() -> list[int]:
+    """Queue again the runs whose worker died or whose message never arrived (beat)."""
+    return runs.resume_stale_runs()
