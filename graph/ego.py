@@ -202,8 +202,9 @@ def build_graph(record: AuthorRecord, *, limits: Limits = INLINE) -> dict:
             shared_works=edge.shared_works,
         )
 
-    # 2. Edges among the shown co-authors, strongest first.
-    if len(people) > 1:
+    # 2. Edges among the shown co-authors, strongest first. Asked even for a single co-author
+    # (it finds nothing) so that the query count never depends on the researcher.
+    if people:
         among = (
             CollaborationEdge.objects.filter(
                 author_id__in=list(people),
