@@ -291,7 +291,16 @@ def latest_snapshot(record: AuthorRecord) -> TrustSnapshot | None:
 
 def page_context(record: AuthorRecord) -> dict:
     """What the profile page's trust panel needs: one query, whatever the history's length."""
-    snapshot = latest_snapshot(record) if record.is_person else None
+    # The panel shows the score and band only; a prolific record's inputs and evidence
+    # weigh over a megabyte of JSON, which would dominate the profile page's time.
+    snapshot = (
+        TrustSnapshot.objects.filter(record=record)
+        .defer("inputs", "components")
+        .order_by("-computed_at", "-id")
+        .first()
+        if record.is_person
+        else None
+    )
     return {
         "trust_snapshot": snapshot,
         "trust_level": Level(record.verification_level),
