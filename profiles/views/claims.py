@@ -108,7 +108,13 @@ _LABELS = {
 
 
 def _save_owner_edit(record: AuthorRecord, form: OwnerEditForm, *, actor) -> None:
-    before = {name: getattr(record, name) for name in _LABELS}
+    # A ModelForm writes the new values onto the instance while validating: the old ones are
+    # the form's initial data.
+    before = {
+        "description": form.initial.get("description", ""),
+        "owner_affiliation": form.fields["affiliation"].initial or "",
+        "open_to_collaborate": bool(form.initial.get("open_to_collaborate")),
+    }
     record.description = form.cleaned_data["description"]
     record.open_to_collaborate = form.cleaned_data["open_to_collaborate"]
     record.owner_affiliation = form.cleaned_data["affiliation"].strip()

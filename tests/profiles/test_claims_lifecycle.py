@@ -216,7 +216,9 @@ def test_a_second_approval_for_the_same_record_is_refused_by_the_constraint():
     claims.approve_claim(first, by=admin, reason="ok")
     with pytest.raises(claims.ClaimError, match="already approved"):
         claims.approve_claim(second, by=admin, reason="ok")
-    assert list(Claim.objects.filter(record=record).order_by("state").values_list("state", flat=True)) == [
+    assert list(
+        Claim.objects.filter(record=record).order_by("state").values_list("state", flat=True)
+    ) == [
         "approved",
         "pending",
     ]
@@ -294,7 +296,10 @@ def test_anonymous_visitors_see_log_in_to_claim_with_a_way_back(client):
     html = client.get(record.get_absolute_url()).content.decode()
     assert "Claiming links this public author record" in html
     assert "Log in to claim" in html
-    assert f'href="/accounts/login/?next={record.get_absolute_url()}%23identity">Log in to claim' in html
+    assert (
+        f'href="/accounts/login/?next={record.get_absolute_url()}%23identity">Log in to claim'
+        in html
+    )
     assert "Claim this author entity first to unlock direct invitations." in html
 
 

@@ -1,0 +1,198 @@
+"""Accounts through allauth: sign up, verify, log in and out, lockout, reset, change, delete."""
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.urls import reverse
+
+from profiles import claims, follows
+from profiles.models import AuthorRecord, Claim, Follow, Invitation
+from tests.accounts_helpers import claimed_record, eager_tasks, make_admin, record_with_works
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(eager_tasks.__name__)]
+
+PASSWORD = "correct horse battery"
+User = get_user_model()
+
+
+def _link(message) -> str:
+    return re.search(r"https?://[^/\s]+(/\S+)", message.body).group(1)
+
+
+def test_sign_up_sends_a_verification_link_that_verifies_the_email(client):
+    response = client.post(
+        reverse("account_signup"),
+        {
+            "email": "new@example.org",
+            "password1": "a long new password",
+            "password2": "a long new password",
+        },
+    )
+    assert response.status_code == 302
+    user = User.objects.get(email="new@example.org")
+    assert not EmailAddress.objects.get(user=user).verified
+    assert len(mail.outbox) == 1
+
+    confirm_path = _link(mail.outbox[0])
+    page = client.get(confirm_path)
+    assert page.status_code == 200
+    assert "Confirm your email" in page.content.decode()
+    client.post(confirm_path)
+    assert EmailAddress.objects.get(user=user).verified
+
+
+def test_account_pages_use_the_sites_layout(client):
+    for name in ["account_login", "account_signup", "account_reset_password"]:
+        html = client.get(reverse(name)).content.decode()
+        assert 'class="site-header"' in html, name
+        assert "site.css" in html
+        assert 'class="account-form"' in html
+
+
+def test_log_in_and_log_out(client):
+    user = UserFactory(verified=True)
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/accounts/settings/").status_code == 200
+    client.post(reverse("account_logout"))
+    assert client.get("/accounts/settings/").status_code == 302
+
+
+def test_repeated_failed_logins_lock_the_account_out_for_a_while(client):
+    user = UserFactory(verified=True)
+    for _ in range(5):
+        response = client.post(reverse("account_login"), {"login": user.email, "password": "wrong"})
+        assert response.status_code == 200
+        assert "not correct" in response.content.decode()
+    # Now even the right password is refused until the window passes.
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 200
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_login_next_only_redirects_within_the_site(client):
+    user = UserFactory(verified=True)
+    response = client.post(
+        reverse("account_login") + "?next=https://evil.example/phish",
+        {"login": user.email, "password": PASSWORD, "next": "https://evil.example/phish"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    client.logout()
+    response = client.post(
+        reverse("account_login"),
+        {"login": user.email, "password": PASSWORD, "next": "/researchers/someone/"},
+    )
+    assert response["Location"] == "/researchers/someone/"
+
+
+def test_login_next_refuses_scheme_relative_urls(client):
+    user = UserFactory(verified=True)
+    response = client.post(
+        reverse("account_login"),
+        {"login": user.email, "password": PASSWORD, "next": "//evil.example/"},
+    )
+    assert response["Location"] == "/"
+
+
+def test_reset_a_forgotten_password(client):
+    user = UserFactory(verified=True)
+    client.post(reverse("account_reset_password"), {"email": user.email})
+    assert len(mail.outbox) == 1
+    reset_path = _link(mail.outbox[0])
+    response = client.get(reset_path, follow=True)
+    form_path = response.redirect_chain[-1][0] if response.redirect_chain else reset_path
+    response = client.post(
+        form_path, {"password1": "a brand new secret", "password2": "a brand new secret"}
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a brand new secret")
+
+
+def test_change_password(client):
+    user = UserFactory(verified=True)
+    client.force_login(user)
+    response = client.post(
+        reverse("account_change_password"),
+        {
+            "oldpassword": PASSWORD,
+            "password1": "another long secret",
+            "password2": "another long secret",
+        },
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("another long secret")
+
+
+def test_sign_ups_are_rate_limited_with_a_friendly_page(client):
+    statuses = []
+    for n in range(21):
+        response = client.post(
+            reverse("account_signup"),
+            {
+                "email": f"bulk{n}@example.org",
+                "password1": "a long new password",
+                "password2": "a long new password",
+            },
+        )
+        statuses.append(response.status_code)
+        client.logout()
+    assert statuses[-1] == 429
+    assert "Please slow down" in response.content.decode()
+    assert User.objects.filter(email__startswith="bulk").count() == 20
+
+
+# --- Deleting the account ------------------------------------------------------------------
+
+
+def test_deleting_the_account_needs_the_password(client):
+    user = UserFactory(verified=True)
+    client.force_login(user)
+    response = client.post(reverse("profiles:delete-account"), {"password": "wrong"})
+    assert response.status_code == 400
+    assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_deleting_the_account_removes_follows_invitations_and_releases_the_claim(client):
+    admin = make_admin()
+    user = UserFactory(verified=True)
+    record, _, claim = claimed_record(owner=user, admin=admin)
+    followed = record_with_works()
+    follows.follow(user=user, record=followed)
+    other_record, _, _ = claimed_record(admin=admin)
+    from profiles.collaboration import send_invitation
+
+    send_invitation(record=other_record, sender=user, subject="Hi", message="Hello")
+    pending_elsewhere = record_with_works()
+    Claim.objects.create(record=pending_elsewhere, user=user, email=user.email, email_verified=True)
+
+    client.force_login(user)
+    response = client.post(reverse("profiles:delete-account"), {"password": PASSWORD})
+
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=user.pk).exists()
+    assert Follow.objects.count() == 0
+    assert AuthorRecord.objects.get(pk=followed.pk).follower_count == 0
+    assert Invitation.objects.count() == 0
+    assert Claim.objects.filter(record__in=[record, pending_elsewhere]).count() == 0
+    record.refresh_from_db()
+    assert (record.claim_state, record.verification_level) == ("unclaimed", 1)
+    assert "_auth_user_id" not in client.session
+
+
+def test_settings_page_lists_claims_and_digest(client):
+    user = UserFactory(verified=True)
+    record = record_with_works()
+    claims.submit_claim(record=record, user=user, links=[], statement="me")
+    client.force_login(user)
+    html = client.get(reverse("profiles:settings")).content.decode()
+    assert record.display_name in html
+    assert 'name="digest"' in html
+    assert "Delete my account" in html
