@@ -3,8 +3,8 @@
  *
  * - filter by node type (people, works, topics, institutions);
  * - click a node for a side panel with its details and a link to its page;
- * - expand a co-author: their own small graph (graph.json?size=inline) is fetched and their
- *   strongest co-authors are merged in by node id, placed around them;
+ * - expand a co-author: their own graph.json is fetched and their strongest co-authors not yet
+ *   shown are merged in by node id, placed around them, with the links between them;
  * - colours come from CSS custom properties (the graph section of site.css), so the legend,
  *   the inline slice and this drawing always agree. Works and people are coloured by kind only.
  *
@@ -341,11 +341,14 @@
       node.closedNeighborhood().removeClass("faded");
       self.canvas.style.cursor = "pointer";
     });
-    cy.on("mouseout", "node", function (event) {
-      event.target.removeClass("hovered");
+    function unhover() {
+      cy.nodes(".hovered").removeClass("hovered");
       cy.elements().removeClass("faded");
       self.canvas.style.cursor = "";
-    });
+    }
+    cy.on("mouseout", "node", unhover);
+    // Leaving the canvas straight from a node sends no mouseout to the node.
+    this.canvas.addEventListener("mouseleave", unhover);
     this.root.querySelectorAll('input[name="type"]').forEach(function (box) {
       box.addEventListener("change", function () {
         self.filter();
@@ -473,7 +476,18 @@
           expand.disabled = true;
           expand.textContent = "Adding…";
           self.expand(node).then(function (added) {
-            expand.textContent = added === null ? "Could not load" : "Added " + plural(added, "person");
+            if (added === null) {
+              expand.textContent = "Could not load their co-authors";
+              expand.disabled = false;
+            } else if (added.people === 0 && added.links === 0) {
+              expand.textContent = "Their co-authors are all here";
+            } else {
+              expand.textContent =
+                "Added " +
+                (added.people === 1 ? "1 person" : added.people + " people") +
+                ", " +
+                plural(added.links, "link");
+            }
           });
         });
         actions.append(expand);
@@ -508,7 +522,7 @@
     var self = this;
     var cy = this.cy;
     var id = node.id();
-    return fetch(node.data("graph_url") + "?size=inline", { headers: { Accept: "application/json" } })
+    return fetch(node.data("graph_url"), { headers: { Accept: "application/json" } })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.json();
@@ -516,15 +530,17 @@
       .then(function (graph) {
         self.expanded.add(id);
         node.addClass("expanded-from");
-        var people = graph.nodes
+        // Their strongest co-authors who are not in the picture yet, strongest first.
+        var fresh = graph.nodes
           .filter(function (other) {
-            return other.type === "person" && other.role === "coauthor";
+            return (
+              other.type === "person" &&
+              other.role === "coauthor" &&
+              cy.getElementById(other.id).empty()
+            );
           })
           .slice(0, PEOPLE_PER_EXPANSION);
         var room = Math.max(0, MAX_NODES - cy.nodes().length);
-        var fresh = people.filter(function (other) {
-          return cy.getElementById(other.id).empty();
-        });
         if (fresh.length > room) {
           fresh = fresh.slice(0, room);
           self.setStatus("The graph is at its size limit; reset it to explore further.");
@@ -546,6 +562,7 @@
           added = added.union(cy.add(element));
         });
         var expandedStrongest = strongestWeight(graph);
+        var links = 0;
         graph.edges.forEach(function (edge) {
           if (edge.type !== "coauthor") return;
           var key = pairKey(edge.source, edge.target);
@@ -557,11 +574,14 @@
           var element = edgeElement(edge, expandedStrongest);
           element.data.width = Math.min(element.data.width, 4);
           added = added.union(cy.add(element));
+          links += 1;
         });
         self.filter();
         self.updateCounts();
-        cy.animate({ fit: { eles: cy.elements(":visible"), padding: 36 }, duration: 300 });
-        return fresh.length;
+        if (fresh.length) {
+          cy.animate({ center: { eles: node.closedNeighborhood() }, duration: 300 });
+        }
+        return { people: fresh.length, links: links };
       })
       .catch(function () {
         return null;
