@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
-from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponsePermanentRedirect
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import F, OuterRef, Q, Subquery
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_safe
 
 from profiles import claims, follows, trust
-from profiles.models import AuthorRecord, SlugRedirect
+from profiles.models import AuthorRecord, SlugRedirect, TrustSnapshot
 from works.models import Authorship, Work
 
 WORKS_PER_PAGE = 20
@@ -23,20 +31,45 @@ LEADING_AUTHORS = 9
 # only a broken admin edit could make, ends in a 404 instead of a loop.
 MAX_MERGE_HOPS = 10
 RECENT_RESEARCHERS_ON_HOME = 12
+WORKS_CACHE_SECONDS = 10 * 60
+# How long the page shared by visitors without a session may lag behind changes made
+# outside the record's own row (see _shared_page_key).
+SHARED_PAGE_SECONDS = 60
+# django.contrib.messages' cookie storage: a pending message makes the page personal.
+MESSAGES_COOKIE = "messages"
+WORK_LIST_FIELDS = (
+    "arxiv_id",
+    "title",
+    "abstract",
+    "year",
+    "kind",
+    "journal_ref",
+    "doi",
+    "author_count",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ShownAuthor:
+    name: str
+    url: str
+    position: int
+    is_researcher: bool
 
 
 @dataclass
 class AuthorLine:
     """The authors shown under a work: a few names, maybe a gap, then a count."""
 
-    leading: list[Authorship] = field(default_factory=list)
-    researcher_after_gap: Authorship | None = None
+    leading: list[ShownAuthor] = field(default_factory=list)
+    researcher_after_gap: ShownAuthor | None = None
     more_count: int = 0
 
 
 @dataclass
 class WorkItem:
     work: Work
+    url: str
     authors: AuthorLine
 
 
@@ -53,8 +86,18 @@ def home(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(request, "home.html", {"recent_researchers": recent})
 
 
+@require_safe
 def researcher_detail(request: HttpRequest, slug: str):
-    record = AuthorRecord.objects.filter(slug=slug).first()
+    # The latest trust snapshot's id comes with the record: with it, a visitor served
+    # the shared page costs this one query.
+    latest_snapshot = TrustSnapshot.objects.filter(record=OuterRef("pk")).order_by(
+        "-computed_at", "-id"
+    )
+    record = (
+        AuthorRecord.objects.annotate(latest_snapshot_id=Subquery(latest_snapshot.values("pk")[:1]))
+        .filter(slug=slug)
+        .first()
+    )
     if record is None:
         redirect = SlugRedirect.objects.select_related("record").filter(old_slug=slug).first()
         if redirect is None:
@@ -64,77 +107,152 @@ def researcher_detail(request: HttpRequest, slug: str):
         return HttpResponsePermanentRedirect(_surviving(record).get_absolute_url())
 
     page = _page_number(request)
-    works, has_next = works_page(record, page=page)
-    context = {
-        "record": record,
-        "work_items": works,
-        "page": page,
-        "first_position": (page - 1) * WORKS_PER_PAGE + 1,
-        "next_page": page + 1 if has_next else None,
-    }
     if request.htmx and request.htmx.target == "works-more":
-        return TemplateResponse(request, "profiles/detail.html#works-more", context)
+        # "Show more": the next works and the next "Show more", appended in place.
+        response = HttpResponse(published_works_html(record, page=page))
+        patch_vary_headers(response, ["HX-Request", "HX-Target"])
+        return response
 
-    if record.is_person:
-        context |= trust.page_context(record)
-        context |= follows.page_context(record, request.user)
-        context |= claims.page_context(record, request.user)
-    return TemplateResponse(request, "profiles/detail.html", context)
+    shared_key = _shared_page_key(request, record)
+    html = cache.get(shared_key) if shared_key else None
+    if html is not None:
+        response = HttpResponse(html)
+    else:
+        context = {
+            "record": record,
+            "page": page,
+            "first_position": (page - 1) * WORKS_PER_PAGE + 1,
+            "works_html": published_works_html(record, page=page),
+        }
+        if record.is_person:
+            context |= trust.page_context(record)
+            context |= follows.page_context(record, request.user)
+            context |= claims.page_context(record, request.user)
+        response = TemplateResponse(request, "profiles/detail.html", context)
+        if shared_key:
+            response.render()
+            # A page that asked for a CSRF token belongs to this visitor alone.
+            if not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+                cache.set(shared_key, response.content.decode(), SHARED_PAGE_SECONDS)
+    # One URL serves the page and the htmx partial, and signed-in visitors get their own.
+    patch_vary_headers(response, ["Cookie", "HX-Request", "HX-Target"])
+    return response
+
+
+def _shared_page_key(request: HttpRequest, record: AuthorRecord) -> str | None:
+    """The cache key of the page every cookie-less visitor sees, or None for this visitor.
+
+    Most visits (search engines, links, first visits) carry no session: they all get the
+    same HTML, rendered once per SHARED_PAGE_SECONDS. The key holds every column of the
+    record (counters, claim state, level, owner's texts: all the sections read), the
+    latest trust snapshot and the full path (page number, the login link's ?next=), so a
+    change made through the app shows at once; what lives elsewhere (a co-author's name,
+    an approved claimant's details) is at most SHARED_PAGE_SECONDS old.
+    """
+    if (
+        request.htmx
+        or settings.SESSION_COOKIE_NAME in request.COOKIES
+        or MESSAGES_COOKIE in request.COOKIES
+    ):
+        return None
+    state = [getattr(record, f.attname) for f in record._meta.concrete_fields]
+    state += [record.latest_snapshot_id, request.get_full_path()]
+    digest = hashlib.blake2b(repr(state).encode(), digest_size=16).hexdigest()
+    return f"profiles:page:v1:{record.pk}:{digest}"
+
+
+def published_works_html(record: AuthorRecord, *, page: int) -> SafeString:
+    """The rendered items of one page of works (and its "Show more"), cached.
+
+    Rendering twenty works with their author lines is most of the profile page's cost,
+    and it changes only when the record's works do: the importer and the corrections
+    stamp ``works_changed_at`` and recount ``work_count``, so both are in the key. A
+    co-author's renamed slug can stay stale for WORKS_CACHE_SECONDS; the old slug
+    redirects meanwhile.
+    """
+    stamp = record.works_changed_at.timestamp() if record.works_changed_at else 0
+    key = f"profiles:works:v1:{record.pk}:{record.work_count}:{stamp}:{page}"
+    html = cache.get(key)
+    if html is None:
+        items, has_next = works_page(record, page=page)
+        html = render_to_string(
+            "profiles/detail.html#works-page",
+            {
+                "record": record,
+                "work_items": items,
+                "page": page,
+                "next_page": page + 1 if has_next else None,
+            },
+        )
+        cache.set(key, str(html), WORKS_CACHE_SECONDS)
+    # Our own template's output, escaped when it was rendered (a cache backend may
+    # hand back a plain str).
+    return mark_safe(html)  # noqa: S308
 
 
 def works_page(record: AuthorRecord, *, page: int) -> tuple[list[WorkItem], bool]:
-    """One page of the record's works with their shortened author lines: two queries."""
+    """One page of the record's works with their shortened author lines: three queries."""
     own_work_ids = Authorship.objects.filter(author=record).values("work_id")
     start = (page - 1) * WORKS_PER_PAGE
-    # One row past the page tells whether a next page exists without a COUNT
-    # over a prolific author's thousands of works.
+    # Newest first as Work.objects.newest_first(), but NULLS LAST, which the work_newest
+    # index cannot provide: PostgreSQL then reads the researcher's few thousand works
+    # through their authorships and sorts them (milliseconds on any page), instead of
+    # walking the whole corpus in index order until it has found page N of them.
+    # One row past the page tells whether a next page exists without a COUNT.
     rows = list(
         Work.objects.filter(id__in=own_work_ids)
-        .newest_first()
-        .defer("comments", "report_no", "license", "content_hash", "source")[
-            start : start + WORKS_PER_PAGE + 1
-        ]
+        .order_by(F("year").desc(nulls_last=True), "title", "id")
+        .only(*WORK_LIST_FIELDS)[start : start + WORKS_PER_PAGE + 1]
     )
     has_next = len(rows) > WORKS_PER_PAGE
     rows = rows[:WORKS_PER_PAGE]
+    # URLs built from one reversed prefix: reverse() for each of 200 names cost more
+    # than the queries. arXiv ids and slugs are URL-safe as they are.
+    works_prefix = reverse("works:detail", args=["0"])[:-2]
     return [
-        WorkItem(work, line) for work, line in zip(rows, _author_lines(rows, record), strict=True)
+        WorkItem(work, f"{works_prefix}{work.arxiv_id}/", line)
+        for work, line in zip(rows, _author_lines(rows, record), strict=True)
     ], has_next
 
 
 def _author_lines(works: list[Work], record: AuthorRecord) -> list[AuthorLine]:
-    # The first names of each work and the researcher's own place, in ONE
-    # query: a 3,000-author paper costs a dozen rows, not 3,000.
-    shown = (
+    if not works:
+        return []
+    # The first names of each work and the researcher's own place, in ONE query: a
+    # 3,000-author paper costs a dozen rows, not 3,000. No join to the records here:
+    # with a 500-author paper on the page PostgreSQL expects thousands of rows and
+    # would hash the whole record table; the slugs come in a second, keyed query.
+    shown = list(
         Authorship.objects.filter(work__in=[w.id for w in works])
         .filter(Q(position__lt=FULL_AUTHOR_LIST_MAX) | Q(author=record))
-        .select_related("author")
-        .only(
-            "work_id",
-            "position",
-            "printed_name",
-            "author__slug",
-            "author__display_name",
-            "author__kind",
-        )
         .order_by("work_id", "position")
+        .values_list("work_id", "position", "author_id", "printed_name")
     )
-    by_work: dict[int, list[Authorship]] = {}
-    for authorship in shown:
-        by_work.setdefault(authorship.work_id, []).append(authorship)
+    slugs = dict(
+        AuthorRecord.objects.filter(id__in={row[2] for row in shown}).values_list("id", "slug")
+    )
+    profiles_prefix = reverse("profiles:detail", args=["0"])[:-2]
+    by_work: dict[int, list[ShownAuthor]] = {}
+    for work_id, position, author_id, printed_name in shown:
+        slug = slugs.get(author_id)
+        by_work.setdefault(work_id, []).append(
+            ShownAuthor(
+                name=printed_name,
+                url=f"{profiles_prefix}{slug}/" if slug else "",
+                position=position,
+                is_researcher=author_id == record.id,
+            )
+        )
 
     lines = []
     for work in works:
-        authorships = by_work.get(work.id, [])
-        total = max(work.author_count, len(authorships))
+        authors = by_work.get(work.id, [])
+        total = max(work.author_count, len(authors))
         if total <= FULL_AUTHOR_LIST_MAX:
-            lines.append(AuthorLine(leading=authorships))
+            lines.append(AuthorLine(leading=authors))
             continue
-        leading = [a for a in authorships if a.position < LEADING_AUTHORS]
-        own = next(
-            (a for a in authorships if a.author_id == record.id and a.position >= LEADING_AUTHORS),
-            None,
-        )
+        leading = [a for a in authors if a.position < LEADING_AUTHORS]
+        own = next((a for a in authors if a.is_researcher and a.position >= LEADING_AUTHORS), None)
         shown_count = len(leading) + (1 if own else 0)
         lines.append(
             AuthorLine(leading=leading, researcher_after_gap=own, more_count=total - shown_count)

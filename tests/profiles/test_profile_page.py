@@ -355,7 +355,7 @@ def test_show_more_query_count_does_not_grow_with_works(client, django_assert_nu
 
     with django_assert_num_queries(len(captured)):
         client.get(large.get_absolute_url() + "?page=2", **headers)
-    assert len(captured) == 3  # record, works page, authors of the page
+    assert len(captured) == 4  # record, works page, authors of the page, their slugs
 
 
 def test_home_lists_recently_updated_researchers(demo, client):
@@ -363,3 +363,98 @@ def test_home_lists_recently_updated_researchers(demo, client):
 
     assert 'role="search"' in html
     assert '<a class="person__name" href="/researchers/zhengyan-zhang/">Zhengyan Zhang</a>' in html
+
+
+# --- The page shared by visitors without a session -----------------------------------------
+
+
+def _snapshot(record, score: int, band: str, when):
+    from profiles.models import TrustSnapshot
+
+    return TrustSnapshot.objects.create(
+        record=record,
+        score=score,
+        band=band,
+        level=1,
+        claim_state="unclaimed",
+        inputs={},
+        components=[],
+        formula_version="test",
+        fingerprint=f"{score}",
+        computed_at=when,
+    )
+
+
+def test_visitors_without_a_session_share_one_rendered_page(demo, django_assert_num_queries):
+    from django.test import Client
+
+    first = Client().get(DEMO_URL)
+
+    with django_assert_num_queries(1):
+        second = Client().get(DEMO_URL)
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert "Cookie" in second["Vary"]
+
+
+def test_the_shared_page_holds_no_csrf_token_and_sets_no_cookie(demo, client):
+    response = client.get(DEMO_URL)
+
+    html = _text(response)
+    assert "X-CSRFToken" not in html
+    assert "csrfmiddlewaretoken" not in html
+    assert not response.cookies
+
+
+def test_changes_to_the_record_show_at_once_on_the_shared_page(demo, client):
+    client.get(DEMO_URL)
+    AuthorRecord.objects.filter(pk=demo.pk).update(
+        follower_count=5, affiliation="Tsinghua University"
+    )
+
+    html = _text(client.get(DEMO_URL))
+
+    assert _counts(html)["followers"] == 5
+    assert "Tsinghua University" in html
+
+
+def test_a_new_trust_snapshot_shows_at_once_on_the_shared_page(demo, client):
+    import datetime as dt
+
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    _snapshot(demo, 21, "Emerging", now)
+    assert "Trust 21 - Emerging" in _text(client.get(DEMO_URL))
+
+    _snapshot(demo, 30, "Developing", now + dt.timedelta(days=1))
+
+    assert "Trust 30 - Developing" in _text(client.get(DEMO_URL))
+
+
+def test_new_works_show_at_once(client):
+    from django.utils import timezone
+
+    record = _researcher_with_works(2)
+    client.get(record.get_absolute_url())
+    add_authors(WorkFactory(title="A brand new paper", year=2030), [record])
+    AuthorRecord.objects.filter(pk=record.pk).update(work_count=3, works_changed_at=timezone.now())
+
+    html = _text(client.get(record.get_absolute_url()))
+
+    assert _work_titles(html)[0] == "A brand new paper"
+    assert "3 published item(s)" in html
+
+
+def test_a_signed_in_visitor_never_gets_the_shared_page(demo, client):
+    from tests.factories import UserFactory
+
+    client.get(DEMO_URL)
+    client.force_login(UserFactory(verified=True))
+
+    html = _text(client.get(DEMO_URL))
+
+    assert "Log out" in html
+    assert "X-CSRFToken" in html
+
+
+def test_the_page_answers_only_reads(demo, client):
+    assert client.post(DEMO_URL).status_code == 405
