@@ -132,6 +132,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3 * 3600,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# One immediate retry of a publish (a dropped pooled connection), then give up:
+# callers go through bzpeer.lib.tasks.enqueue, which logs and carries on.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- arXiv ----------------------------------------------------------------

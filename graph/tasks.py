@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from bzpeer.lib.tasks import enqueue_on_commit
 from graph import cache as graph_cache
 from graph import services
 
@@ -45,4 +46,4 @@ def queue_edges_rebuild(author_ids: list[int]) -> None:
     """Queue the edge rebuild for these records once the import commits."""
     ids = sorted(set(author_ids))
     for start in range(0, len(ids), EDGE_TASK_CHUNK):
-        rebuild_edges.delay_on_commit(ids[start : start + EDGE_TASK_CHUNK])
+        enqueue_on_commit(rebuild_edges, ids[start : start + EDGE_TASK_CHUNK])

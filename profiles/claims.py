@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from bzpeer.lib.tasks import enqueue_on_commit
 from profiles.accounts import verified_email
 from profiles.models import AuthorRecord, Claim, Invitation, RecordEvent
 from profiles.verification import transition
@@ -211,7 +212,7 @@ def _decide(
         if notify:
             from profiles.tasks import send_claim_decision
 
-            send_claim_decision.delay_on_commit(str(claim.pk))
+            enqueue_on_commit(send_claim_decision, str(claim.pk))
 
 
 def _forget_owner_settings(record: AuthorRecord, *, actor) -> None:

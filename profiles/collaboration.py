@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bzpeer.lib.tasks import enqueue_on_commit
 from profiles.models import (
     AuthorRecord,
     Block,
@@ -116,7 +117,7 @@ def send_invitation(
         ) from error
     from profiles.tasks import send_invitation_notice
 
-    send_invitation_notice.delay_on_commit(str(invitation.pk))
+    enqueue_on_commit(send_invitation_notice, str(invitation.pk))
     return invitation
 
 
@@ -153,7 +154,7 @@ def accept_invitation(invitation: Invitation, *, owner) -> Conversation:
         )
     from profiles.tasks import send_invitation_answer
 
-    send_invitation_answer.delay_on_commit(str(invitation.pk))
+    enqueue_on_commit(send_invitation_answer, str(invitation.pk))
     return conversation
 
 
@@ -162,7 +163,7 @@ def decline_invitation(invitation: Invitation, *, owner) -> None:
         raise CollaborationError("This invitation was already answered.")
     from profiles.tasks import send_invitation_answer
 
-    send_invitation_answer.delay_on_commit(str(invitation.pk))
+    enqueue_on_commit(send_invitation_answer, str(invitation.pk))
 
 
 def block_sender(invitation: Invitation, *, owner) -> None:
@@ -202,7 +203,7 @@ def post_message(conversation: Conversation, *, author, body: str) -> Message:
     message = Message.objects.create(conversation=conversation, author=author, body=body)
     from profiles.tasks import send_message_notice
 
-    send_message_notice.delay_on_commit(message.pk)
+    enqueue_on_commit(send_message_notice, message.pk)
     return message
 
 

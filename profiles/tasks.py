@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+
+from bzpeer.lib.tasks import enqueue
 
 # A burst of events on one record (twenty follows in a minute, an import touching the same
 # record in several batches) becomes one recompute: the first event takes a short cache lock and
@@ -48,20 +51,29 @@ def recompute_trust_batch(author_ids: list[int]) -> None:
     recompute(author_ids=author_ids)
 
 
+def _debounce_seconds() -> float:
+    # A setting may shorten it (the end-to-end worker test does); the default stays above.
+    return getattr(settings, "TRUST_DEBOUNCE_SECONDS", TRUST_DEBOUNCE_SECONDS)
+
+
 def _queue_debounced(author_ids: list[int]) -> None:
     if len(author_ids) > MANY_RECORDS:
         # A harvest touching thousands of records: a lock and a task per record would be
         # thousands of cache round trips and tasks; batches read their inputs set-based.
         for start in range(0, len(author_ids), BATCH_TASK_SIZE):
-            recompute_trust_batch.apply_async(
-                args=[author_ids[start : start + BATCH_TASK_SIZE]],
-                countdown=TRUST_DEBOUNCE_SECONDS,
+            enqueue(
+                recompute_trust_batch,
+                author_ids[start : start + BATCH_TASK_SIZE],
+                countdown=_debounce_seconds(),
             )
         return
     for author_id in author_ids:
         # cache.add is atomic in Redis and locmem: only the first event of a burst wins.
-        if cache.add(trust_lock_key(author_id), 1, timeout=_LOCK_SECONDS):
-            recompute_trust.apply_async(args=[author_id], countdown=TRUST_DEBOUNCE_SECONDS)
+        if not cache.add(trust_lock_key(author_id), 1, timeout=_LOCK_SECONDS):
+            continue
+        if not enqueue(recompute_trust, author_id, countdown=_debounce_seconds()):
+            # Not queued (broker down): the next event must be free to try again.
+            cache.delete(trust_lock_key(author_id))
 
 
 def queue_trust_recompute(author_ids: list[int]) -> None:
@@ -127,7 +139,7 @@ def send_digests() -> int:
 
     user_ids = due_digest_user_ids(now=timezone.now())
     for user_id in user_ids:
-        send_account_digest.delay(user_id)
+        enqueue(send_account_digest, user_id)
     return len(user_ids)
 
 

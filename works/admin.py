@@ -104,7 +104,11 @@ class StartHarvestForm(forms.Form):
         help_text="e.g. cs, math or physics:hep-th. Empty: all of arXiv.",
     )
     metadata_prefix = forms.ChoiceField(
-        choices=[(prefix, prefix) for prefix in runs.OAI_PREFIXES], label="Metadata format"
+        required=False,
+        choices=[(prefix, prefix) for prefix in runs.OAI_PREFIXES],
+        initial=runs.OAI_PREFIXES[0],
+        label="Metadata format",
+        help_text="arXivRaw includes every version's date; arXiv splits author names.",
     )
 
     # Which field an error belongs to, per kind (OAI errors concern the whole range).

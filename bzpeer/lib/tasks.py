@@ -10,6 +10,7 @@ queued is caught up later: trust by the nightly sweep, import runs by
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -65,18 +66,24 @@ def enqueue(task: Task, *args: Any, countdown: float | None = None, **kwargs: An
     ``countdown`` delays the task on a real broker; eager mode runs it at once.
     Errors raised by an eager task propagate (they are bugs); broker errors do not.
     """
-    options: dict[str, Any] = {}
-    if countdown is not None:
-        options["countdown"] = countdown
+    # The plainest call that says it all (delay, or apply_async for a countdown),
+    # so tests may stub either as they would without this helper.
+    if countdown is None:
+        publish = functools.partial(task.delay, *args, **kwargs)
+    else:
+        options: dict[str, Any] = {"args": list(args), "countdown": countdown}
+        if kwargs:
+            options["kwargs"] = kwargs
+        publish = functools.partial(task.apply_async, **options)
     eager = task.app.conf.task_always_eager
     key = "" if eager else _broker_key(task)
     if not eager and _marked_down(key):
         log.error("failed to queue %s: the broker failed moments ago", task.name)
         return False
     try:
-        # retry=False: fail at once instead of retrying the publish for seconds
-        # while a visitor waits for their page.
-        task.apply_async(args=args, kwargs=kwargs, retry=False, **options)
+        # CELERY_TASK_PUBLISH_RETRY_POLICY keeps the publish retries short, so a
+        # visitor does not wait for a broker that is not there.
+        publish()
     except BROKER_ERRORS as error:
         if eager:
             raise  # an eager task's own error, not the broker's

@@ -1,0 +1,79 @@
+"""The Celery app's configuration: queues, routes, serialisation and the beat schedule."""
+
+from __future__ import annotations
+
+import pytest
+from celery.schedules import crontab
+
+from bzpeer.celery import app
+
+PROJECT_APPS = {"works", "graph", "profiles"}
+
+
+@pytest.fixture(scope="module")
+def registered() -> dict:
+    app.loader.import_default_modules()  # what a worker does at start-up
+    return {name: task for name, task in app.tasks.items() if not name.startswith("celery.")}
+
+
+def test_every_beat_entry_names_a_registered_task(registered):
+    assert set(app.conf.beat_schedule) == {
+        "daily-oai-harvest",
+        "resume-stale-imports",
+        "nightly-trust-sweep",
+        "follow-digests",
+    }
+    missing = {
+        entry_name: entry["task"]
+        for entry_name, entry in app.conf.beat_schedule.items()
+        if entry["task"] not in registered
+    }
+    assert missing == {}
+
+
+def test_the_beat_schedule_runs_at_the_documented_times():
+    schedule = {name: entry["schedule"] for name, entry in app.conf.beat_schedule.items()}
+    assert schedule["daily-oai-harvest"] == crontab(hour=5, minute=0)
+    assert schedule["nightly-trust-sweep"] == crontab(hour=3, minute=30)
+    assert schedule["follow-digests"] == crontab(hour=7, minute=0)
+    assert schedule["resume-stale-imports"] == crontab(minute="*/15")
+
+
+def test_tasks_are_named_after_their_app_and_have_time_limits(registered):
+    assert registered, "no project task registered"
+    for name, task in registered.items():
+        assert name.split(".")[0] in PROJECT_APPS, name
+        soft = task.soft_time_limit or app.conf.task_soft_time_limit
+        hard = task.time_limit or app.conf.task_time_limit
+        assert soft and hard and soft < hard, name
+
+
+@pytest.mark.parametrize(
+    ("task_name", "queue"),
+    [
+        ("works.run_import", "harvest"),
+        ("works.harvest_oai_incremental", "harvest"),
+        ("graph.rebuild_edges", "graph"),
+        ("profiles.recompute_trust", "trust"),
+        ("profiles.recompute_all_trust", "trust"),
+        ("profiles.send_digests", "email"),
+        ("something.else", "default"),
+    ],
+)
+def test_tasks_go_to_their_queue(task_name, queue):
+    assert app.amqp.router.route({}, task_name)["queue"].name == queue
+
+
+def test_queues_and_serialisation():
+    assert {q.name for q in app.conf.task_queues} == {
+        "default",
+        "harvest",
+        "graph",
+        "trust",
+        "email",
+    }
+    assert app.conf.task_serializer == "json"
+    assert app.conf.result_serializer == "json"
+    assert app.conf.accept_content == ["json"]
+    # one message at a time per worker process: a harvest never sits behind another
+    assert app.conf.worker_prefetch_multiplier == 1
