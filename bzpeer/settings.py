@@ -97,9 +97,12 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis' own cache backend, answering "miss" while Redis is unreachable
+            # so pages keep serving (bzpeer/lib/cache.py).
+            "BACKEND": "bzpeer.lib.cache.ForgivingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "bzpeer",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
 else:

@@ -155,3 +155,54 @@ def test_import_arxiv_queue_says_the_run_was_not_queued(broker_down):
     with pytest.raises(CommandError, match=r"run #\d+ created but not queued: .*task queue"):
         call_command("import_arxiv", "--ids", "1605.08386", "--queue")
     assert ImportRun.objects.get().state == ImportRun.State.QUEUED
+
+
+# --- Redis down altogether: the cache (same server) is unreachable too ----------------------
+
+
+@pytest.fixture
+def redis_down(broker_down, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "bzpeer.lib.cache.ForgivingRedisCache",
+            "LOCATION": REFUSING_BROKER,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    from django.core.cache import cache
+
+    cache._cache._down_until = 0.0  # a fresh client for each test
+    yield broker_down
+
+
+def test_an_unreachable_cache_answers_like_an_empty_one(redis_down):
+    from django.core.cache import cache
+
+    started = time.monotonic()
+    assert cache.get("k", "fallback") == "fallback"
+    assert cache.add("k", 1) is False
+    cache.set("k", 1)
+    assert cache.get_many(["a", "b"]) == {}
+    assert cache.get_or_set("k", lambda: "computed") == "computed"
+    with pytest.raises(ValueError):
+        cache.incr("k")
+    assert cache.delete("k") is False
+    assert time.monotonic() - started < 2
+    assert any(
+        "cache unreachable" in record.getMessage()
+        for record in redis_down.records
+        if record.name == "bzpeer.lib.cache"
+    )
+
+
+def test_pages_serve_and_follows_save_with_redis_down(
+    redis_down, client, demo, django_capture_on_commit_callbacks
+):
+    assert client.get(demo.get_absolute_url()).status_code == 200
+    assert client.get(reverse("works:search") + "?q=zhang").status_code == 200
+    follower = UserFactory(verified=True)
+    client.force_login(follower)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("profiles:follow", args=[demo.slug]))
+    assert response.status_code == 302
+    assert Follow.objects.filter(user=follower, record=demo).exists()
