@@ -1,0 +1,94 @@
+"""Admin import runs in Chromium: start a harvest, watch the progress page refresh itself."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from bzpeer.celery import app as celery_app
+from tests.factories import UserFactory
+from tests.fakearxiv import FakeArxiv
+from works.models import ImportRun
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def fake_arxiv(settings):
+    with FakeArxiv() as fake:
+        settings.ARXIV_API_URL = fake.api_url
+        settings.ARXIV_OAI_URL = fake.oai_url
+        yield fake
+
+
+@pytest.fixture
+def eager():
+    """The live server runs the queued harvest in-process, also when REDIS_URL is set."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+def log_in_to_admin(page, live_server):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", admin.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    return admin
+
+
+def test_staff_start_a_harvest_from_the_admin(
+    page, live_server, fake_arxiv, eager, screenshot_path
+):
+    log_in_to_admin(page, live_server)
+    page.goto(live_server.url + reverse("admin:works_importrun_changelist"))
+    page.click("text=Start a harvest")
+    page.check("input[name=kind][value=ids]")
+    page.fill("#id_ids", "1605.08386")
+    page.screenshot(path=screenshot_path("import-run-start"), full_page=True)
+    page.click("input[type=submit][value='Start the harvest']")
+
+    run = ImportRun.objects.get()
+    page.wait_for_url(live_server.url + reverse("admin:works_importrun_progress", args=[run.pk]))
+    counts = page.locator("#run-counts")
+    assert "Succeeded" in counts.inner_text()
+    assert counts.get_attribute("hx-trigger") is None
+    page.screenshot(path=screenshot_path("import-run-finished"), full_page=True)
+    assert run.state == ImportRun.State.SUCCEEDED and run.created_count == 1
+
+
+def test_the_progress_page_refreshes_until_the_run_finishes(page, live_server, screenshot_path):
+    log_in_to_admin(page, live_server)
+    run = ImportRun.objects.create(
+        source=ImportRun.Source.OAI,
+        parameters={"from": "2014-10-01", "until": None, "set": None, "metadata_prefix": "arXiv"},
+        state=ImportRun.State.RUNNING,
+        created_count=6,
+        total_expected=58011,
+        resumption_token="fake-2",
+    )
+    page.goto(live_server.url + reverse("admin:works_importrun_progress", args=[run.pk]))
+    counts = page.locator("#run-counts")
+    assert counts.get_attribute("hx-trigger") == "every 3s"
+    assert "6 of about 58011" in counts.inner_text()
+    page.screenshot(path=screenshot_path("import-run-running"), full_page=True)
+
+    # The worker commits page 2 and finishes; the page catches up on its own.
+    ImportRun.objects.filter(pk=run.pk).update(
+        created_count=9, state=ImportRun.State.SUCCEEDED, resumption_token=""
+    )
+    page.wait_for_function(
+        "document.querySelector('#run-counts').innerText.includes('Succeeded')", timeout=8000
+    )
+    assert "9 of about 58011" in counts.inner_text()
+    # finished: the swapped-in block no longer polls
+    assert counts.get_attribute("hx-trigger") is None
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.wait_for_timeout(3500)
+    assert [url for url in requests if "/progress/" in url] == []
