@@ -42,7 +42,7 @@ def _after_authorships_moved(record_ids: list[int], *, actor, reason: str) -> No
         # A record left without works drops to L0; a new one with a work is L1.
         transition(record, actor=actor, reason=reason)
     queue_trust_recompute(ids)
-    transaction.on_commit(lambda: queue_edges_rebuild(ids))
+    queue_edges_rebuild(ids)  # queued when the transaction commits
 
 
 def _split_record_for(record: AuthorRecord) -> AuthorRecord:

@@ -196,3 +196,13 @@ def test_settings_page_lists_claims_and_digest(client):
     assert record.display_name in html
     assert 'name="digest"' in html
     assert "Delete my account" in html
+
+
+@pytest.mark.parametrize(
+    "url", ["/accounts/email/", "/accounts/password/change/", "/accounts/password/reset/done/"]
+)
+def test_allauths_own_pages_sit_in_the_sites_card(client, url):
+    client.force_login(UserFactory(verified=True))
+    html = client.get(url).content.decode()
+    assert 'class="site-header"' in html
+    assert html.count('class="panel account-panel"') == 1

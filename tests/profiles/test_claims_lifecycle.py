@@ -415,3 +415,13 @@ def test_the_whole_profile_page_costs_the_same_with_1_or_30_works(client):
             assert client.get(record.get_absolute_url()).status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+def test_claim_submissions_are_rate_limited(client):
+    record = record_with_works()
+    client.force_login(UserFactory(verified=True))
+    url = reverse("profiles:claim", args=[record.slug])
+    # Forms sent back with an error count too: a script probing ORCID iDs is stopped.
+    statuses = [client.post(url, {"orcid": "bad", "statement": "x"}).status_code for _ in range(11)]
+    assert statuses == [400] * 10 + [429]
+    assert "several claims in a short time" in client.post(url, {}).content.decode()

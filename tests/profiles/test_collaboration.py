@@ -234,3 +234,15 @@ def test_the_inbox_lists_received_and_sent_invitations(client):
     html = client.get(reverse("profiles:inbox")).content.decode()
     assert "Received subject" in html
     assert "to " + record.display_name in html
+
+
+def test_messages_are_rate_limited(client):
+    record, owner, _ = claimed_record()
+    conversation = collaboration.accept_invitation(
+        _invite(record, UserFactory(verified=True)), owner=owner
+    )
+    client.force_login(owner)
+    url = reverse("profiles:conversation", args=[conversation.pk])
+    statuses = [client.post(url, {"body": f"message {n}"}).status_code for n in range(21)]
+    assert statuses == [302] * 20 + [429]
+    assert Message.objects.count() == 20
