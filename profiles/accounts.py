@@ -97,6 +97,7 @@ def delete_account(*, user) -> None:
     of the records it followed drop by one each, set-based.
     """
     from profiles.claims import release_claim
+    from profiles.verification import transition
 
     with transaction.atomic():
         for claim in Claim.objects.filter(user=user, state=Claim.State.APPROVED):
@@ -107,7 +108,13 @@ def delete_account(*, user) -> None:
             follower_count=F("follower_count") - 1
         )
         Invitation.objects.filter(sender=user).delete()
+        pending_on = list(
+            AuthorRecord.objects.filter(claims__user=user, claims__state=Claim.State.PENDING)
+        )
         Claim.objects.filter(user=user).delete()
+        for record in pending_on:
+            # "Claim pending" goes away with the last pending claim.
+            transition(record, actor=None, reason="A pending claim was withdrawn.")
         user.delete()
     if followed_ids:
         from profiles.tasks import queue_trust_recompute

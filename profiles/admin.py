@@ -170,6 +170,12 @@ class ClaimStateFilter(admin.SimpleListFilter):
 
 
 def _decide_claims(modeladmin, request, queryset, *, verb, decide, title):
+    if not queryset.exists():
+        state = "approved" if verb == "revoked" else "pending"
+        modeladmin.message_user(
+            request, f"None of the selected claims is {state}.", level=messages.WARNING
+        )
+        return None
     form = DecisionForm(request.POST if "apply" in request.POST else None)
     if form.is_valid():
         done, failed = 0, []

@@ -206,3 +206,15 @@ def test_allauths_own_pages_sit_in_the_sites_card(client, url):
     html = client.get(url).content.decode()
     assert 'class="site-header"' in html
     assert html.count('class="panel account-panel"') == 1
+
+
+def test_deleting_an_account_with_a_pending_claim_returns_the_record_to_unclaimed(client):
+    record = record_with_works()
+    user = UserFactory(verified=True)
+    claims.submit_claim(record=record, user=user, links=[], statement="me")
+    record.refresh_from_db()
+    assert record.claim_state == "pending"
+    client.force_login(user)
+    client.post(reverse("profiles:delete-account"), {"password": PASSWORD})
+    record.refresh_from_db()
+    assert record.claim_state == "unclaimed"
