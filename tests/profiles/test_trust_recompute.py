@@ -1,6 +1,7 @@
 """Trust snapshots from the database: calibration, write-on-change, set-based gathering."""
 
 import datetime as dt
+import threading
 from collections import defaultdict
 from itertools import combinations
 
@@ -257,3 +258,28 @@ def test_snapshot_time_is_the_recompute_time(demo, settings):
     before = dt.datetime.now(dt.UTC)
     trust.recompute(author_ids=[demo.id])
     assert before <= latest(demo).computed_at <= dt.datetime.now(dt.UTC)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recompute_all_reading_ahead_in_a_thread_writes_the_same_snapshots(monkeypatch):
+    # On PostgreSQL outside a transaction the next batch is read in a thread; the embedded
+    # SQLite test database is shared between threads, so the same path can run here too.
+    monkeypatch.setattr(trust, "READ_AHEAD_VENDORS", {"postgresql", "sqlite"})
+    people = AuthorRecordFactory.create_batch(5)
+    for person in people:
+        add_authors(WorkFactory(), [person])
+    readers = []
+    gather = trust._gather
+
+    def spy(ids):
+        readers.append(threading.current_thread().name)
+        return gather(ids)
+
+    monkeypatch.setattr(trust, "_gather", spy)
+
+    stats = trust.recompute_all(batch_size=2)
+
+    assert (stats.records, stats.written) == (5, 5)
+    assert len(readers) == 3 and all(name.startswith("trust-read") for name in readers)
+    assert set(TrustSnapshot.objects.values_list("record_id", flat=True)) == {p.id for p in people}
+    assert trust.recompute_all(batch_size=2).written == 0
