@@ -46,7 +46,7 @@ if str(ROOT) not in sys.path:
 
 from works.taxonomy import topic_group, topic_name  # noqa: E402  (pure module, no Django)
 
-DATASET_VERSION = 2
+DATASET_VERSION = 3
 PROLIFIC_SLUG = "bench-prolific"
 PROLIFIC_NAME = "Prolific Researcher"
 MEGA_PAPERS = 5
@@ -96,12 +96,19 @@ def ensure_dataset(
     works: int = 100_000,
     prolific_works: int = 2_000,
     prolific_coauthors: int = 5_000,
+    people: int | None = None,
     log=print,
 ) -> DatasetInfo:
-    """Make sure ``database_url`` holds the dataset described in the module docstring."""
+    """Make sure ``database_url`` holds the dataset described in the module docstring.
+
+    ``people`` overrides the pool size (about 0.6 per work by default): the trust bench wants
+    300,000 records over 1,000,000 works.
+    """
     if prolific_works * 2 > works:
         raise ValueError("prolific_works must be at most half of works")
-    people = max(int(works * PEOPLE_PER_WORK), prolific_coauthors + 1, MEGA_PAPER_AUTHORS)
+    people = max(
+        people or int(works * PEOPLE_PER_WORK), prolific_coauthors + 1, MEGA_PAPER_AUTHORS
+    )
     params = {
         "version": DATASET_VERSION,
         "works": works,
@@ -383,24 +390,26 @@ def _generate(connection, params: dict, *, log) -> None:
         JOIN bench_people p ON p.i = 1 + abs(hashint4(w.g * 16 + pos)) %% {people}
         WHERE w.g %% {stride} <> 0""",
     )
-    # The prolific researcher's ordinary works: 3-7 authors, the researcher somewhere,
-    # co-authors taken in a sliding window so that all of them appear, each on a few works.
+    # The prolific researcher's ordinary works: 4-8 authors, the researcher at any place.
+    # Co-authors fill the other slots from a window sliding by 3 per work: every one of
+    # the prolific_coauthors appears (2,000 works x 3 slots > 5,000), each on a few works.
+    slot = "CASE WHEN pos < w.g %% k.n THEN pos ELSE pos - 1 END"
     _insert_select(
         connection,
         "works_authorship",
         {
             **authorship,
             "work_id": "w.id",
-            "author_id": f"CASE WHEN pos = w.g %% n THEN {prolific_id} ELSE p.id END",
+            "author_id": f"CASE WHEN pos = w.g %% k.n THEN {prolific_id} ELSE p.id END",
             "position": "pos",
             "printed_name": (
-                f"CASE WHEN pos = w.g %% n THEN '{PROLIFIC_NAME}' ELSE p.display_name END"
+                f"CASE WHEN pos = w.g %% k.n THEN '{PROLIFIC_NAME}' ELSE p.display_name END"
             ),
         },
         f"""bench_works w
-        CROSS JOIN LATERAL (SELECT 3 + abs(hashint4(w.g)) %% 5 AS n) k
+        CROSS JOIN LATERAL (SELECT 4 + abs(hashint4(w.g)) %% 5 AS n) k
         CROSS JOIN LATERAL generate_series(0, k.n - 1) AS pos
-        JOIN bench_people p ON p.i = 1 + ((w.g / {stride}) * 7 + pos) %% {coauthors}
+        JOIN bench_people p ON p.i = 1 + ((w.g / {stride}) * 3 + {slot}) %% {coauthors}
         WHERE w.g %% {stride} = 0 AND w.g / {stride} > {MEGA_PAPERS}""",
     )
     # The mega papers: 500 authors each, the researcher at position 250.

@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.views.decorators.http import require_safe
 
 from profiles.models import AuthorRecord
 from works import search as site_search
@@ -44,6 +45,7 @@ class ListedWork:
     byline: Byline
 
 
+@require_safe
 def work_detail(request: HttpRequest, arxiv_id: str) -> TemplateResponse:
     work = Work.objects.select_related("primary_topic").filter(arxiv_id=arxiv_id).first()
     if work is None:
@@ -80,6 +82,7 @@ def work_detail(request: HttpRequest, arxiv_id: str) -> TemplateResponse:
     return TemplateResponse(request, "works/detail.html", context)
 
 
+@require_safe
 def topic_detail(request: HttpRequest, code: str) -> TemplateResponse:
     topic = get_object_or_404(Topic, code=code)
     page = _page_number(request)
@@ -99,6 +102,7 @@ def topic_detail(request: HttpRequest, code: str) -> TemplateResponse:
     return TemplateResponse(request, "works/topic.html", context)
 
 
+@require_safe
 def search(request: HttpRequest) -> TemplateResponse:
     query = site_search.clean_query(request.GET.get("q"))
     kind = request.GET.get("type")

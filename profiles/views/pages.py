@@ -31,6 +31,8 @@ LEADING_AUTHORS = 9
 # only a broken admin edit could make, ends in a 404 instead of a loop.
 MAX_MERGE_HOPS = 10
 RECENT_RESEARCHERS_ON_HOME = 12
+RECENT_RESEARCHERS_KEY = "profiles:home:recent:v1"
+RECENT_RESEARCHERS_SECONDS = 60
 WORKS_CACHE_SECONDS = 10 * 60
 # How long the page shared by visitors without a session may lag behind changes made
 # outside the record's own row (see _shared_page_key).
@@ -73,16 +75,22 @@ class WorkItem:
     authors: AuthorLine
 
 
+@require_safe
 def home(request: HttpRequest) -> TemplateResponse:
-    recent = (
-        AuthorRecord.objects.live()
-        .people()
-        .filter(works_changed_at__isnull=False)
-        .order_by("-works_changed_at", "-work_count", "id")
-        .only("slug", "display_name", "affiliation", "work_count", "kind")[
-            :RECENT_RESEARCHERS_ON_HOME
-        ]
-    )
+    # A bulk import stamps thousands of records with the same time: picking the top
+    # dozen means sorting all of them, so the list is computed once a minute.
+    recent = cache.get(RECENT_RESEARCHERS_KEY)
+    if recent is None:
+        recent = list(
+            AuthorRecord.objects.live()
+            .people()
+            .filter(works_changed_at__isnull=False)
+            .order_by("-works_changed_at", "-work_count", "id")
+            .only("slug", "display_name", "affiliation", "work_count", "kind")[
+                :RECENT_RESEARCHERS_ON_HOME
+            ]
+        )
+        cache.set(RECENT_RESEARCHERS_KEY, recent, RECENT_RESEARCHERS_SECONDS)
     return TemplateResponse(request, "home.html", {"recent_researchers": recent})
 
 
