@@ -6,6 +6,7 @@ import io
 from collections.abc import Callable, Iterator
 from typing import IO
 
+from works import bulk
 from works.arxiv import parsers
 from works.arxiv.records import ArxivFormatError, ParsedRecord, RecordError
 from works.importer import Importer, ImportStats
@@ -29,7 +30,7 @@ def read_items(
     if fmt not in FORMATS:
         raise ArxivFormatError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
     if fmt == "snapshot":
-        return parsers.iter_snapshot(_Prepended(head, stream))
+        return SnapshotReader(_Prepended(head, stream))
     data = head + stream.read()
     page = parsers.parse_atom(data) if fmt == "atom" else parsers.parse_oai(data)
     return iter([*page.errors, *page.records])
@@ -41,9 +42,16 @@ def import_stream(
     fmt: str | None = None,
     source_label: str = "arXiv import",
     progress: Callable[[ImportStats], None] | None = None,
+    importer: Importer | None = None,
 ) -> ImportStats:
     items = read_items(stream, fmt=fmt)
-    stats = Importer(source_label=source_label).run(items, progress=progress)
+    if importer is None:
+        # The snapshot's millions of records go through COPY on PostgreSQL.
+        if isinstance(items, SnapshotReader) and bulk.available():
+            importer = bulk.BulkImporter(source_label=source_label)
+        else:
+            importer = Importer(source_label=source_label)
+    stats = importer.run(items, progress=progress)
     after_import(stats)
     return stats
 
@@ -63,6 +71,18 @@ def after_import(stats: ImportStats) -> None:
     from graph.tasks import queue_edges_rebuild
 
     queue_edges_rebuild(sorted(stats.touched_author_ids))
+
+
+class SnapshotReader(Iterator[ParsedRecord | RecordError]):
+    """The records of a snapshot stream; the bulk loader reads its raw lines
+    instead (``snapshot_lines``), to parse them in worker processes."""
+
+    def __init__(self, stream: IO[bytes]):
+        self.snapshot_lines = stream
+        self._records = parsers.iter_snapshot(stream)
+
+    def __next__(self) -> ParsedRecord | RecordError:
+        return next(self._records)
 
 
 class _Prepended(io.RawIOBase):

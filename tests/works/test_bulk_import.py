@@ -1,0 +1,320 @@
+"""The PostgreSQL bulk loader writes exactly what the generic importer writes."""
+
+import io
+import json
+
+import pytest
+from django.db import connection
+from support import FIXTURES
+
+from profiles.models import AuthorRecord, RecordEvent
+from works import bulk
+from works.arxiv.parsers import iter_snapshot
+from works.importer import Importer
+from works.models import Authorship, Topic, Work, WorkTopic, WorkVersion
+from works.services import import_stream
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="the bulk loader uses COPY and ON CONFLICT: PostgreSQL only (set DATABASE_URL)",
+    ),
+]
+
+SNAPSHOT = FIXTURES / "kaggle_snapshot_first200.jsonl"
+
+
+def snapshot_lines() -> list[dict]:
+    return [json.loads(line) for line in SNAPSHOT.read_bytes().splitlines()]
+
+
+def as_file(lines: list[dict]) -> io.BytesIO:
+    return io.BytesIO("\n".join(json.dumps(line) for line in lines).encode())
+
+
+def import_generic(data: io.BytesIO, **kwargs):
+    return import_stream(data, importer=Importer(), **kwargs)
+
+
+def import_bulk(data: io.BytesIO, **options):
+    return import_stream(data, importer=bulk.BulkImporter(**options))
+
+
+def database_rows():
+    """Every row either path writes, keyed by natural keys (ids differ)."""
+    return {
+        "works": sorted(
+            Work.objects.values_list(
+                "arxiv_id",
+                "version",
+                "title",
+                "abstract",
+                "comments",
+                "journal_ref",
+                "doi",
+                "report_no",
+                "license",
+                "primary_topic__code",
+                "submitted",
+                "updated",
+                "year",
+                "withdrawn",
+                "kind",
+                "person_author_count",
+                "author_count",
+                "source",
+                "content_hash",
+            )
+        ),
+        "versions": sorted(
+            WorkVersion.objects.values_list("work__arxiv_id", "number", "submitted", "size_kb")
+        ),
+        "authorships": sorted(
+            Authorship.objects.values_list(
+                "work__arxiv_id",
+                "position",
+                "printed_name",
+                "affiliation",
+                "author__name_key",
+                "author__slug",
+            )
+        ),
+        "records": sorted(
+            (
+                r.name_key,
+                r.display_name,
+                r.kind,
+                r.slug,
+                r.work_count,
+                r.topic_count,
+                r.affiliation,
+                r.search_key,
+                r.verification_level,
+                r.resolvable,
+                tuple(r.variants),
+            )
+            for r in AuthorRecord.objects.all()
+        ),
+        "topics": sorted(Topic.objects.values_list("code", "name", "group")),
+        "work_topics": sorted(
+            WorkTopic.objects.values_list("work__arxiv_id", "topic__code", "is_primary", "position")
+        ),
+        "events": sorted(
+            (e.record.slug, e.kind, e.summary, json.dumps(e.data))
+            for e in RecordEvent.objects.select_related("record")
+        ),
+    }
+
+
+def wipe():
+    RecordEvent.objects.all().delete()
+    Authorship.objects.all().delete()
+    Work.objects.all().delete()
+    AuthorRecord.objects.all().delete()
+    Topic.objects.all().delete()
+
+
+def both_paths(*steps):
+    """Run the same imports through each path from an empty database."""
+    results = []
+    for run in (import_generic, import_bulk):
+        wipe()
+        for step in steps:
+            step(run)
+        results.append(database_rows())
+    return results
+
+
+def test_the_snapshot_fixture_lands_identically_through_both_paths():
+    generic, fast = both_paths(lambda run: run(io.BytesIO(SNAPSHOT.read_bytes())))
+
+    assert len(fast["works"]) == 200
+    assert len(fast["authorships"]) > 500
+    for table in generic:
+        assert fast[table] == generic[table], table
+
+
+def test_worker_processes_and_small_batches_give_the_same_rows():
+    # Same batch boundaries on both sides: each batch writes its own events.
+    import_stream(io.BytesIO(SNAPSHOT.read_bytes()), importer=Importer(batch_size=60))
+    generic = database_rows()
+    wipe()
+
+    stats = import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), batch_size=60, workers=2)
+
+    assert (stats.created, stats.updated, stats.unchanged, len(stats.errors)) == (200, 0, 0, 0)
+    assert database_rows() == generic
+
+
+def test_an_unchanged_reimport_writes_nothing():
+    first = import_bulk(io.BytesIO(SNAPSHOT.read_bytes()))
+    before = database_rows()
+    changed_at = sorted(Work.objects.values_list("arxiv_id", "changed_at"))
+    events = RecordEvent.objects.count()
+
+    second = import_bulk(io.BytesIO(SNAPSHOT.read_bytes()))
+
+    assert (first.created, first.unchanged) == (200, 0)
+    assert (second.created, second.updated, second.unchanged) == (0, 0, 200)
+    assert second.touched_author_ids == set()
+    assert database_rows() == before
+    assert sorted(Work.objects.values_list("arxiv_id", "changed_at")) == changed_at
+    assert RecordEvent.objects.count() == events
+
+
+def _newer(line: dict, **changes) -> dict:
+    number = len(line["versions"]) + 1
+    versions = [
+        *line["versions"],
+        {"version": f"v{number}", "created": "Mon, 5 Jan 2026 10:00:00 GMT"},
+    ]
+    return {**line, "versions": versions, **changes}
+
+
+def test_new_versions_update_works_the_same_way_through_both_paths():
+    lines = snapshot_lines()
+    revised = [
+        _newer(lines[0], title="A revised title"),
+        # A different author list: authorships are replaced, versions kept.
+        _newer(lines[1], authors_parsed=[["Streinu", "Ileana", ""], ["Newcomer", "Ada", ""]]),
+        # An older copy of a paper changes nothing.
+        {**lines[2], "versions": lines[2]["versions"][:1], "title": "An old title"}
+        if len(lines[2]["versions"]) > 1
+        else lines[2],
+        lines[3],
+    ]
+
+    generic, fast = both_paths(
+        lambda run: run(as_file(lines)),
+        lambda run: run(as_file(revised)),
+    )
+
+    assert ("0704.0001", 3) in {(w[0], w[1]) for w in fast["works"]}
+    assert any(a[2] == "Ada Newcomer" for a in fast["authorships"])
+    for table in generic:
+        assert fast[table] == generic[table], table
+
+
+def test_an_authorship_moved_by_a_correction_stays_moved_after_a_new_version():
+    lines = snapshot_lines()[:3]
+
+    def correct(run):
+        # "Not mine": the authorship goes to a record the importer never resolves to.
+        authorship = Authorship.objects.get(work__arxiv_id="0704.0002", position=1)
+        other = AuthorRecord.objects.create(
+            slug="louis-theran-other",
+            display_name="Louis Theran",
+            name_key="louis theran",
+            resolvable=False,
+        )
+        authorship.author = other
+        authorship.save()
+
+    generic, fast = both_paths(
+        lambda run: run(as_file(lines)),
+        correct,
+        lambda run: run(as_file([_newer(lines[1], title="Sparsity, revised")])),
+    )
+
+    moved = [a for a in fast["authorships"] if a[0] == "0704.0002" and a[1] == 1]
+    assert moved[0][5] == "louis-theran-other"
+    for table in generic:
+        assert fast[table] == generic[table], table
+
+
+def _paper(arxiv_id: str, *names: tuple[str, str]) -> dict:
+    return {
+        "id": arxiv_id,
+        "authors": ", ".join(f"{first} {last}" for last, first in names),
+        "title": f"Paper {arxiv_id}",
+        "abstract": "An abstract.",
+        "categories": "cs.CG",
+        "versions": [{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}],
+        "authors_parsed": [[last, first, ""] for last, first in names],
+    }
+
+
+def test_homonym_slugs_match_the_importer():
+    # "JL Cai" and "J.L. Cai" are different names (keys) with the same slug.
+    papers = [_paper("0705.0001", ("Cai", "JL")), _paper("0705.0002", ("Cai", "J.L."))]
+
+    generic, fast = both_paths(lambda run: run(as_file(papers)))
+
+    assert {(r[0], r[3]) for r in fast["records"]} == {
+        ("jl cai", "jl-cai"),
+        ("j l cai", "jl-cai-2"),
+    }
+    assert fast == generic
+
+
+def test_many_homonyms_in_one_batch_get_the_next_free_suffixes():
+    # Three different keys whose names slugify alike (slugify drops the "ø").
+    for slug in ("jl-cai", "jl-cai-2", "jl-cai-4"):
+        AuthorRecord.objects.create(slug=slug, display_name="Someone", name_key=f"taken {slug}")
+    papers = [
+        _paper("0705.0001", ("Cai", "JL")),
+        _paper("0705.0002", ("Cai", "J.L.")),
+        _paper("0705.0003", ("Cai", "JLø")),
+    ]
+
+    import_bulk(as_file(papers))
+
+    slugs = dict(
+        AuthorRecord.objects.filter(display_name__endswith="Cai").values_list("name_key", "slug")
+    )
+    assert slugs == {"jl cai": "jl-cai-3", "j l cai": "jl-cai-5", "jlo cai": "jl-cai-6"}
+
+
+def test_a_suffix_that_is_another_names_slug_is_not_given_twice():
+    def existing(run):
+        AuthorRecord.objects.create(slug="x-y", display_name="X Y", name_key="taken x y")
+
+    # "X Y" needs a suffix and takes "x-y-2", which is also "X Y 2"'s own slug.
+    papers = [_paper("0705.0001", ("Y", "X"), ("Y 2", "X"))]
+
+    generic, fast = both_paths(existing, lambda run: run(as_file(papers)))
+
+    assert {r[3] for r in fast["records"]} == {"x-y", "x-y-2", "x-y-2-2"}
+    assert fast == generic
+
+
+def test_bad_lines_are_reported_with_their_line_number_through_the_workers():
+    lines = [json.dumps(line) for line in snapshot_lines()]
+    lines[119] = "{not json"
+    data = io.BytesIO("\n".join(lines).encode())
+
+    stats = import_stream(data, importer=bulk.BulkImporter(batch_size=50, workers=2))
+
+    assert (stats.created, len(stats.errors)) == (199, 1)
+    assert stats.errors[0].where == "line 120"
+
+
+def test_progress_is_reported_after_every_batch():
+    totals = []
+
+    stats = bulk.BulkImporter(batch_size=50, workers=0).run(
+        iter_snapshot(io.BytesIO(SNAPSHOT.read_bytes())),
+        progress=lambda s: totals.append(s.total),
+    )
+
+    assert stats.created == 200
+    assert totals[-1] == 200
+    assert len(totals) == 4
+
+
+def test_import_stream_takes_the_bulk_path_for_the_snapshot_on_postgresql(monkeypatch):
+    batches = []
+    original = bulk.BulkImporter.import_batch
+
+    def counting(self, items):
+        batches.append(len(items))
+        return original(self, items)
+
+    monkeypatch.setattr(bulk.BulkImporter, "import_batch", counting)
+
+    stats = import_stream(io.BytesIO(SNAPSHOT.read_bytes()))
+
+    assert stats.created == 200
+    assert batches == [200]
+    assert stats.touched_author_ids == set(Authorship.objects.values_list("author_id", flat=True))
