@@ -1,4 +1,4 @@
-"""Chromium for browser tests: `browser` (one per session) and `page` / `phone_page`.
+"""Chromium for browser tests: `browser` (one per module) and `page` / `phone_page`.
 
 Debian's chromium at /usr/bin/chromium is used, never a downloaded one; without
 it every test asking for these fixtures is skipped with the reason. Tests that
@@ -26,7 +26,9 @@ TIMEOUT_MS = 10_000
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output"
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: a browser test elsewhere that starts its own Playwright
+# would otherwise meet this one's event loop still running.
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
