@@ -154,6 +154,7 @@ def test_full_rebuild_in_small_chunks_equals_one_chunk(demo):
 
     assert edge_table() == whole
     assert result.edges == len(whole)
+    assert (result.written, result.removed) == (0, 0)  # nothing changed, nothing rewritten
     assert result.counts_changed == []
     assert dict(AuthorRecord.objects.values_list("id", "close_collaborator_count")) == counts
 
@@ -232,3 +233,52 @@ def test_close_collaborator_counts_follow_the_edges(db):
 
     counts = dict(AuthorRecord.objects.values_list("id", "close_collaborator_count"))
     assert (counts[alice.pk], counts[bob.pk], counts[carol.pk]) == (1, 1, 0)
+
+
+def test_a_full_rebuild_repairs_stale_missing_and_extra_edges(db):
+    alice, bob, carol = AuthorRecordFactory(), AuthorRecordFactory(), AuthorRecordFactory()
+    add_authors(WorkFactory(year=2020), [alice, bob, carol])
+    first = rebuild_all_edges()
+    assert (first.edges, first.written, first.removed) == (6, 6, 0)
+    whole = edge_table()
+    CollaborationEdge.objects.filter(author=alice, coauthor=bob).update(weight=0.1)
+    CollaborationEdge.objects.filter(author=bob, coauthor=carol).delete()
+    dave = AuthorRecordFactory()
+    CollaborationEdge.objects.create(author=dave, coauthor=alice, weight=1, shared_works=1)
+    AuthorRecord.objects.filter(pk=dave.pk).update(close_collaborator_count=1)
+
+    result = rebuild_all_edges(chunk_size=2)
+
+    assert edge_table() == whole
+    assert (result.edges, result.written, result.removed) == (6, 2, 1)
+    assert result.counts_changed == [dave.pk]
+
+
+def test_a_first_build_restores_every_index_and_constraint_of_the_edge_table(demo):
+    from django.db import connection
+
+    def definitions():
+        with connection.cursor() as cursor:
+            if connection.vendor != "postgresql":
+                cursor.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE tbl_name = %s ORDER BY name",
+                    [CollaborationEdge._meta.db_table],
+                )
+            else:
+                cursor.execute(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = %s::regclass UNION ALL "
+                    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1",
+                    [CollaborationEdge._meta.db_table] * 2,
+                )
+            return cursor.fetchall()
+
+    before = definitions()
+    assert not CollaborationEdge.objects.exists()
+
+    result = rebuild_all_edges(chunk_size=50)
+
+    assert definitions() == before
+    assert result.edges == result.written == CollaborationEdge.objects.count() > 0
+    demo.refresh_from_db()
+    assert demo.close_collaborator_count == 4
