@@ -106,9 +106,7 @@ def ensure_dataset(
     """
     if prolific_works * 2 > works:
         raise ValueError("prolific_works must be at most half of works")
-    people = max(
-        people or int(works * PEOPLE_PER_WORK), prolific_coauthors + 1, MEGA_PAPER_AUTHORS
-    )
+    people = max(people or int(works * PEOPLE_PER_WORK), prolific_coauthors + 1, MEGA_PAPER_AUTHORS)
     params = {
         "version": DATASET_VERSION,
         "works": works,
