@@ -58,11 +58,11 @@ def bump_generation() -> None:
     cache.set(_GENERATION_KEY, _token(), VERSION_TIMEOUT)
 
 
-def cached_graph(record, *, limits) -> dict:
+def cached_graph(record, *, limits, key: str | None = None) -> dict:
     """The record's graph for these limits, built once per version of its edges and works."""
     from graph.ego import build_graph
 
-    key = graph_key(record.pk, limits.name)
+    key = key or graph_key(record.pk, limits.name)
     graph = cache.get(key)
     if graph is None:
         graph = build_graph(record, limits=limits)

@@ -39,15 +39,16 @@ class PlacedNode:
     title: str
     tip: str
     width: float = 0.0  # pills only
+    box_x: float = field(init=False)  # left edge of the square (works) or pill
+    box_y: float = field(init=False)
 
-    @property
-    def box_x(self) -> float:
-        """Left edge of the square (works) or pill (topics, institutions)."""
-        return self.x - (self.width / 2 if self.width else self.size)
-
-    @property
-    def box_y(self) -> float:
-        return self.y - self.size
+    def __post_init__(self):
+        # Tenths of a pixel are plenty, and the template prints these as they are (a filter
+        # per coordinate was most of the cost of rendering the slice).
+        self.box_x = round(self.x - (self.width / 2 if self.width else self.size), 1)
+        self.box_y = round(self.y - self.size, 1)
+        for name in ("x", "y", "size", "label_x", "label_y", "width"):
+            setattr(self, name, round(getattr(self, name), 1))
 
 
 @dataclass
@@ -59,12 +60,18 @@ class PlacedEdge:
     y2: float
     width: float
 
+    def __post_init__(self):
+        for name in ("x1", "y1", "x2", "y2"):
+            setattr(self, name, round(getattr(self, name), 1))
+        self.width = round(self.width, 2)
+
 
 @dataclass
 class Drawing:
     width: int
     height: int
     tip_y: float
+    tip_width: int = WIDTH - 8
     nodes: list[PlacedNode] = field(default_factory=list)
     edges: list[PlacedEdge] = field(default_factory=list)
     counts: dict = field(default_factory=dict)
@@ -153,7 +160,7 @@ def layout(graph: dict) -> Drawing:
     bottom = cy + arc_half_height + 22
     institution_y = bottom + BAND_HEIGHT / 2 - 6
     tip_y = bottom + (BAND_HEIGHT if institutions else 4)
-    drawing = Drawing(width=WIDTH, height=int(tip_y + TIP_HEIGHT + 4), tip_y=tip_y)
+    drawing = Drawing(width=WIDTH, height=int(tip_y + TIP_HEIGHT + 4), tip_y=round(tip_y, 1))
     drawing.counts = {kind: len(items) for kind, items in by_type.items()}
     position: dict[str, tuple[float, float]] = {}
 
@@ -294,7 +301,7 @@ def layout(graph: dict) -> Drawing:
             continue
         else:
             css, width = "g-edge--affiliation", 1.0
-        drawing.edges.append(PlacedEdge(css=css, x1=x1, y1=y1, x2=x2, y2=y2, width=round(width, 2)))
+        drawing.edges.append(PlacedEdge(css=css, x1=x1, y1=y1, x2=x2, y2=y2, width=width))
     # Thin, faint links first; the researcher's strongest ties are drawn on top of them.
     drawing.edges.sort(key=lambda e: (e.css == "g-edge--coauthor", e.width))
     return drawing

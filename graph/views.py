@@ -11,9 +11,10 @@ import orjson
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
-from graph.cache import cached_graph
+from graph.cache import GRAPH_TIMEOUT, cached_graph, graph_key
 from graph.ego import EXPLORER, INLINE
 from graph.layout import layout
 from profiles.models import AuthorRecord, SlugRedirect
@@ -58,11 +59,15 @@ def graph_slice(request: HttpRequest, slug: str):
     record = _person_or_redirect(request, slug, "graph:slice")
     if isinstance(record, HttpResponse):
         return record
-    graph = cached_graph(record, limits=INLINE)
+    key = graph_key(record.pk, INLINE.name)
+    graph = cached_graph(record, limits=INLINE, key=key)
     context = {
         "record": record,
         "graph": graph,
-        "drawing": layout(graph),
+        # Computed only if the rendered slice is not in the fragment cache already.
+        "drawing": SimpleLazyObject(lambda: layout(graph)),
+        "graph_key": key,
+        "graph_timeout": GRAPH_TIMEOUT,
         "truncated": graph["truncated"],
         **_lists(graph),
     }
