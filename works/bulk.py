@@ -105,9 +105,10 @@ def _ts(value) -> str:
 
 @lru_cache(maxsize=100_000)
 def _author_facts(author: ParsedAuthor) -> tuple[str, str, bool, bytes] | None:
-    """(printed, key, is organisation, name line) of one author, decided as
-    works.importer.resolve_authors does, or None for a junk name. Cached:
-    names recur across papers."""
+    """How works.importer.resolve_authors reads one author, COPY-encoded, or
+    None for a junk name: (end of the authorship line: key, printed name and
+    affiliation; name key; is an organisation; name facts line). Cached: names
+    recur across papers."""
     display = names.display_name(author)[:MAX_NAME_LENGTH]
     if names.is_junk_name(display):
         return None
@@ -117,11 +118,13 @@ def _author_facts(author: ParsedAuthor) -> tuple[str, str, bool, bytes] | None:
     is_org = names.is_organisation(display)
     base_slug = (slugify(names.latex_to_unicode(display)) or "author")[:100]
     search_key = names.order_free_key(display)[:300]
-    line = (
+    printed = author.printed[:500] or display
+    authorship = f"{_esc(key)}\t{_esc(printed)}\t{_esc(author.affiliation)}\n"
+    name_line = (
         f"{_esc(key)}\t{_esc(display)}\t{'t' if is_org else 'f'}\t{_esc(search_key)}\t"
         f"{_esc(base_slug)}\n"
     ).encode()
-    return author.printed[:500] or display, key, is_org, line
+    return authorship, key, is_org, name_line
 
 
 def prepare(record: ParsedRecord) -> Prepared | RecordError:
@@ -138,10 +141,8 @@ def prepare(record: ParsedRecord) -> Prepared | RecordError:
         facts = _author_facts(author)
         if facts is None:
             continue
-        printed, key, is_org, name_line = facts
-        author_lines.append(
-            f"{aid}\t{len(keys)}\t{_esc(key)}\t{_esc(printed)}\t{_esc(author.affiliation)}\n"
-        )
+        authorship, key, is_org, name_line = facts
+        author_lines.append(f"{aid}\t{len(keys)}\t{authorship}")
         keys.append((key, name_line))
         if not is_org:
             people += 1
@@ -246,6 +247,8 @@ class BulkImporter:
         self.source_label = source_label
         self.workers = workers
         self._topics: set[str] = set()
+        self._created = 0
+        self._analyzed_at = 0
 
     def run(
         self,
@@ -325,7 +328,25 @@ class BulkImporter:
         if records:
             with transaction.atomic(), connection.cursor() as cursor:
                 self._write(cursor, records, stats)
+            self._analyze_as_tables_grow(stats.created)
         return stats
+
+    def _analyze_as_tables_grow(self, created: int) -> None:
+        """Refresh the planner's statistics each time this run has doubled the rows.
+
+        Autovacuum lags behind a bulk load, and with statistics of a nearly
+        empty table the planner picks nested loops over hundreds of thousands of
+        rows for the counters' refresh.
+        """
+        self._created += created
+        if self._created < max(2 * self._analyzed_at, 1000):
+            return
+        self._analyzed_at = self._created
+        with connection.cursor() as cursor:
+            # Not works_work: its statistics cover the full-text expression index,
+            # which means to_tsvector on 30,000 sampled abstracts.
+            for model in (Authorship, WorkTopic, WorkVersion, AuthorRecord):
+                cursor.execute(f"ANALYZE {_table(model)}")
 
     def _write(self, cursor, records: dict[str, Prepared], stats: ImportStats) -> None:
         _truncate_staging(cursor)
@@ -418,7 +439,9 @@ class BulkImporter:
                 "bulk_kept (work_id, key, author_id)",
                 "".join(f"{w}\t{_esc(k)}\t{a}\n" for (w, k), a in kept.items()).encode(),
             )
-        for table in ("bulk_work", "bulk_author", "bulk_key"):
+        # bulk_work is not analyzed: sampling its 1 KB abstracts costs more than
+        # it tells (it is joined on arxiv_id alone).
+        for table in ("bulk_author", "bulk_key"):
             cursor.execute(f"ANALYZE {table}")
 
     def _ensure_topics(self, codes: set[str]) -> None:
@@ -593,14 +616,16 @@ class BulkImporter:
             )
         )
         works = _table(Work)
-        # xmax is 0 on a freshly inserted row and set on an updated one.
+        # xmax is 0 on a freshly inserted row and set on an updated one. No ORDER
+        # BY: sorting 1 KB rows spills to disk, and a temp table filled by one
+        # COPY is read back in the order it was written (new works get ids in
+        # file order, as with the importer).
         cursor.execute(
             f"""
             WITH written AS (
                 INSERT INTO {works} ({columns})
                 SELECT {select}
                 FROM bulk_work b LEFT JOIN {_table(Topic)} t ON t.code = b.primary_code
-                ORDER BY b.seq
                 ON CONFLICT (arxiv_id) DO UPDATE SET {updates}
                 WHERE {works}.content_hash IS DISTINCT FROM EXCLUDED.content_hash
                 RETURNING arxiv_id, id, xmax = 0 AS inserted
