@@ -49,6 +49,16 @@ REACHED_CAP = "Reached the cap."
 
 # Inputs ------------------------------------------------------------------------------------
 
+_LEVEL_BY_VALUE = {int(level): level for level in Level}
+
+
+def _as_level(value: int) -> Level:
+    """Level(value) without EnumType.__call__ for the common plain int (a sweep makes millions)."""
+    if type(value) is Level:
+        return value
+    level = _LEVEL_BY_VALUE.get(value) if type(value) is int else None
+    return level if level is not None else Level(value)
+
 
 def _date_to_json(value: datetime.date | None) -> str | None:
     return value.isoformat() if value is not None else None
@@ -80,7 +90,7 @@ class CollaboratorInput:
     level: int
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "level", Level(self.level))
+        object.__setattr__(self, "level", _as_level(self.level))
 
 
 @dataclass(frozen=True)
@@ -109,7 +119,7 @@ class TrustInputs:
     def __post_init__(self) -> None:
         # Normalise so that inputs built from lists or plain values compare equal to stored ones,
         # and refuse a level or claim state the product does not know.
-        object.__setattr__(self, "level", Level(self.level))
+        object.__setattr__(self, "level", _as_level(self.level))
         object.__setattr__(self, "claim_state", ClaimState(self.claim_state))
         object.__setattr__(self, "works", tuple(self.works))
         object.__setattr__(self, "close_collaborators", tuple(self.close_collaborators))
@@ -434,14 +444,16 @@ def _collaboration(inputs: TrustInputs) -> Component:
         known = strongest.get(collaborator.slug)
         if known is None or collaborator.level > known.level:
             strongest[collaborator.slug] = collaborator
-    half_points = sum(COLLABORATOR_HALF_POINTS[Level(c.level)] for c in strongest.values())
+    # c.level is already a Level (CollaboratorInput.__post_init__): no Level(...) calls here,
+    # which cost a microsecond each and ran four times per collaborator in the nightly sweep.
+    half_points = sum(COLLABORATOR_HALF_POINTS[c.level] for c in strongest.values())
     points = min(COLLABORATION_CAP, half_points // 2)
     evidence = [
         EvidenceRow(
             what=(
                 f"{c.name}: {_plural(c.shared_works, 'shared work')}, weight {c.weight:.3f}, "
-                f"{Level(c.level).name} ({Level(c.level).label}), "
-                f"+{COLLABORATOR_HALF_POINTS[Level(c.level)] / 2:g}"
+                f"{c.level.name} ({c.level.label}), "
+                f"+{COLLABORATOR_HALF_POINTS[c.level] / 2:g}"
             ),
             source="arXiv co-authorship",
             date="",

@@ -120,27 +120,55 @@ def _among(field: str, ids: list[int]) -> dict:
     return {f"{field}__in": ids, f"{field}__gte": ids[0], f"{field}__lte": ids[-1]}
 
 
-def _gather(ids: list[int]):
+@dataclass
+class _RecordRow:
+    """The fields of a record the recompute reads; lighter than 2,000 model instances a batch."""
+
+    id: int
+    kind: str
+    affiliation: str
+    verification_level: int
+    claim_state: str
+    possibly_several_people: bool
+    latest_fingerprint: str | None
+
+
+@dataclass
+class _Batch:
+    """A batch's inputs, in the shapes of `TrustInputs.to_json()` so that a record whose
+    fingerprint did not change is recognised without building the formula's dataclasses."""
+
+    records: list[_RecordRow]
+    works: dict[int, dict[str, dict]]
+    collaborators: dict[int, list[dict]]
+    claims: dict[int, list[Claim]]
+    followers: dict[int, list[tuple[int, bool, datetime.datetime]]]
+
+
+def _gather(ids: list[int]) -> _Batch:
     """Everything the formula needs for a batch of records: six queries."""
-    records = list(
-        AuthorRecord.objects.people()
+    records = [
+        _RecordRow(*row)
+        for row in AuthorRecord.objects.people()
         .live()
         .filter(**_among("id", ids))
-        .only(
+        .annotate(latest_fingerprint=_latest_snapshot_fingerprint())
+        .order_by("id")
+        .values_list(
             "id",
             "kind",
             "affiliation",
             "verification_level",
             "claim_state",
             "possibly_several_people",
+            "latest_fingerprint",
         )
-        .annotate(latest_fingerprint=_latest_snapshot_fingerprint())
-        .order_by("id")
-    )
+    ]
+    batch = _Batch(records, {}, {}, {}, {})
     ids = [record.id for record in records]
     if not ids:
-        return records, {}, {}, {}, {}
-    works: dict[int, dict[str, scoring.WorkInput]] = defaultdict(dict)
+        return batch
+    works = defaultdict(dict)
     for author_id, arxiv_id, title, submitted_on, withdrawn in (
         Authorship.objects.filter(**_among("author_id", ids))
         # No ORDER BY: the models' default orderings would sort 30,000 rows by year and title.
@@ -155,9 +183,15 @@ def _gather(ids: list[int]):
             "work__withdrawn",
         )
     ):
-        works[author_id][arxiv_id] = scoring.WorkInput(
-            arxiv_id=arxiv_id, title=title, date=submitted_on, withdrawn=withdrawn
-        )
+        # Keyed by arXiv id: a record printed twice on one paper has the work once.
+        works[author_id][arxiv_id] = {
+            "arxiv_id": arxiv_id,
+            "title": title,
+            "date": submitted_on.isoformat() if submitted_on is not None else None,
+            "withdrawn": withdrawn,
+            # See the module docstring: "not mine" moves the authorship away instead.
+            "disputed": False,
+        }
     # Close edges first, then their co-authors in a second query: joining the record table
     # inside the edge query made PostgreSQL hash the whole record table for every batch.
     edges = list(
@@ -177,24 +211,24 @@ def _gather(ids: list[int]):
         if coauthor_ids
         else {}
     )
-    collaborators: dict[int, list[scoring.CollaboratorInput]] = defaultdict(list)
+    collaborators = defaultdict(list)
     for author_id, coauthor_id, weight, shared_works in edges:
         coauthor = coauthors.get(coauthor_id)
         if coauthor is None:  # an organisation: never a close collaborator
             continue
         name, slug, level = coauthor
         collaborators[author_id].append(
-            scoring.CollaboratorInput(
-                name=name,
-                slug=slug,
-                weight=round(weight, 6),
-                shared_works=shared_works,
-                level=level,
-            )
+            {
+                "name": name,
+                "slug": slug,
+                "weight": round(weight, 6),
+                "shared_works": shared_works,
+                "level": level,
+            }
         )
     for record_collaborators in collaborators.values():
-        record_collaborators.sort(key=lambda c: (-c.weight, c.slug))
-    claims: dict[int, list[Claim]] = defaultdict(list)
+        record_collaborators.sort(key=lambda c: (-c["weight"], c["slug"]))
+    claims = defaultdict(list)
     for claim in (
         Claim.objects.filter(
             **_among("record_id", ids), state__in=[Claim.State.PENDING, Claim.State.APPROVED]
@@ -212,7 +246,7 @@ def _gather(ids: list[int]):
         )
     ):
         claims[claim.record_id].append(claim)
-    followers: dict[int, list[tuple[int, bool, datetime.datetime]]] = defaultdict(list)
+    followers = defaultdict(list)
     for record_id, user_id, verified, created_at in (
         Follow.objects.filter(**_among("record_id", ids))
         .annotate(
@@ -222,34 +256,47 @@ def _gather(ids: list[int]):
         .values_list("record_id", "user_id", "verified", "created_at")
     ):
         followers[record_id].append((user_id, verified, created_at))
-    return records, works, collaborators, claims, followers
+    batch.works, batch.collaborators, batch.claims, batch.followers = (
+        works,
+        collaborators,
+        claims,
+        followers,
+    )
+    return batch
 
 
 def _level_evidence(
-    record: AuthorRecord, *, approved: Claim | None, works: Iterable[scoring.WorkInput]
-) -> tuple[str, datetime.date | None]:
-    """Where the level's evidence comes from and since when, for the identity component."""
-    level = Level(record.verification_level)
-    if level >= Level.L2 and approved is not None:
-        return "BZPEER claim review", _date(approved.decided_at)
+    record: _RecordRow, *, approved: Claim | None, works: Iterable[dict]
+) -> tuple[str, str | None]:
+    """Where the level's evidence comes from and since when (ISO date), for the identity."""
+    if record.verification_level >= Level.L2 and approved is not None:
+        decided = _date(approved.decided_at)
+        return "BZPEER claim review", decided.isoformat() if decided else None
     if record.possibly_several_people:
         return "BZPEER", None
-    dates = [work.date for work in works if work.date is not None]
+    dates = [work["date"] for work in works if work["date"] is not None]
     return "arXiv", min(dates) if dates else None
 
 
-def _recompute_batch(gathered, *, now: datetime.datetime) -> RecomputeStats:
-    """Score a gathered batch and insert the snapshots whose fingerprint changed."""
+def _heal_level(record: _RecordRow) -> None:
+    """Run the transition function for a record whose stored level is out of date."""
     from profiles.verification import transition
 
+    instance = AuthorRecord.objects.get(pk=record.id)
+    transition(instance, reason="Trust recompute found the stored level out of date.")
+    record.verification_level = instance.verification_level
+    record.claim_state = instance.claim_state
+
+
+def _recompute_batch(batch: _Batch, *, now: datetime.datetime) -> RecomputeStats:
+    """Score a gathered batch and insert the snapshots whose fingerprint changed."""
     stats = RecomputeStats()
-    records, works, collaborators, claims, followers = gathered
     rows: list[_SnapshotRow] = []
-    for record in records:
-        record_claims = claims.get(record.id, [])
+    for record in batch.records:
+        record_claims = batch.claims.get(record.id, [])
         approved = next((c for c in record_claims if c.state == Claim.State.APPROVED), None)
         pending = any(c.state == Claim.State.PENDING for c in record_claims)
-        record_works = works.get(record.id, {})
+        record_works = batch.works.get(record.id, {})
         level, claim_state, level_reason = derive(
             record_facts(
                 record, work_count=len(record_works), pending_claim=pending, approved_claim=approved
@@ -257,43 +304,45 @@ def _recompute_batch(gathered, *, now: datetime.datetime) -> RecomputeStats:
         )
         if level != record.verification_level or claim_state != record.claim_state:
             # An event changed the facts without going through the transition function.
-            transition(record, reason="Trust recompute found the stored level out of date.")
+            _heal_level(record)
             stats.levels_healed += 1
         owner_id = approved.user_id if approved is not None else None
         source, level_date = _level_evidence(record, approved=approved, works=record_works.values())
-        inputs = scoring.TrustInputs(
-            level=record.verification_level,
-            claim_state=record.claim_state,
-            level_reason=level_reason,
-            level_source=source,
-            level_date=level_date,
-            works=tuple(sorted(record_works.values(), key=lambda work: work.arxiv_id)),
-            close_collaborators=tuple(collaborators.get(record.id, ())),
-            followers=tuple(
-                scoring.FollowerInput(
-                    account_id=user_id,
-                    email_verified=verified,
-                    is_owner=user_id == owner_id,
-                    followed_on=_date(created_at),
-                )
-                for user_id, verified, created_at in followers.get(record.id, ())
-            ),
-        )
-        inputs_json = _dumps(inputs.to_json())
+        # Exactly TrustInputs.to_json()'s shape (a test holds the two together): built directly,
+        # the formula's dataclasses are only made for the records that changed.
+        inputs = {
+            "level": int(record.verification_level),
+            "claim_state": str(record.claim_state),
+            "level_reason": level_reason,
+            "level_source": source,
+            "level_date": level_date,
+            "works": [record_works[arxiv_id] for arxiv_id in sorted(record_works)],
+            "close_collaborators": batch.collaborators.get(record.id, []),
+            "followers": [
+                {
+                    "account_id": user_id,
+                    "email_verified": verified,
+                    "is_owner": user_id == owner_id,
+                    "followed_on": created_at.date().isoformat(),
+                }
+                for user_id, verified, created_at in batch.followers.get(record.id, ())
+            ],
+        }
+        inputs_json = _dumps(inputs)
         digest = fingerprint(inputs_json)
         stats.records += 1
         if digest == record.latest_fingerprint:
             stats.unchanged += 1
             continue
-        result = scoring.score(inputs)
+        result = scoring.score(scoring.TrustInputs.from_json(inputs))
         components_json = _dumps([component.to_json() for component in result.components])
         rows.append(
             _SnapshotRow(
                 record_id=record.id,
                 score=result.score,
                 band=result.band,
-                level=int(inputs.level),
-                claim_state=str(inputs.claim_state),
+                level=inputs["level"],
+                claim_state=inputs["claim_state"],
                 inputs=inputs_json,
                 components=components_json,
                 formula_version=result.formula_version,
@@ -418,14 +467,14 @@ def _next_ids(last_id: int, batch_size: int) -> list[int]:
     )
 
 
-def _gathered_in_turn(batch_size: int) -> Iterator[tuple]:
+def _gathered_in_turn(batch_size: int) -> Iterator[_Batch]:
     last_id = 0
     while ids := _next_ids(last_id, batch_size):
         yield _gather(ids)
         last_id = ids[-1]
 
 
-def _gathered_ahead(batch_size: int) -> Iterator[tuple]:
+def _gathered_ahead(batch_size: int) -> Iterator[_Batch]:
     """Like _gathered_in_turn, but batch n+1 is read in a thread while batch n is scored.
 
     Reading waits on PostgreSQL (the works query is most of it), scoring is Python: overlapped
@@ -436,7 +485,7 @@ def _gathered_ahead(batch_size: int) -> Iterator[tuple]:
     next sweep, or the recompute its transition queues, corrects that.
     """
 
-    def read(last_id: int) -> tuple[list[int], tuple | None]:
+    def read(last_id: int) -> tuple[list[int], _Batch | None]:
         ids = _next_ids(last_id, batch_size)
         return ids, _gather(ids) if ids else None
 

@@ -13,7 +13,7 @@ from factories import AuthorRecordFactory, UserFactory, WorkFactory, add_authors
 
 from graph.models import CollaborationEdge
 from graph.weights import CLOSE_COLLABORATOR_THRESHOLD, adds_pairs, newman_pair_weight
-from profiles import trust
+from profiles import scoring, trust
 from profiles.models import AuthorRecord, Claim, Follow, RecordEvent, TrustSnapshot
 from works.models import Authorship
 
@@ -96,6 +96,22 @@ def test_demo_researcher_calibration_is_21_emerging_l1_unclaimed_with_4_close_co
     assert sum(1 for w in snapshot.inputs["works"] if w["withdrawn"]) == 1
     assert snapshot.formula_version == "2026-11.1"
     assert len(snapshot.fingerprint) == 64
+
+
+def test_stored_inputs_are_exactly_the_formulas_own_json_and_rescore_the_same(demo):
+    # The recompute builds the inputs JSON directly (no dataclasses for unchanged records):
+    # it must be TrustInputs.to_json()'s shape, or a stored snapshot could not be re-explained.
+    build_edges()
+    Follow.objects.create(user=UserFactory(verified=True), record=demo)
+    trust.recompute(author_ids=[demo.id])
+    snapshot = latest(demo)
+
+    inputs = scoring.TrustInputs.from_json(snapshot.inputs)
+
+    assert inputs.to_json() == snapshot.inputs
+    rescored = scoring.score(inputs)
+    assert rescored.score == snapshot.score
+    assert rescored.to_json()["components"] == snapshot.components
 
 
 def test_recompute_that_changes_nothing_writes_nothing(demo):
