@@ -6,8 +6,8 @@ six queries, each bounded by a limit —
 
 1. the strongest co-authors: the first rows of the ``(author, -weight)`` edge index;
 2. the edges among those co-authors;
-3. the researcher's most recent works (``Limits.candidate_works`` of them), with the
-   researcher's affiliation on each;
+3. the researcher's latest works (``Limits.candidate_works`` of them, the last rows of the
+   ``(author, work)`` index), with the researcher's affiliation on each;
 4. which of the shown co-authors are on those works;
 5. the topics of those works;
 
@@ -22,7 +22,7 @@ import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.db.models import F
+from django.db.models import F, Subquery
 from django.urls import reverse
 
 from graph.models import CollaborationEdge
@@ -225,9 +225,18 @@ def build_graph(record: AuthorRecord, *, limits: Limits = INLINE) -> dict:
                 shared_works=shared,
             )
 
-    # 3. The most recent works, the researcher's affiliation on each.
-    recent = list(
+    # 3. The researcher's latest works, with their affiliation on each. The window is the last
+    # rows of the (author, work) index, the works imported last, so that its cost does not
+    # grow with the researcher's work count; within it, works are ordered by year. Imports
+    # run oldest first (a snapshot is in arXiv id order, harvests add what is new), so the
+    # window holds the newest works in practice.
+    window = (
         Authorship.objects.filter(author=record)
+        .order_by("-work_id")
+        .values("work_id")[: limits.candidate_works]
+    )
+    recent = list(
+        Authorship.objects.filter(author=record, work_id__in=Subquery(window))
         .select_related("work")
         .only(
             "affiliation",
@@ -252,9 +261,12 @@ def build_graph(record: AuthorRecord, *, limits: Limits = INLINE) -> dict:
     # 4. Which shown co-authors are on those works.
     on_work: dict[int, set[int]] = defaultdict(set)
     if people and candidate_ids:
-        for work_pk, author_pk in Authorship.objects.filter(
-            work_id__in=candidate_ids, author_id__in=list(people)
-        ).values_list("work_id", "author_id"):
+        # order_by(): Authorship's default ordering would join works only to sort.
+        for work_pk, author_pk in (
+            Authorship.objects.filter(work_id__in=candidate_ids, author_id__in=list(people))
+            .order_by()
+            .values_list("work_id", "author_id")
+        ):
             on_work[work_pk].add(author_pk)
 
     people_order = [edge.coauthor_id for edge in strongest]
