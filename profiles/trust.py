@@ -39,7 +39,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from graph.models import CollaborationEdge
-from graph.weights import CLOSE_COLLABORATOR_THRESHOLD
+from graph.weights import CLOSE_COLLABORATOR_THRESHOLD, CLOSE_WEIGHT_FLOOR
 from profiles import levels, scoring
 from profiles.levels import ClaimState, Level, derive
 from profiles.models import AuthorRecord, Claim, Follow, TrustSnapshot
@@ -47,9 +47,9 @@ from profiles.verification import record_facts
 from works.models import Authorship
 
 BATCH_SIZE = 2000
-# Same tolerance as graph.weights.is_close: a pair summing to exactly the threshold must not
-# fall below it by float rounding.
-CLOSE_MIN_WEIGHT = CLOSE_COLLABORATOR_THRESHOLD - 1e-9
+# graph.weights.is_close as a SQL bound: a pair summing to exactly the threshold must not fall
+# below it by float rounding.
+CLOSE_MIN_WEIGHT = CLOSE_WEIGHT_FLOOR
 # Databases on which recompute_all reads the next batch in a thread while scoring this one.
 # SQLite (the embedded mode) has one small database file and no server to overlap with.
 READ_AHEAD_VENDORS = frozenset({"postgresql"})

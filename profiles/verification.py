@@ -142,10 +142,10 @@ def transition(record: AuthorRecord, *, actor=None, reason: str) -> bool:
 def records_counting_as_close(record_id: int) -> list[int]:
     """Records that have this one among their close collaborators."""
     from graph.models import CollaborationEdge
-    from graph.weights import CLOSE_COLLABORATOR_THRESHOLD
+    from graph.weights import CLOSE_WEIGHT_FLOOR
 
     return list(
         CollaborationEdge.objects.filter(
-            coauthor_id=record_id, weight__gte=CLOSE_COLLABORATOR_THRESHOLD - 1e-9
+            coauthor_id=record_id, weight__gte=CLOSE_WEIGHT_FLOOR
         ).values_list("author_id", flat=True)
     )

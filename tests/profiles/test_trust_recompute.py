@@ -2,8 +2,6 @@
 
 import datetime as dt
 import threading
-from collections import defaultdict
-from itertools import combinations
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -12,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from factories import AuthorRecordFactory, UserFactory, WorkFactory, add_authors
 
 from graph.models import CollaborationEdge
-from graph.weights import CLOSE_COLLABORATOR_THRESHOLD, adds_pairs, newman_pair_weight
+from graph.services import rebuild_all_edges
 from profiles import scoring, trust
 from profiles.models import AuthorRecord, Claim, Follow, RecordEvent, TrustSnapshot
 from works.models import Authorship
@@ -21,46 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 def build_edges() -> None:
-    """Materialise CollaborationEdge rows the way the graph app does (both directions).
-
-    Kept here so these tests do not depend on the graph app's rebuild schedule; the numbers
-    come from graph.weights, the same functions the graph app uses.
-    """
-    authors_of: dict[int, set[int]] = defaultdict(set)
-    work_meta: dict[int, tuple[int, int | None]] = {}
-    for work_id, author_id, person_count, year in Authorship.objects.filter(
-        author__kind=AuthorRecord.Kind.PERSON
-    ).values_list("work_id", "author_id", "work__person_author_count", "work__year"):
-        authors_of[work_id].add(author_id)
-        work_meta[work_id] = (person_count, year)
-    pairs: dict[tuple[int, int], list] = {}
-    for work_id, authors in authors_of.items():
-        person_count, year = work_meta[work_id]
-        if not adds_pairs(person_count):
-            continue
-        for a, b in combinations(sorted(authors), 2):
-            pair = pairs.setdefault((a, b), [0.0, 0, None])
-            pair[0] += newman_pair_weight(person_count)
-            pair[1] += 1
-            pair[2] = max(pair[2] or 0, year or 0) or None
-    CollaborationEdge.objects.all().delete()
-    CollaborationEdge.objects.bulk_create(
-        [
-            CollaborationEdge(
-                author_id=x, coauthor_id=y, weight=weight, shared_works=shared, latest_year=year
-            )
-            for (a, b), (weight, shared, year) in pairs.items()
-            for x, y in ((a, b), (b, a))
-        ]
-    )
-    close = defaultdict(int)
-    for (a, b), (weight, _, _) in pairs.items():
-        if weight >= CLOSE_COLLABORATOR_THRESHOLD - 1e-9:
-            close[a] += 1
-            close[b] += 1
-    for record in AuthorRecord.objects.all():
-        record.close_collaborator_count = close.get(record.id, 0)
-        record.save(update_fields=["close_collaborator_count"])
+    """Materialise the collaboration edges and close-collaborator counts, as the graph app does."""
+    rebuild_all_edges()
 
 
 def latest(record) -> TrustSnapshot:
