@@ -1,0 +1,477 @@
+"""Benchmark the snapshot import: a first load and an unchanged re-import.
+
+    python bench/import_snapshot.py [--records N] [--reuse-data] [--keep-database]
+
+Generates N synthetic lines of the arXiv metadata snapshot (the Kaggle JSON
+lines) under bench/data/, creates a fresh database ``bzpeer_bench_import`` on
+the server DATABASE_URL names (or a fresh SQLite file when DATABASE_URL is
+unset), migrates it, then imports the file twice through
+``python manage.py import_arxiv``: the first load into the empty database, then
+the same file again, which must change nothing. Each load runs in its own child
+process so the peak memory printed (ru_maxrss) is that load's alone.
+
+The synthetic records are shaped like arXiv's: abstracts of about 1 KB, titles
+of about 80 characters, one to three real category codes, one to five versions
+with RFC 822 dates, a median of four authors with a long tail (0.1 % of papers
+with 200-1,000 authors, ending in a collaboration), names drawn with a Zipf skew
+from a pool so that the same people recur across papers, some of them printed
+with initials only, some with LaTeX-free accents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import datetime as dt
+import itertools
+import json
+import math
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data"
+BENCH_DATABASE = "bzpeer_bench_import"
+# What bench/run_all.py (make bench) passes: a quick run, not the recorded one.
+QUICK_ARGS = ["--records", "20000"]
+SEED = 20260401
+
+# -- synthetic snapshot ------------------------------------------------------
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+_SURNAMES = _words(
+    "Zhang Wang Li Liu Chen Yang Huang Zhao Wu Zhou Xu Sun Ma Zhu Hu Guo He Lin Gao Luo "
+    "Kim Lee Park Choi Jung Kang Cho Yoon Jang Lim Nguyen Tran Le Pham Hoang "
+    "Smith Johnson Williams Brown Jones Miller Davis Wilson Anderson Taylor Thomas Moore "
+    "Martin Jackson Thompson White Harris Clark Lewis Robinson Walker Young Allen King "
+    "Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Koch "
+    "Rossi Russo Ferrari Esposito Bianchi Romano Colombo Ricci Marino Greco Bruno "
+    "García Fernández González Rodríguez López Martínez Sánchez Pérez Gómez Díaz "
+    "Dubois Durand Lefebvre Moreau Laurent Simon Michel Leroy Roux David Bertrand "
+    "Ivanov Smirnov Kuznetsov Popov Sokolov Lebedev Kozlov Novikov Morozov Petrov "
+    "Sato Suzuki Takahashi Tanaka Watanabe Ito Yamamoto Nakamura Kobayashi Kato "
+    "Singh Kumar Sharma Gupta Patel Reddy Rao Iyer Das Mukherjee Chatterjee Banerjee "
+    "Nowak Kowalski Wiśniewski Wójcik Jensen Nielsen Hansen Johansson Andersson Øbro"
+)
+_SYLLABLES = _words(
+    "an ba ber chen da del dor en fa gan har ian jo ka kel la lin mar mi na nor "
+    "o pa per qi ra ren sa sen shi ta ter to ul va ver wa xi ya yo za zen"
+)
+_GIVEN = _words(
+    "Wei Jing Yan Hui Xin Lei Jun Yu Tao Ming Hao Bo Min Fang Ying Zhengyan Jiaxin "
+    "James John Robert Michael William David Richard Joseph Thomas Charles Daniel Mark "
+    "Mary Patricia Jennifer Linda Elizabeth Susan Jessica Sarah Karen Nancy Lisa Anna "
+    "Hans Peter Klaus Jürgen Stefan Andreas Wolfgang Maria Ursula Monika Petra "
+    "Marco Luca Giuseppe Giovanni Francesca Chiara Sofia Alessandro Matteo "
+    "José Antonio Manuel Francisco Javier Carmen Lucía Pablo Sergio Raúl "
+    "Jean Pierre Michel Philippe Nicolas Camille Hélène Sophie Émilie François "
+    "Ivan Sergey Dmitry Alexey Andrei Olga Natalia Elena Yuri Mikhail "
+    "Hiroshi Takashi Kenji Yuki Akira Haruka Satoshi Rahul Amit Priya Anil Sunil "
+    "Ji-Rong Seung-Hoon Min-Jun Soo-Jin Thanh Minh Lars Søren Björn Ingrid Zoë"
+)
+_ORGANISATIONS = (
+    "ATLAS Collaboration",
+    "CMS Collaboration",
+    "LHCb Collaboration",
+    "ALICE Collaboration",
+    "LIGO Scientific Collaboration",
+    "Virgo Collaboration",
+    "IceCube Collaboration",
+    "Fermi-LAT Collaboration",
+    "Planck Collaboration",
+    "Belle II Collaboration",
+    "DES Collaboration",
+    "Event Horizon Telescope Collaboration",
+)
+_WORDS = _words(
+    "we study the of and a in for quantum model field theory learning neural network data "
+    "approach method results show that this paper propose novel framework analysis system "
+    "energy spin dynamics graph random matrix optimal transport language large models "
+    "inference bayesian estimation boundary conditions symmetry gauge black hole dark "
+    "matter galaxy cluster observations simulations algorithm complexity bound prove "
+    "theorem lemma convergence stochastic process equation nonlinear solution phase "
+    "transition superconducting lattice topological states entanglement measurement "
+    "experimental evidence performance benchmark training robust efficient scalable "
+    "distributed protocol security privacy channel coding signal detection estimation"
+)
+_CATEGORIES: list[str] = []
+_LICENSES = (
+    None,
+    "http://arxiv.org/licenses/nonexclusive-distrib/1.0/",
+    "http://creativecommons.org/licenses/by/4.0/",
+    "http://creativecommons.org/licenses/by-nc-sa/4.0/",
+)
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_OLD_ARCHIVES = ("hep-th", "hep-ph", "astro-ph", "cond-mat", "gr-qc", "math", "quant-ph")
+
+
+def _category_codes() -> list[str]:
+    if not _CATEGORIES:
+        sys.path.insert(0, str(ROOT))
+        from works.taxonomy import CATEGORIES
+
+        # Dotted codes are the ones current papers carry; keep a few archives too.
+        _CATEGORIES.extend(sorted(c for c in CATEGORIES if "." in c or "-" in c))
+    return _CATEGORIES
+
+
+def _rfc822(moment: dt.datetime) -> str:
+    return (
+        f"{_WEEKDAYS[moment.weekday()]}, {moment.day} {_MONTHS[moment.month - 1]} "
+        f"{moment.year} {moment:%H:%M:%S} GMT"
+    )
+
+
+class NamePool:
+    """People to draw authors from, with Zipf-skewed popularity.
+
+    A person is (keyname, forenames): the same person drawn twice is printed
+    the same way, so the importer resolves both papers to one record.
+    """
+
+    def __init__(self, size: int, rng: random.Random, exponent: float = 0.9):
+        self.people: list[tuple[str, str]] = []
+        for _ in range(size):
+            if rng.random() < 0.6:
+                surname = rng.choice(_SURNAMES)
+            else:
+                surname = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 3)))
+                surname = surname.capitalize()
+            given = rng.choice(_GIVEN)
+            roll = rng.random()
+            if roll < 0.15:  # initials only: "J. L."
+                forenames = f"{given[0]}." + (f" {rng.choice(_GIVEN)[0]}." if roll < 0.05 else "")
+            elif roll < 0.30:  # a middle initial
+                forenames = f"{given} {rng.choice(_GIVEN)[0]}."
+            else:
+                forenames = given
+            self.people.append((surname, forenames))
+        weights = [1.0 / (rank**exponent) for rank in range(1, size + 1)]
+        self._cumulative = list(itertools.accumulate(weights))
+        self._total = self._cumulative[-1]
+        self._rng = rng
+
+    def draw(self) -> tuple[str, str]:
+        index = bisect.bisect_left(self._cumulative, self._rng.random() * self._total)
+        return self.people[min(index, len(self.people) - 1)]
+
+
+def _author_count(rng: random.Random) -> int:
+    if rng.random() < 0.001:
+        return rng.randint(200, 1000)
+    # Log-normal with a median of four, capped: most papers have 1-10 authors.
+    return max(1, min(100, round(rng.lognormvariate(math.log(4), 0.65))))
+
+
+def _arxiv_id(index: int, rng: random.Random) -> tuple[str, dt.datetime]:
+    """A unique id for record ``index`` and a v1 date in its month.
+
+    One record in twenty gets an old-style id (1992-2006), five a four-digit
+    one (2007-2014), the rest a five-digit one (2015-2024), spread over months.
+    """
+    bucket, serial = index % 20, index // 20
+    if bucket == 0:  # archive/YYMMNNN
+        archive = _OLD_ARCHIVES[serial % len(_OLD_ARCHIVES)]
+        rest = serial // len(_OLD_ARCHIVES)
+        number, months = divmod(rest, 180)
+        year, month = 1992 + months // 12, months % 12 + 1
+        base = f"{archive}/{year % 100:02d}{month:02d}{number + 1:03d}"
+    elif bucket < 6:  # YYMM.NNNN from 0704 to 1412
+        number, months = divmod(serial * 5 + bucket - 1, 93)
+        months += 3
+        year, month = 2007 + months // 12, months % 12 + 1
+        base = f"{year % 100:02d}{month:02d}.{number + 1:04d}"
+    else:  # YYMM.NNNNN from 1501
+        number, months = divmod(serial * 14 + bucket - 6, 120)
+        year, month = 2015 + months // 12, months % 12 + 1
+        base = f"{year % 100:02d}{month:02d}.{number + 1:05d}"
+    submitted = dt.datetime(year, month, rng.randint(1, 28), rng.randint(0, 23), rng.randint(0, 59))
+    return base, submitted
+
+
+def _text(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choices(_WORDS, k=words))
+
+
+def synthetic_record(index: int, rng: random.Random, pool: NamePool) -> dict:
+    arxiv_id, submitted = _arxiv_id(index, rng)
+    count = _author_count(rng)
+    people = [pool.draw() for _ in range(count)]
+    if count >= 200:
+        people[-1] = (rng.choice(_ORGANISATIONS), "")
+    elif rng.random() < 0.01:
+        people.append((rng.choice(_ORGANISATIONS), ""))
+    authors_parsed = [[keyname, forenames, ""] for keyname, forenames in people]
+    authors = ", ".join(f"{f} {k}".strip() for k, f in people)
+    versions = []
+    moment = submitted
+    for number in range(1, rng.choices((1, 2, 3, 4, 5), weights=(55, 28, 10, 5, 2))[0] + 1):
+        versions.append({"version": f"v{number}", "created": _rfc822(moment)})
+        moment += dt.timedelta(days=rng.randint(1, 400), seconds=rng.randint(0, 86_400))
+    codes = _category_codes()
+    categories = list(dict.fromkeys(rng.choice(codes) for _ in range(rng.randint(1, 3))))
+    published = rng.random() < 0.4
+    title = _text(rng, 11).capitalize()
+    return {
+        "id": arxiv_id,
+        "submitter": " ".join(reversed(people[0])).strip(),
+        "authors": authors,
+        "title": title[:1].upper() + title[1:],
+        "comments": f"{rng.randint(4, 60)} pages, {rng.randint(0, 20)} figures"
+        if rng.random() < 0.7
+        else None,
+        "journal-ref": f"Phys. Rev. D {rng.randint(50, 110)}, {rng.randint(1, 99999)} "
+        f"({submitted.year + 1})"
+        if published
+        else None,
+        "doi": f"10.1103/PhysRevD.{rng.randint(50, 110)}.{rng.randint(1, 99999):06d}"
+        if published and rng.random() < 0.8
+        else None,
+        "report-no": None,
+        "categories": " ".join(categories),
+        "license": rng.choice(_LICENSES),
+        "abstract": "  " + _text(rng, 150).capitalize() + ".\n",
+        "versions": versions,
+        "update_date": f"{moment:%Y-%m-%d}",
+        "authors_parsed": authors_parsed,
+    }
+
+
+def generate(path: Path, records: int, *, seed: int = SEED) -> None:
+    rng = random.Random(seed)
+    # About five authorships per paper and four papers per name on average.
+    pool = NamePool(max(1000, records), rng)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    with partial.open("w", encoding="utf-8") as out:
+        for index in range(records):
+            record = synthetic_record(index, rng, pool)
+            out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+            out.write("\n")
+    partial.rename(path)
+
+
+# -- the benchmark -------------------------------------------------------------
+
+
+def main() -> int:
+    args = _arguments()
+    if args.child_load:
+        return _child_load(args.child_load, args.database_url)
+    path = DATA / f"snapshot-{args.records}.jsonl"
+    if args.reuse_data and path.exists():
+        print(f"reusing {path.relative_to(ROOT)}")
+    else:
+        started = time.perf_counter()
+        generate(path, args.records)
+        print(
+            f"generated {path.relative_to(ROOT)}: {args.records:,} records, "
+            f"{path.stat().st_size / 1e9:.2f} GB in {time.perf_counter() - started:.0f} s"
+        )
+    database_url = _fresh_database(args.database_url)
+    print(f"database: {_without_password(database_url)} (created and migrated)")
+    results = []
+    for label in ("first load", "unchanged re-import"):
+        result = _run_load(path, database_url, label)
+        results.append((label, result))
+    print()
+    print(f"{'load':<22}{'records/s':>12}{'seconds':>10}{'loader MB':>11}{'worker MB':>11}  result")
+    for label, r in results:
+        print(
+            f"{label:<22}{r['rate']:>12,.0f}{r['seconds']:>10.1f}{r['peak_mb']:>11.0f}"
+            f"{r['worker_peak_mb']:>11.0f}  {r['summary']}"
+        )
+    print(
+        "load average (1 min) before/after each load: "
+        + ", ".join(f"{r['load_before']:.1f}/{r['load_after']:.1f}" for _, r in results)
+    )
+    if not args.keep_database:
+        _drop_database(database_url)
+    return 0
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument(
+        "--reuse-data", action="store_true", help="reuse bench/data/snapshot-N.jsonl if present"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", ""),
+        help="the server to create the bench database on (default: DATABASE_URL; SQLite if unset)",
+    )
+    parser.add_argument(
+        "--keep-database", action="store_true", help="leave the bench database for inspection"
+    )
+    parser.add_argument("--child-load", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def _is_postgres(url: str) -> bool:
+    return url.startswith(("postgres://", "postgresql://"))
+
+
+def _fresh_database(server_url: str) -> str:
+    """Create (or recreate) the bench database and migrate it; its URL."""
+    if _is_postgres(server_url):
+        import psycopg
+
+        url = urlunsplit(urlsplit(server_url)._replace(path=f"/{BENCH_DATABASE}"))
+        admin = urlunsplit(urlsplit(server_url)._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+    else:
+        DATA.mkdir(parents=True, exist_ok=True)
+        file = DATA / f"{BENCH_DATABASE}.sqlite3"
+        file.unlink(missing_ok=True)
+        url = f"sqlite:///{file}"
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=_child_environment(url),
+        check=True,
+    )
+    return url
+
+
+def _drop_database(url: str) -> None:
+    if _is_postgres(url):
+        import psycopg
+
+        admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+    else:
+        (DATA / f"{BENCH_DATABASE}.sqlite3").unlink(missing_ok=True)
+
+
+def _child_environment(database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url
+    env["DJANGO_SETTINGS_MODULE"] = "bzpeer.settings"
+    env.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key")
+    # The graph and trust rebuilds an import queues are not part of the load: no
+    # broker, and the child does not run them (see _child_load).
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def _run_load(path: Path, database_url: str, label: str) -> dict:
+    """One load in a child process, so its peak memory is its own."""
+    print(f"{label}: importing {path.name}...", flush=True)
+    load_before = os.getloadavg()[0]
+    completed = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child-load", str(path)],
+        cwd=ROOT,
+        env=_child_environment(database_url),
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result["load_before"], result["load_after"] = load_before, os.getloadavg()[0]
+    cpu = f"CPU seconds: loader {result['loader_cpu']:.1f}, workers {result['workers_cpu']:.1f}"
+    if result["postgres_cpu"] is not None:
+        cpu += f", PostgreSQL backend {result['postgres_cpu']:.1f}"
+    print(f"{label}: {cpu}", flush=True)
+    print(
+        f"{label}: {result['rate']:,.0f} records/s ({result['seconds']:.1f} s), "
+        f"peak memory {result['peak_mb']:.0f} MB in the loader, {result['worker_peak_mb']:.0f} MB "
+        f"in the largest parsing worker; {result['summary']}",
+        flush=True,
+    )
+    return result
+
+
+def _child_load(path: str, database_url: str) -> int:
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from works import services
+
+    # after_import queues the graph and trust rebuilds of every touched record:
+    # separate work with its own benchmarks, not part of loading the file.
+    touched = []
+    services.after_import = lambda stats: touched.append(len(stats.touched_author_ids))
+    started = time.perf_counter()
+    last = [started]
+
+    def progress(stats):
+        now = time.perf_counter()
+        if now - last[0] >= 10:
+            last[0] = now
+            rate = stats.total / (now - started)
+            print(f"  {stats.total:,} records ({rate:,.0f}/s)", file=sys.stderr, flush=True)
+
+    backend = _backend_pid()
+    postgres_cpu = _cpu_seconds(backend)
+    with open(path, "rb") as stream:
+        stats = services.import_stream(stream, source_label="Bench import", progress=progress)
+    seconds = time.perf_counter() - started
+    postgres_cpu = _cpu_seconds(backend) - postgres_cpu if backend else None
+    own, workers = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    print(
+        json.dumps(
+            {
+                "rate": stats.total / seconds,
+                "seconds": seconds,
+                "summary": stats.summary(),
+                "touched_records": touched[0] if touched else 0,
+                # ru_maxrss is in kilobytes on Linux.
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                # CPU seconds, which the other loads on a shared machine do not inflate
+                # as much as wall time.
+                "loader_cpu": own.ru_utime + own.ru_stime,
+                "workers_cpu": workers.ru_utime + workers.ru_stime,
+                "postgres_cpu": postgres_cpu,
+            }
+        )
+    )
+    return 0
+
+
+def _backend_pid() -> int | None:
+    """The PostgreSQL backend serving this process, when its CPU time is readable."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    return pid if Path(f"/proc/{pid}/stat").exists() else None
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    return urlunsplit(parts)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
