@@ -512,8 +512,14 @@ def people_count() -> int:
 # Reading -----------------------------------------------------------------------------------
 
 
-def latest_snapshot(record: AuthorRecord) -> TrustSnapshot | None:
-    return TrustSnapshot.objects.filter(record=record).order_by("-computed_at", "-id").first()
+def latest_snapshot(record: AuthorRecord, *, without: tuple[str, ...] = ()) -> TrustSnapshot | None:
+    """The record's newest snapshot; `without` defers JSON fields the caller does not show."""
+    return (
+        TrustSnapshot.objects.filter(record=record)
+        .defer(*without)
+        .order_by("-computed_at", "-id")
+        .first()
+    )
 
 
 def page_context(record: AuthorRecord) -> dict:

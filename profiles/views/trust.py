@@ -72,7 +72,8 @@ def _components(
 def why(request: HttpRequest, slug: str) -> TemplateResponse:
     """The component breakdown of the latest snapshot: three queries whatever its size."""
     record = _person_record(slug)
-    snapshot = trust.latest_snapshot(record)
+    # The breakdown shows the components; the inputs (as large again) stay in the database.
+    snapshot = trust.latest_snapshot(record, without=("inputs",))
     inline = bool(request.htmx)
     context = {
         "record": record,
