@@ -206,22 +206,55 @@ def prepare_items(items: Iterable[ParsedRecord | RecordError]) -> list[Prepared 
     return [item if isinstance(item, RecordError) else prepare(item) for item in items]
 
 
-def _prepare_lines(first_line: int, lines: list[bytes]) -> list[Prepared | RecordError]:
-    """Worker task: parse and prepare a chunk of snapshot lines."""
+def _prepare_lines(
+    first_line: int, lines: list[bytes], encode: bool = True
+) -> list[Prepared | RecordError]:
+    """Worker task: parse and prepare a chunk of snapshot lines.
+
+    With ``encode`` off (the previous batch was nearly all unchanged: a
+    re-import), records are only fingerprinted: what deciding "unchanged" needs,
+    and the raw line, which the loader parses again for the rare changed one.
+    """
     from works.arxiv.parsers import iter_snapshot
 
     gc.set_threshold(100_000, 50, 100)  # see _fewer_gc_passes
-    out = prepare_items(iter_snapshot(lines))
-    if first_line > 1:
-        # iter_snapshot numbers the lines it is given from 1.
-        for i, item in enumerate(out):
-            if isinstance(item, RecordError) and item.where.startswith("line "):
-                number = item.where[5:]
-                if number.isdigit():
-                    out[i] = RecordError(
-                        where=f"line {int(number) + first_line - 1}", reason=item.reason
-                    )
+    out: list[Prepared | RecordError] = []
+    for number, line in enumerate(lines, start=first_line):
+        for item in iter_snapshot((line,)):
+            if isinstance(item, RecordError):
+                if item.where == "line 1":  # iter_snapshot numbered the one line it saw
+                    item = RecordError(where=f"line {number}", reason=item.reason)
+                out.append(item)
+            elif encode:
+                out.append(prepare(item))
+            else:
+                out.append(_fingerprint(item, line))
     return out
+
+
+def _fingerprint(record: ParsedRecord, line: bytes) -> Prepared | RecordError:
+    problem = validate(record)
+    if problem:
+        return RecordError(where=record.arxiv_id or "record", reason=problem)
+    return (
+        record.arxiv_id,
+        content_hash(record),
+        (record.version, _iso(record.updated)),
+        record.updated.date().isoformat() if record.updated else "",
+        record.version,
+        bool(record.versions or record.source == "api"),
+        None,
+        line,
+    )
+
+
+def _encoded(record: Prepared) -> Prepared | RecordError:
+    """A fingerprinted record, parsed again and fully prepared."""
+    if record[6] is not None:
+        return record
+    from works.arxiv.parsers import iter_snapshot
+
+    return prepare(next(iter(iter_snapshot((record[7],)))))
 
 
 # -- the loader ----------------------------------------------------------------
@@ -249,6 +282,9 @@ class BulkImporter:
         self._topics: set[str] = set()
         self._created = 0
         self._analyzed_at = 0
+        # Whether workers encode every record for COPY, or only fingerprint them
+        # (see _prepare_lines): decided by the share of changes in the last batch.
+        self._encode = True
 
     def run(
         self,
@@ -296,10 +332,12 @@ class BulkImporter:
         workers = self._worker_count()
         if not workers:
             for first_line, chunk in numbered:
-                yield _prepare_lines(first_line, chunk)
+                yield _prepare_lines(first_line, chunk, self._encode)
             return
         # Enough chunks in flight to fill the next batch while this one is written.
-        yield from _parallel(numbered, workers, self.batch_size // size + 2 * workers)
+        yield from _parallel(
+            numbered, workers, self.batch_size // size + 2 * workers, lambda: self._encode
+        )
 
     def _worker_count(self) -> int:
         if self.workers is not None:
@@ -327,8 +365,11 @@ class BulkImporter:
                 stats.unchanged += 1
         if records:
             with transaction.atomic(), connection.cursor() as cursor:
-                self._write(cursor, records, stats)
+                changed = self._write(cursor, records, stats)
             self._analyze_as_tables_grow(stats.created)
+            # Parsing a changed record again here costs about what encoding it in
+            # a worker costs twice: below a fifth changed, fingerprints are cheaper.
+            self._encode = changed >= len(records) / 5
         return stats
 
     def _analyze_as_tables_grow(self, created: int) -> None:
@@ -348,7 +389,8 @@ class BulkImporter:
             for model in (Authorship, WorkTopic, WorkVersion, AuthorRecord):
                 cursor.execute(f"ANALYZE {_table(model)}")
 
-    def _write(self, cursor, records: dict[str, Prepared], stats: ImportStats) -> None:
+    def _write(self, cursor, records: dict[str, Prepared], stats: ImportStats) -> int:
+        """Write the new and changed records; how many there were."""
         _truncate_staging(cursor)
         _copy(cursor, "bulk_hash (arxiv_id, content_hash)", _hash_lines(records.values()))
         # Only new works and works whose content differs come back: an unchanged
@@ -372,9 +414,15 @@ class BulkImporter:
                 stats.unchanged += 1
             else:
                 to_update[work_id] = record
-        changed = to_create + list(to_update.values())
+        changed = []
+        for record in [*to_create, *to_update.values()]:
+            record = _encoded(record)
+            if isinstance(record, RecordError):
+                stats.errors.append(record)
+            else:
+                changed.append(record)
         if not changed:
-            return
+            return 0
         self._ensure_topics({code for record in changed for code in record[11]})
         self._copy_changed(cursor, changed, to_update)
         now = timezone.now()
@@ -395,6 +443,7 @@ class BulkImporter:
         stats.touched_author_ids.update(row[0] for row in cursor.fetchall())
         cursor.execute("SELECT work_id FROM bulk_written")
         stats.touched_work_ids.update(row[0] for row in cursor.fetchall())
+        return len(changed)
 
     def _copy_changed(self, cursor, changed: list[Prepared], to_update: dict[int, Prepared]):
         # Order matters and is kept by the staging tables' identity column:
@@ -910,7 +959,10 @@ def _line_chunks(lines: Iterable[bytes], size: int) -> Iterator[tuple[int, list[
 
 
 def _parallel(
-    chunks: Iterator[tuple[int, list[bytes]]], workers: int, depth: int
+    chunks: Iterator[tuple[int, list[bytes]]],
+    workers: int,
+    depth: int,
+    encode: Callable[[], bool],
 ) -> Iterator[list[Prepared | RecordError]]:
     """Prepared chunks, in input order, from ``workers`` processes.
 
@@ -924,7 +976,7 @@ def _parallel(
     with context.Pool(workers, initializer=django.setup) as pool:
         pending: deque = deque()
         for first_line, chunk in chunks:
-            pending.append(pool.apply_async(_prepare_lines, (first_line, chunk)))
+            pending.append(pool.apply_async(_prepare_lines, (first_line, chunk, encode())))
             if len(pending) >= depth:
                 yield pending.popleft().get()
         while pending:

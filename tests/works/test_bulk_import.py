@@ -318,3 +318,21 @@ def test_import_stream_takes_the_bulk_path_for_the_snapshot_on_postgresql(monkey
     assert stats.created == 200
     assert batches == [200]
     assert stats.touched_author_ids == set(Authorship.objects.values_list("author_id", flat=True))
+
+
+def test_a_change_found_among_fingerprinted_records_is_still_written():
+    lines = snapshot_lines()
+    import_bulk(as_file(lines), batch_size=50, workers=2)
+    # The first batch is unchanged, so the workers only fingerprint the next ones;
+    # the one changed record among them is parsed again by the loader.
+    lines[180] = _newer(lines[180], title="Changed after the first batch")
+
+    stats = import_bulk(as_file(lines), batch_size=50, workers=2)
+
+    assert (stats.created, stats.updated, stats.unchanged, len(stats.errors)) == (0, 1, 199, 0)
+    work = Work.objects.get(arxiv_id=lines[180]["id"])
+    assert (work.title, work.version) == (
+        "Changed after the first batch",
+        len(lines[180]["versions"]),
+    )
+    assert stats.touched_author_ids == set(work.authorships.values_list("author_id", flat=True))
