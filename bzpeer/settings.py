@@ -81,7 +81,9 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     DATABASES = {
         "default": {
@@ -185,7 +187,9 @@ EMAIL_URL = env_str("EMAIL_URL")
 if EMAIL_URL:
     _email = urlparse(EMAIL_URL)
     if _email.scheme not in {"smtp", "smtps", "submission"}:
-        raise ImproperlyConfigured(f"EMAIL_URL must be smtp://, smtps:// or submission://, got {_email.scheme!r}")
+        raise ImproperlyConfigured(
+            f"EMAIL_URL must be smtp://, smtps:// or submission://, got {_email.scheme!r}"
+        )
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = _email.hostname or "localhost"
     EMAIL_PORT = _email.port or {"smtp": 25, "smtps": 465, "submission": 587}[_email.scheme]

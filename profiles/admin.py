@@ -20,10 +20,24 @@ class RecordEventInline(admin.TabularInline):
 
 @admin.register(AuthorRecord)
 class AuthorRecordAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "slug", "kind", "verification_level", "claim_state", "work_count"]
+    list_display = [
+        "display_name",
+        "slug",
+        "kind",
+        "verification_level",
+        "claim_state",
+        "work_count",
+    ]
     list_filter = ["kind", "verification_level", "claim_state", "open_to_collaborate"]
     search_fields = ["display_name", "name_key", "slug"]
-    readonly_fields = ["name_key", "search_key", "work_count", "topic_count", "created_at", "updated_at"]
+    readonly_fields = [
+        "name_key",
+        "search_key",
+        "work_count",
+        "topic_count",
+        "created_at",
+        "updated_at",
+    ]
     # Level and claim state change only through profiles.verification.transition, which logs
     # who, when and why; an admin form must not bypass it.
     readonly_fields += ["verification_level", "claim_state"]
@@ -33,7 +47,15 @@ class AuthorRecordAdmin(admin.ModelAdmin):
 
 @admin.register(TrustSnapshot)
 class TrustSnapshotAdmin(admin.ModelAdmin):
-    list_display = ["record", "score", "band", "level", "claim_state", "formula_version", "computed_at"]
+    list_display = [
+        "record",
+        "score",
+        "band",
+        "level",
+        "claim_state",
+        "formula_version",
+        "computed_at",
+    ]
     list_filter = ["band", "level", "formula_version"]
     search_fields = ["record__display_name", "record__slug"]
     list_select_related = ["record"]

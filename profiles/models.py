@@ -96,7 +96,8 @@ class AuthorRecord(models.Model):
 
     @property
     def shown_description(self) -> str:
-        return self.description or f"{self.display_name} contributes to research discovery and scholarly infrastructure."
+        default = "contributes to research discovery and scholarly infrastructure."
+        return self.description or f"{self.display_name} {default}"
 
 
 class SlugRedirect(models.Model):
@@ -105,6 +106,9 @@ class SlugRedirect(models.Model):
     old_slug = models.SlugField(max_length=120, unique=True)
     record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="old_slugs")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.old_slug} → {self.record_id}"
 
 
 class RecordEvent(models.Model):
@@ -146,7 +150,9 @@ class Claim(models.Model):
     # UUIDs in URLs: nobody reaches a claim by guessing an id.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="claims")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="claims")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="claims"
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     email = models.EmailField(help_text="The account's verified email at the time of the claim")
     email_verified = models.BooleanField(default=False)
@@ -165,13 +171,17 @@ class Claim(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["record"], condition=Q(state="approved"), name="claim_one_approved_per_record"
+                fields=["record"],
+                condition=Q(state="approved"),
+                name="claim_one_approved_per_record",
             ),
             models.UniqueConstraint(
                 fields=["user"], condition=Q(state="approved"), name="claim_one_record_per_account"
             ),
             models.UniqueConstraint(
-                fields=["user", "record"], condition=Q(state="pending"), name="claim_one_pending_per_pair"
+                fields=["user", "record"],
+                condition=Q(state="pending"),
+                name="claim_one_pending_per_pair",
             ),
         ]
 
@@ -180,12 +190,17 @@ class Claim(models.Model):
 
 
 class Follow(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+    )
     record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="follows")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "record"], name="follow_unique")]
+
+    def __str__(self):
+        return f"{self.user_id} follows {self.record_id}"
 
 
 class AccountSettings(models.Model):
@@ -194,10 +209,15 @@ class AccountSettings(models.Model):
         DAILY = "daily", "Daily"
         WEEKLY = "weekly", "Weekly"
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bzpeer_settings")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bzpeer_settings"
+    )
     digest = models.CharField(max_length=6, choices=Digest.choices, default=Digest.NONE)
     following_seen_at = models.DateTimeField(null=True, blank=True)
     last_digest_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Settings of {self.user_id}"
 
 
 class DigestDelivery(models.Model):
@@ -208,11 +228,18 @@ class DigestDelivery(models.Model):
     sent_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "work"], name="digest_once_per_work")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "work"], name="digest_once_per_work")
+        ]
+
+    def __str__(self):
+        return f"{self.work_id} sent to {self.user_id}"
 
 
 class TrustSnapshot(models.Model):
-    record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="trust_snapshots")
+    record = models.ForeignKey(
+        AuthorRecord, on_delete=models.CASCADE, related_name="trust_snapshots"
+    )
     score = models.PositiveSmallIntegerField()
     band = models.CharField(max_length=20)
     level = models.PositiveSmallIntegerField()
@@ -228,7 +255,9 @@ class TrustSnapshot(models.Model):
         get_latest_by = "computed_at"
         indexes = [models.Index(fields=["record", "-computed_at"], name="snapshot_record_latest")]
         constraints = [
-            models.CheckConstraint(condition=Q(score__gte=0, score__lte=100), name="snapshot_score_range"),
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=100), name="snapshot_score_range"
+            ),
         ]
 
     def __str__(self):
@@ -242,11 +271,15 @@ class Invitation(models.Model):
         DECLINED = "declined", "declined"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sent_invitations")
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sent_invitations"
+    )
     record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="invitations")
     subject = models.CharField(max_length=200)
     message = models.TextField(max_length=2000)
-    work = models.ForeignKey("works.Work", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    work = models.ForeignKey(
+        "works.Work", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -255,24 +288,36 @@ class Invitation(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["sender", "record"], condition=Q(state="open"), name="invitation_one_open_per_pair"
+                fields=["sender", "record"],
+                condition=Q(state="open"),
+                name="invitation_one_open_per_pair",
             ),
         ]
+
+    def __str__(self):
+        return f"{self.subject} ({self.state})"
 
 
 class Conversation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="conversation")
+    invitation = models.OneToOneField(
+        Invitation, on_delete=models.CASCADE, related_name="conversation"
+    )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     guest = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Conversation {self.id}"
 
     def has_participant(self, user) -> bool:
         return user.is_authenticated and user.pk in {self.owner_id, self.guest_id}
 
 
 class Message(models.Model):
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     body = models.TextField(max_length=5000)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -280,10 +325,17 @@ class Message(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self):
+        return f"Message {self.pk} in {self.conversation_id}"
+
 
 class Block(models.Model):
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks")
-    blocked = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks"
+    )
+    blocked = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -291,3 +343,6 @@ class Block(models.Model):
             models.UniqueConstraint(fields=["owner", "blocked"], name="block_unique"),
             models.CheckConstraint(condition=~Q(owner=models.F("blocked")), name="block_not_self"),
         ]
+
+    def __str__(self):
+        return f"{self.owner_id} blocks {self.blocked_id}"

@@ -58,7 +58,9 @@ class WorkFactory(factory.django.DjangoModelFactory):
     arxiv_id = factory.Sequence(lambda n: f"2401.{n:05d}")
     title = factory.Sequence(lambda n: f"A study of things, part {n}")
     abstract = "We study things and find that they are interesting."
-    submitted = factory.Sequence(lambda n: dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=n))
+    submitted = factory.Sequence(
+        lambda n: dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=n)
+    )
     updated = factory.LazyAttribute(lambda w: w.submitted)
     year = factory.LazyAttribute(lambda w: w.updated.year)
     primary_topic = factory.SubFactory(TopicFactory)
@@ -76,5 +78,7 @@ def add_authors(work: Work, records: list[AuthorRecord]) -> list[Authorship]:
     work.person_author_count = sum(1 for r in records if r.kind == AuthorRecord.Kind.PERSON)
     work.save(update_fields=["author_count", "person_author_count"])
     if work.primary_topic_id:
-        WorkTopic.objects.get_or_create(work=work, topic_id=work.primary_topic_id, defaults={"is_primary": True})
+        WorkTopic.objects.get_or_create(
+            work=work, topic_id=work.primary_topic_id, defaults={"is_primary": True}
+        )
     return authorships

@@ -10,3 +10,6 @@ import os
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key")
 
 from bzpeer.settings import *  # noqa: E402,F403
+
+# Tests serve static files through the finders; there is no collected folder.
+STATIC_ROOT = None

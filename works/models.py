@@ -56,7 +56,9 @@ class Work(models.Model):
     person_author_count = models.PositiveIntegerField(default=0)
     author_count = models.PositiveIntegerField(default=0)
     source = models.CharField(max_length=20, blank=True, help_text="Format of the last import")
-    content_hash = models.CharField(max_length=32, blank=True, help_text="Detects unchanged re-imports")
+    content_hash = models.CharField(
+        max_length=32, blank=True, help_text="Detects unchanged re-imports"
+    )
     imported_at = models.DateTimeField(auto_now_add=True)
     changed_at = models.DateTimeField(auto_now=True)
 
@@ -123,6 +125,9 @@ class WorkTopic(models.Model):
                 fields=["work"], condition=Q(is_primary=True), name="worktopic_one_primary"
             ),
         ]
+
+    def __str__(self):
+        return f"{self.work_id} in {self.topic_id}"
 
 
 class WorkVersion(models.Model):
