@@ -290,6 +290,15 @@ def _heal_level(record: _RecordRow) -> None:
 
 def _recompute_batch(batch: _Batch, *, now: datetime.datetime) -> RecomputeStats:
     """Score a gathered batch and insert the snapshots whose fingerprint changed."""
+    stats, rows = _score_batch(batch, now=now)
+    _insert_snapshots(rows)
+    return stats
+
+
+def _score_batch(
+    batch: _Batch, *, now: datetime.datetime
+) -> tuple[RecomputeStats, list[_SnapshotRow]]:
+    """The batch's new snapshots (those whose fingerprint changed), not yet inserted."""
     stats = RecomputeStats()
     rows: list[_SnapshotRow] = []
     for record in batch.records:
@@ -350,9 +359,8 @@ def _recompute_batch(batch: _Batch, *, now: datetime.datetime) -> RecomputeStats
                 computed_at=now,
             )
         )
-    _insert_snapshots(rows)
     stats.written = len(rows)
-    return stats
+    return stats, rows
 
 
 @dataclass(frozen=True)
@@ -442,18 +450,40 @@ def recompute_all(
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[RecomputeStats], None] | None = None,
 ) -> RecomputeStats:
-    """Recompute every live person record, walking ids in order (keyset, no OFFSET)."""
+    """Recompute every live person record, walking ids in order (keyset, no OFFSET).
+
+    On PostgreSQL outside a transaction (the nightly task, the command) the work is spread over
+    three threads: one reads batch n+1, this one scores batch n, one writes batch n-1. Reading
+    and writing mostly wait on PostgreSQL, scoring is Python, so the sweep takes about the
+    longest of the three instead of their sum. The threads have their own connections and
+    so cannot see a caller's uncommitted rows, hence the autocommit condition. Batches hold
+    distinct records, so their order of writing does not matter.
+    """
     stats = RecomputeStats()
     now = timezone.now()
-    if connection.vendor in READ_AHEAD_VENDORS and not connection.in_atomic_block:
-        gathered_batches = _gathered_ahead(batch_size)
-    else:
-        gathered_batches = _gathered_in_turn(batch_size)
-    for gathered in gathered_batches:
-        batch_stats = _recompute_batch(gathered, now=now)
+
+    def count(batch_stats: RecomputeStats) -> None:
         stats.add(batch_stats)
         if on_batch is not None:
             on_batch(batch_stats)
+
+    if connection.vendor not in READ_AHEAD_VENDORS or connection.in_atomic_block:
+        for gathered in _gathered_in_turn(batch_size):
+            count(_recompute_batch(gathered, now=now))
+        return stats
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trust-write") as writer:
+        writing = None
+        try:
+            for gathered in _gathered_ahead(batch_size):
+                batch_stats, rows = _score_batch(gathered, now=now)
+                if writing is not None:
+                    writing.result()  # at most one batch waits in memory to be written
+                writing = writer.submit(_insert_snapshots, rows)
+                count(batch_stats)
+            if writing is not None:
+                writing.result()
+        finally:
+            writer.submit(connections.close_all).result()
     return stats
 
 
@@ -489,9 +519,6 @@ def _gathered_ahead(batch_size: int) -> Iterator[_Batch]:
         ids = _next_ids(last_id, batch_size)
         return ids, _gather(ids) if ids else None
 
-    def close_connection() -> None:
-        connections.close_all()
-
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trust-read") as reader:
         try:
             pending = reader.submit(read, 0)
@@ -502,7 +529,7 @@ def _gathered_ahead(batch_size: int) -> Iterator[_Batch]:
                 pending = reader.submit(read, ids[-1])
                 yield gathered
         finally:
-            reader.submit(close_connection).result()
+            reader.submit(connections.close_all).result()
 
 
 def people_count() -> int:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import threading
+from unittest import mock
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -237,25 +238,29 @@ def test_snapshot_time_is_the_recompute_time(demo, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_recompute_all_reading_ahead_in_a_thread_writes_the_same_snapshots(monkeypatch):
-    # On PostgreSQL outside a transaction the next batch is read in a thread; the embedded
-    # SQLite test database is shared between threads, so the same path can run here too.
-    monkeypatch.setattr(trust, "READ_AHEAD_VENDORS", {"postgresql", "sqlite"})
+def test_recompute_all_in_threads_on_postgresql_writes_the_same_snapshots():
+    if connection.vendor != "postgresql":
+        pytest.skip("the read-ahead and write-behind threads run on PostgreSQL only")
     people = AuthorRecordFactory.create_batch(5)
     for person in people:
         add_authors(WorkFactory(), [person])
-    readers = []
-    gather = trust._gather
+    threads = set()
+    gather, insert = trust._gather, trust._insert_snapshots
 
-    def spy(ids):
-        readers.append(threading.current_thread().name)
-        return gather(ids)
+    def spy(function):
+        def wrapper(*args, **kwargs):
+            threads.add(threading.current_thread().name.split("_")[0])
+            return function(*args, **kwargs)
 
-    monkeypatch.setattr(trust, "_gather", spy)
+        return wrapper
 
-    stats = trust.recompute_all(batch_size=2)
+    with (
+        mock.patch.object(trust, "_gather", spy(gather)),
+        mock.patch.object(trust, "_insert_snapshots", spy(insert)),
+    ):
+        stats = trust.recompute_all(batch_size=2)
 
     assert (stats.records, stats.written) == (5, 5)
-    assert len(readers) == 3 and all(name.startswith("trust-read") for name in readers)
+    assert threads == {"trust-read", "trust-write"}
     assert set(TrustSnapshot.objects.values_list("record_id", flat=True)) == {p.id for p in people}
     assert trust.recompute_all(batch_size=2).written == 0
