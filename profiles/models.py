@@ -248,6 +248,10 @@ class TrustSnapshot(models.Model):
     components = models.JSONField()
     formula_version = models.CharField(max_length=20)
     fingerprint = models.CharField(max_length=64, help_text="Hash of inputs and result")
+    # The hash of inputs["works"] alone: the nightly sweep fingerprints a record whose works
+    # have not changed since this snapshot (AuthorRecord.works_changed_at) without reading its
+    # works again, which is most of a sweep's cost (profiles.trust).
+    works_digest = models.CharField(max_length=64, blank=True, default="")
     computed_at = models.DateTimeField()
 
     class Meta:
