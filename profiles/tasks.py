@@ -38,10 +38,15 @@ def recompute_trust(author_id: int) -> None:
 @shared_task(
     name="profiles.recompute_all_trust", soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300
 )
-def recompute_all_trust() -> None:
+def recompute_all_trust(full: bool | None = None) -> None:
+    """The nightly sweep. Sundays (UTC) it reads every record's works in full: a safety net for
+    a works change whose own recompute was lost, which the other nights' sweeps (reading only
+    the works stamped as changed) would not see."""
+    from django.utils import timezone
+
     from profiles.trust import recompute_all
 
-    recompute_all()
+    recompute_all(full=timezone.now().weekday() == 6 if full is None else full)
 
 
 @shared_task(name="profiles.recompute_trust_batch", soft_time_limit=600, time_limit=660)

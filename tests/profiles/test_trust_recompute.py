@@ -8,13 +8,14 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from factories import AuthorRecordFactory, UserFactory, WorkFactory, add_authors
 
 from graph.models import CollaborationEdge
 from graph.services import rebuild_all_edges
-from profiles import scoring, trust
+from profiles import scoring, tasks, trust
 from profiles.models import AuthorRecord, Claim, Follow, RecordEvent, TrustSnapshot
-from works.models import Authorship
+from works.models import Authorship, Work
 
 pytestmark = pytest.mark.django_db
 
@@ -264,3 +265,105 @@ def test_recompute_all_in_threads_on_postgresql_writes_the_same_snapshots():
     assert threads == {"trust-read", "trust-write"}
     assert set(TrustSnapshot.objects.values_list("record_id", flat=True)) == {p.id for p in people}
     assert trust.recompute_all(batch_size=2).written == 0
+
+
+def _stamp_works_changed(record, when):
+    AuthorRecord.objects.filter(pk=record.pk).update(works_changed_at=when)
+
+
+def _works_read(monkeypatch) -> list[int]:
+    """Spy: the author ids whose works the recompute reads from the works table."""
+    read = []
+    original = trust._WorksReader._read
+
+    def spy(authorships):
+        rows = original(authorships)
+        read.extend(rows)
+        return rows
+
+    monkeypatch.setattr(trust._WorksReader, "_read", staticmethod(spy))
+    return read
+
+
+def test_sweep_does_not_reread_works_that_did_not_change(demo, monkeypatch):
+    build_edges()
+    _stamp_works_changed(demo, dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    trust.recompute_all()
+    read = _works_read(monkeypatch)
+
+    stats = trust.recompute_all()
+
+    assert demo.id not in read
+    assert stats.written == 0
+    assert TrustSnapshot.objects.filter(record=demo).count() == 1
+
+
+def test_sweep_rereads_works_stamped_as_changed_after_the_snapshot(demo, monkeypatch):
+    build_edges()
+    trust.recompute_all()
+    work = Work.objects.get(arxiv_id="2105.13880")
+    work.title = "Knowledge Inheritance, revised"
+    work.save()
+    _stamp_works_changed(demo, timezone.now())
+    read = _works_read(monkeypatch)
+
+    stats = trust.recompute_all()
+
+    assert demo.id in read
+    assert stats.written == 1  # the other 319 records' works were not stamped
+    titles = {w["arxiv_id"]: w["title"] for w in latest(demo).inputs["works"]}
+    assert titles["2105.13880"] == "Knowledge Inheritance, revised"
+
+
+def test_an_unstamped_works_change_waits_for_the_full_sweep(demo):
+    build_edges()
+    _stamp_works_changed(demo, dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    trust.recompute_all()
+    Work.objects.filter(arxiv_id="2105.13880").update(title="Edited in the admin")
+
+    assert trust.recompute_all().written == 0  # nightly: trusts works_changed_at
+    # The weekly full sweep sees it, for the demo and its co-authors on that paper.
+    assert (
+        trust.recompute_all(full=True).written
+        == Authorship.objects.filter(work__arxiv_id="2105.13880", author__kind="person").count()
+    )
+    titles = {w["arxiv_id"]: w["title"] for w in latest(demo).inputs["works"]}
+    assert titles["2105.13880"] == "Edited in the admin"
+
+
+def test_sweep_with_a_new_follower_writes_full_inputs_without_a_works_change(demo):
+    build_edges()
+    _stamp_works_changed(demo, dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    trust.recompute_all()
+    first = latest(demo)
+    Follow.objects.create(user=UserFactory(verified=True), record=demo)
+
+    trust.recompute_all()
+
+    second = latest(demo)
+    assert second.pk != first.pk
+    assert second.inputs["works"] == first.inputs["works"]
+    assert second.works_digest == first.works_digest
+    assert (second.score, len(second.inputs["followers"])) == (22, 1)
+
+
+def test_a_drifted_work_counter_costs_a_read_but_never_a_rewrite(demo, monkeypatch):
+    build_edges()
+    _stamp_works_changed(demo, dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    trust.recompute_all()
+    AuthorRecord.objects.filter(pk=demo.pk).update(work_count=42)
+    read = _works_read(monkeypatch)
+
+    assert trust.recompute_all().written == 0
+    assert demo.id in read
+
+
+def test_recompute_all_trust_is_full_on_sundays_only():
+    sunday = dt.datetime(2026, 11, 29, 3, 30, tzinfo=dt.UTC)
+    for day, full in ((sunday, True), (sunday + dt.timedelta(days=1), False)):
+        with (
+            mock.patch("django.utils.timezone.now", return_value=day),
+            mock.patch.object(trust, "recompute_all") as recompute_all,
+        ):
+            tasks.recompute_all_trust()
+        recompute_all.assert_called_once_with(full=full)

@@ -20,6 +20,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size", type=int, default=trust.BATCH_SIZE, help="records per batch"
         )
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="with --all, read every record's works even where they did not change",
+        )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, **options):
@@ -54,6 +59,7 @@ class Command(BaseCommand):
             ) as bar:
                 return trust.recompute_all(
                     batch_size=options["batch_size"],
+                    full=options["full"],
                     on_batch=lambda batch: bar.update(batch.records),
                 )
         finally:
