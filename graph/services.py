@@ -10,11 +10,12 @@ Withdrawn works still count: withdrawing a paper does not undo the collaboration
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Max, Min, Q
 
 from graph.models import CollaborationEdge
@@ -182,6 +183,7 @@ class FullRebuildResult:
     edges: int = 0  # edge rows after the rebuild (both directions)
     written: int = 0  # rows inserted or rewritten (new or changed pairs)
     removed: int = 0  # rows deleted (pairs that no longer share a work)
+    seconds: dict[str, float] = field(default_factory=dict)  # per phase
     counts_changed: list[int] = field(default_factory=list)
 
 
@@ -320,18 +322,24 @@ def rebuild_all_edges(
     insert_sql = f"INSERT INTO {_EDGES} ({_EDGE_COLUMNS}) {_SCRATCH_PAIRS_SQL}"
     counts_sql = _COUNTS_SQL.format(record_filter="r.id >= %s AND r.id < %s")
 
+    clock = _Clock(result.seconds)
+
     def refresh_counts(cursor, start, stop):
-        cursor.execute(counts_sql, [CLOSE_WEIGHT_FLOOR, start, stop])
-        result.counts_changed.extend(row[0] for row in cursor.fetchall())
+        with clock("counts"):
+            cursor.execute(counts_sql, [CLOSE_WEIGHT_FLOOR, start, stop])
+            result.counts_changed.extend(row[0] for row in cursor.fetchall())
 
     with connection.cursor() as cursor:
-        _create_scratch(cursor)
+        with clock("scratch"):
+            _session_memory(cursor, enlarge=True)
+            _create_scratch(cursor)
         try:
             if first_build and postgresql:
                 with transaction.atomic():
-                    with _bulk_load(cursor):
+                    with _bulk_load(cursor, clock=clock):
                         for start, stop in ranges:
-                            cursor.execute(insert_sql, [start, stop])
+                            with clock("pairs"):
+                                cursor.execute(insert_sql, [start, stop])
                             result.edges += max(cursor.rowcount, 0)
                             if progress:
                                 progress(stop - start)
@@ -340,10 +348,7 @@ def rebuild_all_edges(
                 result.written = result.edges
                 return result
             for start, stop in ranges:
-                with transaction.atomic():
-                    if postgresql:
-                        # Each chunk sorts and hashes a few hundred thousand pairs: in memory.
-                        cursor.execute("SET LOCAL work_mem = '64MB'")
+                with transaction.atomic(), clock("pairs"):
                     if first_build:
                         cursor.execute(insert_sql, [start, stop])
                         result.edges += max(cursor.rowcount, 0)
@@ -369,13 +374,42 @@ def rebuild_all_edges(
                     progress(stop - start)
         finally:
             _drop_scratch(cursor)
+            _session_memory(cursor, enlarge=False)
     return result
+
+
+def _session_memory(cursor, *, enlarge: bool) -> None:
+    """Give this connection room for the scratch tables and the per-chunk sorts, then reset.
+
+    The scratch tables of a 1M-work corpus take about 400 MB; with PostgreSQL's default 8 MB
+    of buffers for temporary tables, every chunk would read them again from the operating
+    system (half of the first build's time). temp_buffers can only be set before the
+    connection first uses a temporary table, so a connection that already did (a second
+    rebuild in the same process) keeps its current value.
+    """
+    if connection.vendor != "postgresql":
+        return
+    if not enlarge:
+        cursor.execute("RESET work_mem")
+        return
+    try:
+        with transaction.atomic():
+            cursor.execute("SET temp_buffers = '1GB'")
+    except DatabaseError:
+        pass
 
 
 def _create_scratch(cursor) -> None:
     _drop_scratch(cursor)
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:
+        # The DISTINCT over every authorship (4M rows for 1M works) hashes in memory.
+        cursor.execute("SET work_mem = '256MB'")
     for statement in _SCRATCH_SQL:
         cursor.execute(statement)
+    if postgresql:
+        # Each chunk then sorts and hashes a few hundred thousand pairs, also in memory.
+        cursor.execute("SET work_mem = '64MB'")
     cursor.execute(
         f"CREATE TEMPORARY TABLE {_SCRATCH_CHUNK} AS SELECT {_EDGE_COLUMNS} FROM {_EDGES} "
         "WHERE 1 = 0"
@@ -383,15 +417,31 @@ def _create_scratch(cursor) -> None:
     cursor.execute(
         f"CREATE UNIQUE INDEX {_SCRATCH_CHUNK}_pair ON {_SCRATCH_CHUNK} (author_id, coauthor_id)"
     )
-    if connection.vendor == "postgresql":
+    if postgresql:
         # Autovacuum never analyses temporary tables: without statistics the planner would
         # guess their size.
         cursor.execute(f"ANALYZE {_SCRATCH_WORKS}")
         cursor.execute(f"ANALYZE {_SCRATCH_AUTHORS}")
 
 
+class _Clock:
+    """Adds up the seconds spent in each named phase (reported by rebuild_graph)."""
+
+    def __init__(self, seconds: dict[str, float]):
+        self.seconds = seconds
+
+    @contextmanager
+    def __call__(self, phase: str):
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            elapsed = time.monotonic() - started
+            self.seconds[phase] = round(self.seconds.get(phase, 0.0) + elapsed, 1)
+
+
 @contextmanager
-def _bulk_load(cursor):
+def _bulk_load(cursor, *, clock: _Clock):
     """Load the empty edge table without its indexes and key checks, then restore them.
 
     Row by row, each edge costs two foreign-key checks (each locking a record row) and three
@@ -423,15 +473,15 @@ def _bulk_load(cursor):
         cursor.execute(f'ALTER TABLE {_EDGES} DROP CONSTRAINT "{name}"')
     for name, _ in indexes:
         cursor.execute(f'DROP INDEX "{name}"')
-    cursor.execute("SET LOCAL work_mem = '64MB'")
     yield
-    cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-    for _, definition in indexes:
-        cursor.execute(definition)
-    for name, definition in constraints:
-        cursor.execute(f'ALTER TABLE {_EDGES} ADD CONSTRAINT "{name}" {definition}')
-    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    cursor.execute(f"ANALYZE {_EDGES}")
+    with clock("indexes and keys"):
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for _, definition in indexes:
+            cursor.execute(definition)
+        for name, definition in constraints:
+            cursor.execute(f'ALTER TABLE {_EDGES} ADD CONSTRAINT "{name}" {definition}')
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        cursor.execute(f"ANALYZE {_EDGES}")
 
 
 def _drop_scratch(cursor) -> None:

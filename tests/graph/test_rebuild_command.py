@@ -32,7 +32,7 @@ def test_rebuild_graph_builds_every_edge_and_queues_trust_for_changed_counts(dem
         AuthorRecord.objects.filter(close_collaborator_count__gt=0).values_list("id", flat=True)
     )
     assert no_trust == [changed]
-    assert "10,488 edge rows (both directions)" in out.getvalue()
+    assert "10,488 edge rows (both directions; 10,488 written, 0 removed)" in out.getvalue()
 
 
 def test_rebuild_graph_for_one_author(demo, no_trust):

@@ -39,9 +39,11 @@ class Command(BaseCommand):
         else:
             result = self._all(options)
             affected = result.counts_changed
+            phases = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in result.seconds.items())
             summary = (
-                f"{result.edges:,} edge rows (both directions), "
-                f"{len(affected):,} close-collaborator count(s) changed"
+                f"{result.edges:,} edge rows (both directions; {result.written:,} written, "
+                f"{result.removed:,} removed), {len(affected):,} close-collaborator count(s) "
+                f"changed ({phases})"
             )
         if affected and not options["no_trust"]:
             queue_trust_for(sorted(affected))
