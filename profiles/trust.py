@@ -34,7 +34,7 @@ from pathlib import Path
 import orjson
 from allauth.account.models import EmailAddress
 from django.db import connection, connections, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, F, Lookup, OuterRef, Q, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -121,14 +121,33 @@ def _latest_snapshot(field: str):
     )
 
 
-def _among(field: str, ids: list[int]) -> dict:
-    """`field IN ids`, plus the range the sorted ids span.
+class _AnyOf(Lookup):
+    """`field = ANY(%s)`: the ids as one array parameter (PostgreSQL).
+
+    psycopg binds parameters on the client: an IN list of 30,000 co-author ids is 30,000
+    placeholders that psycopg re-parses and Django prepares one by one, which took most of a
+    nightly batch's Python time. One array parameter keeps the query text constant.
+    """
+
+    lookup_name = "trust_any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+
+
+def _among(field: str, ids: list[int]) -> tuple:
+    """Filter arguments for `field IN ids` (sorted ids), plus the range the ids span.
 
     The range is redundant for correctness but gives PostgreSQL's planner a row estimate it can
     trust: with a bare 2,000-value IN list on a 12-million-row edge table it expected millions
     of rows, chose a parallel sequential scan and spent a second compiling it with JIT.
     """
-    return {f"{field}__in": ids, f"{field}__gte": ids[0], f"{field}__lte": ids[-1]}
+    bounds = Q(**{f"{field}__gte": ids[0], f"{field}__lte": ids[-1]})
+    if connection.vendor == "postgresql":
+        return bounds, _AnyOf(F(field), ids)
+    return bounds, Q(**{f"{field}__in": ids})
 
 
 @dataclass
@@ -219,7 +238,7 @@ class _WorksReader:
             in_chunk = True
         if in_chunk:
             return {author_id: self.chunk.pop(author_id, {}) for author_id in needed}
-        return self._read(Authorship.objects.filter(**_among("author_id", needed)))
+        return self._read(Authorship.objects.filter(*_among("author_id", needed)))
 
     def _read_chunk(self, low: int, high: int) -> None:
         with transaction.atomic():
@@ -274,7 +293,7 @@ def _gather(
         _RecordRow(*row)
         for row in AuthorRecord.objects.people()
         .live()
-        .filter(**_among("id", ids))
+        .filter(*_among("id", ids))
         .annotate(
             latest_fingerprint=_latest_snapshot("fingerprint"),
             latest_works_digest=_latest_snapshot("works_digest"),
@@ -303,7 +322,7 @@ def _gather(
     claims = defaultdict(list)
     for claim in (
         Claim.objects.filter(
-            **_among("record_id", ids), state__in=[Claim.State.PENDING, Claim.State.APPROVED]
+            *_among("record_id", ids), state__in=[Claim.State.PENDING, Claim.State.APPROVED]
         )
         .order_by()
         .only(
@@ -320,7 +339,7 @@ def _gather(
         claims[claim.record_id].append(claim)
     followers = defaultdict(list)
     for record_id, user_id, verified, created_at in (
-        Follow.objects.filter(**_among("record_id", ids))
+        Follow.objects.filter(*_among("record_id", ids))
         .annotate(
             verified=Exists(EmailAddress.objects.filter(user_id=OuterRef("user_id"), verified=True))
         )
@@ -404,7 +423,7 @@ def _close_collaborators(ids: list[int]) -> dict[int, list[dict]]:
     inside the edge query made PostgreSQL hash the whole record table for every batch.
     """
     edges = list(
-        CollaborationEdge.objects.filter(**_among("author_id", ids), weight__gte=CLOSE_MIN_WEIGHT)
+        CollaborationEdge.objects.filter(*_among("author_id", ids), weight__gte=CLOSE_MIN_WEIGHT)
         .order_by()
         .values_list("author_id", "coauthor_id", "weight", "shared_works")
     )
@@ -413,7 +432,7 @@ def _close_collaborators(ids: list[int]) -> dict[int, list[dict]]:
         {
             row[0]: row[1:]
             for row in AuthorRecord.objects.people()
-            .filter(**_among("id", coauthor_ids))
+            .filter(*_among("id", coauthor_ids))
             .order_by()
             .values_list("id", "display_name", "slug", "verification_level")
         }
