@@ -385,7 +385,7 @@ class Importer:
         for key, base in wanted.items():
             slug = base
             if slug in taken:
-                slug = next_free_slug(base)
+                slug = next_free_slug(base, also_taken=taken)
             taken.add(slug)
             slugs[key] = slug
         return slugs
@@ -476,13 +476,17 @@ def _versions_of(record: ParsedRecord):
     return versions
 
 
-def next_free_slug(base: str) -> str:
-    """``base-2``, ``base-3``… the first not taken (homonyms get a suffix)."""
+def next_free_slug(base: str, *, also_taken: set[str] = frozenset()) -> str:
+    """``base-2``, ``base-3``… the first not taken (homonyms get a suffix).
+
+    ``also_taken`` holds slugs picked earlier in the same batch, not yet saved.
+    """
     taken = set(
         AuthorRecord.objects.filter(Q(slug=base) | Q(slug__startswith=f"{base}-")).values_list(
             "slug", flat=True
         )
     )
+    taken |= also_taken
     n = 2
     while f"{base}-{n}" in taken:
         n += 1

@@ -353,3 +353,22 @@ def test_load_demo_is_idempotent(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == "Demo data: 9 records: 0 created, 0 updated, 9 unchanged, 0 errors"
     assert Work.objects.count() == 9
+
+
+def test_three_names_wanting_one_slug_in_one_batch_get_distinct_slugs():
+    import dataclasses
+
+    from works.arxiv.names import name_key
+    from works.arxiv.records import ParsedAuthor
+
+    record = next(r for r in _demo_page().records if r.arxiv_id == "2206.09355")
+    # Three different people whose names all slugify to "ukasz-nowak" (slugify drops
+    # letters that have no ASCII decomposition, such as Ł and Ø).
+    names = ["Ukasz Nowak", "Łukasz Nowak", "Øukasz Nowak"]
+    keys = {name_key(n) for n in names}
+    assert len(keys) == 3
+
+    import_records([dataclasses.replace(record, authors=[ParsedAuthor(printed=n) for n in names])])
+
+    slugs = set(AuthorRecord.objects.filter(name_key__in=keys).values_list("slug", flat=True))
+    assert slugs == {"ukasz-nowak", "ukasz-nowak-2", "ukasz-nowak-3"}
