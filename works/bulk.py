@@ -62,6 +62,7 @@ from works.importer import (
     _versions_of,
     content_hash,
     next_free_slug,
+    refresh_record_counts,
     validate,
 )
 from works.models import Authorship, Topic, Work, WorkTopic, WorkVersion
@@ -437,7 +438,15 @@ class BulkImporter:
         stats.created += written["created"]
         stats.updated += written["updated"]
         stats.unchanged += len(changed) - written["created"] - written["updated"]
+        previous_author_ids: set[int] = set()
         if written["updated"]:
+            # Authors a newer version dropped lose a work: recounted and touched too,
+            # as in the generic importer.
+            cursor.execute(
+                f"SELECT DISTINCT t.author_id FROM {_table(Authorship)} t "
+                "JOIN bulk_written w ON t.work_id = w.work_id AND NOT w.inserted"
+            )
+            previous_author_ids = {row[0] for row in cursor.fetchall()}
             for table in (Authorship, WorkTopic):
                 cursor.execute(
                     f"DELETE FROM {_table(table)} t USING bulk_written w "
@@ -446,7 +455,10 @@ class BulkImporter:
         self._insert_children(cursor)
         self._refresh_records(cursor, now)
         cursor.execute("SELECT author_id FROM bulk_touched")
-        stats.touched_author_ids.update(row[0] for row in cursor.fetchall())
+        touched = {row[0] for row in cursor.fetchall()}
+        dropped = previous_author_ids - touched
+        refresh_record_counts(sorted(dropped))
+        stats.touched_author_ids.update(touched | dropped)
         cursor.execute("SELECT work_id FROM bulk_written")
         stats.touched_work_ids.update(row[0] for row in cursor.fetchall())
         return len(changed)

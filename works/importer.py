@@ -241,6 +241,10 @@ class Importer:
         # A correction or a merge moved some authorships off their name's default
         # record: keep those assignments when a newer version is imported.
         kept_assignments = self._current_assignments(updated_ids)
+        # Authors a newer version dropped lose a work: their counts and edges change too.
+        previous_author_ids = set(
+            Authorship.objects.filter(work_id__in=updated_ids).values_list("author_id", flat=True)
+        )
         Authorship.objects.filter(work_id__in=updated_ids).delete()
         WorkTopic.objects.filter(work_id__in=updated_ids).delete()
         existing_versions = set(
@@ -287,7 +291,9 @@ class Importer:
         WorkVersion.objects.bulk_create(versions, batch_size=2000, ignore_conflicts=True)
 
         self._refresh_records(touched_authors, now)
-        stats.touched_author_ids |= set(touched_authors)
+        dropped_author_ids = previous_author_ids - set(touched_authors)
+        refresh_record_counts(sorted(dropped_author_ids))
+        stats.touched_author_ids |= set(touched_authors) | dropped_author_ids
         stats.touched_work_ids |= set(work_ids.values())
 
     def _work_from(self, record: ParsedRecord, digest: str, resolved) -> Work:

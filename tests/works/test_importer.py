@@ -372,3 +372,19 @@ def test_three_names_wanting_one_slug_in_one_batch_get_distinct_slugs():
 
     slugs = set(AuthorRecord.objects.filter(name_key__in=keys).values_list("slug", flat=True))
     assert slugs == {"ukasz-nowak", "ukasz-nowak-2", "ukasz-nowak-3"}
+
+
+def test_an_author_dropped_by_a_newer_version_is_touched_and_recounted(demo):
+    import dataclasses
+
+    record = next(r for r in _demo_page().records if r.arxiv_id == "2206.09355")
+    dropped = AuthorRecord.objects.get(display_name="Shixia Liu")
+    assert dropped.work_count == 1
+    newer = _bump(record)
+    newer = dataclasses.replace(newer, authors=newer.authors[:-1])  # Shixia Liu is last
+
+    stats = import_records([newer])
+
+    dropped.refresh_from_db()
+    assert dropped.work_count == 0
+    assert dropped.pk in stats.touched_author_ids
