@@ -36,3 +36,25 @@ def demo(db):
     with DEMO_FILE.open("rb") as stream:
         import_stream(stream, source_label="Demo data")
     return AuthorRecord.objects.get(slug="zhengyan-zhang")
+
+
+@pytest.fixture
+def fake_arxiv(settings):
+    """A fake arXiv on 127.0.0.1 (tests/fakearxiv.py) that the app's settings point at."""
+    from tests.fakearxiv import FakeArxiv
+
+    with FakeArxiv() as fake:
+        settings.ARXIV_API_URL = fake.api_url
+        settings.ARXIV_OAI_URL = fake.oai_url
+        yield fake
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run queued tasks in-process, also when REDIS_URL configures a real broker."""
+    from bzpeer.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

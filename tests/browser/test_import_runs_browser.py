@@ -5,31 +5,12 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from bzpeer.celery import app as celery_app
 from tests.factories import UserFactory
-from tests.fakearxiv import FakeArxiv
 from works.models import ImportRun
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def fake_arxiv(settings):
-    with FakeArxiv() as fake:
-        settings.ARXIV_API_URL = fake.api_url
-        settings.ARXIV_OAI_URL = fake.oai_url
-        yield fake
-
-
-@pytest.fixture
-def eager():
-    """The live server runs the queued harvest in-process, also when REDIS_URL is set."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def log_in_to_admin(page, live_server):
@@ -43,7 +24,7 @@ def log_in_to_admin(page, live_server):
 
 
 def test_staff_start_a_harvest_from_the_admin(
-    page, live_server, fake_arxiv, eager, screenshot_path
+    page, live_server, fake_arxiv, eager_tasks, screenshot_path
 ):
     log_in_to_admin(page, live_server)
     page.goto(live_server.url + reverse("admin:works_importrun_changelist"))

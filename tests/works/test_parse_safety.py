@@ -6,6 +6,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from support import FIXTURES
 
 from works.arxiv.parsers import (
     MAX_TITLE_LENGTH,
@@ -19,8 +20,6 @@ from works.arxiv.parsers import (
     recorded_json_body,
 )
 from works.arxiv.records import ArxivFormatError, ParsedRecord, RecordError
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "arxiv"
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [
