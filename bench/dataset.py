@@ -303,11 +303,11 @@ def _generate(connection, params: dict, *, log) -> None:
         "updated_at": "now()",
     }
     _insert_select(
-        connection, "profiles_authorrecord", record_values, "generate_series(1, %s) AS g", [people]
+        connection, "works_authorrecord", record_values, "generate_series(1, %s) AS g", [people]
     )
     _insert_select(
         connection,
-        "profiles_authorrecord",
+        "works_authorrecord",
         {
             **record_values,
             "slug": "%s",
@@ -320,11 +320,11 @@ def _generate(connection, params: dict, *, log) -> None:
     )
     connection.execute(
         "CREATE TEMP TABLE bench_people AS SELECT id, display_name, "
-        "substring(slug from 9)::int AS i FROM profiles_authorrecord WHERE slug LIKE 'bench-p-%'"
+        "substring(slug from 9)::int AS i FROM works_authorrecord WHERE slug LIKE 'bench-p-%'"
     )
     connection.execute("CREATE UNIQUE INDEX ON bench_people (i)")
     prolific_id = connection.execute(
-        "SELECT id FROM profiles_authorrecord WHERE slug = %s", [PROLIFIC_SLUG]
+        "SELECT id FROM works_authorrecord WHERE slug = %s", [PROLIFIC_SLUG]
     ).fetchone()[0]
 
     log(f"dataset: {works:,} works")
@@ -440,7 +440,7 @@ def _generate(connection, params: dict, *, log) -> None:
     )
     connection.execute(
         """
-        UPDATE profiles_authorrecord r
+        UPDATE works_authorrecord r
         SET work_count = c.works, topic_count = c.topics, works_changed_at = now()
         FROM (
             SELECT a.author_id, count(DISTINCT a.work_id) AS works,
@@ -457,7 +457,7 @@ def _generate(connection, params: dict, *, log) -> None:
                (SELECT count(DISTINCT b.author_id) FROM works_authorship a
                   JOIN works_authorship b ON b.work_id = a.work_id AND b.author_id <> a.author_id
                  WHERE a.author_id = %s),
-               (SELECT work_count FROM profiles_authorrecord WHERE id = %s)
+               (SELECT work_count FROM works_authorrecord WHERE id = %s)
         """,
         [prolific_id, prolific_id],
     ).fetchone()

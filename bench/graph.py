@@ -117,7 +117,7 @@ def _cold_builds(database_url: str, prolific_slug: str) -> dict:
 
     from graph.ego import EXPLORER, INLINE, build_graph
     from graph.models import CollaborationEdge
-    from profiles.models import AuthorRecord
+    from works.models import AuthorRecord
 
     prolific = AuthorRecord.objects.get(slug=prolific_slug)
     # A researcher at the other end: a single co-author.

@@ -67,7 +67,8 @@ def main() -> int:
     from django.db.backends.signals import connection_created
 
     from profiles import trust
-    from profiles.models import AuthorRecord, Follow, TrustSnapshot
+    from profiles.models import Follow, TrustSnapshot
+    from works.models import AuthorRecord
 
     people = trust.people_count()
     print(
@@ -129,7 +130,8 @@ def _add_followers(*, fraction: float) -> None:
     from allauth.account.models import EmailAddress
     from django.contrib.auth import get_user_model
 
-    from profiles.models import AuthorRecord, Follow
+    from profiles.models import Follow
+    from works.models import AuthorRecord
 
     User = get_user_model()
     user, _ = User.objects.get_or_create(username=BENCH_FOLLOWER, email="f@bench.example")

@@ -27,8 +27,7 @@ from django.urls import reverse
 
 from graph.models import CollaborationEdge
 from graph.weights import is_close
-from profiles.models import AuthorRecord
-from works.models import Authorship, WorkTopic
+from works.models import AuthorRecord, Authorship, WorkTopic
 
 SCHEMA = "bzpeer.graph"
 SCHEMA_VERSION = 1

@@ -11,12 +11,8 @@ class CollaborationEdge(models.Model):
     most ``graph.weights.MAX_AUTHORS_FOR_PAIRS`` person authors.
     """
 
-    author = models.ForeignKey(
-        "profiles.AuthorRecord", on_delete=models.CASCADE, related_name="edges"
-    )
-    coauthor = models.ForeignKey(
-        "profiles.AuthorRecord", on_delete=models.CASCADE, related_name="+"
-    )
+    author = models.ForeignKey("works.AuthorRecord", on_delete=models.CASCADE, related_name="edges")
+    coauthor = models.ForeignKey("works.AuthorRecord", on_delete=models.CASCADE, related_name="+")
     weight = models.FloatField()
     shared_works = models.PositiveIntegerField()
     latest_year = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -20,8 +20,7 @@ from django.db.models import Max, Min, Q
 
 from graph.models import CollaborationEdge
 from graph.weights import CLOSE_WEIGHT_FLOOR, MAX_AUTHORS_FOR_PAIRS
-from profiles.models import AuthorRecord
-from works.models import Authorship, Work
+from works.models import AuthorRecord, Authorship, Work
 
 # Author ids per statement of the full rebuild. Bounds the memory of the GROUP BY (a chunk of
 # 20,000 records of a 1M-work corpus makes a few hundred thousand pairs) and gives the progress

@@ -15,7 +15,8 @@ from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
-from profiles.models import AccountSettings, AuthorRecord, Claim, Follow, Invitation
+from profiles.models import AccountSettings, Claim, Follow, Invitation
+from works.models import AuthorRecord
 
 
 def verified_email(user) -> str | None:

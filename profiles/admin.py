@@ -3,7 +3,8 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
-from profiles.models import AuthorRecord, RecordEvent, SlugRedirect, TrustSnapshot
+from profiles.models import TrustSnapshot
+from works.models import AuthorRecord, RecordEvent, SlugRedirect
 
 
 class RecordEventInline(admin.TabularInline):
@@ -274,7 +275,7 @@ class ClaimAdmin(admin.ModelAdmin):
             '<a href="{}">{}</a> (<a href="{}">admin</a>) · level L{} · {} work(s)',
             obj.record.get_absolute_url(),
             obj.record.display_name,
-            reverse("admin:profiles_authorrecord_change", args=[obj.record_id]),
+            reverse("admin:works_authorrecord_change", args=[obj.record_id]),
             obj.record.verification_level,
             obj.record.work_count,
         )

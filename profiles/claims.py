@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from bzpeer.lib.tasks import enqueue_on_commit
 from profiles.accounts import verified_email
-from profiles.models import AuthorRecord, Claim, Invitation, RecordEvent
+from profiles.models import Claim, Invitation
 from profiles.verification import transition
+from works.models import AuthorRecord, RecordEvent
 
 MAX_EVIDENCE_LINKS = 5
 

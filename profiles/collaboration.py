@@ -16,15 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bzpeer.lib.tasks import enqueue_on_commit
-from profiles.models import (
-    AuthorRecord,
-    Block,
-    Claim,
-    Conversation,
-    Invitation,
-    Message,
-)
-from works.models import Authorship, Work
+from profiles.models import Block, Claim, Conversation, Invitation, Message
+from works.models import AuthorRecord, Authorship, Work
 
 DAILY_INVITATION_LIMIT = 10
 MAX_MESSAGE_LENGTH = 2000

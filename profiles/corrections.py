@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from profiles.follows import recount_followers
-from profiles.models import AuthorRecord, Claim, Follow, RecordEvent, SlugRedirect
+from profiles.models import Claim, Follow
 from profiles.verification import transition
-from works.models import Authorship, Work
+from works.models import AuthorRecord, Authorship, RecordEvent, SlugRedirect, Work
 
 
 class CorrectionError(Exception):

@@ -15,8 +15,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from profiles.models import AccountSettings, AuthorRecord, Claim, Follow
-from works.models import Authorship, Work
+from profiles.models import AccountSettings, Claim, Follow
+from works.models import AuthorRecord, Authorship, Work
 
 # The Following page lists this many new works per followed record, and reads at most
 # NEW_WORKS_SCAN rows in all: a record that imported 5,000 works overnight must not make

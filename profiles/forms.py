@@ -8,7 +8,8 @@ from django.core.validators import URLValidator
 
 from profiles.collaboration import MAX_MESSAGE_LENGTH
 from profiles.levels import normalise_orcid
-from profiles.models import AccountSettings, AuthorRecord
+from profiles.models import AccountSettings
+from works.models import AuthorRecord
 
 MAX_LINK_LENGTH = 300
 

@@ -42,9 +42,9 @@ from graph.models import CollaborationEdge
 from graph.weights import CLOSE_COLLABORATOR_THRESHOLD, CLOSE_WEIGHT_FLOOR
 from profiles import levels, scoring
 from profiles.levels import ClaimState, Level, derive
-from profiles.models import AuthorRecord, Claim, Follow, TrustSnapshot
+from profiles.models import Claim, Follow, TrustSnapshot
 from profiles.verification import record_facts
-from works.models import Authorship
+from works.models import AuthorRecord, Authorship
 
 BATCH_SIZE = 2000
 # graph.weights.is_close as a SQL bound: a pair summing to exactly the threshold must not fall

@@ -13,8 +13,8 @@ import re
 from django.db import transaction
 
 from profiles.levels import ClaimEvidence, ClaimState, Level, RecordFacts, derive
-from profiles.models import AuthorRecord, Claim, RecordEvent
-from works.models import Authorship
+from profiles.models import Claim
+from works.models import AuthorRecord, Authorship, RecordEvent
 
 # A domain written in an affiliation ("Tsinghua University, tsinghua.edu.cn" or an email
 # "zz@mails.tsinghua.edu.cn"). Letters-only top-level domain of two or more characters, so

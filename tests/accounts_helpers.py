@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 
 from profiles import claims
-from profiles.models import AuthorRecord, Claim
+from profiles.models import Claim
 from tests.factories import AuthorRecordFactory, UserFactory, WorkFactory, add_authors
+from works.models import AuthorRecord
 
 
 def make_admin(**kwargs):

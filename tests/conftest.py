@@ -30,7 +30,7 @@ def _clear_cache():
 @pytest.fixture
 def demo(db):
     """The demo researcher and their nine works, imported through the importer."""
-    from profiles.models import AuthorRecord
+    from works.models import AuthorRecord
     from works.services import import_stream
 
     with DEMO_FILE.open("rb") as stream:

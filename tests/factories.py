@@ -6,8 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils.text import slugify
 
-from profiles.models import AuthorRecord
-from works.models import Authorship, Topic, Work, WorkTopic
+from works.models import AuthorRecord, Authorship, Topic, Work, WorkTopic
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -58,8 +57,10 @@ class WorkFactory(factory.django.DjangoModelFactory):
     arxiv_id = factory.Sequence(lambda n: f"2401.{n:05d}")
     title = factory.Sequence(lambda n: f"A study of things, part {n}")
     abstract = "We study things and find that they are interesting."
+    # Minutes, not days: a year that depended on how many works earlier tests made would change
+    # with the order tests run in (parallel runs shuffle it).
     submitted = factory.Sequence(
-        lambda n: dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=n)
+        lambda n: dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=n)
     )
     updated = factory.LazyAttribute(lambda w: w.submitted)
     year = factory.LazyAttribute(lambda w: w.updated.year)

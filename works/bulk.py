@@ -51,7 +51,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from profiles.models import AuthorRecord, RecordEvent
 from works.arxiv import names
 from works.arxiv.records import ParsedAuthor, ParsedRecord, RecordError
 from works.importer import (
@@ -65,7 +64,7 @@ from works.importer import (
     refresh_record_counts,
     validate,
 )
-from works.models import Authorship, Topic, Work, WorkTopic, WorkVersion
+from works.models import AuthorRecord, Authorship, RecordEvent, Topic, Work, WorkTopic, WorkVersion
 from works.taxonomy import topic_group, topic_name
 
 BATCH_SIZE = 20_000

@@ -20,10 +20,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
 
-from profiles.models import AuthorRecord, RecordEvent
 from works.arxiv import names
 from works.arxiv.records import ParsedAuthor, ParsedRecord, RecordError
-from works.models import Authorship, Topic, Work, WorkTopic, WorkVersion
+from works.models import AuthorRecord, Authorship, RecordEvent, Topic, Work, WorkTopic, WorkVersion
 from works.taxonomy import topic_group, topic_name
 
 BATCH_SIZE = 1000

@@ -1,9 +1,16 @@
-"""arXiv records: works, their versions, authorships and topics."""
+"""arXiv records: works, their versions and topics, and who wrote them.
 
+An author record is a cluster of signatures (authorships) that the evidence says belong to
+one person; it lives here, beside the signatures, so that the layers above (graph, profiles)
+read it and nothing below needs them.
+"""
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
-from works.queries import WorkQuerySet
+from works.queries import AuthorRecordQuerySet, WorkQuerySet
 
 
 class Topic(models.Model):
@@ -20,8 +27,6 @@ class Topic(models.Model):
         return f"{self.code} — {self.name}"
 
     def get_absolute_url(self):
-        from django.urls import reverse
-
         return reverse("works:topic", args=[self.code])
 
 
@@ -82,8 +87,6 @@ class Work(models.Model):
         return f"{self.arxiv_id}: {self.title[:80]}"
 
     def get_absolute_url(self):
-        from django.urls import reverse
-
         return reverse("works:detail", args=[self.arxiv_id])
 
     @property
@@ -147,11 +150,138 @@ class WorkVersion(models.Model):
         return f"{self.work.arxiv_id}v{self.number}"
 
 
+class AuthorRecord(models.Model):
+    """A public author record, built from imported metadata."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", "Researcher"
+        ORGANISATION = "organisation", "Organisation"
+
+    class ClaimState(models.TextChoices):
+        UNCLAIMED = "unclaimed", "Unclaimed author"
+        PENDING = "pending", "Claim pending"
+        CLAIMED = "claimed", "Claimed"
+
+    slug = models.SlugField(max_length=120, unique=True)
+    display_name = models.CharField(max_length=300)
+    name_key = models.CharField(max_length=300, db_index=True)
+    search_key = models.CharField(max_length=300, blank=True, help_text="Name tokens, sorted")
+    variants = models.JSONField(default=list, blank=True, help_text="Names as printed")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.PERSON)
+    affiliation = models.TextField(blank=True, help_text="Latest found in the metadata")
+    # The owner's own words, shown instead of the imported affiliation. Kept apart from
+    # `affiliation` so an import never overwrites it, and so it never counts as evidence for L3
+    # (which matches a claim's email domain against the metadata's affiliation only).
+    owner_affiliation = models.CharField(max_length=300, blank=True)
+    description = models.CharField(max_length=300, blank=True, help_text="Owner's one line")
+    open_to_collaborate = models.BooleanField(default=False)
+    # Derived by profiles.levels.derive and changed only through
+    # profiles.services.transition_record.
+    verification_level = models.PositiveSmallIntegerField(default=1)
+    claim_state = models.CharField(
+        max_length=10, choices=ClaimState.choices, default=ClaimState.UNCLAIMED
+    )
+    possibly_several_people = models.BooleanField(default=False)
+    # Records made by a correction ("not mine") are never picked by the
+    # importer's name resolution: a later import must not undo the correction.
+    resolvable = models.BooleanField(default=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_records"
+    )
+    work_count = models.PositiveIntegerField(default=0)
+    topic_count = models.PositiveIntegerField(default=0)
+    follower_count = models.PositiveIntegerField(default=0)
+    close_collaborator_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    works_changed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AuthorRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name", "id"]
+        indexes = [
+            models.Index(fields=["-works_changed_at"], name="record_recent"),
+            models.Index(fields=["search_key"], name="record_search_key"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(verification_level__gte=0, verification_level__lte=3),
+                name="record_level_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="person") | Q(claim_state="unclaimed"),
+                name="record_organisations_unclaimed",
+            ),
+            models.CheckConstraint(condition=~Q(slug=""), name="record_slug_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    def get_absolute_url(self):
+        return reverse("profiles:detail", args=[self.slug])
+
+    @property
+    def is_person(self) -> bool:
+        return self.kind == self.Kind.PERSON
+
+    @property
+    def level_label(self) -> str:
+        return f"L{self.verification_level}"
+
+    @property
+    def shown_affiliation(self) -> str:
+        return self.owner_affiliation or self.affiliation
+
+    @property
+    def shown_description(self) -> str:
+        default = "contributes to research discovery and scholarly infrastructure."
+        return self.description or f"{self.display_name} {default}"
+
+
+class SlugRedirect(models.Model):
+    """An old slug (after a merge) that still leads to the surviving record."""
+
+    old_slug = models.SlugField(max_length=120, unique=True)
+    record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="old_slugs")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.old_slug} → {self.record_id}"
+
+
+class RecordEvent(models.Model):
+    """The public history of a record: what changed, who did it, when."""
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", "Import"
+        CLAIM = "claim", "Claim"
+        LEVEL = "level", "Verification"
+        EDIT = "edit", "Owner edit"
+        MERGE = "merge", "Merge"
+        CORRECTION = "correction", "Correction"
+
+    record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    summary = models.CharField(max_length=500)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["record", "-created_at"], name="event_record_recent")]
+
+    def __str__(self):
+        return f"{self.record_id}: {self.summary}"
+
+
 class Authorship(models.Model):
     work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="authorships")
-    author = models.ForeignKey(
-        "profiles.AuthorRecord", on_delete=models.PROTECT, related_name="authorships"
-    )
+    author = models.ForeignKey(AuthorRecord, on_delete=models.PROTECT, related_name="authorships")
     position = models.PositiveIntegerField(help_text="0-based order on the paper")
     printed_name = models.CharField(max_length=500)
     affiliation = models.TextField(blank=True)

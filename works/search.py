@@ -19,9 +19,8 @@ from django.db import connection
 from django.db.models import BooleanField, F, FloatField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from profiles.models import AuthorRecord
 from works.arxiv.names import order_free_key
-from works.models import Work
+from works.models import AuthorRecord, Work
 
 # Longer queries are cut: nobody types 200 characters into a name box, and a
 # bound keeps tsquery parsing and trigram extraction cheap.

@@ -12,9 +12,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_safe
 
-from profiles.models import AuthorRecord
 from works import search as site_search
-from works.models import Authorship, Topic, Work, WorkTopic
+from works.models import AuthorRecord, Authorship, Topic, Work, WorkTopic
 
 # A work page lists this many authors before "show all": a detector paper has
 # 3,000, and nobody reads them in one go.

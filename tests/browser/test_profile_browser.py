@@ -2,8 +2,8 @@
 
 import pytest
 
-from profiles.models import AuthorRecord
 from tests.factories import AuthorRecordFactory, WorkFactory, add_authors
+from works.models import AuthorRecord
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,9 +1,8 @@
 """Bulk-built researchers for the graph tests: hundreds of co-authors in a handful of queries."""
 
 from graph.services import rebuild_edges_for
-from profiles.models import AuthorRecord
 from tests.factories import AuthorRecordFactory, TopicFactory
-from works.models import Authorship, Work, WorkTopic
+from works.models import AuthorRecord, Authorship, Work, WorkTopic
 
 
 def make_prolific(coauthors: int, *, solo_works: int = 0, big_papers: int = 0) -> AuthorRecord:

@@ -5,9 +5,8 @@ import pytest
 from graph.models import CollaborationEdge
 from graph.services import rebuild_all_edges, rebuild_edges_for
 from graph.weights import CLOSE_COLLABORATOR_THRESHOLD
-from profiles.models import AuthorRecord
 from tests.factories import AuthorRecordFactory, WorkFactory, add_authors
-from works.models import Authorship, Work
+from works.models import AuthorRecord, Authorship, Work
 
 
 def weights_of(record) -> dict[str, float]:

@@ -4,10 +4,9 @@ import pytest
 
 from graph.ego import EXPLORER, INLINE, SCHEMA, SCHEMA_VERSION, build_graph, select_works
 from graph.services import rebuild_all_edges
-from profiles.models import AuthorRecord
 from tests.factories import AuthorRecordFactory, TopicFactory, WorkFactory, add_authors
 from tests.graph.graphdata import make_prolific
-from works.models import Authorship, WorkTopic
+from works.models import AuthorRecord, Authorship, WorkTopic
 
 
 def ids_of(graph, kind):

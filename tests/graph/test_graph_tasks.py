@@ -5,10 +5,9 @@ import pytest
 from graph import cache as graph_cache
 from graph import tasks
 from graph.models import CollaborationEdge
-from profiles.models import AuthorRecord
 from tests.conftest import DEMO_FILE
 from tests.factories import AuthorRecordFactory, WorkFactory, add_authors
-from works.models import Authorship
+from works.models import AuthorRecord, Authorship
 from works.services import import_stream
 
 

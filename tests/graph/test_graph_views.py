@@ -8,9 +8,9 @@ from django.urls import reverse
 from graph.ego import SCHEMA_VERSION
 from graph.services import rebuild_all_edges
 from graph.tasks import rebuild_edges
-from profiles.models import AuthorRecord, SlugRedirect
 from tests.factories import AuthorRecordFactory, WorkFactory, add_authors
 from tests.graph.graphdata import make_prolific
+from works.models import AuthorRecord, SlugRedirect
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from graph.models import CollaborationEdge
-from profiles.models import AuthorRecord
+from works.models import AuthorRecord
 
 
 @pytest.fixture

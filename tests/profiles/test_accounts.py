@@ -9,9 +9,10 @@ from django.core import mail
 from django.urls import reverse
 
 from profiles import claims, follows
-from profiles.models import AuthorRecord, Claim, Follow, Invitation
+from profiles.models import Claim, Follow, Invitation
 from tests.accounts_helpers import claimed_record, eager_tasks, make_admin, record_with_works
 from tests.factories import UserFactory
+from works.models import AuthorRecord
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(eager_tasks.__name__)]
 

@@ -5,9 +5,10 @@ from django.core import mail
 from django.urls import reverse
 
 from profiles import claims
-from profiles.models import Claim, RecordEvent
+from profiles.models import Claim
 from tests.accounts_helpers import eager_tasks, make_admin, record_with_works
 from tests.factories import UserFactory
+from works.models import RecordEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(eager_tasks.__name__)]
 

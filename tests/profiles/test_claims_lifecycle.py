@@ -9,9 +9,10 @@ from django.db import connection
 from django.urls import reverse
 
 from profiles import claims
-from profiles.models import AuthorRecord, Claim, RecordEvent
+from profiles.models import Claim
 from tests.accounts_helpers import claimed_record, eager_tasks, make_admin, record_with_works
 from tests.factories import UserFactory
+from works.models import AuthorRecord, RecordEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(eager_tasks.__name__)]
 

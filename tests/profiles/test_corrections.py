@@ -4,10 +4,10 @@ import pytest
 from django.urls import reverse
 
 from profiles import corrections, follows
-from profiles.models import AuthorRecord, Follow, RecordEvent, SlugRedirect
+from profiles.models import Follow
 from tests.accounts_helpers import claimed_record, eager_tasks, make_admin, record_with_works
 from tests.factories import AuthorRecordFactory, UserFactory, WorkFactory
-from works.models import Authorship
+from works.models import AuthorRecord, Authorship, RecordEvent, SlugRedirect
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(eager_tasks.__name__)]
 
@@ -242,7 +242,7 @@ def test_moving_works_from_two_records_at_once_is_refused():
 def test_admin_merge_action_asks_for_the_survivor_and_a_reason_then_merges(client):
     client.force_login(make_admin())
     keep, drop = record_with_works(), record_with_works()
-    url = reverse("admin:profiles_authorrecord_changelist")
+    url = reverse("admin:works_authorrecord_changelist")
     data = {"action": "merge_records", "_selected_action": [keep.pk, drop.pk]}
 
     page = client.post(url, data)
@@ -260,7 +260,7 @@ def test_admin_move_works_action(client):
     client.force_login(make_admin())
     source, target = record_with_works(2), AuthorRecordFactory()
     authorship = Authorship.objects.filter(author=source).first()
-    url = reverse("admin:profiles_authorrecord_changelist")
+    url = reverse("admin:works_authorrecord_changelist")
     data = {"action": "move_works", "_selected_action": [source.pk]}
     page = client.post(url, data)
     assert authorship.work.title in page.content.decode()
@@ -286,7 +286,7 @@ def test_admin_undo_action_on_record_events(client):
     event = RecordEvent.objects.get(record=record, kind="correction")
     client.force_login(admin)
     client.post(
-        reverse("admin:profiles_recordevent_changelist"),
+        reverse("admin:works_recordevent_changelist"),
         {"action": "undo", "_selected_action": [event.pk], "apply": "1", "reason": "Asked"},
     )
     assert Authorship.objects.get(work=work).author_id == record.pk

@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from profiles import follows
-from profiles.models import AccountSettings, AuthorRecord, Follow
+from profiles.models import AccountSettings, Follow
 from tests.accounts_helpers import claimed_record, eager_tasks, record_with_works
 from tests.factories import AuthorRecordFactory, UserFactory, WorkFactory, add_authors
-from works.models import Work
+from works.models import AuthorRecord, Work
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(eager_tasks.__name__)]
 

@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from profiles.models import RecordEvent
 from tests.accounts_helpers import claimed_record, eager_tasks, make_admin, record_with_works
+from works.models import RecordEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(eager_tasks.__name__)]
 

@@ -6,9 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from profiles.models import AuthorRecord, SlugRedirect
 from tests.factories import AuthorRecordFactory, WorkFactory, add_authors
-from works.models import Work
+from works.models import AuthorRecord, SlugRedirect, Work
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from factories import AuthorRecordFactory, UserFactory, WorkFactory, add_authors
 from graph.models import CollaborationEdge
 from graph.services import rebuild_all_edges
 from profiles import scoring, tasks, trust
-from profiles.models import AuthorRecord, Claim, Follow, RecordEvent, TrustSnapshot
-from works.models import Authorship, Work
+from profiles.models import Claim, Follow, TrustSnapshot
+from works.models import AuthorRecord, Authorship, RecordEvent, Work
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,8 @@ from factories import AuthorRecordFactory, UserFactory, WorkFactory, add_authors
 
 from graph.models import CollaborationEdge
 from profiles import verification
-from profiles.models import AuthorRecord, Claim, RecordEvent
+from profiles.models import Claim
+from works.models import AuthorRecord, RecordEvent
 
 pytestmark = pytest.mark.django_db
 

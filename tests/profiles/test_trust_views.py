@@ -248,6 +248,6 @@ def test_admin_cannot_edit_a_records_level_directly(client):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     record = AuthorRecordFactory()
 
-    html = client.get(reverse("admin:profiles_authorrecord_change", args=[record.pk])).content
+    html = client.get(reverse("admin:works_authorrecord_change", args=[record.pk])).content
     assert b'name="verification_level"' not in html
     assert b'name="claim_state"' not in html

@@ -7,11 +7,10 @@ import pytest
 from django.db import connection
 from support import FIXTURES
 
-from profiles.models import AuthorRecord, RecordEvent
 from works import bulk
 from works.arxiv.parsers import iter_snapshot
 from works.importer import Importer
-from works.models import Authorship, Topic, Work, WorkTopic, WorkVersion
+from works.models import AuthorRecord, Authorship, RecordEvent, Topic, Work, WorkTopic, WorkVersion
 from works.services import import_stream
 
 pytestmark = [

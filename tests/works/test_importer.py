@@ -6,9 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from support import DEMO_FILE, FIXTURES, fixture_bytes
 
-from profiles.models import AuthorRecord
 from works.arxiv.parsers import parse_oai
-from works.models import Authorship, Topic, Work, WorkTopic, WorkVersion
+from works.models import AuthorRecord, Authorship, Topic, Work, WorkTopic, WorkVersion
 from works.services import import_records, import_stream
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,9 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
-from profiles.models import AuthorRecord
 from works import runs
 from works.arxiv.client import ArxivUnavailable
-from works.models import Authorship, ImportRun, Work, WorkTopic, WorkVersion
+from works.models import AuthorRecord, Authorship, ImportRun, Work, WorkTopic, WorkVersion
 
 pytestmark = pytest.mark.django_db
 

@@ -34,12 +34,12 @@ from bzpeer.celery import app as celery_app
 from bzpeer.lib.tasks import forget_broker_failures
 from graph.models import CollaborationEdge
 from graph.weights import CLOSE_WEIGHT_FLOOR, MAX_AUTHORS_FOR_PAIRS
-from profiles.models import AuthorRecord, TrustSnapshot
+from profiles.models import TrustSnapshot
 from tests.fakearxiv import OAI_LAST_PAGE, OAI_PAGE_1, FakeArxiv, fixture
 from works import runs
 from works.arxiv import parsers
 from works.importer import resolve_authors
-from works.models import Authorship, ImportRun, Work
+from works.models import AuthorRecord, Authorship, ImportRun, Work
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REQUEST_INTERVAL = 0.5

@@ -8,7 +8,7 @@ from tqdm import tqdm
 from graph import cache as graph_cache
 from graph import services
 from graph.tasks import queue_trust_for
-from profiles.models import AuthorRecord
+from works.models import AuthorRecord
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from profiles import trust
-from profiles.models import AuthorRecord
+from works.models import AuthorRecord
 
 
 class Command(BaseCommand):
