@@ -8,40 +8,19 @@ the record, then the cache.
 from __future__ import annotations
 
 import orjson
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
 from graph.cache import GRAPH_TIMEOUT, cached_graph, graph_key
 from graph.ego import EXPLORER, INLINE
 from graph.layout import layout
-from profiles.models import AuthorRecord, SlugRedirect
+from works.models import AuthorRecord
+from works.records import record_from_slug
 
 # Browsers may reuse a graph for a minute; the server-side cache is invalidated on import.
 BROWSER_CACHE_SECONDS = 60
-
-
-def _person_or_redirect(
-    request: HttpRequest, slug: str, view_name: str
-) -> AuthorRecord | HttpResponsePermanentRedirect:
-    """The person record at this slug, or a redirect when the slug moved in a merge."""
-    record = AuthorRecord.objects.filter(slug=slug).first()
-    if record is None:
-        moved = SlugRedirect.objects.select_related("record").filter(old_slug=slug).first()
-        if moved is None:
-            raise Http404("No researcher at this address.")
-        record = moved.record
-    if record.merged_into_id:
-        record = AuthorRecord.objects.filter(pk=record.merged_into_id).first() or record
-    if not record.is_person:
-        # Organisations ("DeepSeek-AI") have no person's graph or collaborators.
-        raise Http404("Organisation records have no research graph.")
-    if record.slug != slug:
-        query = f"?{request.GET.urlencode()}" if request.GET else ""
-        return HttpResponsePermanentRedirect(reverse(view_name, args=[record.slug]) + query)
-    return record
 
 
 def _lists(graph: dict) -> dict:
@@ -55,10 +34,8 @@ def _lists(graph: dict) -> dict:
 
 
 @require_safe
-def graph_slice(request: HttpRequest, slug: str):
-    record = _person_or_redirect(request, slug, "graph:slice")
-    if isinstance(record, HttpResponse):
-        return record
+@record_from_slug("graph:slice")
+def graph_slice(request: HttpRequest, record: AuthorRecord):
     key = graph_key(record.pk, INLINE.name)
     graph = cached_graph(record, limits=INLINE, key=key)
     context = {
@@ -76,21 +53,17 @@ def graph_slice(request: HttpRequest, slug: str):
 
 
 @require_safe
-def explorer(request: HttpRequest, slug: str):
-    record = _person_or_redirect(request, slug, "graph:explorer")
-    if isinstance(record, HttpResponse):
-        return record
+@record_from_slug("graph:explorer")
+def explorer(request: HttpRequest, record: AuthorRecord):
     graph = cached_graph(record, limits=EXPLORER)
     context = {"record": record, "graph": graph, "truncated": graph["truncated"], **_lists(graph)}
     return TemplateResponse(request, "graph/explorer.html", context)
 
 
 @require_safe
-def graph_json(request: HttpRequest, slug: str):
+@record_from_slug("graph:json")
+def graph_json(request: HttpRequest, record: AuthorRecord):
     """The ego-graph as JSON (schema in graph/README.md); ``?size=inline`` for the small one."""
-    record = _person_or_redirect(request, slug, "graph:json")
-    if isinstance(record, HttpResponse):
-        return record
     limits = INLINE if request.GET.get("size") == "inline" else EXPLORER
     graph = cached_graph(record, limits=limits)
     response = HttpResponse(orjson.dumps(graph), content_type="application/json")

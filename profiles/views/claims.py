@@ -14,26 +14,25 @@ from bzpeer.lib.ratelimit import ratelimit
 from profiles import claims, corrections
 from profiles.accounts import login_required, verified_email
 from profiles.forms import ClaimForm, OwnerEditForm
-from profiles.models import AuthorRecord, Claim, RecordEvent
-from works.models import Authorship, Work
+from profiles.models import Claim
+from works.models import AuthorRecord, Authorship, RecordEvent, Work
+from works.records import record_from_slug
 
 
-def _owned_record(request: HttpRequest, slug: str) -> AuthorRecord:
-    """The record at `slug` when the signed-in account owns it; 404 if absent, 403 if not theirs."""
-    record = get_object_or_404(AuthorRecord.objects.people().live(), slug=slug)
+def _require_owner(request: HttpRequest, record: AuthorRecord) -> None:
+    """403 unless the signed-in account owns the record."""
     if not Claim.objects.filter(
         record=record, user=request.user, state=Claim.State.APPROVED
     ).exists():
         raise PermissionDenied("Only the owner of this record can change it.")
-    return record
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 # Counts every POST, including forms sent back with an error: ten a day is plenty for a person.
 @ratelimit("claim", "10/d")
-def claim_record(request: HttpRequest, slug: str):
-    record = get_object_or_404(AuthorRecord.objects.people().live(), slug=slug)
+@record_from_slug("profiles:claim")
+def claim_record(request: HttpRequest, record: AuthorRecord):
     context = claims.page_context(record, request.user)
     panel = context["claim_panel"]
     form = ClaimForm(request.POST or None)
@@ -79,8 +78,9 @@ def withdraw_claim(request: HttpRequest, claim_id):
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def edit_record(request: HttpRequest, slug: str):
-    record = _owned_record(request, slug)
+@record_from_slug("profiles:edit")
+def edit_record(request: HttpRequest, record: AuthorRecord):
+    _require_owner(request, record)
     form = OwnerEditForm(request.POST or None, instance=record)
     if request.method == "POST" and form.is_valid():
         _save_owner_edit(record, form, actor=request.user)
@@ -134,8 +134,9 @@ def _save_owner_edit(record: AuthorRecord, form: OwnerEditForm, *, actor) -> Non
 
 @require_POST
 @login_required
-def not_mine(request: HttpRequest, slug: str, work_id: int):
-    record = _owned_record(request, slug)
+@record_from_slug("profiles:not-mine")
+def not_mine(request: HttpRequest, record: AuthorRecord, work_id: int):
+    _require_owner(request, record)
     work = get_object_or_404(Work.objects.filter(authorships__author=record).distinct(), pk=work_id)
     try:
         split = corrections.mark_not_mine(record=record, work=work, by=request.user)

@@ -18,15 +18,16 @@ from bzpeer.lib.ratelimit import ratelimit, too_many_requests
 from profiles import claims, collaboration
 from profiles.accounts import login_required
 from profiles.forms import InvitationForm, MessageForm
-from profiles.models import AuthorRecord, Block, Claim, Conversation, Invitation
-from works.models import Work
+from profiles.models import Block, Claim, Conversation, Invitation
+from works.models import AuthorRecord, Work
+from works.records import record_from_slug
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 @ratelimit("invitation", "20/h")
-def invite(request: HttpRequest, slug: str):
-    record = get_object_or_404(AuthorRecord.objects.people().live(), slug=slug)
+@record_from_slug("profiles:invite")
+def invite(request: HttpRequest, record: AuthorRecord):
     context = claims.page_context(record, request.user)
     panel = context["collaboration"]
     form = InvitationForm(request.POST or None, work_choices=collaboration.work_choices(record))

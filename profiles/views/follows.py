@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from bzpeer.lib.ratelimit import MESSAGES, hit, too_many_requests, who_is
 from profiles import follows
 from profiles.accounts import login_required
-from profiles.models import AuthorRecord
+from works.models import AuthorRecord
+from works.records import record_from_slug
 
 # Generous for a person, tight for a script flipping a follow to move a trust score.
 FOLLOW_RATE = "30/m"
-
-
-def _followable(slug: str) -> AuthorRecord:
-    return get_object_or_404(AuthorRecord.objects.people().live(), slug=slug)
 
 
 def _answer(request: HttpRequest, record: AuthorRecord, *, status: int = 200, message: str = ""):
@@ -34,8 +31,7 @@ def _answer(request: HttpRequest, record: AuthorRecord, *, status: int = 200, me
     return redirect(f"{record.get_absolute_url()}#actions")
 
 
-def _toggle(request: HttpRequest, slug: str, *, action):
-    record = _followable(slug)
+def _toggle(request: HttpRequest, record: AuthorRecord, *, action):
     outcome = hit("follow", who_is(request), FOLLOW_RATE)
     if not outcome.allowed:
         if request.htmx:
@@ -51,14 +47,16 @@ def _toggle(request: HttpRequest, slug: str, *, action):
 
 @require_POST
 @login_required
-def follow(request: HttpRequest, slug: str):
-    return _toggle(request, slug, action=follows.follow)
+@record_from_slug("profiles:follow")
+def follow(request: HttpRequest, record: AuthorRecord):
+    return _toggle(request, record, action=follows.follow)
 
 
 @require_POST
 @login_required
-def unfollow(request: HttpRequest, slug: str):
-    return _toggle(request, slug, action=follows.unfollow)
+@record_from_slug("profiles:unfollow")
+def unfollow(request: HttpRequest, record: AuthorRecord):
+    return _toggle(request, record, action=follows.unfollow)
 
 
 @require_GET

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
-from profiles.models import AuthorRecord, Claim, RecordEvent
+from profiles.models import Claim
+from works.models import AuthorRecord, RecordEvent
+from works.records import record_from_slug
 
 EVENTS_PER_PAGE = 25
 
@@ -25,8 +26,9 @@ def actor_label(event: RecordEvent, *, owner_ids: set[int]) -> str:
 
 
 @require_GET
-def record_history(request: HttpRequest, slug: str):
-    record = get_object_or_404(AuthorRecord, slug=slug)
+# Organisations have a history too (imports, merges).
+@record_from_slug("profiles:history", people_only=False)
+def record_history(request: HttpRequest, record: AuthorRecord):
     events = (
         RecordEvent.objects.filter(record=record)
         .select_related("actor")

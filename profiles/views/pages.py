@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F, Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
-from django.shortcuts import get_object_or_404
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -18,8 +17,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
 from profiles import claims, follows, trust
-from profiles.models import AuthorRecord, SlugRedirect, TrustSnapshot
-from works.models import Authorship, Work
+from profiles.models import TrustSnapshot
+from works.models import AuthorRecord, Authorship, Work
+from works.records import record_from_slug
 
 WORKS_PER_PAGE = 20
 # A work lists every author up to this many; a longer list shows the first
@@ -27,9 +27,6 @@ WORKS_PER_PAGE = 20
 # more names are cheaper to read than "and 2 more".
 FULL_AUTHOR_LIST_MAX = 12
 LEADING_AUTHORS = 9
-# A chain of merges (A into B, B into C) is followed this far; a cycle, which
-# only a broken admin edit could make, ends in a 404 instead of a loop.
-MAX_MERGE_HOPS = 10
 RECENT_RESEARCHERS_ON_HOME = 12
 RECENT_RESEARCHERS_KEY = "profiles:home:recent:v1"
 RECENT_RESEARCHERS_SECONDS = 60
@@ -106,17 +103,14 @@ def home(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(request, "home.html", {"recent_researchers": recent})
 
 
-@require_safe
-def researcher_detail(request: HttpRequest, slug: str):
-    record = next(iter(AuthorRecord.objects.raw(RECORD_WITH_LATEST_SNAPSHOT_SQL, [slug])), None)
-    if record is None:
-        redirect = SlugRedirect.objects.select_related("record").filter(old_slug=slug).first()
-        if redirect is None:
-            raise Http404("No researcher with this address.")
-        return HttpResponsePermanentRedirect(_surviving(redirect.record).get_absolute_url())
-    if record.merged_into_id:
-        return HttpResponsePermanentRedirect(_surviving(record).get_absolute_url())
+def _record_with_latest_snapshot(slug: str) -> AuthorRecord | None:
+    return next(iter(AuthorRecord.objects.raw(RECORD_WITH_LATEST_SNAPSHOT_SQL, [slug])), None)
 
+
+@require_safe
+# Organisations ("DeepSeek-AI") have a page too: their works, without a person's sections.
+@record_from_slug("profiles:detail", people_only=False, load=_record_with_latest_snapshot)
+def researcher_detail(request: HttpRequest, record: AuthorRecord):
     page = _page_number(request)
     if request.htmx and request.htmx.target == "works-more":
         # "Show more": the next works and the next "Show more", appended in place.
@@ -269,18 +263,6 @@ def _author_lines(works: list[Work], record: AuthorRecord) -> list[AuthorLine]:
             AuthorLine(leading=leading, researcher_after_gap=own, more_count=total - shown_count)
         )
     return lines
-
-
-def _surviving(record: AuthorRecord) -> AuthorRecord:
-    seen = {record.pk}
-    for _ in range(MAX_MERGE_HOPS):
-        if record.merged_into_id is None:
-            return record
-        record = get_object_or_404(AuthorRecord, pk=record.merged_into_id)
-        if record.pk in seen:
-            break
-        seen.add(record.pk)
-    raise Http404("This record was merged, but its surviving record cannot be found.")
 
 
 def _page_number(request: HttpRequest) -> int:

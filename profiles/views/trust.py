@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from graph.weights import CLOSE_COLLABORATOR_THRESHOLD
 from profiles import trust
 from profiles.levels import ClaimState, Level
-from profiles.models import AuthorRecord, TrustSnapshot
+from profiles.models import TrustSnapshot
 from profiles.scoring import BANDS
+from works.models import AuthorRecord
+from works.records import record_from_slug
 
 # Inside the profile page the breakdown stays short: this many evidence rows per component,
 # then a link to the full page, which lists every row. A prolific author's 2,000 works would
@@ -24,11 +25,6 @@ CHART_WIDTH = 320
 CHART_HEIGHT = 120
 # Room for the y-axis labels on the left and the first/last dates underneath.
 _PAD_LEFT, _PAD_RIGHT, _PAD_TOP, _PAD_BOTTOM = 30, 10, 8, 20
-
-
-def _person_record(slug: str) -> AuthorRecord:
-    """Trust belongs to live person records; organisations and merged records have none."""
-    return get_object_or_404(AuthorRecord.objects.people().live(), slug=slug)
 
 
 @dataclass(frozen=True)
@@ -69,9 +65,9 @@ def _components(
     return views
 
 
-def why(request: HttpRequest, slug: str) -> TemplateResponse:
+@record_from_slug("profiles:trust")
+def why(request: HttpRequest, record: AuthorRecord) -> TemplateResponse:
     """The component breakdown of the latest snapshot: three queries whatever its size."""
-    record = _person_record(slug)
     # The breakdown shows the components; the inputs (as large again) stay in the database.
     snapshot = trust.latest_snapshot(record, without=("inputs",))
     inline = bool(request.htmx)
@@ -185,9 +181,9 @@ def history_chart(snapshots: list[TrustSnapshot]) -> Chart:
     )
 
 
-def history_svg(request: HttpRequest, slug: str) -> TemplateResponse:
+@record_from_slug("profiles:trust-history")
+def history_svg(request: HttpRequest, record: AuthorRecord) -> TemplateResponse:
     """The score over time as a small SVG image: two queries, at most HISTORY_LIMIT points."""
-    record = _person_record(slug)
     chart = history_chart(trust.history(record))
     response = TemplateResponse(
         request,
