@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Any
 
-from celery import Task
+from celery import Task, current_app
 from django.db import transaction
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -60,12 +60,25 @@ def forget_broker_failures() -> None:
         _broker_down_until.clear()
 
 
-def enqueue(task: Task, *args: Any, countdown: float | None = None, **kwargs: Any) -> bool:
+def named_task(task: Task | str) -> Task:
+    """The task itself, from a task or its registered name ("graph.rebuild_edges").
+
+    Domain modules queue tasks by name: they never import a ``tasks`` module, which imports
+    them, so the import graph stays acyclic (the layers contract in pyproject.toml).
+    """
+    if isinstance(task, str):
+        return current_app.tasks[task]
+    return task
+
+
+def enqueue(task: Task | str, *args: Any, countdown: float | None = None, **kwargs: Any) -> bool:
     """Queue ``task(*args, **kwargs)`` now; return whether it was queued (or ran eagerly).
 
-    ``countdown`` delays the task on a real broker; eager mode runs it at once.
-    Errors raised by an eager task propagate (they are bugs); broker errors do not.
+    ``task`` is a task or its name. ``countdown`` delays the task on a real broker; eager mode
+    runs it at once. Errors raised by an eager task propagate (they are bugs); broker errors
+    do not.
     """
+    task = named_task(task)
     # The plainest call that says it all (delay, or apply_async for a countdown),
     # so tests may stub either as they would without this helper.
     if countdown is None:
@@ -94,7 +107,7 @@ def enqueue(task: Task, *args: Any, countdown: float | None = None, **kwargs: An
 
 
 def enqueue_on_commit(
-    task: Task, *args: Any, countdown: float | None = None, **kwargs: Any
+    task: Task | str, *args: Any, countdown: float | None = None, **kwargs: Any
 ) -> None:
     """``enqueue`` once the current transaction commits (nothing if it rolls back).
 
