@@ -10,13 +10,14 @@ their queued rebuilds.
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.text import slugify
 
 from profiles.follows import recount_followers
 from profiles.models import Claim, Follow
 from profiles.verification import transition
+from works.changes import authorships_changed
 from works.models import AuthorRecord, Authorship, RecordEvent, SlugRedirect, Work
+from works.resolution import next_free_slug
 
 
 class CorrectionError(Exception):
@@ -31,25 +32,16 @@ UNDO = "undo"
 
 
 def _after_authorships_moved(record_ids: list[int], *, actor, reason: str) -> None:
-    from graph.tasks import queue_edges_rebuild
-    from profiles.tasks import queue_trust_recompute
-    from works.importer import refresh_record_counts
-
-    ids = sorted(set(record_ids))
-    refresh_record_counts(ids)
-    AuthorRecord.objects.filter(id__in=ids).update(works_changed_at=timezone.now())
+    # Counters now, then edges and trust through the one path down (works.changes).
+    ids = authorships_changed(record_ids)
     for record in AuthorRecord.objects.filter(id__in=ids):
         # A record left without works drops to L0; a new one with a work is L1.
         transition(record, actor=actor, reason=reason)
-    queue_trust_recompute(ids)
-    queue_edges_rebuild(ids)  # queued when the transaction commits
 
 
 def _split_record_for(record: AuthorRecord) -> AuthorRecord:
     """A new record with the same printed name, which the importer will never pick by name."""
     base = slugify(record.display_name)[:100] or "author"
-    from works.importer import next_free_slug
-
     for _ in range(5):
         try:
             with transaction.atomic():

@@ -45,26 +45,20 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import NamedTuple
 
 import django
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
-from works.arxiv import names
-from works.arxiv.records import ParsedAuthor, ParsedRecord, RecordError
-from works.importer import (
-    _UPDATABLE_FIELDS,
-    MAX_NAME_LENGTH,
-    ImportStats,
-    _iso,
-    _versions_of,
-    content_hash,
-    next_free_slug,
-    refresh_record_counts,
-    validate,
-)
+from works import rows
+from works.arxiv.parsers import iter_snapshot
+from works.arxiv.records import ParsedRecord, RecordError
+from works.changes import authorships_changed
+from works.importer import UPDATABLE_FIELDS, ImportStats
 from works.models import AuthorRecord, Authorship, RecordEvent, Topic, Work, WorkTopic, WorkVersion
+from works.resolution import current_assignments, next_free_slug
+from works.rows import Freshness
 from works.taxonomy import topic_group, topic_name
 
 BATCH_SIZE = 20_000
@@ -81,15 +75,35 @@ def available() -> bool:
 
 # -- preparing records (runs in worker processes) ----------------------------
 
-# One record, ready to be written. A tuple: it crosses a process boundary
-# thousands of times a second and tuples of str/bytes pickle fastest.
-#   0 arxiv_id, 1 content hash, 2 (version, updated iso) to keep the newest
-#   duplicate, 3 updated date iso or "", 4 version, 5 has a version history,
-#   6 works line, 7 authorship lines, 8 ((name key, name line), ...),
-#   9 version lines, 10 topic lines, 11 category codes
-Prepared = tuple
 
-_COPY_SPECIALS = ("\\", "\t", "\n", "\r")
+class Encoded(NamedTuple):
+    """A record's rows (works.rows) as COPY text lines."""
+
+    work: bytes
+    signatures: bytes
+    names: tuple[tuple[str, bytes], ...]  # (name key, name facts line), in order
+    versions: bytes
+    topics: bytes
+    categories: tuple[str, ...]
+
+
+class Prepared(NamedTuple):
+    """One record on its way to the database. It crosses a process boundary thousands of
+    times a second: a tuple of str/bytes pickles fastest.
+
+    ``encoded`` is None for a record only fingerprinted (see _prepare_lines): then ``line``
+    holds the raw snapshot line, parsed again if the record turns out to have changed.
+    """
+
+    arxiv_id: str
+    content_hash: str
+    freshness: Freshness
+    encoded: Encoded | None
+    line: bytes | None = None
+
+    @property
+    def newest_key(self) -> tuple[int, str]:
+        return self.freshness.version, self.freshness.updated_iso
 
 
 def _esc(text: str) -> str:
@@ -109,102 +123,80 @@ def _ts(value) -> str:
 
 
 @lru_cache(maxsize=100_000)
-def _author_facts(author: ParsedAuthor) -> tuple[str, str, bool, bytes] | None:
-    """How works.importer.resolve_authors reads one author, COPY-encoded, or
-    None for a junk name: (end of the authorship line: key, printed name and
-    affiliation; name key; is an organisation; name facts line). Cached: names
-    recur across papers."""
-    display = names.display_name(author)[:MAX_NAME_LENGTH]
-    if names.is_junk_name(display):
-        return None
-    key = names.name_key(display)[:MAX_NAME_LENGTH]
-    if not key:
-        return None
-    is_org = names.is_organisation(display)
-    base_slug = (slugify(names.latex_to_unicode(display)) or "author")[:100]
-    search_key = names.order_free_key(display)[:300]
-    printed = author.printed[:500] or display
-    authorship = f"{_esc(key)}\t{_esc(printed)}\t{_esc(author.affiliation)}\n"
+def _signature_lines(signature: rows.Signature) -> tuple[str, bytes]:
+    """The end of a signature's authorship line (key, printed name, affiliation) and its name
+    facts line. Cached: names recur across papers."""
+    authorship = (
+        f"{_esc(signature.name_key)}\t{_esc(signature.printed_name)}\t"
+        f"{_esc(signature.affiliation)}\n"
+    )
     name_line = (
-        f"{_esc(key)}\t{_esc(display)}\t{'t' if is_org else 'f'}\t{_esc(search_key)}\t"
-        f"{_esc(base_slug)}\n"
+        f"{_esc(signature.name_key)}\t{_esc(signature.display_name)}\t"
+        f"{'t' if signature.is_organisation else 'f'}\t{_esc(signature.search_key)}\t"
+        f"{_esc(signature.base_slug)}\n"
     ).encode()
-    return authorship, key, is_org, name_line
+    return authorship, name_line
+
+
+def encode(record_rows: rows.RecordRows) -> Encoded:
+    """COPY lines for every row of a record (the staging tables' columns, in order)."""
+    work = record_rows.work
+    aid = _esc(work.arxiv_id)
+    signatures, names_seen = [], []
+    for position, signature in enumerate(record_rows.signatures):
+        authorship, name_line = _signature_lines(signature)
+        signatures.append(f"{aid}\t{position}\t{authorship}")
+        names_seen.append((signature.name_key, name_line))
+    work_line = "\t".join(
+        (
+            aid,
+            str(work.version),
+            _esc(work.title),
+            _esc(work.abstract),
+            _esc(work.comments),
+            _esc(work.journal_ref),
+            _esc(work.doi),
+            _esc(work.report_no),
+            _esc(work.license),
+            _esc(work.primary_category),
+            _ts(work.submitted),
+            _ts(work.updated),
+            _NULL if work.year is None else str(work.year),
+            "t" if work.withdrawn else "f",
+            work.kind,
+            str(work.person_author_count),
+            str(work.author_count),
+            _esc(work.source),
+            work.content_hash,
+        )
+    )
+    return Encoded(
+        work=(work_line + "\n").encode(),
+        signatures="".join(signatures).encode(),
+        names=tuple(names_seen),
+        versions="".join(
+            f"{aid}\t{v.number}\t{v.submitted.isoformat()}\t"
+            f"{_NULL if v.size_kb is None else v.size_kb}\n"
+            for v in record_rows.versions
+        ).encode(),
+        topics="".join(
+            f"{aid}\t{_esc(t.code)}\t{t.position}\n" for t in record_rows.topics
+        ).encode(),
+        categories=tuple(t.code for t in record_rows.topics),
+    )
 
 
 def prepare(record: ParsedRecord) -> Prepared | RecordError:
     """Everything the database needs from one parsed record, COPY-encoded."""
-    problem = validate(record)
-    if problem:
-        return RecordError(where=record.arxiv_id or "record", reason=problem)
-    arxiv_id = record.arxiv_id
-    aid = _esc(arxiv_id)
-    author_lines = []
-    keys = []
-    people = 0
-    for author in record.authors:
-        facts = _author_facts(author)
-        if facts is None:
-            continue
-        authorship, key, is_org, name_line = facts
-        author_lines.append(f"{aid}\t{len(keys)}\t{authorship}")
-        keys.append((key, name_line))
-        if not is_org:
-            people += 1
-    doi = " ".join(record.dois)
-    updated = record.updated or record.submitted
-    digest = content_hash(record)
-    kind = Work.kind_for(withdrawn=record.withdrawn, journal_ref=record.journal_ref, doi=doi)
-    work_line = "\t".join(
-        (
-            aid,
-            str(max(record.version, max((v.number for v in record.versions), default=1))),
-            _esc(record.title),
-            _esc(record.abstract),
-            _esc(record.comments),
-            _esc(record.journal_ref),
-            _esc(doi),
-            _esc(record.report_no),
-            _esc(record.license[:300]),
-            _esc(record.primary_category),
-            _ts(record.submitted),
-            _ts(updated),
-            str(updated.year) if updated else _NULL,
-            "t" if record.withdrawn else "f",
-            str(kind),
-            str(people),
-            str(len(author_lines)),
-            _esc(record.source),
-            digest,
-        )
-    )
-    version_lines = "".join(
-        f"{aid}\t{v.number}\t{v.submitted.isoformat()}\t{_NULL if v.size_kb is None else v.size_kb}"
-        "\n"
-        for v in _versions_of(record)
-    )
-    topic_lines = "".join(
-        f"{aid}\t{_esc(code)}\t{position}\n" for position, code in enumerate(record.categories)
-    )
-    encoded = (work_line + "\n").encode()
-    authorships = "".join(author_lines).encode()
-    if b"\x00" in encoded or b"\x00" in authorships:
+    record_rows = rows.rows_for(record)
+    if isinstance(record_rows, RecordError):
+        return record_rows
+    encoded = encode(record_rows)
+    if b"\x00" in encoded.work or b"\x00" in encoded.signatures:
         # PostgreSQL text cannot hold NUL; the ORM path would fail the whole batch.
-        return RecordError(where=arxiv_id, reason="contains a NUL character")
-    return (
-        arxiv_id,
-        digest,
-        (record.version, _iso(record.updated)),
-        record.updated.date().isoformat() if record.updated else "",
-        record.version,
-        bool(record.versions or record.source == "api"),
-        encoded,
-        authorships,
-        tuple(keys),
-        version_lines.encode(),
-        topic_lines.encode(),
-        tuple(record.categories),
-    )
+        return RecordError(where=record.arxiv_id, reason="contains a NUL character")
+    work = record_rows.work
+    return Prepared(work.arxiv_id, work.content_hash, record_rows.freshness, encoded)
 
 
 def prepare_items(items: Iterable[ParsedRecord | RecordError]) -> list[Prepared | RecordError]:
@@ -212,16 +204,14 @@ def prepare_items(items: Iterable[ParsedRecord | RecordError]) -> list[Prepared 
 
 
 def _prepare_lines(
-    first_line: int, lines: list[bytes], encode: bool = True
+    first_line: int, lines: list[bytes], fully: bool = True
 ) -> list[Prepared | RecordError]:
     """Worker task: parse and prepare a chunk of snapshot lines.
 
-    With ``encode`` off (the previous batch was nearly all unchanged: a
+    With ``fully`` off (the previous batch was nearly all unchanged: a
     re-import), records are only fingerprinted: what deciding "unchanged" needs,
     and the raw line, which the loader parses again for the rare changed one.
     """
-    from works.arxiv.parsers import iter_snapshot
-
     gc.set_threshold(100_000, 50, 100)  # see _fewer_gc_passes
     out: list[Prepared | RecordError] = []
     for number, line in enumerate(lines, start=first_line):
@@ -230,7 +220,7 @@ def _prepare_lines(
                 if item.where == "line 1":  # iter_snapshot numbered the one line it saw
                     item = RecordError(where=f"line {number}", reason=item.reason)
                 out.append(item)
-            elif encode:
+            elif fully:
                 out.append(prepare(item))
             else:
                 out.append(_fingerprint(item, line))
@@ -238,28 +228,17 @@ def _prepare_lines(
 
 
 def _fingerprint(record: ParsedRecord, line: bytes) -> Prepared | RecordError:
-    problem = validate(record)
+    problem = rows.validate(record)
     if problem:
         return RecordError(where=record.arxiv_id or "record", reason=problem)
-    return (
-        record.arxiv_id,
-        content_hash(record),
-        (record.version, _iso(record.updated)),
-        record.updated.date().isoformat() if record.updated else "",
-        record.version,
-        bool(record.versions or record.source == "api"),
-        None,
-        line,
-    )
+    return Prepared(record.arxiv_id, rows.content_hash(record), rows.freshness(record), None, line)
 
 
 def _encoded(record: Prepared) -> Prepared | RecordError:
     """A fingerprinted record, parsed again and fully prepared."""
-    if record[6] is not None:
+    if record.encoded is not None:
         return record
-    from works.arxiv.parsers import iter_snapshot
-
-    return prepare(next(iter(iter_snapshot((record[7],)))))
+    return prepare(next(iter(iter_snapshot((record.line,)))))
 
 
 # -- the loader ----------------------------------------------------------------
@@ -361,12 +340,12 @@ class BulkImporter:
             if isinstance(item, RecordError):
                 stats.errors.append(item)
                 continue
-            previous = records.get(item[0])
+            previous = records.get(item.arxiv_id)
             # The same paper twice in one batch: keep the newest (as the importer).
-            if previous is None or item[2] >= previous[2]:
+            if previous is None or item.newest_key >= previous.newest_key:
                 if previous is not None:
                     stats.unchanged += 1
-                records[item[0]] = item
+                records[item.arxiv_id] = item
             else:
                 stats.unchanged += 1
         if records:
@@ -403,7 +382,7 @@ class BulkImporter:
         # batch is answered by this one join.
         cursor.execute(
             """
-            SELECT h.arxiv_id, w.id, w.version, (w.updated AT TIME ZONE 'UTC')::date
+            SELECT h.arxiv_id, w.id, w.version, w.updated
             FROM bulk_hash h LEFT JOIN works_work w ON w.arxiv_id = h.arxiv_id
             WHERE w.content_hash IS DISTINCT FROM h.content_hash
             """
@@ -416,7 +395,7 @@ class BulkImporter:
             record = records[arxiv_id]
             if work_id is None:
                 to_create.append(record)
-            elif _is_older(record, version, updated):
+            elif record.freshness.is_older_than(version=version, updated=updated):
                 stats.unchanged += 1
             else:
                 to_update[work_id] = record
@@ -429,7 +408,7 @@ class BulkImporter:
                 changed.append(record)
         if not changed:
             return 0
-        self._ensure_topics({code for record in changed for code in record[11]})
+        self._ensure_topics({code for record in changed for code in record.encoded.categories})
         self._copy_changed(cursor, changed, to_update)
         now = timezone.now()
         self._resolve_records(cursor, now)
@@ -456,8 +435,7 @@ class BulkImporter:
         cursor.execute("SELECT author_id FROM bulk_touched")
         touched = {row[0] for row in cursor.fetchall()}
         dropped = previous_author_ids - touched
-        refresh_record_counts(sorted(dropped))
-        stats.touched_author_ids.update(touched | dropped)
+        stats.touched_author_ids.update(authorships_changed(touched | dropped, now=now))
         cursor.execute("SELECT work_id FROM bulk_written")
         stats.touched_work_ids.update(row[0] for row in cursor.fetchall())
         return len(changed)
@@ -471,16 +449,16 @@ class BulkImporter:
             "bulk_work (arxiv_id, version, title, abstract, comments, journal_ref, doi, "
             "report_no, license, primary_code, submitted, updated, year, withdrawn, kind, "
             "person_author_count, author_count, source, content_hash)",
-            [record[6] for record in changed],
+            [record.encoded.work for record in changed],
         )
         _copy(
             cursor,
             "bulk_author (arxiv_id, position, key, printed, affiliation)",
-            [record[7] for record in changed],
+            [record.encoded.signatures for record in changed],
         )
         first_seen: dict[str, bytes] = {}
         for record in changed:
-            for key, line in record[8]:
+            for key, line in record.encoded.names:
                 if key not in first_seen:
                     first_seen[key] = line
         _copy(
@@ -491,15 +469,15 @@ class BulkImporter:
         _copy(
             cursor,
             "bulk_version (arxiv_id, number, submitted, size_kb)",
-            [record[9] for record in changed],
+            [record.encoded.versions for record in changed],
         )
         _copy(
             cursor,
             "bulk_topic (arxiv_id, code, position)",
-            [record[10] for record in changed],
+            [record.encoded.topics for record in changed],
         )
         if to_update:
-            kept = _current_assignments(list(to_update))
+            kept = current_assignments(list(to_update))
             _copy(
                 cursor,
                 "bulk_kept (work_id, key, author_id)",
@@ -678,7 +656,7 @@ class BulkImporter:
         updates = ", ".join(
             f"{c} = EXCLUDED.{c}"
             for c in (
-                connection.ops.quote_name(Work._meta.get_field(f).column) for f in _UPDATABLE_FIELDS
+                connection.ops.quote_name(Work._meta.get_field(f).column) for f in UPDATABLE_FIELDS
             )
         )
         works = _table(Work)
@@ -772,7 +750,7 @@ class BulkImporter:
         )
 
     def _refresh_records(self, cursor, now) -> None:
-        """Variants, counters, latest affiliation and one event per touched record."""
+        """Variants (the names as printed) and one import event per touched record."""
         cursor.execute(
             """
             INSERT INTO bulk_touched (author_id, first_seq, works, names)
@@ -782,7 +760,6 @@ class BulkImporter:
         )
         cursor.execute("ANALYZE bulk_touched")
         records = _table(AuthorRecord)
-        authorships = _table(Authorship)
         # Variants: the names as printed, in order of appearance, at most 50.
         cursor.execute(
             f"""
@@ -798,38 +775,11 @@ class BulkImporter:
             ), added AS (
                 SELECT author_id, jsonb_agg(to_jsonb(printed) ORDER BY first_seq) AS names
                 FROM fresh WHERE had + rn <= 50 GROUP BY author_id
-            ), work_counts AS (
-                SELECT a.author_id, count(DISTINCT a.work_id) AS n
-                FROM {authorships} a JOIN bulk_touched t ON t.author_id = a.author_id
-                GROUP BY a.author_id
-            ), topic_counts AS (
-                SELECT a.author_id, count(DISTINCT wt.topic_id) AS n
-                FROM {authorships} a
-                JOIN bulk_touched t ON t.author_id = a.author_id
-                JOIN {_table(WorkTopic)} wt ON wt.work_id = a.work_id
-                GROUP BY a.author_id
-            ), affiliations AS (
-                SELECT DISTINCT ON (a.author_id) a.author_id, a.affiliation
-                FROM {authorships} a
-                JOIN bulk_touched t ON t.author_id = a.author_id
-                JOIN {_table(Work)} w ON w.id = a.work_id
-                WHERE a.affiliation <> ''
-                ORDER BY a.author_id, w.updated DESC, a.work_id DESC
             )
-            UPDATE {records} r SET
-                variants = r.variants || COALESCE(added.names, '[]'::jsonb),
-                works_changed_at = %s,
-                work_count = COALESCE(work_counts.n, 0),
-                topic_count = COALESCE(topic_counts.n, 0),
-                affiliation = COALESCE(affiliations.affiliation, '')
-            FROM bulk_touched t
-            LEFT JOIN added ON added.author_id = t.author_id
-            LEFT JOIN work_counts ON work_counts.author_id = t.author_id
-            LEFT JOIN topic_counts ON topic_counts.author_id = t.author_id
-            LEFT JOIN affiliations ON affiliations.author_id = t.author_id
-            WHERE r.id = t.author_id
-            """,
-            [now],
+            UPDATE {records} r SET variants = r.variants || added.names
+            FROM added
+            WHERE r.id = added.author_id
+            """
         )
         columns, select, params = _insert_columns(
             RecordEvent,
@@ -914,7 +864,7 @@ def _copy(cursor, target: str, data: bytes | Iterable[bytes]) -> None:
 
 
 def _hash_lines(records: Iterable[Prepared]) -> bytes:
-    return "".join(f"{_esc(r[0])}\t{r[1]}\n" for r in records).encode()
+    return "".join(f"{_esc(r.arxiv_id)}\t{r.content_hash}\n" for r in records).encode()
 
 
 def _table(model) -> str:
@@ -946,27 +896,6 @@ def _insert_columns(model, given: dict, now) -> tuple[str, str, list]:
             select.append(f"CAST(%s AS {field.cast_db_type(connection)})")
             params.append(field.get_db_prep_save(field.get_default(), connection))
     return ", ".join(columns), ", ".join(select), params
-
-
-def _is_older(record: Prepared, version: int, updated) -> bool:
-    """works.importer._is_older on a prepared record and the stored row."""
-    if record[3] and updated and record[3] < updated.isoformat():
-        return True
-    return record[5] and record[4] < version
-
-
-def _current_assignments(work_ids: list[int]) -> dict[tuple[int, str], int]:
-    """works.importer.Importer._current_assignments: authorships a correction or
-    a merge moved off their name's default record, kept across a new version."""
-    rows = Authorship.objects.filter(work_id__in=work_ids).values_list(
-        "work_id", "printed_name", "author_id", "author__name_key", "author__resolvable"
-    )
-    kept = {}
-    for work_id, printed, author_id, author_key, resolvable in rows:
-        key = names.name_key(printed)
-        if not resolvable or author_key != key:
-            kept[(work_id, key)] = author_id
-    return kept
 
 
 # -- streaming -----------------------------------------------------------------

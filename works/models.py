@@ -105,14 +105,6 @@ class Work(models.Model):
     def pdf_url(self) -> str:
         return f"https://arxiv.org/pdf/{self.arxiv_id}"
 
-    @staticmethod
-    def kind_for(*, withdrawn: bool, journal_ref: str, doi: str) -> str:
-        if withdrawn:
-            return Work.Kind.WITHDRAWN
-        if journal_ref or doi:
-            return Work.Kind.ARTICLE
-        return Work.Kind.PREPRINT
-
 
 class WorkTopic(models.Model):
     work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="work_topics")

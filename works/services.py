@@ -51,26 +51,13 @@ def import_stream(
             importer = bulk.BulkImporter(source_label=source_label)
         else:
             importer = Importer(source_label=source_label)
-    stats = importer.run(items, progress=progress)
-    after_import(stats)
-    return stats
+    return importer.run(items, progress=progress)
 
 
 def import_records(
     items, *, source_label: str = "arXiv import", importer: Importer | None = None
 ) -> ImportStats:
-    stats = (importer or Importer(source_label=source_label)).run(items)
-    after_import(stats)
-    return stats
-
-
-def after_import(stats: ImportStats) -> None:
-    """Queue what depends on the touched records: edges, then trust scores."""
-    if not stats.touched_author_ids:
-        return
-    from graph.tasks import queue_edges_rebuild
-
-    queue_edges_rebuild(sorted(stats.touched_author_ids))
+    return (importer or Importer(source_label=source_label)).run(items)
 
 
 class SnapshotReader(Iterator[ParsedRecord | RecordError]):

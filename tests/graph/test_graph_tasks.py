@@ -1,9 +1,10 @@
-"""The import hook: a named edge task queued on commit, then cache versions and trust."""
+"""The one path down: authorships changed → a named edge task queued on commit → cache versions
+and trust."""
 
 import pytest
 
 from graph import cache as graph_cache
-from graph import tasks
+from graph import receivers, tasks
 from graph.models import CollaborationEdge
 from tests.conftest import DEMO_FILE
 from tests.factories import AuthorRecordFactory, WorkFactory, add_authors
@@ -13,10 +14,10 @@ from works.services import import_stream
 
 @pytest.fixture
 def trust_calls(monkeypatch):
-    import profiles.tasks
+    import profiles.receivers
 
     calls = []
-    monkeypatch.setattr(profiles.tasks, "queue_trust_recompute", calls.append)
+    monkeypatch.setattr(profiles.receivers, "queue_trust_recompute", calls.append)
     return calls
 
 
@@ -55,18 +56,18 @@ def test_an_import_queues_the_edge_task_on_commit_and_it_builds_the_edges(
 def test_the_edge_task_is_not_queued_before_commit(db, django_capture_on_commit_callbacks):
     record = AuthorRecordFactory()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        tasks.queue_edges_rebuild([record.pk])
+        receivers.queue_edges_rebuild(None, record_ids=[record.pk])
     assert len(callbacks) == 1
     assert not CollaborationEdge.objects.exists()
 
 
 def test_large_id_lists_are_split_into_chunks(monkeypatch, django_capture_on_commit_callbacks, db):
     queued = []
-    monkeypatch.setattr(tasks, "EDGE_TASK_CHUNK", 3)
+    monkeypatch.setattr(receivers, "EDGE_TASK_CHUNK", 3)
     monkeypatch.setattr(tasks.rebuild_edges, "delay", lambda ids: queued.append(ids))
 
     with django_capture_on_commit_callbacks(execute=True):
-        tasks.queue_edges_rebuild([7, 1, 5, 3, 3, 9, 2, 8])
+        receivers.queue_edges_rebuild(None, record_ids=[7, 1, 5, 3, 3, 9, 2, 8])
 
     assert queued == [[1, 2, 3], [5, 7, 8], [9]]
 

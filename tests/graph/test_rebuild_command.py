@@ -11,10 +11,10 @@ from works.models import AuthorRecord
 
 @pytest.fixture
 def no_trust(monkeypatch):
-    import profiles.tasks
+    import profiles.receivers
 
     calls = []
-    monkeypatch.setattr(profiles.tasks, "queue_trust_recompute", calls.append)
+    monkeypatch.setattr(profiles.receivers, "queue_trust_recompute", calls.append)
     return calls
 
 

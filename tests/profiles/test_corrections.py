@@ -59,7 +59,7 @@ def test_an_owner_edit_that_changes_nothing_logs_nothing(client):
 
 
 def test_the_owners_affiliation_never_counts_as_evidence_and_survives_imports():
-    from works.importer import refresh_record_counts
+    from works.changes import refresh_record_counts
 
     record, owner, _ = claimed_record()
     record.owner_affiliation = "example.org"

@@ -38,8 +38,8 @@ from profiles.models import TrustSnapshot
 from tests.fakearxiv import OAI_LAST_PAGE, OAI_PAGE_1, FakeArxiv, fixture
 from works import runs
 from works.arxiv import parsers
-from works.importer import resolve_authors
 from works.models import AuthorRecord, Authorship, ImportRun, Work
+from works.rows import signature
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REQUEST_INTERVAL = 0.5
@@ -220,8 +220,9 @@ def expected_authorships() -> set[tuple[str, int, str]]:
     expected = set()
     for name in (OAI_PAGE_1, OAI_LAST_PAGE):
         for record in parsers.parse_oai(fixture(name)).records:
-            for position, author in enumerate(resolve_authors(record.authors)):
-                expected.add((record.arxiv_id, position, author.printed))
+            signatures = [s for s in map(signature, record.authors) if s is not None]
+            for position, author in enumerate(signatures):
+                expected.add((record.arxiv_id, position, author.printed_name))
     return expected
 
 

@@ -7,7 +7,8 @@ from tqdm import tqdm
 
 from graph import cache as graph_cache
 from graph import services
-from graph.tasks import queue_trust_for
+from graph.models import CollaborationEdge
+from graph.signals import edges_changed
 from works.models import AuthorRecord
 
 
@@ -46,7 +47,7 @@ class Command(BaseCommand):
                 f"changed ({phases})"
             )
         if affected and not options["no_trust"]:
-            queue_trust_for(sorted(affected))
+            edges_changed.send(sender=CollaborationEdge, record_ids=sorted(affected))
         self.stdout.write(f"{summary} in {time.monotonic() - started:.1f}s.")
 
     def _one(self, slug: str) -> list[int]:
