@@ -161,44 +161,15 @@ def merge_records(*, source: AuthorRecord, target: AuthorRecord, by, reason: str
     merged away: an admin decides that claim first.
     """
     with transaction.atomic():
-        locked = {
-            r.pk: r
-            for r in AuthorRecord.objects.select_for_update().filter(pk__in=[source.pk, target.pk])
-        }
-        source, target = locked[source.pk], locked[target.pk]
-        if source.pk == target.pk:
-            raise CorrectionError("Choose two different records.")
-        if not (source.is_person and target.is_person):
-            raise CorrectionError("Only researcher records can be merged.")
-        if source.merged_into_id or target.merged_into_id:
-            raise CorrectionError("One of these records was already merged.")
-        if Claim.objects.filter(
-            record=source, state__in=[Claim.State.PENDING, Claim.State.APPROVED]
-        ).exists():
-            raise CorrectionError(
-                f"{source.slug} has a pending or approved claim: merge the other way, or decide "
-                "the claim first."
-            )
+        source, target = _lock_mergeable(source, target)
         authorship_ids = list(Authorship.objects.filter(author=source).values_list("pk", flat=True))
         Authorship.objects.filter(pk__in=authorship_ids).update(author=target)
-
-        # A follower of both keeps one follow; the target's owner never follows their own record.
-        target_owner = Claim.objects.filter(record=target, state=Claim.State.APPROVED).values_list(
-            "user_id", flat=True
-        )
-        duplicate = Follow.objects.filter(record=source).filter(
-            user__in=Follow.objects.filter(record=target).values("user")
-        ) | Follow.objects.filter(record=source, user__in=target_owner)
-        dropped_users = sorted(set(duplicate.values_list("user_id", flat=True)))
-        Follow.objects.filter(record=source, user__in=dropped_users).delete()
-        moved_follows = list(Follow.objects.filter(record=source).values_list("pk", flat=True))
-        Follow.objects.filter(pk__in=moved_follows).update(record=target)
-
+        moved_follows, dropped_users = _move_follows(source, target)
         moved_events = list(RecordEvent.objects.filter(record=source).values_list("pk", flat=True))
         RecordEvent.objects.filter(pk__in=moved_events).update(record=target)
-
-        variants = list(target.variants)
-        added_variants = [v for v in [source.display_name, *source.variants] if v not in variants]
+        added_variants = [
+            v for v in [source.display_name, *source.variants] if v not in target.variants
+        ]
         data = {
             "action": MERGE,
             "from_record": source.pk,
@@ -210,33 +181,88 @@ def merge_records(*, source: AuthorRecord, target: AuthorRecord, by, reason: str
             "added_variants": added_variants,
             "source_resolvable": source.resolvable,
         }
-        target.variants = variants + added_variants
-        target.save(update_fields=["variants"])
-        source.merged_into = target
-        # Name resolution in later imports must land on the surviving record.
-        source.resolvable = False
-        source.save(update_fields=["merged_into", "resolvable"])
-        SlugRedirect.objects.update_or_create(old_slug=source.slug, defaults={"record": target})
-        RecordEvent.objects.create(
-            record=target,
-            kind=RecordEvent.Kind.MERGE,
-            summary=f"An admin merged {source.display_name} ({source.slug}) into this record: "
-            f"{len(authorship_ids)} authorship(s), {len(moved_follows)} follow(s). {reason}"[:500],
-            actor=by,
-            data=data,
-        )
-        RecordEvent.objects.create(
-            record=source,
-            kind=RecordEvent.Kind.MERGE,
-            summary=f"An admin merged this record into {target.display_name} ({target.slug}). "
-            f"{reason}"[:500],
-            actor=by,
-            data=data,
-        )
+        _point_source_at_target(source, target, added_variants)
+        _log_merge(source, target, data, by=by, reason=reason)
         recount_followers([source.pk, target.pk])
         _after_authorships_moved(
             [source.pk, target.pk], actor=by, reason="Records merged by an admin."
         )
+
+
+def _lock_mergeable(
+    source: AuthorRecord, target: AuthorRecord
+) -> tuple[AuthorRecord, AuthorRecord]:
+    """Both records, locked and fresh, or CorrectionError saying why they cannot be merged."""
+    locked = {
+        r.pk: r
+        for r in AuthorRecord.objects.select_for_update().filter(pk__in=[source.pk, target.pk])
+    }
+    source, target = locked[source.pk], locked[target.pk]
+    if source.pk == target.pk:
+        raise CorrectionError("Choose two different records.")
+    if not (source.is_person and target.is_person):
+        raise CorrectionError("Only researcher records can be merged.")
+    if source.merged_into_id or target.merged_into_id:
+        raise CorrectionError("One of these records was already merged.")
+    if Claim.objects.filter(
+        record=source, state__in=[Claim.State.PENDING, Claim.State.APPROVED]
+    ).exists():
+        raise CorrectionError(
+            f"{source.slug} has a pending or approved claim: merge the other way, or decide "
+            "the claim first."
+        )
+    return source, target
+
+
+def _move_follows(source: AuthorRecord, target: AuthorRecord) -> tuple[list[int], list[int]]:
+    """Follows move to the target: (moved follow ids, users whose duplicate follow dropped).
+
+    A follower of both keeps one follow; the target's owner never follows their own record.
+    """
+    target_owner = Claim.objects.filter(record=target, state=Claim.State.APPROVED).values_list(
+        "user_id", flat=True
+    )
+    duplicate = Follow.objects.filter(record=source).filter(
+        user__in=Follow.objects.filter(record=target).values("user")
+    ) | Follow.objects.filter(record=source, user__in=target_owner)
+    dropped_users = sorted(set(duplicate.values_list("user_id", flat=True)))
+    Follow.objects.filter(record=source, user__in=dropped_users).delete()
+    moved_follows = list(Follow.objects.filter(record=source).values_list("pk", flat=True))
+    Follow.objects.filter(pk__in=moved_follows).update(record=target)
+    return moved_follows, dropped_users
+
+
+def _point_source_at_target(
+    source: AuthorRecord, target: AuthorRecord, added_variants: list[str]
+) -> None:
+    target.variants = list(target.variants) + added_variants
+    target.save(update_fields=["variants"])
+    source.merged_into = target
+    # Name resolution in later imports must land on the surviving record.
+    source.resolvable = False
+    source.save(update_fields=["merged_into", "resolvable"])
+    SlugRedirect.objects.update_or_create(old_slug=source.slug, defaults={"record": target})
+
+
+def _log_merge(source: AuthorRecord, target: AuthorRecord, data: dict, *, by, reason: str) -> None:
+    RecordEvent.objects.create(
+        record=target,
+        kind=RecordEvent.Kind.MERGE,
+        summary=f"An admin merged {source.display_name} ({source.slug}) into this record: "
+        f"{len(data['authorships'])} authorship(s), {len(data['follows'])} follow(s). "
+        f"{reason}"[:500],
+        actor=by,
+        data=data,
+    )
+    RecordEvent.objects.create(
+        record=source,
+        kind=RecordEvent.Kind.MERGE,
+        summary=f"An admin merged this record into {target.display_name} ({target.slug}). {reason}"[
+            :500
+        ],
+        actor=by,
+        data=data,
+    )
 
 
 # --- Undo ------------------------------------------------------------------------------------

@@ -55,9 +55,9 @@ from works import rows
 from works.arxiv.parsers import iter_snapshot
 from works.arxiv.records import ParsedRecord, RecordError
 from works.changes import authorships_changed
-from works.importer import UPDATABLE_FIELDS, ImportStats
+from works.importer import POSITION_OFFSET, UPDATABLE_FIELDS, ImportStats
 from works.models import AuthorRecord, Authorship, RecordEvent, Topic, Work, WorkTopic, WorkVersion
-from works.resolution import current_assignments, next_free_slug
+from works.resolution import next_free_slug
 from works.rows import Freshness
 from works.taxonomy import topic_group, topic_name
 
@@ -376,6 +376,32 @@ class BulkImporter:
 
     def _write(self, cursor, records: dict[str, Prepared], stats: ImportStats) -> int:
         """Write the new and changed records; how many there were."""
+        changed = self._changed_records(cursor, records, stats)
+        if not changed:
+            return 0
+        self._ensure_topics({code for record in changed for code in record.encoded.categories})
+        self._copy_changed(cursor, changed)
+        now = timezone.now()
+        written = self._upsert_works(cursor, now)
+        stats.created += written["created"]
+        stats.updated += written["updated"]
+        stats.unchanged += len(changed) - written["created"] - written["updated"]
+        self._match_signatures(cursor)
+        self._resolve_records(cursor, now)
+        dropped = self._write_signatures(cursor)
+        self._write_topics_and_versions(cursor)
+        self._refresh_records(cursor, now)
+        cursor.execute("SELECT author_id FROM bulk_touched")
+        touched = {row[0] for row in cursor.fetchall()}
+        stats.touched_author_ids.update(authorships_changed(touched | dropped, now=now))
+        cursor.execute("SELECT work_id FROM bulk_written")
+        stats.touched_work_ids.update(row[0] for row in cursor.fetchall())
+        return len(changed)
+
+    def _changed_records(
+        self, cursor, records: dict[str, Prepared], stats: ImportStats
+    ) -> list[Prepared]:
+        """The new records and those whose content changed, fully prepared; the rest counted."""
         _truncate_staging(cursor)
         _copy(cursor, "bulk_hash (arxiv_id, content_hash)", _hash_lines(records.values()))
         # Only new works and works whose content differs come back: an unchanged
@@ -387,10 +413,10 @@ class BulkImporter:
             WHERE w.content_hash IS DISTINCT FROM h.content_hash
             """
         )
-        to_create: list[Prepared] = []
-        to_update: dict[int, Prepared] = {}
         differing = cursor.fetchall()
         stats.unchanged += len(records) - len(differing)
+        to_create: list[Prepared] = []
+        to_update: list[Prepared] = []
         for arxiv_id, work_id, version, updated in differing:
             record = records[arxiv_id]
             if work_id is None:
@@ -398,49 +424,17 @@ class BulkImporter:
             elif record.freshness.is_older_than(version=version, updated=updated):
                 stats.unchanged += 1
             else:
-                to_update[work_id] = record
+                to_update.append(record)
         changed = []
-        for record in [*to_create, *to_update.values()]:
+        for record in [*to_create, *to_update]:
             record = _encoded(record)
             if isinstance(record, RecordError):
                 stats.errors.append(record)
             else:
                 changed.append(record)
-        if not changed:
-            return 0
-        self._ensure_topics({code for record in changed for code in record.encoded.categories})
-        self._copy_changed(cursor, changed, to_update)
-        now = timezone.now()
-        self._resolve_records(cursor, now)
-        written = self._upsert_works(cursor, now)
-        stats.created += written["created"]
-        stats.updated += written["updated"]
-        stats.unchanged += len(changed) - written["created"] - written["updated"]
-        previous_author_ids: set[int] = set()
-        if written["updated"]:
-            # Authors a newer version dropped lose a work: recounted and touched too,
-            # as in the generic importer.
-            cursor.execute(
-                f"SELECT DISTINCT t.author_id FROM {_table(Authorship)} t "
-                "JOIN bulk_written w ON t.work_id = w.work_id AND NOT w.inserted"
-            )
-            previous_author_ids = {row[0] for row in cursor.fetchall()}
-            for table in (Authorship, WorkTopic):
-                cursor.execute(
-                    f"DELETE FROM {_table(table)} t USING bulk_written w "
-                    "WHERE t.work_id = w.work_id AND NOT w.inserted"
-                )
-        self._insert_children(cursor)
-        self._refresh_records(cursor, now)
-        cursor.execute("SELECT author_id FROM bulk_touched")
-        touched = {row[0] for row in cursor.fetchall()}
-        dropped = previous_author_ids - touched
-        stats.touched_author_ids.update(authorships_changed(touched | dropped, now=now))
-        cursor.execute("SELECT work_id FROM bulk_written")
-        stats.touched_work_ids.update(row[0] for row in cursor.fetchall())
-        return len(changed)
+        return changed
 
-    def _copy_changed(self, cursor, changed: list[Prepared], to_update: dict[int, Prepared]):
+    def _copy_changed(self, cursor, changed: list[Prepared]):
         # Order matters and is kept by the staging tables' identity column:
         # new works first, then updated ones, as the importer orders them; name
         # facts in order of first appearance (which name gets a homonym's slug).
@@ -476,13 +470,6 @@ class BulkImporter:
             "bulk_topic (arxiv_id, code, position)",
             [record.encoded.topics for record in changed],
         )
-        if to_update:
-            kept = current_assignments(list(to_update))
-            _copy(
-                cursor,
-                "bulk_kept (work_id, key, author_id)",
-                "".join(f"{w}\t{_esc(k)}\t{a}\n" for (w, k), a in kept.items()).encode(),
-            )
         # bulk_work is not analyzed: sampling its 1 KB abstracts costs more than
         # it tells (it is joined on arxiv_id alone).
         for table in ("bulk_author", "bulk_key"):
@@ -686,19 +673,76 @@ class BulkImporter:
         created, updated = cursor.fetchone()
         return {"created": created, "updated": updated}
 
-    def _insert_children(self, cursor) -> None:
+    def _match_signatures(self, cursor) -> None:
+        """Find the stored signatures of updated works again, by (work, key, occurrence).
+
+        A found signature keeps its id and its record (corrections stick); only the names of
+        the signatures left need records (bulk_key is cut down to them).
+        """
         cursor.execute(
-            """
-            INSERT INTO bulk_assigned (seq, work_id, author_id, position, printed, affiliation)
-            SELECT a.seq, w.work_id, COALESCE(k.author_id, r.author_id), a.position, a.printed,
-                   a.affiliation
-            FROM bulk_author a
-            JOIN bulk_written w ON w.arxiv_id = a.arxiv_id
-            JOIN bulk_resolved r ON r.key = a.key
-            LEFT JOIN bulk_kept k ON k.work_id = w.work_id AND k.key = a.key
+            f"""
+            INSERT INTO bulk_stored (authorship_id, work_id, author_id, key, occurrence)
+            SELECT t.id, t.work_id, t.author_id, t.name_key,
+                   row_number() OVER (PARTITION BY t.work_id, t.name_key ORDER BY t.position)
+            FROM {_table(Authorship)} t
+            JOIN bulk_written w ON t.work_id = w.work_id AND NOT w.inserted
             """
         )
+        cursor.execute(
+            """
+            INSERT INTO bulk_assigned
+                (seq, work_id, authorship_id, author_id, position, printed, key, affiliation)
+            SELECT a.seq, w.work_id, s.authorship_id, s.author_id, a.position, a.printed, a.key,
+                   a.affiliation
+            FROM (
+                SELECT b.*,
+                       row_number() OVER (PARTITION BY b.arxiv_id, b.key ORDER BY b.position)
+                           AS occurrence
+                FROM bulk_author b
+            ) a
+            JOIN bulk_written w ON w.arxiv_id = a.arxiv_id
+            LEFT JOIN bulk_stored s
+              ON s.work_id = w.work_id AND s.key = a.key AND s.occurrence = a.occurrence
+            """
+        )
+        cursor.execute(
+            "DELETE FROM bulk_key k WHERE NOT EXISTS "
+            "(SELECT 1 FROM bulk_assigned a WHERE a.key = k.key AND a.authorship_id IS NULL)"
+        )
         cursor.execute("ANALYZE bulk_assigned")
+        cursor.execute("ANALYZE bulk_stored")
+
+    def _write_signatures(self, cursor) -> set[int]:
+        """Update found signatures in place, delete those a new version dropped, insert the
+        new ones on their names' records. Returns the records of the deleted signatures."""
+        authorships = _table(Authorship)
+        cursor.execute(
+            "UPDATE bulk_assigned a SET author_id = r.author_id FROM bulk_resolved r "
+            "WHERE a.authorship_id IS NULL AND r.key = a.key"
+        )
+        # No two rows of a work may hold one position, even for a moment.
+        cursor.execute(
+            f"UPDATE {authorships} t SET position = t.position + %s "
+            "FROM bulk_written w WHERE t.work_id = w.work_id AND NOT w.inserted",
+            [POSITION_OFFSET],
+        )
+        cursor.execute(
+            f"""
+            DELETE FROM {authorships} t USING bulk_stored s
+            WHERE t.id = s.authorship_id
+              AND NOT EXISTS (SELECT 1 FROM bulk_assigned a WHERE a.authorship_id = s.authorship_id)
+            RETURNING t.author_id
+            """
+        )
+        dropped = {row[0] for row in cursor.fetchall()}
+        cursor.execute(
+            f"""
+            UPDATE {authorships} t
+            SET position = a.position, printed_name = a.printed, name_key = a.key,
+                affiliation = a.affiliation
+            FROM bulk_assigned a WHERE t.id = a.authorship_id
+            """
+        )
         columns, select, params = _insert_columns(
             Authorship,
             {
@@ -706,14 +750,22 @@ class BulkImporter:
                 "author_id": "a.author_id",
                 "position": "a.position",
                 "printed_name": "a.printed",
+                "name_key": "a.key",
                 "affiliation": "a.affiliation",
             },
             None,
         )
         cursor.execute(
-            f"INSERT INTO {_table(Authorship)} ({columns}) "
-            f"SELECT {select} FROM bulk_assigned a ORDER BY a.seq",
+            f"INSERT INTO {authorships} ({columns}) "
+            f"SELECT {select} FROM bulk_assigned a WHERE a.authorship_id IS NULL ORDER BY a.seq",
             params,
+        )
+        return dropped
+
+    def _write_topics_and_versions(self, cursor) -> None:
+        cursor.execute(
+            f"DELETE FROM {_table(WorkTopic)} t USING bulk_written w "
+            "WHERE t.work_id = w.work_id AND NOT w.inserted"
         )
         columns, select, params = _insert_columns(
             WorkTopic,
@@ -831,7 +883,9 @@ _STAGING = {
     "bulk_topic": (
         "seq bigint GENERATED ALWAYS AS IDENTITY, arxiv_id text, code text, position integer"
     ),
-    "bulk_kept": "work_id bigint, key text, author_id bigint",
+    "bulk_stored": (
+        "authorship_id bigint, work_id bigint, author_id bigint, key text, occurrence integer"
+    ),
     "bulk_resolved": "key text PRIMARY KEY, author_id bigint",
     "bulk_newkey": (
         "seq bigint, key text PRIMARY KEY, display text, is_org boolean, search_key text, "
@@ -839,8 +893,8 @@ _STAGING = {
     ),
     "bulk_written": "arxiv_id text PRIMARY KEY, work_id bigint, inserted boolean",
     "bulk_assigned": (
-        "seq bigint, work_id bigint, author_id bigint, position integer, printed text, "
-        "affiliation text"
+        "seq bigint, work_id bigint, authorship_id bigint, author_id bigint, position integer, "
+        "printed text, key text, affiliation text"
     ),
     "bulk_touched": "author_id bigint PRIMARY KEY, first_seq bigint, works integer, names integer",
 }

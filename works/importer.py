@@ -9,11 +9,13 @@ loader (works.bulk) writes the same rows through COPY.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
 from django.db import transaction
+from django.db.models import F
 
 from works import resolution, rows
 from works.arxiv.records import ParsedRecord, RecordError
@@ -132,14 +134,14 @@ class Importer:
         if not changed:
             return
         self._ensure_topics({t.code for r in changed for t in r.topics})
-        record_ids = resolution.records_for([s for r in changed for s in r.signatures])
         work_ids = self._save_works(plan, stats)
-        kept = resolution.current_assignments(plan.updated_ids)
-        previous_authors = self._clear_children(plan.updated_ids)
-        touched = self._insert_children(changed, work_ids, record_ids, kept)
-        self._note_variants_and_events(touched)
-        dropped = previous_authors - set(touched)
-        stats.touched_author_ids |= set(authorships_changed([*touched, *dropped]))
+        signatures = SignatureUpdate.plan(changed, work_ids, plan.updated_ids)
+        # Only new signatures are resolved: a kept one stays on its record.
+        record_ids = resolution.records_for([signature for _, signature in signatures.new])
+        signatures.save(record_ids)
+        self._replace_topics_add_versions(changed, work_ids, plan.updated_ids)
+        self._note_variants_and_events(signatures.printed_by_record)
+        stats.touched_author_ids |= set(authorships_changed(signatures.changed_record_ids))
         stats.touched_work_ids |= set(work_ids.values())
 
     def _plan(self, records: dict[str, RecordRows], stats: ImportStats) -> _Plan:
@@ -185,41 +187,17 @@ class Importer:
         stats.updated += len(updated_works)
         return work_ids
 
-    def _clear_children(self, updated_ids: list[int]) -> set[int]:
-        """Drop updated works' authorships and topics (versions are history: kept); the
-        records that were on them (those a newer version drops lose a work)."""
-        if not updated_ids:
-            return set()
-        previous = set(
-            Authorship.objects.filter(work_id__in=updated_ids).values_list("author_id", flat=True)
-        )
-        Authorship.objects.filter(work_id__in=updated_ids).delete()
+    def _replace_topics_add_versions(
+        self, changed: list[RecordRows], work_ids: dict[str, int], updated_ids: list[int]
+    ) -> None:
+        """A work's topics are replaced; its versions are history: only new ones are added."""
         WorkTopic.objects.filter(work_id__in=updated_ids).delete()
-        return previous
-
-    def _insert_children(
-        self,
-        changed: list[RecordRows],
-        work_ids: dict[str, int],
-        record_ids: dict[str, int],
-        kept: dict[tuple[int, str], int],
-    ) -> dict[int, list[str]]:
-        """Authorships, topics and new versions; record id → names it was printed as."""
         existing_versions = set(
-            WorkVersion.objects.filter(work_id__in=work_ids.values()).values_list(
-                "work_id", "number"
-            )
+            WorkVersion.objects.filter(work_id__in=updated_ids).values_list("work_id", "number")
         )
-        authorships, work_topics, versions = [], [], []
-        touched: dict[int, list[str]] = {}
+        work_topics, versions = [], []
         for record_rows in changed:
             work_id = work_ids[record_rows.work.arxiv_id]
-            for position, signature in enumerate(record_rows.signatures):
-                author_id = (
-                    kept.get((work_id, signature.name_key)) or record_ids[signature.name_key]
-                )
-                authorships.append(_authorship(work_id, author_id, position, signature))
-                touched.setdefault(author_id, []).append(signature.printed_name)
             work_topics += [
                 WorkTopic(
                     work_id=work_id,
@@ -236,10 +214,8 @@ class Importer:
                 for v in record_rows.versions
                 if (work_id, v.number) not in existing_versions
             ]
-        Authorship.objects.bulk_create(authorships, batch_size=2000)
         WorkTopic.objects.bulk_create(work_topics, batch_size=2000)
         WorkVersion.objects.bulk_create(versions, batch_size=2000, ignore_conflicts=True)
-        return touched
 
     def _note_variants_and_events(self, touched: dict[int, list[str]]) -> None:
         """The names each record was printed as (at most 50), and one import event each."""
@@ -283,12 +259,96 @@ class Importer:
         self._topics.update(Topic.objects.filter(code__in=missing).values_list("code", "id"))
 
 
-def _authorship(work_id: int, author_id: int, position: int, signature: rows.Signature):
+# Added to the positions of an updated work's signatures before they take their new ones, so
+# that no two rows of a work ever hold one position (the unique constraint is immediate).
+POSITION_OFFSET = 1_000_000
+
+
+@dataclass
+class SignatureUpdate:
+    """How a batch's signatures land: kept signatures updated in place, new ones inserted,
+    those a new version dropped deleted.
+
+    A signature of an updated work is found again by (work, name key, occurrence): it keeps
+    its id and its record, so corrections made to it (and any later clustering) stick.
+    """
+
+    updated_work_ids: list[int]
+    kept: list[Authorship] = field(default_factory=list)
+    new: list[tuple[Authorship, rows.Signature]] = field(default_factory=list)
+    dropped: dict[int, int] = field(default_factory=dict)  # authorship id → record id
+    in_batch_order: list[Authorship] = field(default_factory=list)
+
+    @classmethod
+    def plan(
+        cls,
+        changed: list[RecordRows],
+        work_ids: dict[str, int],
+        updated_ids: list[int],
+    ) -> SignatureUpdate:
+        update = cls(updated_work_ids=updated_ids)
+        stored = stored_signatures(updated_ids)
+        for record_rows in changed:
+            work_id = work_ids[record_rows.work.arxiv_id]
+            for position, signature in enumerate(record_rows.signatures):
+                found = stored.get((work_id, signature.name_key))
+                row = _authorship(work_id, position, signature)
+                update.in_batch_order.append(row)
+                if found:
+                    row.pk, row.author_id = found.popleft()
+                    update.kept.append(row)
+                else:
+                    update.new.append((row, signature))
+        update.dropped = {pk: author for left in stored.values() for pk, author in left}
+        return update
+
+    @property
+    def printed_by_record(self) -> dict[int, list[str]]:
+        """Record → the names its signatures in this batch were printed as, in order."""
+        printed: dict[int, list[str]] = {}
+        for row in self.in_batch_order:
+            printed.setdefault(row.author_id, []).append(row.printed_name)
+        return printed
+
+    @property
+    def changed_record_ids(self) -> set[int]:
+        """Records that gained, kept or lost a signature (a lost one loses a work)."""
+        return set(self.printed_by_record) | set(self.dropped.values())
+
+    def save(self, record_ids: dict[str, int]) -> None:
+        """Write the batch's signatures; new ones go to the records of their name keys."""
+        for row, signature in self.new:
+            row.author_id = record_ids[signature.name_key]
+        if self.updated_work_ids:
+            Authorship.objects.filter(work_id__in=self.updated_work_ids).update(
+                position=F("position") + POSITION_OFFSET
+            )
+        Authorship.objects.filter(pk__in=list(self.dropped)).delete()
+        Authorship.objects.bulk_update(
+            self.kept, ["position", "printed_name", "name_key", "affiliation"], batch_size=1000
+        )
+        Authorship.objects.bulk_create([row for row, _ in self.new], batch_size=2000)
+
+
+def stored_signatures(work_ids: list[int]) -> dict[tuple[int, str], deque[tuple[int, int]]]:
+    """(work, name key) → the stored signatures' (id, record id), in position order."""
+    stored: dict[tuple[int, str], deque[tuple[int, int]]] = {}
+    rows_ = (
+        Authorship.objects.filter(work_id__in=work_ids)
+        .order_by("work_id", "position")
+        .values_list("id", "work_id", "name_key", "author_id")
+    )
+    for pk, work_id, key, author_id in rows_:
+        stored.setdefault((work_id, key), deque()).append((pk, author_id))
+    return stored
+
+
+def _authorship(work_id: int, position: int, signature: rows.Signature) -> Authorship:
     return Authorship(
         work_id=work_id,
-        author_id=author_id,
         position=position,
         printed_name=signature.printed_name,
+        name_key=signature.name_key,
         affiliation=signature.affiliation,
     )
 

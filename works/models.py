@@ -276,6 +276,10 @@ class Authorship(models.Model):
     author = models.ForeignKey(AuthorRecord, on_delete=models.PROTECT, related_name="authorships")
     position = models.PositiveIntegerField(help_text="0-based order on the paper")
     printed_name = models.CharField(max_length=500)
+    # The printed name's key (works.arxiv.names.name_key): a new version of the work finds
+    # this signature again by (work, key, occurrence), so its id, its record and the
+    # corrections made to it survive the update.
+    name_key = models.CharField(max_length=300, blank=True)
     affiliation = models.TextField(blank=True)
 
     class Meta:

@@ -335,3 +335,33 @@ def test_a_change_found_among_fingerprinted_records_is_still_written():
         len(lines[180]["versions"]),
     )
     assert stats.touched_author_ids == set(work.authorships.values_list("author_id", flat=True))
+
+
+def test_a_new_version_keeps_every_signature_id_even_when_positions_shift():
+    lines = snapshot_lines()[:2]
+    authors = lines[1]["authors_parsed"]
+    # A new first author pushes everyone down; the last one is dropped.
+    revised = _newer(lines[1], authors_parsed=[["Newcomer", "Ada", ""], *authors[:-1]])
+    for run in (import_generic, import_bulk):
+        wipe()
+        run(as_file(lines))
+        before = dict(
+            Authorship.objects.filter(work__arxiv_id="0704.0002").values_list("printed_name", "id")
+        )
+
+        run(as_file([revised]))
+
+        after = dict(
+            Authorship.objects.filter(work__arxiv_id="0704.0002").values_list("printed_name", "id")
+        )
+        kept = {name for name in before if name in after}
+        assert kept == set(before) - {authors[-1][1] + " " + authors[-1][0]}
+        assert {name: after[name] for name in kept} == {name: before[name] for name in kept}
+        assert (
+            list(
+                Authorship.objects.filter(work__arxiv_id="0704.0002")
+                .order_by("position")
+                .values_list("printed_name", flat=True)
+            )[0]
+            == "Ada Newcomer"
+        )

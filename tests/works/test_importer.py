@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from support import DEMO_FILE, FIXTURES, fixture_bytes
 
+from works.arxiv import names
 from works.arxiv.parsers import parse_oai
 from works.models import AuthorRecord, Authorship, Topic, Work, WorkTopic, WorkVersion
 from works.services import import_records, import_stream
@@ -206,6 +207,30 @@ def test_a_newer_version_updates_the_work_and_records_the_version(demo):
     assert work.version == 2
     assert list(work.versions.values_list("number", flat=True)) == [1, 2]
     assert Authorship.objects.filter(work=work).count() == 9
+
+
+def test_a_newer_version_keeps_the_ids_and_records_of_the_signatures_it_still_lists(demo):
+    record = next(r for r in _demo_page().records if r.arxiv_id == "2206.09355")
+    before = dict(
+        Authorship.objects.filter(work__arxiv_id="2206.09355").values_list("printed_name", "id")
+    )
+    dropped = record.authors[-1]
+    newer = _bump(record, authors=[names.author_from_printed("Ada Newcomer"), *record.authors[:-1]])
+
+    import_records([newer])
+
+    rows = list(
+        Authorship.objects.filter(work__arxiv_id="2206.09355")
+        .order_by("position")
+        .values_list("printed_name", "id", "position")
+    )
+    assert rows[0][0] == "Ada Newcomer"
+    assert [position for _, _, position in rows] == list(range(len(rows)))
+    after = {name: pk for name, pk, _ in rows}
+    assert dropped.printed not in after
+    assert {n: after[n] for n in before if n != dropped.printed} == {
+        n: pk for n, pk in before.items() if n != dropped.printed
+    }
 
 
 def test_an_older_version_changes_nothing(demo):
