@@ -121,22 +121,3 @@ def delete_account(*, user) -> None:
         from profiles.tasks import queue_trust_recompute
 
         queue_trust_recompute(followed_ids)
-
-
-def site_url(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
-def send_templated_email(*, to: list[str], template: str, context: dict) -> None:
-    """Send `templates/<template>_subject.txt` and `<template>.txt`, plain text.
-
-    The templates turn autoescaping off: these are text emails, and an HTML entity in a title
-    would read as `&amp;`. Nothing here is ever rendered as HTML.
-    """
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-
-    context = {"site_url": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-    body = render_to_string(f"{template}.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from bzpeer.lib.mail import send_templated_email, site_url
 from bzpeer.lib.tasks import enqueue_on_commit
 from profiles.accounts import verified_email
 from profiles.models import Claim, Invitation
@@ -311,8 +312,6 @@ def page_context(record: AuthorRecord, user) -> dict:
 
 def email_decision(claim_id) -> None:
     """Tell the claimant what was decided and why."""
-    from profiles.accounts import send_templated_email, site_url
-
     claim = Claim.objects.select_related("record").filter(pk=claim_id).first()
     if claim is None or claim.state == Claim.State.PENDING:
         return

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bzpeer.lib.mail import send_templated_email, site_url
 from bzpeer.lib.tasks import enqueue_on_commit
 from profiles.models import Block, Claim, Conversation, Invitation, Message
 from works.models import AuthorRecord, Authorship, Work
@@ -247,8 +248,6 @@ def _address(user) -> str | None:
 
 def email_invitation_notice(invitation_id) -> None:
     """Tell the record's owner that an invitation is waiting."""
-    from profiles.accounts import send_templated_email, site_url
-
     invitation = Invitation.objects.select_related("record").filter(pk=invitation_id).first()
     if invitation is None or invitation.state != Invitation.State.OPEN:
         return
@@ -266,8 +265,6 @@ def email_invitation_notice(invitation_id) -> None:
 
 def email_invitation_answer(invitation_id) -> None:
     """Tell the sender that the owner accepted or declined."""
-    from profiles.accounts import send_templated_email, site_url
-
     invitation = (
         Invitation.objects.select_related("record", "sender").filter(pk=invitation_id).first()
     )
@@ -290,8 +287,6 @@ def email_invitation_answer(invitation_id) -> None:
 
 def email_message_notice(message_id: int) -> None:
     """Tell the other participant that a message arrived (the message itself stays on the site)."""
-    from profiles.accounts import send_templated_email, site_url
-
     message = (
         Message.objects.select_related("conversation__invitation__record", "conversation")
         .filter(pk=message_id)
