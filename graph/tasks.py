@@ -37,7 +37,7 @@ def rebuild_edges(author_ids: list[int]) -> int:
 
 def queue_trust_for(author_ids: list[int]) -> None:
     # Imported here: profiles.tasks imports the trust engine, which reads graph models.
-    from profiles.tasks import queue_trust_recompute
+    from profiles.trust_queue import queue_trust_recompute
 
     queue_trust_recompute(author_ids)
 

@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from profiles.models import AccountSettings, Claim, Follow, Invitation
+from profiles.trust_queue import queue_trust_recompute
 from works.models import AuthorRecord
 
 
@@ -118,6 +119,4 @@ def delete_account(*, user) -> None:
             transition(record, actor=None, reason="A pending claim was withdrawn.")
         user.delete()
     if followed_ids:
-        from profiles.tasks import queue_trust_recompute
-
         queue_trust_recompute(followed_ids)

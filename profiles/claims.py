@@ -20,6 +20,7 @@ from bzpeer.lib.mail import send_templated_email, site_url
 from bzpeer.lib.tasks import enqueue_on_commit
 from profiles.accounts import verified_email
 from profiles.models import Claim, Invitation
+from profiles.trust_queue import queue_trust_recompute
 from profiles.verification import transition
 from works.models import AuthorRecord, RecordEvent
 
@@ -207,14 +208,9 @@ def _decide(
             )
         if from_states == [Claim.State.APPROVED]:
             _forget_owner_settings(record, actor=by)
-
-        from profiles.tasks import queue_trust_recompute
-
         queue_trust_recompute([record.pk])
         if notify:
-            from profiles.tasks import send_claim_decision
-
-            enqueue_on_commit(send_claim_decision, str(claim.pk))
+            enqueue_on_commit("profiles.send_claim_decision", str(claim.pk))
 
 
 def _forget_owner_settings(record: AuthorRecord, *, actor) -> None:

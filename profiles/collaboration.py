@@ -109,9 +109,7 @@ def send_invitation(
         raise CollaborationError(
             "You already have an open invitation to this researcher; wait for their answer."
         ) from error
-    from profiles.tasks import send_invitation_notice
-
-    enqueue_on_commit(send_invitation_notice, str(invitation.pk))
+    enqueue_on_commit("profiles.send_invitation_notice", str(invitation.pk))
     return invitation
 
 
@@ -146,18 +144,14 @@ def accept_invitation(invitation: Invitation, *, owner) -> Conversation:
         conversation = Conversation.objects.create(
             invitation=invitation, owner=owner, guest=invitation.sender
         )
-    from profiles.tasks import send_invitation_answer
-
-    enqueue_on_commit(send_invitation_answer, str(invitation.pk))
+    enqueue_on_commit("profiles.send_invitation_answer", str(invitation.pk))
     return conversation
 
 
 def decline_invitation(invitation: Invitation, *, owner) -> None:
     if not _close(invitation, Invitation.State.DECLINED):
         raise CollaborationError("This invitation was already answered.")
-    from profiles.tasks import send_invitation_answer
-
-    enqueue_on_commit(send_invitation_answer, str(invitation.pk))
+    enqueue_on_commit("profiles.send_invitation_answer", str(invitation.pk))
 
 
 def block_sender(invitation: Invitation, *, owner) -> None:
@@ -195,9 +189,7 @@ def post_message(conversation: Conversation, *, author, body: str) -> Message:
     if len(body) > MAX_MESSAGE_LENGTH:
         raise CollaborationError(f"Keep messages under {MAX_MESSAGE_LENGTH} characters.")
     message = Message.objects.create(conversation=conversation, author=author, body=body)
-    from profiles.tasks import send_message_notice
-
-    enqueue_on_commit(send_message_notice, message.pk)
+    enqueue_on_commit("profiles.send_message_notice", message.pk)
     return message
 
 

@@ -15,6 +15,7 @@ from django.utils.text import slugify
 
 from profiles.follows import recount_followers
 from profiles.models import Claim, Follow
+from profiles.trust_queue import queue_trust_recompute
 from profiles.verification import transition
 from works.models import AuthorRecord, Authorship, RecordEvent, SlugRedirect, Work
 
@@ -32,7 +33,6 @@ UNDO = "undo"
 
 def _after_authorships_moved(record_ids: list[int], *, actor, reason: str) -> None:
     from graph.tasks import queue_edges_rebuild
-    from profiles.tasks import queue_trust_recompute
     from works.importer import refresh_record_counts
 
     ids = sorted(set(record_ids))

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from bzpeer.lib.mail import send_templated_email, site_url
 from profiles.models import AccountSettings, Claim, Follow
+from profiles.trust_queue import queue_trust_recompute
 from works.models import AuthorRecord, Authorship, Work
 
 # The Following page lists this many new works per followed record, and reads at most
@@ -70,8 +71,6 @@ def unfollow(*, user, record: AuthorRecord) -> bool:
 
 def _after_change(record: AuthorRecord) -> None:
     record.refresh_from_db(fields=["follower_count"])
-    from profiles.tasks import queue_trust_recompute
-
     # The community component counts followers; the recompute is debounced per record.
     queue_trust_recompute([record.pk])
 

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from profiles.levels import ClaimEvidence, ClaimState, Level, RecordFacts, derive
 from profiles.models import Claim
+from profiles.trust_queue import queue_trust_recompute
 from works.models import AuthorRecord, Authorship, RecordEvent
 
 # A domain written in an affiliation ("Tsinghua University, tsinghua.edu.cn" or an email
@@ -132,9 +133,6 @@ def transition(record: AuthorRecord, *, actor=None, reason: str) -> bool:
         )
         record.verification_level = locked.verification_level
         record.claim_state = locked.claim_state
-
-        from profiles.tasks import queue_trust_recompute
-
         queue_trust_recompute([record.pk, *records_counting_as_close(record.pk)])
     return True
 

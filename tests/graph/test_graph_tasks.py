@@ -13,10 +13,10 @@ from works.services import import_stream
 
 @pytest.fixture
 def trust_calls(monkeypatch):
-    import profiles.tasks
+    import profiles.trust_queue
 
     calls = []
-    monkeypatch.setattr(profiles.tasks, "queue_trust_recompute", calls.append)
+    monkeypatch.setattr(profiles.trust_queue, "queue_trust_recompute", calls.append)
     return calls
 
 

@@ -11,10 +11,10 @@ from works.models import AuthorRecord
 
 @pytest.fixture
 def no_trust(monkeypatch):
-    import profiles.tasks
+    import profiles.trust_queue
 
     calls = []
-    monkeypatch.setattr(profiles.tasks, "queue_trust_recompute", calls.append)
+    monkeypatch.setattr(profiles.trust_queue, "queue_trust_recompute", calls.append)
     return calls
 
 
