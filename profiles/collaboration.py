@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from bzpeer.lib.mail import send_templated_email, site_url
 from bzpeer.lib.tasks import enqueue_on_commit
+from profiles.accounts import verified_email
 from profiles.models import Block, Claim, Conversation, Invitation, Message
 from works.models import AuthorRecord, Authorship, Work
 
@@ -73,8 +74,6 @@ def work_choices(record: AuthorRecord) -> list[tuple[int, str]]:
 def send_invitation(
     *, record: AuthorRecord, sender, subject: str, message: str, work: Work | None = None
 ) -> Invitation:
-    from profiles.accounts import verified_email
-
     owner = owner_of(record)
     reason = why_cannot_invite(
         record=record,
@@ -233,8 +232,6 @@ def panel(
 
 
 def _address(user) -> str | None:
-    from profiles.accounts import verified_email
-
     return verified_email(user) if user is not None and user.is_active else None
 
 

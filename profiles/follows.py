@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from bzpeer.lib.mail import send_templated_email, site_url
+from profiles.accounts import verified_email
 from profiles.models import AccountSettings, Claim, Follow
 from profiles.trust_queue import queue_trust_recompute
 from works.models import AuthorRecord, Authorship, Work
@@ -226,7 +227,6 @@ def send_digest(*, user_id: int, now: dt.datetime) -> int:
     """
     from django.contrib.auth import get_user_model
 
-    from profiles.accounts import verified_email
     from profiles.models import DigestDelivery
 
     account = AccountSettings.objects.filter(user_id=user_id).select_related("user").first()

@@ -12,9 +12,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bzpeer.lib.ratelimit import ratelimit
 from profiles import claims, corrections
-from profiles.accounts import login_required, verified_email
+from profiles.accounts import verified_email
 from profiles.forms import ClaimForm, OwnerEditForm
 from profiles.models import Claim
+from profiles.views.auth import login_required
 from works.models import AuthorRecord, Authorship, RecordEvent, Work
 from works.records import record_from_slug
 

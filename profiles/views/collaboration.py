@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bzpeer.lib.ratelimit import ratelimit, too_many_requests
 from profiles import claims, collaboration
-from profiles.accounts import login_required
 from profiles.forms import InvitationForm, MessageForm
 from profiles.models import Block, Claim, Conversation, Invitation
+from profiles.views.auth import login_required
 from works.models import AuthorRecord, Work
 from works.records import record_from_slug
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bzpeer.lib.ratelimit import MESSAGES, hit, too_many_requests, who_is
 from profiles import follows
-from profiles.accounts import login_required
+from profiles.views.auth import login_required
 from works.models import AuthorRecord
 from works.records import record_from_slug
 
