@@ -1,4 +1,4 @@
-"""Claims of author records: submitting, deciding, releasing, and what the profile page shows.
+"""Claims of author records: submitting, deciding, releasing, and the claimant's email.
 
 A claim's state moves only through `_decide`, a conditional UPDATE ... WHERE state IN (...):
 two admins deciding at once, or two claims approved for one record at once, end with exactly one
@@ -10,8 +10,6 @@ one function that writes them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -19,12 +17,11 @@ from django.utils import timezone
 from bzpeer.lib.mail import send_templated_email, site_url
 from bzpeer.lib.tasks import enqueue_on_commit
 from profiles.accounts import verified_email
+from profiles.limits import MAX_EVIDENCE_LINKS
 from profiles.models import Claim, Invitation
 from profiles.trust_queue import queue_trust_recompute
 from profiles.verification import transition
 from works.models import AuthorRecord, RecordEvent
-
-MAX_EVIDENCE_LINKS = 5
 
 
 class ClaimError(Exception):
@@ -231,76 +228,6 @@ def _forget_owner_settings(record: AuthorRecord, *, actor) -> None:
     Invitation.objects.filter(record=record, state=Invitation.State.OPEN).update(
         state=Invitation.State.DECLINED, decided_at=timezone.now()
     )
-
-
-# --- What the profile page shows ----------------------------------------------------------
-
-
-@dataclass
-class ClaimPanel:
-    """The identity section's facts for one visitor."""
-
-    approved: Claim | None
-    own_claim: Claim | None  # the visitor's latest claim on this record
-    is_owner: bool
-    can_claim: bool
-    cannot_claim_reason: str
-    has_verified_email: bool
-
-    @property
-    def owner_email_domain(self) -> str:
-        return self.approved.email.rpartition("@")[2] if self.approved else ""
-
-
-def page_context(record: AuthorRecord, user) -> dict:
-    """The identity and collaboration sections' context: at most five queries, however many
-    works, followers or claims the record has."""
-    from profiles import collaboration
-
-    authenticated = user.is_authenticated
-    condition = Q(record=record, state=Claim.State.APPROVED)
-    if authenticated:
-        condition |= Q(user=user) & (
-            Q(record=record) | Q(state__in=[Claim.State.PENDING, Claim.State.APPROVED])
-        )
-    claims = (
-        list(Claim.objects.filter(condition).order_by("-created_at"))
-        if authenticated or record.claim_state == AuthorRecord.ClaimState.CLAIMED
-        else []
-    )
-    approved = next(
-        (c for c in claims if c.record_id == record.pk and c.state == Claim.State.APPROVED), None
-    )
-    own = [c for c in claims if authenticated and c.user_id == user.pk]
-    email = verified_email(user) if authenticated else None
-    reason = (
-        why_cannot_claim(record=record, user=user, claims=own, email=email) if authenticated else ""
-    )
-    is_owner = bool(approved and authenticated and approved.user_id == user.pk)
-    panel = ClaimPanel(
-        approved=approved,
-        own_claim=next((c for c in own if c.record_id == record.pk), None),
-        is_owner=is_owner,
-        can_claim=authenticated
-        and not reason
-        and record.claim_state != AuthorRecord.ClaimState.CLAIMED,
-        cannot_claim_reason=reason,
-        has_verified_email=bool(email),
-    )
-    invitations = collaboration.panel(
-        record=record, user=user, owner_id=approved.user_id if approved else None, email=email
-    )
-    from profiles.forms import InvitationForm
-
-    return {
-        "claim_panel": panel,
-        "collaboration": invitations,
-        "invitation_form": (
-            InvitationForm(work_choices=invitations.work_choices, auto_id="invite_%s")
-            if invitations.can_invite
-            else None
-        ),
-    }
 
 
 # --- Emails -------------------------------------------------------------------------------

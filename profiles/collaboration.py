@@ -10,7 +10,6 @@ limit survives a cache flush. Only the two people in a conversation can read or 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,11 +17,11 @@ from django.utils import timezone
 from bzpeer.lib.mail import send_templated_email, site_url
 from bzpeer.lib.tasks import enqueue_on_commit
 from profiles.accounts import verified_email
+from profiles.limits import MAX_MESSAGE_LENGTH
 from profiles.models import Block, Claim, Conversation, Invitation, Message
 from works.models import AuthorRecord, Authorship, Work
 
 DAILY_INVITATION_LIMIT = 10
-MAX_MESSAGE_LENGTH = 2000
 # The invitation form offers the record's newest works to point at; a prolific author's
 # thousands of works would make the select list useless and the page slow.
 WORK_CHOICES_LIMIT = 50
@@ -190,42 +189,6 @@ def post_message(conversation: Conversation, *, author, body: str) -> Message:
     message = Message.objects.create(conversation=conversation, author=author, body=body)
     enqueue_on_commit("profiles.send_message_notice", message.pk)
     return message
-
-
-# --- What the profile page shows ----------------------------------------------------------
-
-
-@dataclass
-class CollaborationPanel:
-    available: bool  # the record takes invitations at all
-    reason: str  # why the visitor cannot send one ('' when they can)
-    can_invite: bool
-    open_invitation: Invitation | None = None
-    work_choices: list[tuple[int, str]] = field(default_factory=list)
-
-
-def panel(
-    *, record: AuthorRecord, user, owner_id: int | None, email: str | None
-) -> CollaborationPanel:
-    """Constant queries: at most one for an open invitation and one for the work choices."""
-    reason = why_cannot_invite(record=record, sender=user, owner_id=owner_id, email=email)
-    available = (
-        record.claim_state == AuthorRecord.ClaimState.CLAIMED
-        and owner_id is not None
-        and record.open_to_collaborate
-    )
-    if reason or not available:
-        return CollaborationPanel(available=available, reason=reason, can_invite=False)
-    open_invitation = Invitation.objects.filter(
-        sender=user, record=record, state=Invitation.State.OPEN
-    ).first()
-    return CollaborationPanel(
-        available=True,
-        reason="",
-        can_invite=open_invitation is None,
-        open_invitation=open_invitation,
-        work_choices=work_choices(record) if open_invitation is None else [],
-    )
 
 
 # --- Emails -------------------------------------------------------------------------------

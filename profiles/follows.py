@@ -92,15 +92,6 @@ def recount_followers(record_ids: list[int]) -> None:
     )
 
 
-def page_context(record: AuthorRecord, user) -> dict:
-    """The follow section's context: at most two queries."""
-    if not user.is_authenticated:
-        return {"is_following": False, "is_record_owner": False}
-    owner = is_owner(record, user)
-    following = not owner and Follow.objects.filter(user=user, record=record).exists()
-    return {"is_following": following, "is_record_owner": owner}
-
-
 # --- New works of followed records ---------------------------------------------------------
 
 

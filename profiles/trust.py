@@ -39,9 +39,9 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from graph.models import CollaborationEdge
-from graph.weights import CLOSE_COLLABORATOR_THRESHOLD, CLOSE_WEIGHT_FLOOR
+from graph.weights import CLOSE_WEIGHT_FLOOR
 from profiles import levels, scoring
-from profiles.levels import ClaimState, Level, derive
+from profiles.levels import Level, derive
 from profiles.models import Claim, Follow, TrustSnapshot
 from profiles.verification import record_facts
 from works.models import AuthorRecord, Authorship
@@ -697,26 +697,6 @@ def latest_snapshot(record: AuthorRecord, *, without: tuple[str, ...] = ()) -> T
         .order_by("-computed_at", "-id")
         .first()
     )
-
-
-def page_context(record: AuthorRecord) -> dict:
-    """What the profile page's trust panel needs: one query, whatever the history's length."""
-    # The panel shows the score and band only; a prolific record's inputs and evidence
-    # weigh over a megabyte of JSON, which would dominate the profile page's time.
-    snapshot = (
-        TrustSnapshot.objects.filter(record=record)
-        .defer("inputs", "components")
-        .order_by("-computed_at", "-id")
-        .first()
-        if record.is_person
-        else None
-    )
-    return {
-        "trust_snapshot": snapshot,
-        "trust_level": Level(record.verification_level),
-        "trust_claim_state": ClaimState(record.claim_state),
-        "close_collaborator_threshold": CLOSE_COLLABORATOR_THRESHOLD,
-    }
 
 
 def history(record: AuthorRecord, *, limit: int = HISTORY_LIMIT) -> list[TrustSnapshot]:

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from profiles import claims
 from profiles.models import Claim
+from profiles.views.sections import identity_section
 from tests.accounts_helpers import claimed_record, eager_tasks, make_admin, record_with_works
 from tests.factories import UserFactory
 from works.models import AuthorRecord, RecordEvent
@@ -398,7 +399,7 @@ def test_profile_page_claim_sections_use_a_constant_number_of_queries(
     big, _, _ = claimed_record(works=30)
     for record in (small, big):
         with django_assert_num_queries(4):
-            context = claims.page_context(record, user)
+            context = identity_section(record, user)
         assert context["collaboration"].can_invite
 
 
