@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -252,8 +253,6 @@ def email_message_notice(message_id: int) -> None:
         if message.author_id == conversation.owner_id
         else conversation.owner_id
     )
-    from django.contrib.auth import get_user_model
-
     address = _address(get_user_model().objects.filter(pk=recipient_id).first())
     if address:
         send_templated_email(

@@ -11,13 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bzpeer.lib.mail import send_templated_email, site_url
 from profiles.accounts import verified_email
-from profiles.models import AccountSettings, Claim, Follow
+from profiles.models import AccountSettings, Claim, DigestDelivery, Follow
 from profiles.trust_queue import queue_trust_recompute
 from works.models import AuthorRecord, Authorship, Work
 
@@ -78,9 +80,6 @@ def _after_change(record: AuthorRecord) -> None:
 
 def recount_followers(record_ids: list[int]) -> None:
     """Recount from the rows, set-based (after a merge moved follows around)."""
-    from django.db.models import Count, OuterRef, Subquery, Value
-    from django.db.models.functions import Coalesce
-
     counts = (
         Follow.objects.filter(record=OuterRef("pk"))
         .values("record")
@@ -190,8 +189,6 @@ DIGEST_MAX_WORKS = 100
 
 def due_digest_user_ids(*, now: dt.datetime) -> list[int]:
     """Accounts whose digest is due: daily ones every day, weekly ones on Mondays."""
-    from django.db.models import Q
-
     due = Q(digest=AccountSettings.Digest.DAILY, last_digest_at__isnull=True) | Q(
         digest=AccountSettings.Digest.DAILY,
         last_digest_at__lte=now - DIGEST_PERIODS[AccountSettings.Digest.DAILY] + DIGEST_SLACK,
@@ -216,10 +213,6 @@ def send_digest(*, user_id: int, now: dt.datetime) -> int:
     `last_digest_at`, and a second run finds it taken. Deliveries are written before the email
     is sent: if sending fails the works are not sent again (at most once, never twice).
     """
-    from django.contrib.auth import get_user_model
-
-    from profiles.models import DigestDelivery
-
     account = AccountSettings.objects.filter(user_id=user_id).select_related("user").first()
     if account is None or account.digest not in DIGEST_PERIODS or not account.user.is_active:
         return 0

@@ -43,7 +43,7 @@ from graph.weights import CLOSE_WEIGHT_FLOOR
 from profiles import levels, scoring
 from profiles.levels import Level, derive
 from profiles.models import Claim, Follow, TrustSnapshot
-from profiles.verification import record_facts
+from profiles.verification import record_facts, transition
 from works.models import AuthorRecord, Authorship
 
 BATCH_SIZE = 2000
@@ -475,8 +475,6 @@ def _level_evidence(record: _RecordRow, *, approved: Claim | None) -> tuple[str,
 
 def _heal_level(record: _RecordRow) -> None:
     """Run the transition function for a record whose stored level is out of date."""
-    from profiles.verification import transition
-
     instance = AuthorRecord.objects.get(pk=record.id)
     transition(instance, reason="Trust recompute found the stored level out of date.")
     record.verification_level = instance.verification_level

@@ -12,6 +12,8 @@ import re
 
 from django.db import transaction
 
+from graph.models import CollaborationEdge
+from graph.weights import CLOSE_WEIGHT_FLOOR
 from profiles.levels import ClaimEvidence, ClaimState, Level, RecordFacts, derive
 from profiles.models import Claim
 from profiles.trust_queue import queue_trust_recompute
@@ -139,9 +141,6 @@ def transition(record: AuthorRecord, *, actor=None, reason: str) -> bool:
 
 def records_counting_as_close(record_id: int) -> list[int]:
     """Records that have this one among their close collaborators."""
-    from graph.models import CollaborationEdge
-    from graph.weights import CLOSE_WEIGHT_FLOOR
-
     return list(
         CollaborationEdge.objects.filter(
             coauthor_id=record_id, weight__gte=CLOSE_WEIGHT_FLOOR
