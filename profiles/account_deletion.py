@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import F
 
-from profiles.claims import release_claim
+from profiles.claims import release_claims
 from profiles.models import Claim, Follow, Invitation
 from profiles.trust_queue import queue_trust_recompute
-from profiles.verification import transition
+from profiles.verification import transition, trust_dependents
 from works.models import AuthorRecord
 
 
@@ -17,11 +17,11 @@ def delete_account(*, user) -> None:
 
     Its follows, invitations and claims go; an approved claim is released first, through the
     claim transition, so the record returns to unclaimed and its history says so. Follower counts
-    of the records it followed drop by one each, set-based.
+    of the records it followed drop by one each, set-based. The trust of every record this
+    moved (the released one, the followed ones, those a pending claim left) is queued once.
     """
     with transaction.atomic():
-        for claim in Claim.objects.filter(user=user, state=Claim.State.APPROVED):
-            release_claim(claim, reason="The claimant deleted their account.")
+        affected = release_claims(user=user, reason="The claimant deleted their account.")
         followed_ids = list(Follow.objects.filter(user=user).values_list("record_id", flat=True))
         Follow.objects.filter(user=user).delete()
         AuthorRecord.objects.filter(id__in=followed_ids, follower_count__gt=0).update(
@@ -34,7 +34,9 @@ def delete_account(*, user) -> None:
         Claim.objects.filter(user=user).delete()
         for record in pending_on:
             # "Claim pending" goes away with the last pending claim.
-            transition(record, actor=None, reason="A pending claim was withdrawn.")
+            if transition(
+                record, actor=None, reason="A pending claim was withdrawn.", queue_trust=False
+            ):
+                affected += trust_dependents([record.pk])
         user.delete()
-    if followed_ids:
-        queue_trust_recompute(followed_ids)
+        queue_trust_recompute([*affected, *followed_ids])

@@ -5,7 +5,7 @@ two admins deciding at once, or two claims approved for one record at once, end 
 winner. The database's partial unique indexes (one approved claim per record, one approved claim
 per account) settle the race that the WHERE clause cannot see; the loser gets a ClaimError.
 The record's level and claim state then follow through `profiles.verification.transition`, the
-one function that writes them.
+one function that writes them. A decision queues one trust recompute, of every record it moved.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from profiles.accounts import verified_email
 from profiles.limits import MAX_EVIDENCE_LINKS
 from profiles.models import Claim, Invitation
 from profiles.trust_queue import queue_trust_recompute
-from profiles.verification import transition
+from profiles.verification import transition, trust_dependents
 from works.models import AuthorRecord, RecordEvent
 
 
@@ -146,17 +146,25 @@ def revoke_claim(claim: Claim, *, by, reason: str) -> None:
     )
 
 
-def release_claim(claim: Claim, *, reason: str) -> None:
-    """The claimant's account is going away: its approved claim is released, nobody decides."""
-    _decide(
-        claim,
-        to_state=Claim.State.REVOKED,
-        from_states=[Claim.State.APPROVED],
-        by=None,
-        reason=reason,
-        public_reason="The claim was released: the claimant's account was deleted.",
-        notify=False,
-    )
+def release_claims(*, user, reason: str) -> list[int]:
+    """The account is going away: its approved claim is released, nobody decides.
+
+    Returns the records whose trust the release moved, without queueing their recompute: the
+    account deletion queues it once, with the other records it changes.
+    """
+    affected: list[int] = []
+    for claim in Claim.objects.filter(user=user, state=Claim.State.APPROVED):
+        affected += _decide(
+            claim,
+            to_state=Claim.State.REVOKED,
+            from_states=[Claim.State.APPROVED],
+            by=None,
+            reason=reason,
+            public_reason="The claim was released: the claimant's account was deleted.",
+            notify=False,
+            queue_trust=False,
+        )
+    return affected
 
 
 def _refuse_own(claim: Claim, *, by, verb: str) -> None:
@@ -174,11 +182,14 @@ def _decide(
     public_reason: str,
     extra: dict | None = None,
     notify: bool = True,
-) -> None:
+    queue_trust: bool = True,
+) -> list[int]:
     """Move a claim from one of `from_states` to `to_state`, once, and let the record follow.
 
     The admin's own `reason` is stored on the claim and sent to the claimant; the public history
-    gets `public_reason` only (a rejection's reason can be about the person).
+    gets `public_reason` only (a rejection's reason can be about the person). Returns the records
+    whose trust the decision moved, and queues their recompute unless `queue_trust` is False
+    (the caller's event queues once for everything it changed).
     """
     now = timezone.now()
     with transaction.atomic():
@@ -196,7 +207,7 @@ def _decide(
             raise ClaimError("This claim was already decided; reload to see its state.")
         claim.refresh_from_db()
         record = claim.record
-        changed = transition(record, actor=by, reason=public_reason)
+        changed = transition(record, actor=by, reason=public_reason, queue_trust=False)
         if not changed:
             # The record's state did not move (another claim is still pending): the decision
             # still belongs in the record's history.
@@ -205,9 +216,13 @@ def _decide(
             )
         if from_states == [Claim.State.APPROVED]:
             _forget_owner_settings(record, actor=by)
-        queue_trust_recompute([record.pk])
         if notify:
             enqueue_on_commit("profiles.send_claim_decision", str(claim.pk))
+    # A new level moves the trust of those who count the record as a close collaborator too.
+    affected = trust_dependents([record.pk]) if changed else [record.pk]
+    if queue_trust:
+        queue_trust_recompute(affected)
+    return affected
 
 
 def _forget_owner_settings(record: AuthorRecord, *, actor) -> None:

@@ -474,9 +474,17 @@ def _level_evidence(record: _RecordRow, *, approved: Claim | None) -> tuple[str,
 
 
 def _heal_level(record: _RecordRow) -> None:
-    """Run the transition function for a record whose stored level is out of date."""
+    """Run the transition function for a record whose stored level is out of date.
+
+    It queues no recompute: a recompute never queues another. This record is being scored now
+    with the healed level; the records that count it as a close collaborator read its new level
+    at their next recompute (the nightly sweep at the latest), as they would have after any
+    event that missed its transition.
+    """
     instance = AuthorRecord.objects.get(pk=record.id)
-    transition(instance, reason="Trust recompute found the stored level out of date.")
+    transition(
+        instance, reason="Trust recompute found the stored level out of date.", queue_trust=False
+    )
     record.verification_level = instance.verification_level
     record.claim_state = instance.claim_state
 
