@@ -216,23 +216,55 @@ def send_digest(*, user_id: int, now: dt.datetime) -> int:
     account = AccountSettings.objects.filter(user_id=user_id).select_related("user").first()
     if account is None or account.digest not in DIGEST_PERIODS or not account.user.is_active:
         return 0
-    period = DIGEST_PERIODS[account.digest]
     previous = account.last_digest_at
-    if previous is not None and previous > now - period + DIGEST_SLACK:
-        return 0
-    unchanged = (
-        {"last_digest_at": previous} if previous is not None else {"last_digest_at__isnull": True}
-    )
-    taken = AccountSettings.objects.filter(pk=account.pk, **unchanged).update(last_digest_at=now)
-    if not taken:
+    if not _take_digest_turn(account, now=now):
         return 0
     user = get_user_model().objects.get(pk=user_id)
     email = verified_email(user)
     if not email:
         # Digests go only to verified addresses: an unverified one may be someone else's.
         return 0
+    sections = _digest_sections(user, since=previous or (now - DIGEST_PERIODS[account.digest]))
+    work_ids = sorted(work.id for _, works in sections for work in works)
+    if not work_ids:
+        return 0
+    with transaction.atomic():
+        DigestDelivery.objects.bulk_create(
+            [DigestDelivery(user=user, work_id=work_id) for work_id in work_ids],
+            ignore_conflicts=True,
+        )
+    send_templated_email(
+        to=[email],
+        template="profiles/email/digest",
+        context={
+            "sections": sections,
+            "frequency": account.get_digest_display().lower(),
+            "following_url": site_url("/following/"),
+            "settings_url": site_url("/accounts/settings/"),
+            "work_count": len(work_ids),
+        },
+    )
+    return len(work_ids)
+
+
+def _take_digest_turn(account: AccountSettings, *, now: dt.datetime) -> bool:
+    """Whether this run sends the account's digest: it is due, and no other run took it first
+    (a conditional UPDATE of `last_digest_at` from the value this run read)."""
+    previous = account.last_digest_at
+    if previous is not None and previous > now - DIGEST_PERIODS[account.digest] + DIGEST_SLACK:
+        return False
+    unchanged = (
+        {"last_digest_at": previous} if previous is not None else {"last_digest_at__isnull": True}
+    )
+    return bool(
+        AccountSettings.objects.filter(pk=account.pk, **unchanged).update(last_digest_at=now)
+    )
+
+
+def _digest_sections(user, *, since: dt.datetime) -> list[tuple[AuthorRecord, list[Work]]]:
+    """The followed records with their works new since `since` and never sent to this account:
+    each work once (under the first record that has it), at most DIGEST_MAX_WORKS in all."""
     follows = list(Follow.objects.filter(user=user).select_related("record"))
-    since = previous or (now - period)
     already = set(
         DigestDelivery.objects.filter(user=user, work__imported_at__gt=since).values_list(
             "work_id", flat=True
@@ -247,22 +279,4 @@ def send_digest(*, user_id: int, now: dt.datetime) -> int:
         if works:
             sent_ids.update(w.id for w in works)
             sections.append((follow_row.record, works))
-    if not sent_ids:
-        return 0
-    with transaction.atomic():
-        DigestDelivery.objects.bulk_create(
-            [DigestDelivery(user=user, work_id=work_id) for work_id in sorted(sent_ids)],
-            ignore_conflicts=True,
-        )
-    send_templated_email(
-        to=[email],
-        template="profiles/email/digest",
-        context={
-            "sections": sections,
-            "frequency": account.get_digest_display().lower(),
-            "following_url": site_url("/following/"),
-            "settings_url": site_url("/accounts/settings/"),
-            "work_count": len(sent_ids),
-        },
-    )
-    return len(sent_ids)
+    return sections
