@@ -29,7 +29,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import orjson
 from allauth.account.models import EmailAddress
@@ -40,7 +39,7 @@ from django.utils import timezone
 
 from graph.models import CollaborationEdge
 from graph.weights import CLOSE_WEIGHT_FLOOR
-from profiles import levels, scoring
+from profiles import scoring
 from profiles.levels import Level, derive
 from profiles.models import Claim, Follow, TrustSnapshot
 from profiles.verification import record_facts, transition
@@ -76,21 +75,13 @@ def _dumps(value) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
-def _formula_identity() -> bytes:
-    """The formula version and the source of the modules that compute the result.
-
-    A snapshot's result (score, band, components, evidence wording) is a pure function of its
-    inputs and of this code, so hashing the inputs with it fingerprints the result as well:
-    an unchanged record is recognised without scoring it, and any edit to the formula's code,
-    even one that forgot to bump FORMULA_VERSION, rewrites every snapshot on the next sweep.
-    """
-    parts = [scoring.FORMULA_VERSION.encode()]
-    for module in (scoring, levels):
-        parts.append(hashlib.sha256(Path(module.__file__).read_bytes()).digest())
-    return b"\x1e".join(parts)
-
-
-_FORMULA_IDENTITY = _formula_identity()
+# A snapshot's result (score, band, components, evidence wording) is a pure function of its
+# inputs and of the formula, which FORMULA_VERSION names: hashing the inputs with it fingerprints
+# the result as well, so an unchanged record is recognised without scoring it. The version is
+# bumped by hand whenever the output changes for some input (tests/profiles/test_formula_version
+# fails otherwise), and the next sweep then rewrites every snapshot. Editing a comment or
+# reformatting scoring.py or levels.py changes nothing.
+_FORMULA_IDENTITY = scoring.FORMULA_VERSION.encode()
 
 
 def fingerprint(rest_json: bytes, works_digest: str) -> str:
