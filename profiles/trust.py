@@ -703,8 +703,8 @@ def _gathered_ahead(batch_size: int, *, full: bool) -> Iterator[_Batch]:
     """Like _gathered_in_turn, but batch n+1 is read in a thread while batch n is scored.
 
     Only for autocommit callers on PostgreSQL (see recompute_all). A record healed by batch n
-    that is a close collaborator of a record in batch n+1 may be read at its old level; the
-    recompute its transition queues corrects that.
+    that is a close collaborator of a record in batch n+1 may be read at its old level, as may
+    one in an earlier batch: the next sweep corrects that (a heal queues no recompute).
     """
     works_reader = _WorksReader(chunked=True)
 
