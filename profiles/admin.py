@@ -1,10 +1,19 @@
 import json
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from profiles.models import TrustSnapshot
-from works.models import AuthorRecord, RecordEvent, SlugRedirect
+from profiles import claims as claim_services
+from profiles import corrections
+from profiles.forms import DecisionForm
+from profiles.levels import email_domain_matches, orcid_is_valid
+from profiles.models import Claim, TrustSnapshot
+from profiles.verification import affiliation_domains
+from works.models import AuthorRecord, Authorship, RecordEvent, SlugRedirect
 
 
 class RecordEventInline(admin.TabularInline):
@@ -134,20 +143,6 @@ admin.site.register(SlugRedirect)
 # Decisions go through the services (profiles.claims, profiles.corrections), never through an
 # admin form's save: each one is a conditional transition that logs who, when and why. Every
 # bulk action asks for a reason on an intermediate page before it does anything.
-
-from django import forms  # noqa: E402
-from django.contrib import messages  # noqa: E402
-from django.contrib.admin import helpers  # noqa: E402
-from django.template.response import TemplateResponse  # noqa: E402
-from django.urls import reverse  # noqa: E402
-
-from profiles import claims as claim_services  # noqa: E402
-from profiles import corrections  # noqa: E402
-from profiles.forms import DecisionForm  # noqa: E402
-from profiles.levels import email_domain_matches, orcid_is_valid  # noqa: E402
-from profiles.models import Claim  # noqa: E402
-from profiles.verification import affiliation_domains  # noqa: E402
-from works.models import Authorship  # noqa: E402
 
 
 def _intermediate(

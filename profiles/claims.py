@@ -1,28 +1,27 @@
-"""Claims of author records: submitting, deciding, releasing, and what the profile page shows.
+"""Claims of author records: submitting, deciding, releasing, and the claimant's email.
 
 A claim's state moves only through `_decide`, a conditional UPDATE ... WHERE state IN (...):
 two admins deciding at once, or two claims approved for one record at once, end with exactly one
 winner. The database's partial unique indexes (one approved claim per record, one approved claim
 per account) settle the race that the WHERE clause cannot see; the loser gets a ClaimError.
 The record's level and claim state then follow through `profiles.verification.transition`, the
-one function that writes them.
+one function that writes them. A decision queues one trust recompute, of every record it moved.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from bzpeer.lib.mail import send_templated_email, site_url
 from bzpeer.lib.tasks import enqueue_on_commit
 from profiles.accounts import verified_email
+from profiles.limits import MAX_EVIDENCE_LINKS
 from profiles.models import Claim, Invitation
-from profiles.verification import transition
+from profiles.trust_queue import queue_trust_recompute
+from profiles.verification import transition, trust_dependents
 from works.models import AuthorRecord, RecordEvent
-
-MAX_EVIDENCE_LINKS = 5
 
 
 class ClaimError(Exception):
@@ -147,17 +146,25 @@ def revoke_claim(claim: Claim, *, by, reason: str) -> None:
     )
 
 
-def release_claim(claim: Claim, *, reason: str) -> None:
-    """The claimant's account is going away: its approved claim is released, nobody decides."""
-    _decide(
-        claim,
-        to_state=Claim.State.REVOKED,
-        from_states=[Claim.State.APPROVED],
-        by=None,
-        reason=reason,
-        public_reason="The claim was released: the claimant's account was deleted.",
-        notify=False,
-    )
+def release_claims(*, user, reason: str) -> list[int]:
+    """The account is going away: its approved claim is released, nobody decides.
+
+    Returns the records whose trust the release moved, without queueing their recompute: the
+    account deletion queues it once, with the other records it changes.
+    """
+    affected: list[int] = []
+    for claim in Claim.objects.filter(user=user, state=Claim.State.APPROVED):
+        affected += _decide(
+            claim,
+            to_state=Claim.State.REVOKED,
+            from_states=[Claim.State.APPROVED],
+            by=None,
+            reason=reason,
+            public_reason="The claim was released: the claimant's account was deleted.",
+            notify=False,
+            queue_trust=False,
+        )
+    return affected
 
 
 def _refuse_own(claim: Claim, *, by, verb: str) -> None:
@@ -175,11 +182,14 @@ def _decide(
     public_reason: str,
     extra: dict | None = None,
     notify: bool = True,
-) -> None:
+    queue_trust: bool = True,
+) -> list[int]:
     """Move a claim from one of `from_states` to `to_state`, once, and let the record follow.
 
     The admin's own `reason` is stored on the claim and sent to the claimant; the public history
-    gets `public_reason` only (a rejection's reason can be about the person).
+    gets `public_reason` only (a rejection's reason can be about the person). Returns the records
+    whose trust the decision moved, and queues their recompute unless `queue_trust` is False
+    (the caller's event queues once for everything it changed).
     """
     now = timezone.now()
     with transaction.atomic():
@@ -197,7 +207,7 @@ def _decide(
             raise ClaimError("This claim was already decided; reload to see its state.")
         claim.refresh_from_db()
         record = claim.record
-        changed = transition(record, actor=by, reason=public_reason)
+        changed = transition(record, actor=by, reason=public_reason, queue_trust=False)
         if not changed:
             # The record's state did not move (another claim is still pending): the decision
             # still belongs in the record's history.
@@ -206,14 +216,13 @@ def _decide(
             )
         if from_states == [Claim.State.APPROVED]:
             _forget_owner_settings(record, actor=by)
-
-        from profiles.tasks import queue_trust_recompute
-
-        queue_trust_recompute([record.pk])
         if notify:
-            from profiles.tasks import send_claim_decision
-
-            enqueue_on_commit(send_claim_decision, str(claim.pk))
+            enqueue_on_commit("profiles.send_claim_decision", str(claim.pk))
+    # A new level moves the trust of those who count the record as a close collaborator too.
+    affected = trust_dependents([record.pk]) if changed else [record.pk]
+    if queue_trust:
+        queue_trust_recompute(affected)
+    return affected
 
 
 def _forget_owner_settings(record: AuthorRecord, *, actor) -> None:
@@ -236,83 +245,11 @@ def _forget_owner_settings(record: AuthorRecord, *, actor) -> None:
     )
 
 
-# --- What the profile page shows ----------------------------------------------------------
-
-
-@dataclass
-class ClaimPanel:
-    """The identity section's facts for one visitor."""
-
-    approved: Claim | None
-    own_claim: Claim | None  # the visitor's latest claim on this record
-    is_owner: bool
-    can_claim: bool
-    cannot_claim_reason: str
-    has_verified_email: bool
-
-    @property
-    def owner_email_domain(self) -> str:
-        return self.approved.email.rpartition("@")[2] if self.approved else ""
-
-
-def page_context(record: AuthorRecord, user) -> dict:
-    """The identity and collaboration sections' context: at most five queries, however many
-    works, followers or claims the record has."""
-    from profiles import collaboration
-
-    authenticated = user.is_authenticated
-    condition = Q(record=record, state=Claim.State.APPROVED)
-    if authenticated:
-        condition |= Q(user=user) & (
-            Q(record=record) | Q(state__in=[Claim.State.PENDING, Claim.State.APPROVED])
-        )
-    claims = (
-        list(Claim.objects.filter(condition).order_by("-created_at"))
-        if authenticated or record.claim_state == AuthorRecord.ClaimState.CLAIMED
-        else []
-    )
-    approved = next(
-        (c for c in claims if c.record_id == record.pk and c.state == Claim.State.APPROVED), None
-    )
-    own = [c for c in claims if authenticated and c.user_id == user.pk]
-    email = verified_email(user) if authenticated else None
-    reason = (
-        why_cannot_claim(record=record, user=user, claims=own, email=email) if authenticated else ""
-    )
-    is_owner = bool(approved and authenticated and approved.user_id == user.pk)
-    panel = ClaimPanel(
-        approved=approved,
-        own_claim=next((c for c in own if c.record_id == record.pk), None),
-        is_owner=is_owner,
-        can_claim=authenticated
-        and not reason
-        and record.claim_state != AuthorRecord.ClaimState.CLAIMED,
-        cannot_claim_reason=reason,
-        has_verified_email=bool(email),
-    )
-    invitations = collaboration.panel(
-        record=record, user=user, owner_id=approved.user_id if approved else None, email=email
-    )
-    from profiles.forms import InvitationForm
-
-    return {
-        "claim_panel": panel,
-        "collaboration": invitations,
-        "invitation_form": (
-            InvitationForm(work_choices=invitations.work_choices, auto_id="invite_%s")
-            if invitations.can_invite
-            else None
-        ),
-    }
-
-
 # --- Emails -------------------------------------------------------------------------------
 
 
 def email_decision(claim_id) -> None:
     """Tell the claimant what was decided and why."""
-    from profiles.accounts import send_templated_email, site_url
-
     claim = Claim.objects.select_related("record").filter(pk=claim_id).first()
     if claim is None or claim.state == Claim.State.PENDING:
         return

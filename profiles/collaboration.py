@@ -10,17 +10,19 @@ limit survives a cache flush. Only the two people in a conversation can read or 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bzpeer.lib.mail import send_templated_email, site_url
 from bzpeer.lib.tasks import enqueue_on_commit
+from profiles.accounts import verified_email
+from profiles.limits import MAX_MESSAGE_LENGTH
 from profiles.models import Block, Claim, Conversation, Invitation, Message
 from works.models import AuthorRecord, Authorship, Work
 
 DAILY_INVITATION_LIMIT = 10
-MAX_MESSAGE_LENGTH = 2000
 # The invitation form offers the record's newest works to point at; a prolific author's
 # thousands of works would make the select list useless and the page slow.
 WORK_CHOICES_LIMIT = 50
@@ -72,8 +74,6 @@ def work_choices(record: AuthorRecord) -> list[tuple[int, str]]:
 def send_invitation(
     *, record: AuthorRecord, sender, subject: str, message: str, work: Work | None = None
 ) -> Invitation:
-    from profiles.accounts import verified_email
-
     owner = owner_of(record)
     reason = why_cannot_invite(
         record=record,
@@ -108,9 +108,7 @@ def send_invitation(
         raise CollaborationError(
             "You already have an open invitation to this researcher; wait for their answer."
         ) from error
-    from profiles.tasks import send_invitation_notice
-
-    enqueue_on_commit(send_invitation_notice, str(invitation.pk))
+    enqueue_on_commit("profiles.send_invitation_notice", str(invitation.pk))
     return invitation
 
 
@@ -145,18 +143,14 @@ def accept_invitation(invitation: Invitation, *, owner) -> Conversation:
         conversation = Conversation.objects.create(
             invitation=invitation, owner=owner, guest=invitation.sender
         )
-    from profiles.tasks import send_invitation_answer
-
-    enqueue_on_commit(send_invitation_answer, str(invitation.pk))
+    enqueue_on_commit("profiles.send_invitation_answer", str(invitation.pk))
     return conversation
 
 
 def decline_invitation(invitation: Invitation, *, owner) -> None:
     if not _close(invitation, Invitation.State.DECLINED):
         raise CollaborationError("This invitation was already answered.")
-    from profiles.tasks import send_invitation_answer
-
-    enqueue_on_commit(send_invitation_answer, str(invitation.pk))
+    enqueue_on_commit("profiles.send_invitation_answer", str(invitation.pk))
 
 
 def block_sender(invitation: Invitation, *, owner) -> None:
@@ -194,61 +188,19 @@ def post_message(conversation: Conversation, *, author, body: str) -> Message:
     if len(body) > MAX_MESSAGE_LENGTH:
         raise CollaborationError(f"Keep messages under {MAX_MESSAGE_LENGTH} characters.")
     message = Message.objects.create(conversation=conversation, author=author, body=body)
-    from profiles.tasks import send_message_notice
-
-    enqueue_on_commit(send_message_notice, message.pk)
+    enqueue_on_commit("profiles.send_message_notice", message.pk)
     return message
-
-
-# --- What the profile page shows ----------------------------------------------------------
-
-
-@dataclass
-class CollaborationPanel:
-    available: bool  # the record takes invitations at all
-    reason: str  # why the visitor cannot send one ('' when they can)
-    can_invite: bool
-    open_invitation: Invitation | None = None
-    work_choices: list[tuple[int, str]] = field(default_factory=list)
-
-
-def panel(
-    *, record: AuthorRecord, user, owner_id: int | None, email: str | None
-) -> CollaborationPanel:
-    """Constant queries: at most one for an open invitation and one for the work choices."""
-    reason = why_cannot_invite(record=record, sender=user, owner_id=owner_id, email=email)
-    available = (
-        record.claim_state == AuthorRecord.ClaimState.CLAIMED
-        and owner_id is not None
-        and record.open_to_collaborate
-    )
-    if reason or not available:
-        return CollaborationPanel(available=available, reason=reason, can_invite=False)
-    open_invitation = Invitation.objects.filter(
-        sender=user, record=record, state=Invitation.State.OPEN
-    ).first()
-    return CollaborationPanel(
-        available=True,
-        reason="",
-        can_invite=open_invitation is None,
-        open_invitation=open_invitation,
-        work_choices=work_choices(record) if open_invitation is None else [],
-    )
 
 
 # --- Emails -------------------------------------------------------------------------------
 
 
 def _address(user) -> str | None:
-    from profiles.accounts import verified_email
-
     return verified_email(user) if user is not None and user.is_active else None
 
 
 def email_invitation_notice(invitation_id) -> None:
     """Tell the record's owner that an invitation is waiting."""
-    from profiles.accounts import send_templated_email, site_url
-
     invitation = Invitation.objects.select_related("record").filter(pk=invitation_id).first()
     if invitation is None or invitation.state != Invitation.State.OPEN:
         return
@@ -266,8 +218,6 @@ def email_invitation_notice(invitation_id) -> None:
 
 def email_invitation_answer(invitation_id) -> None:
     """Tell the sender that the owner accepted or declined."""
-    from profiles.accounts import send_templated_email, site_url
-
     invitation = (
         Invitation.objects.select_related("record", "sender").filter(pk=invitation_id).first()
     )
@@ -290,8 +240,6 @@ def email_invitation_answer(invitation_id) -> None:
 
 def email_message_notice(message_id: int) -> None:
     """Tell the other participant that a message arrived (the message itself stays on the site)."""
-    from profiles.accounts import send_templated_email, site_url
-
     message = (
         Message.objects.select_related("conversation__invitation__record", "conversation")
         .filter(pk=message_id)
@@ -305,8 +253,6 @@ def email_message_notice(message_id: int) -> None:
         if message.author_id == conversation.owner_id
         else conversation.owner_id
     )
-    from django.contrib.auth import get_user_model
-
     address = _address(get_user_model().objects.filter(pk=recipient_id).first())
     if address:
         send_templated_email(

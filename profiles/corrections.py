@@ -14,7 +14,8 @@ from django.utils.text import slugify
 
 from profiles.follows import recount_followers
 from profiles.models import Claim, Follow
-from profiles.verification import transition
+from profiles.trust_queue import queue_trust_recompute
+from profiles.verification import records_counting_as_close, transition
 from works.changes import authorships_changed
 from works.models import AuthorRecord, Authorship, RecordEvent, SlugRedirect, Work
 from works.resolution import next_free_slug
@@ -32,11 +33,18 @@ UNDO = "undo"
 
 
 def _after_authorships_moved(record_ids: list[int], *, actor, reason: str) -> None:
-    # Counters now, then edges and trust through the one path down (works.changes).
+    # Counters now, then edges and the records' trust through the one path down
+    # (works.changes): queued once, when the change commits.
     ids = authorships_changed(record_ids)
-    for record in AuthorRecord.objects.filter(id__in=ids):
+    relevelled = [
+        record.pk
+        for record in AuthorRecord.objects.filter(id__in=ids)
         # A record left without works drops to L0; a new one with a work is L1.
-        transition(record, actor=actor, reason=reason)
+        if transition(record, actor=actor, reason=reason, queue_trust=False)
+    ]
+    if relevelled:
+        # Their new level moves the trust of the records that count them as close.
+        queue_trust_recompute(records_counting_as_close(relevelled))
 
 
 def _split_record_for(record: AuthorRecord) -> AuthorRecord:

@@ -11,11 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from profiles.models import AccountSettings, Claim, Follow
+from bzpeer.lib.mail import send_templated_email, site_url
+from profiles.accounts import verified_email
+from profiles.models import AccountSettings, Claim, DigestDelivery, Follow
+from profiles.trust_queue import queue_trust_recompute
 from works.models import AuthorRecord, Authorship, Work
 
 # The Following page lists this many new works per followed record, and reads at most
@@ -69,17 +74,12 @@ def unfollow(*, user, record: AuthorRecord) -> bool:
 
 def _after_change(record: AuthorRecord) -> None:
     record.refresh_from_db(fields=["follower_count"])
-    from profiles.tasks import queue_trust_recompute
-
     # The community component counts followers; the recompute is debounced per record.
     queue_trust_recompute([record.pk])
 
 
 def recount_followers(record_ids: list[int]) -> None:
     """Recount from the rows, set-based (after a merge moved follows around)."""
-    from django.db.models import Count, OuterRef, Subquery, Value
-    from django.db.models.functions import Coalesce
-
     counts = (
         Follow.objects.filter(record=OuterRef("pk"))
         .values("record")
@@ -89,15 +89,6 @@ def recount_followers(record_ids: list[int]) -> None:
     AuthorRecord.objects.filter(id__in=record_ids).update(
         follower_count=Coalesce(Subquery(counts), Value(0))
     )
-
-
-def page_context(record: AuthorRecord, user) -> dict:
-    """The follow section's context: at most two queries."""
-    if not user.is_authenticated:
-        return {"is_following": False, "is_record_owner": False}
-    owner = is_owner(record, user)
-    following = not owner and Follow.objects.filter(user=user, record=record).exists()
-    return {"is_following": following, "is_record_owner": owner}
 
 
 # --- New works of followed records ---------------------------------------------------------
@@ -198,8 +189,6 @@ DIGEST_MAX_WORKS = 100
 
 def due_digest_user_ids(*, now: dt.datetime) -> list[int]:
     """Accounts whose digest is due: daily ones every day, weekly ones on Mondays."""
-    from django.db.models import Q
-
     due = Q(digest=AccountSettings.Digest.DAILY, last_digest_at__isnull=True) | Q(
         digest=AccountSettings.Digest.DAILY,
         last_digest_at__lte=now - DIGEST_PERIODS[AccountSettings.Digest.DAILY] + DIGEST_SLACK,
@@ -224,31 +213,58 @@ def send_digest(*, user_id: int, now: dt.datetime) -> int:
     `last_digest_at`, and a second run finds it taken. Deliveries are written before the email
     is sent: if sending fails the works are not sent again (at most once, never twice).
     """
-    from django.contrib.auth import get_user_model
-
-    from profiles.accounts import send_templated_email, site_url, verified_email
-    from profiles.models import DigestDelivery
-
     account = AccountSettings.objects.filter(user_id=user_id).select_related("user").first()
     if account is None or account.digest not in DIGEST_PERIODS or not account.user.is_active:
         return 0
-    period = DIGEST_PERIODS[account.digest]
     previous = account.last_digest_at
-    if previous is not None and previous > now - period + DIGEST_SLACK:
-        return 0
-    unchanged = (
-        {"last_digest_at": previous} if previous is not None else {"last_digest_at__isnull": True}
-    )
-    taken = AccountSettings.objects.filter(pk=account.pk, **unchanged).update(last_digest_at=now)
-    if not taken:
+    if not _take_digest_turn(account, now=now):
         return 0
     user = get_user_model().objects.get(pk=user_id)
     email = verified_email(user)
     if not email:
         # Digests go only to verified addresses: an unverified one may be someone else's.
         return 0
+    sections = _digest_sections(user, since=previous or (now - DIGEST_PERIODS[account.digest]))
+    work_ids = sorted(work.id for _, works in sections for work in works)
+    if not work_ids:
+        return 0
+    with transaction.atomic():
+        DigestDelivery.objects.bulk_create(
+            [DigestDelivery(user=user, work_id=work_id) for work_id in work_ids],
+            ignore_conflicts=True,
+        )
+    send_templated_email(
+        to=[email],
+        template="profiles/email/digest",
+        context={
+            "sections": sections,
+            "frequency": account.get_digest_display().lower(),
+            "following_url": site_url("/following/"),
+            "settings_url": site_url("/accounts/settings/"),
+            "work_count": len(work_ids),
+        },
+    )
+    return len(work_ids)
+
+
+def _take_digest_turn(account: AccountSettings, *, now: dt.datetime) -> bool:
+    """Whether this run sends the account's digest: it is due, and no other run took it first
+    (a conditional UPDATE of `last_digest_at` from the value this run read)."""
+    previous = account.last_digest_at
+    if previous is not None and previous > now - DIGEST_PERIODS[account.digest] + DIGEST_SLACK:
+        return False
+    unchanged = (
+        {"last_digest_at": previous} if previous is not None else {"last_digest_at__isnull": True}
+    )
+    return bool(
+        AccountSettings.objects.filter(pk=account.pk, **unchanged).update(last_digest_at=now)
+    )
+
+
+def _digest_sections(user, *, since: dt.datetime) -> list[tuple[AuthorRecord, list[Work]]]:
+    """The followed records with their works new since `since` and never sent to this account:
+    each work once (under the first record that has it), at most DIGEST_MAX_WORKS in all."""
     follows = list(Follow.objects.filter(user=user).select_related("record"))
-    since = previous or (now - period)
     already = set(
         DigestDelivery.objects.filter(user=user, work__imported_at__gt=since).values_list(
             "work_id", flat=True
@@ -263,22 +279,4 @@ def send_digest(*, user_id: int, now: dt.datetime) -> int:
         if works:
             sent_ids.update(w.id for w in works)
             sections.append((follow_row.record, works))
-    if not sent_ids:
-        return 0
-    with transaction.atomic():
-        DigestDelivery.objects.bulk_create(
-            [DigestDelivery(user=user, work_id=work_id) for work_id in sorted(sent_ids)],
-            ignore_conflicts=True,
-        )
-    send_templated_email(
-        to=[email],
-        template="profiles/email/digest",
-        context={
-            "sections": sections,
-            "frequency": account.get_digest_display().lower(),
-            "following_url": site_url("/following/"),
-            "settings_url": site_url("/accounts/settings/"),
-            "work_count": len(sent_ids),
-        },
-    )
-    return len(sent_ids)
+    return sections

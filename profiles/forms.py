@@ -6,8 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from profiles.collaboration import MAX_MESSAGE_LENGTH
 from profiles.levels import normalise_orcid
+from profiles.limits import MAX_EVIDENCE_LINKS, MAX_MESSAGE_LENGTH
 from profiles.models import AccountSettings
 from works.models import AuthorRecord
 
@@ -49,8 +49,6 @@ class ClaimForm(forms.Form):
         return orcid
 
     def clean_links(self) -> list[str]:
-        from profiles.claims import MAX_EVIDENCE_LINKS
-
         lines = [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]
         if len(lines) > MAX_EVIDENCE_LINKS:
             raise ValidationError(f"Give at most {MAX_EVIDENCE_LINKS} links.")

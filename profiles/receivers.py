@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from graph.signals import edges_changed
-from profiles.tasks import queue_trust_recompute
+from profiles.trust_queue import queue_trust_recompute
 
 
 @receiver(edges_changed, dispatch_uid="profiles.queue_trust_recompute")

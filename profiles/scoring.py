@@ -31,6 +31,11 @@ from typing import Any
 
 from profiles.levels import ClaimState, Level
 
+# Bump by hand whenever score() or levels.derive() gives a different output (points, band,
+# level, wording) for some input: stored snapshots are fingerprinted with this version, not with
+# the code, so the next sweep rewrites them only when it changes. tests/profiles/
+# test_formula_version.py holds a recorded table of inputs and outputs and fails when the
+# outputs change under the version they were recorded with.
 FORMULA_VERSION = "2026-11.1"
 
 IDENTITY_CAP = 40

@@ -29,7 +29,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import orjson
 from allauth.account.models import EmailAddress
@@ -39,11 +38,11 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from graph.models import CollaborationEdge
-from graph.weights import CLOSE_COLLABORATOR_THRESHOLD, CLOSE_WEIGHT_FLOOR
-from profiles import levels, scoring
-from profiles.levels import ClaimState, Level, derive
+from graph.weights import CLOSE_WEIGHT_FLOOR
+from profiles import scoring
+from profiles.levels import Level, derive
 from profiles.models import Claim, Follow, TrustSnapshot
-from profiles.verification import record_facts
+from profiles.verification import record_facts, transition
 from works.models import AuthorRecord, Authorship
 
 BATCH_SIZE = 2000
@@ -76,21 +75,13 @@ def _dumps(value) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
-def _formula_identity() -> bytes:
-    """The formula version and the source of the modules that compute the result.
-
-    A snapshot's result (score, band, components, evidence wording) is a pure function of its
-    inputs and of this code, so hashing the inputs with it fingerprints the result as well:
-    an unchanged record is recognised without scoring it, and any edit to the formula's code,
-    even one that forgot to bump FORMULA_VERSION, rewrites every snapshot on the next sweep.
-    """
-    parts = [scoring.FORMULA_VERSION.encode()]
-    for module in (scoring, levels):
-        parts.append(hashlib.sha256(Path(module.__file__).read_bytes()).digest())
-    return b"\x1e".join(parts)
-
-
-_FORMULA_IDENTITY = _formula_identity()
+# A snapshot's result (score, band, components, evidence wording) is a pure function of its
+# inputs and of the formula, which FORMULA_VERSION names: hashing the inputs with it fingerprints
+# the result as well, so an unchanged record is recognised without scoring it. The version is
+# bumped by hand whenever the output changes for some input (tests/profiles/test_formula_version
+# fails otherwise), and the next sweep then rewrites every snapshot. Editing a comment or
+# reformatting scoring.py or levels.py changes nothing.
+_FORMULA_IDENTITY = scoring.FORMULA_VERSION.encode()
 
 
 def fingerprint(rest_json: bytes, works_digest: str) -> str:
@@ -289,7 +280,30 @@ def _gather(
     """
     works_reader = works_reader or _WorksReader(chunked=False)
     stats = RecomputeStats()
-    records = [
+    records = _read_records(ids)
+    if not records:
+        return _Batch(stats, [])
+    ids = [record.id for record in records]
+    facts = _BatchFacts.read(ids)
+    stats.records = len(records)
+    needing_works = []
+    for record in records:
+        if not full and _unchanged_by_stored_digest(record, facts):
+            stats.unchanged += 1
+        else:
+            needing_works.append(record)
+    works = works_reader.works([record.id for record in needing_works], batch_ids=ids)
+    changed = []
+    for record in needing_works:
+        found = _changed_inputs(record, works.get(record.id, {}), facts, stats)
+        if found is not None:
+            changed.append(found)
+    return _Batch(stats, changed)
+
+
+def _read_records(ids: list[int]) -> list[_RecordRow]:
+    """The batch's live person records, each with its latest snapshot's fingerprint: one query."""
+    return [
         _RecordRow(*row)
         for row in AuthorRecord.objects.people()
         .live()
@@ -315,42 +329,60 @@ def _gather(
             "latest_computed_at",
         )
     ]
-    if not records:
-        return _Batch(stats, [])
-    ids = [record.id for record in records]
-    collaborators = _close_collaborators(ids)
-    claims = defaultdict(list)
-    for claim in (
-        Claim.objects.filter(
-            *_among("record_id", ids), state__in=[Claim.State.PENDING, Claim.State.APPROVED]
-        )
-        .order_by()
-        .only(
-            "record_id",
-            "user_id",
-            "state",
-            "email",
-            "email_verified",
-            "orcid",
-            "orcid_confirmed",
-            "decided_at",
-        )
-    ):
-        claims[claim.record_id].append(claim)
-    followers = defaultdict(list)
-    for record_id, user_id, verified, created_at in (
-        Follow.objects.filter(*_among("record_id", ids))
-        .annotate(
-            verified=Exists(EmailAddress.objects.filter(user_id=OuterRef("user_id"), verified=True))
-        )
-        .order_by("record_id", "user_id")
-        .values_list("record_id", "user_id", "verified", "created_at")
-    ):
-        followers[record_id].append((user_id, verified, created_at))
 
-    def rest_of_inputs(record: _RecordRow, work_count: int) -> tuple[dict, bool]:
+
+def _unchanged_by_stored_digest(record: _RecordRow, facts: _BatchFacts) -> bool:
+    """Whether the record's fingerprint, taken with its latest snapshot's works digest instead
+    of its works, still matches: then its works need not be read at all."""
+    if not record.works_unchanged_since_snapshot:
+        return False
+    # The work counter stands in for the works until they are read; a counter that drifted
+    # from the authorships only costs this record a read of its works.
+    rest, agrees = facts.rest_of_inputs(record, record.work_count)
+    return agrees and (
+        fingerprint(_dumps(rest), record.latest_works_digest) == record.latest_fingerprint
+    )
+
+
+def _changed_inputs(
+    record: _RecordRow, record_works: dict[str, dict], facts: _BatchFacts, stats: RecomputeStats
+) -> _Changed | None:
+    """The record's full inputs when its fingerprint changed (None, counted, when it did not),
+    after healing a stored level that its facts contradict."""
+    rest, agrees = facts.rest_of_inputs(record, len(record_works))
+    if not agrees:
+        # An event changed the facts without going through the transition function.
+        _heal_level(record)
+        stats.levels_healed += 1
+        rest, _ = facts.rest_of_inputs(record, len(record_works))
+    works_list = [record_works[arxiv_id] for arxiv_id in sorted(record_works)]
+    works_digest = _works_digest(_dumps(works_list))
+    digest = fingerprint(_dumps(rest), works_digest)
+    if digest == record.latest_fingerprint:
+        stats.unchanged += 1
+        return None
+    return _Changed(record.id, {**rest, "works": works_list}, digest, works_digest)
+
+
+@dataclass
+class _BatchFacts:
+    """A batch's inputs but its records and works, by record id: read in four queries."""
+
+    collaborators: dict[int, list[dict]]
+    claims: dict[int, list[Claim]]
+    followers: dict[int, list[tuple[int, bool, datetime.datetime]]]
+
+    @classmethod
+    def read(cls, ids: list[int]) -> _BatchFacts:
+        return cls(
+            collaborators=_close_collaborators(ids),
+            claims=_open_claims(ids),
+            followers=_followers(ids),
+        )
+
+    def rest_of_inputs(self, record: _RecordRow, work_count: int) -> tuple[dict, bool]:
         """The inputs but the works, and whether the stored level and claim state agree."""
-        record_claims = claims.get(record.id, [])
+        record_claims = self.claims.get(record.id, [])
         approved = next((c for c in record_claims if c.state == Claim.State.APPROVED), None)
         pending = any(c.state == Claim.State.PENDING for c in record_claims)
         level, claim_state, level_reason = derive(
@@ -370,7 +402,7 @@ def _gather(
             "level_reason": level_reason,
             "level_source": source,
             "level_date": level_date,
-            "close_collaborators": collaborators.get(record.id, []),
+            "close_collaborators": self.collaborators.get(record.id, []),
             "followers": [
                 {
                     "account_id": user_id,
@@ -378,42 +410,47 @@ def _gather(
                     "is_owner": user_id == owner_id,
                     "followed_on": created_at.date().isoformat(),
                 }
-                for user_id, verified, created_at in followers.get(record.id, ())
+                for user_id, verified, created_at in self.followers.get(record.id, ())
             ],
         }, agrees
 
-    needing_works = []
-    for record in records:
-        stats.records += 1
-        if not full and record.works_unchanged_since_snapshot:
-            # The work counter stands in for the works until they are read; a counter that
-            # drifted from the authorships only costs this record a read of its works.
-            rest, agrees = rest_of_inputs(record, record.work_count)
-            if agrees and (
-                fingerprint(_dumps(rest), record.latest_works_digest) == record.latest_fingerprint
-            ):
-                stats.unchanged += 1
-                continue
-        needing_works.append(record)
 
-    works = works_reader.works([record.id for record in needing_works], batch_ids=ids)
-    changed = []
-    for record in needing_works:
-        record_works = works.get(record.id, {})
-        rest, agrees = rest_of_inputs(record, len(record_works))
-        if not agrees:
-            # An event changed the facts without going through the transition function.
-            _heal_level(record)
-            stats.levels_healed += 1
-            rest, _ = rest_of_inputs(record, len(record_works))
-        works_list = [record_works[arxiv_id] for arxiv_id in sorted(record_works)]
-        works_digest = _works_digest(_dumps(works_list))
-        digest = fingerprint(_dumps(rest), works_digest)
-        if digest == record.latest_fingerprint:
-            stats.unchanged += 1
-            continue
-        changed.append(_Changed(record.id, {**rest, "works": works_list}, digest, works_digest))
-    return _Batch(stats, changed)
+def _open_claims(ids: list[int]) -> dict[int, list[Claim]]:
+    """Each record's pending and approved claims, with the fields the level needs: one query."""
+    claims = defaultdict(list)
+    for claim in (
+        Claim.objects.filter(
+            *_among("record_id", ids), state__in=[Claim.State.PENDING, Claim.State.APPROVED]
+        )
+        .order_by()
+        .only(
+            "record_id",
+            "user_id",
+            "state",
+            "email",
+            "email_verified",
+            "orcid",
+            "orcid_confirmed",
+            "decided_at",
+        )
+    ):
+        claims[claim.record_id].append(claim)
+    return claims
+
+
+def _followers(ids: list[int]) -> dict[int, list[tuple[int, bool, datetime.datetime]]]:
+    """Each record's followers as (account id, has a verified email, followed at): one query."""
+    followers = defaultdict(list)
+    for record_id, user_id, verified, created_at in (
+        Follow.objects.filter(*_among("record_id", ids))
+        .annotate(
+            verified=Exists(EmailAddress.objects.filter(user_id=OuterRef("user_id"), verified=True))
+        )
+        .order_by("record_id", "user_id")
+        .values_list("record_id", "user_id", "verified", "created_at")
+    ):
+        followers[record_id].append((user_id, verified, created_at))
+    return followers
 
 
 def _close_collaborators(ids: list[int]) -> dict[int, list[dict]]:
@@ -474,11 +511,17 @@ def _level_evidence(record: _RecordRow, *, approved: Claim | None) -> tuple[str,
 
 
 def _heal_level(record: _RecordRow) -> None:
-    """Run the transition function for a record whose stored level is out of date."""
-    from profiles.verification import transition
+    """Run the transition function for a record whose stored level is out of date.
 
+    It queues no recompute: a recompute never queues another. This record is being scored now
+    with the healed level; the records that count it as a close collaborator read its new level
+    at their next recompute (the nightly sweep at the latest), as they would have after any
+    event that missed its transition.
+    """
     instance = AuthorRecord.objects.get(pk=record.id)
-    transition(instance, reason="Trust recompute found the stored level out of date.")
+    transition(
+        instance, reason="Trust recompute found the stored level out of date.", queue_trust=False
+    )
     record.verification_level = instance.verification_level
     record.claim_state = instance.claim_state
 
@@ -660,8 +703,8 @@ def _gathered_ahead(batch_size: int, *, full: bool) -> Iterator[_Batch]:
     """Like _gathered_in_turn, but batch n+1 is read in a thread while batch n is scored.
 
     Only for autocommit callers on PostgreSQL (see recompute_all). A record healed by batch n
-    that is a close collaborator of a record in batch n+1 may be read at its old level; the
-    recompute its transition queues corrects that.
+    that is a close collaborator of a record in batch n+1 may be read at its old level, as may
+    one in an earlier batch: the next sweep corrects that (a heal queues no recompute).
     """
     works_reader = _WorksReader(chunked=True)
 
@@ -697,26 +740,6 @@ def latest_snapshot(record: AuthorRecord, *, without: tuple[str, ...] = ()) -> T
         .order_by("-computed_at", "-id")
         .first()
     )
-
-
-def page_context(record: AuthorRecord) -> dict:
-    """What the profile page's trust panel needs: one query, whatever the history's length."""
-    # The panel shows the score and band only; a prolific record's inputs and evidence
-    # weigh over a megabyte of JSON, which would dominate the profile page's time.
-    snapshot = (
-        TrustSnapshot.objects.filter(record=record)
-        .defer("inputs", "components")
-        .order_by("-computed_at", "-id")
-        .first()
-        if record.is_person
-        else None
-    )
-    return {
-        "trust_snapshot": snapshot,
-        "trust_level": Level(record.verification_level),
-        "trust_claim_state": ClaimState(record.claim_state),
-        "close_collaborator_threshold": CLOSE_COLLABORATOR_THRESHOLD,
-    }
 
 
 def history(record: AuthorRecord, *, limit: int = HISTORY_LIMIT) -> list[TrustSnapshot]:

@@ -1,6 +1,11 @@
 from django.urls import path
 
-from profiles.views import pages
+from profiles.views import accounts as account_views
+from profiles.views import claims as claim_views
+from profiles.views import collaboration as collaboration_views
+from profiles.views import follows as follow_views
+from profiles.views import history as history_views
+from profiles.views import pages, trust
 
 app_name = "profiles"
 
@@ -10,20 +15,12 @@ urlpatterns = [
 ]
 
 # Trust ("Why this score?" and the score-history chart).
-from profiles.views import trust  # noqa: E402
-
 urlpatterns += [
     path("researchers/<slug:slug>/trust/", trust.why, name="trust"),
     path("researchers/<slug:slug>/trust/history.svg", trust.history_svg, name="trust-history"),
 ]
 
 # Accounts, claims, follows, direct collaboration, history and corrections.
-from profiles.views import accounts as account_views  # noqa: E402
-from profiles.views import claims as claim_views  # noqa: E402
-from profiles.views import collaboration as collaboration_views  # noqa: E402
-from profiles.views import follows as follow_views  # noqa: E402
-from profiles.views import history as history_views  # noqa: E402
-
 urlpatterns += [
     path("researchers/<slug:slug>/follow/", follow_views.follow, name="follow"),
     path("researchers/<slug:slug>/unfollow/", follow_views.unfollow, name="unfollow"),

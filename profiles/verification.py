@@ -12,8 +12,11 @@ import re
 
 from django.db import transaction
 
+from graph.models import CollaborationEdge
+from graph.weights import CLOSE_WEIGHT_FLOOR
 from profiles.levels import ClaimEvidence, ClaimState, Level, RecordFacts, derive
 from profiles.models import Claim
+from profiles.trust_queue import queue_trust_recompute
 from works.models import AuthorRecord, Authorship, RecordEvent
 
 # A domain written in an affiliation ("Tsinghua University, tsinghua.edu.cn" or an email
@@ -91,15 +94,19 @@ def facts_for(record: AuthorRecord) -> RecordFacts:
     )
 
 
-def transition(record: AuthorRecord, *, actor=None, reason: str) -> bool:
+def transition(record: AuthorRecord, *, actor=None, reason: str, queue_trust: bool = True) -> bool:
     """Re-derive the record's level and claim state; store and log them if they changed.
 
     Returns True when something changed. Callers: claim decisions (with the deciding admin as
-    `actor` and their reason), corrections, and trust recomputes that find a stale level.
-    The row is locked while deciding so that two concurrent decisions cannot log the same
-    change twice or overwrite each other's result. A change queues a trust recompute of the
-    record and of the records that count it as a close collaborator (their collaboration
-    component depends on its level).
+    `actor` and their reason), corrections, account deletion, and trust recomputes that find a
+    stale level. The row is locked while deciding so that two concurrent decisions cannot log
+    the same change twice or overwrite each other's result.
+
+    A change moves the trust of the record and of the records that count it as a close
+    collaborator (their collaboration component depends on its level): `transition` queues
+    their recompute, unless `queue_trust` is False because the caller queues once for its whole
+    event (a claim decision, an account deletion) or is itself a recompute (which never queues
+    another).
     """
     with transaction.atomic():
         locked = AuthorRecord.objects.select_for_update().get(pk=record.pk)
@@ -113,39 +120,60 @@ def transition(record: AuthorRecord, *, actor=None, reason: str) -> bool:
         locked.verification_level = int(level)
         locked.claim_state = str(claim_state)
         locked.save(update_fields=["verification_level", "claim_state"])
-        changes = []
-        if level != old_level:
-            changes.append(f"Verification {old_level.name} → {level.name} ({level.label})")
-        if claim_state != old_state:
-            changes.append(f"{old_state.label} → {claim_state.label}")
-        RecordEvent.objects.create(
-            record=locked,
-            kind=RecordEvent.Kind.LEVEL if level != old_level else RecordEvent.Kind.CLAIM,
-            summary=f"{'; '.join(changes)}. {reason}"[:500],
+        _log_transition(
+            locked,
             actor=actor,
-            data={
-                "from": {"level": int(old_level), "claim_state": str(old_state)},
-                "to": {"level": int(level), "claim_state": str(claim_state)},
-                "reason": reason,
-                "explanation": explanation,
-            },
+            reason=reason,
+            explanation=explanation,
+            old=(old_level, old_state),
+            new=(level, claim_state),
         )
         record.verification_level = locked.verification_level
         record.claim_state = locked.claim_state
-
-        from profiles.tasks import queue_trust_recompute
-
-        queue_trust_recompute([record.pk, *records_counting_as_close(record.pk)])
+        if queue_trust:
+            queue_trust_recompute(trust_dependents([record.pk]))
     return True
 
 
-def records_counting_as_close(record_id: int) -> list[int]:
-    """Records that have this one among their close collaborators."""
-    from graph.models import CollaborationEdge
-    from graph.weights import CLOSE_WEIGHT_FLOOR
+def _log_transition(
+    record: AuthorRecord,
+    *,
+    actor,
+    reason: str,
+    explanation: str,
+    old: tuple[Level, ClaimState],
+    new: tuple[Level, ClaimState],
+) -> None:
+    (old_level, old_state), (level, claim_state) = old, new
+    changes = []
+    if level != old_level:
+        changes.append(f"Verification {old_level.name} → {level.name} ({level.label})")
+    if claim_state != old_state:
+        changes.append(f"{old_state.label} → {claim_state.label}")
+    RecordEvent.objects.create(
+        record=record,
+        kind=RecordEvent.Kind.LEVEL if level != old_level else RecordEvent.Kind.CLAIM,
+        summary=f"{'; '.join(changes)}. {reason}"[:500],
+        actor=actor,
+        data={
+            "from": {"level": int(old_level), "claim_state": str(old_state)},
+            "to": {"level": int(level), "claim_state": str(claim_state)},
+            "reason": reason,
+            "explanation": explanation,
+        },
+    )
 
+
+def trust_dependents(record_ids: list[int]) -> list[int]:
+    """These records and the records that count one of them as a close collaborator: whose
+    trust a change of their level moves."""
+    return sorted({*record_ids, *records_counting_as_close(record_ids)})
+
+
+def records_counting_as_close(record_ids: list[int]) -> list[int]:
+    """Records that have one of these among their close collaborators."""
     return list(
         CollaborationEdge.objects.filter(
-            coauthor_id=record_id, weight__gte=CLOSE_WEIGHT_FLOOR
+            coauthor_id__in=record_ids, weight__gte=CLOSE_WEIGHT_FLOOR
         ).values_list("author_id", flat=True)
     )

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from celery.schedules import crontab
 
@@ -77,3 +82,33 @@ def test_queues_and_serialisation():
     assert app.conf.accept_content == ["json"]
     # one message at a time per worker process: a harvest never sits behind another
     assert app.conf.worker_prefetch_multiplier == 1
+
+
+# A web process (gunicorn, runserver) imports views and workflows, never a tasks module: the
+# workflows queue tasks by name. The name must still find its task there.
+FRESH_PROCESS_QUEUES_BY_NAME = """
+import sys
+import django
+
+django.setup()
+from bzpeer.lib.tasks import named_task
+
+assert "profiles.tasks" not in sys.modules
+print(named_task("profiles.send_claim_decision").name)
+"""
+
+
+def test_a_task_named_in_a_process_that_imported_no_tasks_module_is_found():
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS_QUEUES_BY_NAME],
+        cwd=root,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert (result.returncode, result.stdout.strip()) == (0, "profiles.send_claim_decision"), (
+        result.stderr
+    )

@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from celery import Task, current_app
+from celery.exceptions import NotRegistered
 from django.db import transaction
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -66,9 +67,16 @@ def named_task(task: Task | str) -> Task:
     Domain modules queue tasks by name: they never import a ``tasks`` module, which imports
     them, so the import graph stays acyclic (the layers contract in pyproject.toml).
     """
-    if isinstance(task, str):
+    if not isinstance(task, str):
+        return task
+    try:
         return current_app.tasks[task]
-    return task
+    except NotRegistered:
+        # A web process has imported no tasks module (nothing it runs imports one), so the
+        # name is not registered yet: import every app's tasks module once, as a worker does
+        # when it starts (app.autodiscover_tasks in bzpeer/celery.py).
+        current_app.loader.import_default_modules()
+        return current_app.tasks[task]
 
 
 def enqueue(task: Task | str, *args: Any, countdown: float | None = None, **kwargs: Any) -> bool:

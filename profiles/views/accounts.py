@@ -9,9 +9,11 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
-from profiles.accounts import delete_account, login_required, settings_for, verified_email
+from profiles.account_deletion import delete_account
+from profiles.accounts import settings_for, verified_email
 from profiles.forms import DeleteAccountForm, DigestForm
 from profiles.models import Block, Claim
+from profiles.views.auth import login_required
 
 
 def _settings_context(request: HttpRequest, **extra) -> dict:

@@ -12,9 +12,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bzpeer.lib.ratelimit import ratelimit
 from profiles import claims, corrections
-from profiles.accounts import login_required, verified_email
+from profiles.accounts import verified_email
 from profiles.forms import ClaimForm, OwnerEditForm
 from profiles.models import Claim
+from profiles.views.auth import login_required
+from profiles.views.sections import identity_section
 from works.models import AuthorRecord, Authorship, RecordEvent, Work
 from works.records import record_from_slug
 
@@ -33,7 +35,7 @@ def _require_owner(request: HttpRequest, record: AuthorRecord) -> None:
 @ratelimit("claim", "10/d")
 @record_from_slug("profiles:claim")
 def claim_record(request: HttpRequest, record: AuthorRecord):
-    context = claims.page_context(record, request.user)
+    context = identity_section(record, request.user)
     panel = context["claim_panel"]
     form = ClaimForm(request.POST or None)
     if request.method == "POST" and panel.can_claim and form.is_valid():

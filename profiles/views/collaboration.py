@@ -15,10 +15,11 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bzpeer.lib.ratelimit import ratelimit, too_many_requests
-from profiles import claims, collaboration
-from profiles.accounts import login_required
+from profiles import collaboration
 from profiles.forms import InvitationForm, MessageForm
 from profiles.models import Block, Claim, Conversation, Invitation
+from profiles.views.auth import login_required
+from profiles.views.sections import identity_section
 from works.models import AuthorRecord, Work
 from works.records import record_from_slug
 
@@ -28,7 +29,7 @@ from works.records import record_from_slug
 @ratelimit("invitation", "20/h")
 @record_from_slug("profiles:invite")
 def invite(request: HttpRequest, record: AuthorRecord):
-    context = claims.page_context(record, request.user)
+    context = identity_section(record, request.user)
     panel = context["collaboration"]
     form = InvitationForm(request.POST or None, work_choices=collaboration.work_choices(record))
     status = 200

@@ -10,7 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bzpeer.lib.ratelimit import MESSAGES, hit, too_many_requests, who_is
 from profiles import follows
-from profiles.accounts import login_required
+from profiles.views.auth import login_required
+from profiles.views.sections import follow_section
 from works.models import AuthorRecord
 from works.records import record_from_slug
 
@@ -22,7 +23,7 @@ def _answer(request: HttpRequest, record: AuthorRecord, *, status: int = 200, me
     if request.htmx:
         context = {
             "record": record,
-            **follows.page_context(record, request.user),
+            **follow_section(record, request.user),
             "follow_message": message,
         }
         return TemplateResponse(

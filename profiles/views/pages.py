@@ -16,8 +16,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
-from profiles import claims, follows, trust
 from profiles.models import TrustSnapshot
+from profiles.views.sections import follow_section, identity_section, trust_section
 from works.models import AuthorRecord, Authorship, Work
 from works.records import record_from_slug
 
@@ -130,9 +130,9 @@ def researcher_detail(request: HttpRequest, record: AuthorRecord):
             "works_html": published_works_html(record, page=page),
         }
         if record.is_person:
-            context |= trust.page_context(record)
-            context |= follows.page_context(record, request.user)
-            context |= claims.page_context(record, request.user)
+            context |= trust_section(record)
+            context |= follow_section(record, request.user)
+            context |= identity_section(record, request.user)
         response = TemplateResponse(request, "profiles/detail.html", context)
         if shared_key:
             response.render()

@@ -147,6 +147,6 @@ def test_a_cached_graph_changes_after_the_edge_rebuild(client, db, trust_noop):
 
 @pytest.fixture
 def trust_noop(monkeypatch):
-    import profiles.tasks
+    import profiles.trust_queue
 
-    monkeypatch.setattr(profiles.tasks, "queue_trust_recompute", lambda ids: None)
+    monkeypatch.setattr(profiles.trust_queue, "queue_trust_recompute", lambda ids: None)

@@ -8,7 +8,9 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
-from profiles import claims, follows
+from graph.models import CollaborationEdge
+from profiles import claims, follows, verification
+from profiles.account_deletion import delete_account
 from profiles.models import Claim, Follow, Invitation
 from tests.accounts_helpers import claimed_record, eager_tasks, make_admin, record_with_works
 from tests.factories import UserFactory
@@ -186,6 +188,29 @@ def test_deleting_the_account_removes_follows_invitations_and_releases_the_claim
     record.refresh_from_db()
     assert (record.claim_state, record.verification_level) == ("unclaimed", 1)
     assert "_auth_user_id" not in client.session
+
+
+def test_deleting_an_account_queues_trust_once_for_every_record_it_moved(
+    django_capture_on_commit_callbacks, queued_trust
+):
+    user = UserFactory(verified=True)
+    owned, _, _ = claimed_record(owner=user)
+    close_coauthor = record_with_works()
+    CollaborationEdge.objects.create(
+        author=close_coauthor, coauthor=owned, weight=0.5, shared_works=1
+    )
+    followed = record_with_works()
+    follows.follow(user=user, record=followed)
+    pending_on = record_with_works()
+    Claim.objects.create(record=pending_on, user=user, email=user.email, email_verified=True)
+    verification.transition(pending_on, reason="A claim was submitted.")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        delete_account(user=user)
+
+    # The released claim (its record drops from L2, which moves its close collaborator's score),
+    # the follow and the pending claim: one event, one recompute of each record.
+    assert queued_trust == [sorted([owned.id, close_coauthor.id, followed.id, pending_on.id])]
 
 
 def test_settings_page_lists_claims_and_digest(client):

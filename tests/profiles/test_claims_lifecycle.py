@@ -8,8 +8,10 @@ from django.core import mail
 from django.db import connection
 from django.urls import reverse
 
+from graph.models import CollaborationEdge
 from profiles import claims
 from profiles.models import Claim
+from profiles.views.sections import identity_section
 from tests.accounts_helpers import claimed_record, eager_tasks, make_admin, record_with_works
 from tests.factories import UserFactory
 from works.models import AuthorRecord, RecordEvent
@@ -84,6 +86,37 @@ def test_approving_gives_l2_and_emails_the_claimant(django_capture_on_commit_cal
     assert any("approved by an admin" in s for s in summaries)
     # The public history never shows the admin's private reason.
     assert not any("lab page" in s for s in summaries)
+
+
+def test_a_decision_queues_trust_once_for_the_record_and_who_counts_it_as_close(
+    django_capture_on_commit_callbacks, queued_trust
+):
+    record, close_coauthor, other_coauthor = (record_with_works() for _ in range(3))
+    CollaborationEdge.objects.bulk_create(
+        [
+            CollaborationEdge(author=close_coauthor, coauthor=record, weight=0.5, shared_works=1),
+            CollaborationEdge(author=other_coauthor, coauthor=record, weight=0.01, shared_works=1),
+        ]
+    )
+    claim = _claim(record, UserFactory(verified=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claims.approve_claim(claim, by=make_admin(), reason="The lab page lists them.")
+
+    # The level moved (L1 to L2): the record and its close collaborator's score, in one event.
+    assert queued_trust == [sorted([record.id, close_coauthor.id])]
+
+
+def test_a_decision_that_leaves_the_level_queues_the_records_trust_once(
+    django_capture_on_commit_callbacks, queued_trust
+):
+    record = record_with_works()
+    first, _ = (_claim(record, UserFactory(verified=True)) for _ in range(2))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claims.reject_claim(first, by=make_admin(), reason="Not this person.")
+
+    assert queued_trust == [[record.id]]
 
 
 def test_an_institutional_email_on_the_affiliation_domain_gives_l3():
@@ -398,7 +431,7 @@ def test_profile_page_claim_sections_use_a_constant_number_of_queries(
     big, _, _ = claimed_record(works=30)
     for record in (small, big):
         with django_assert_num_queries(4):
-            context = claims.page_context(record, user)
+            context = identity_section(record, user)
         assert context["collaboration"].can_invite
 
 

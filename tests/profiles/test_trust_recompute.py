@@ -174,6 +174,23 @@ def test_a_stale_stored_level_is_healed_through_the_transition_function():
     assert (event.kind, event.actor) == ("level", None)
 
 
+def test_a_recompute_that_heals_a_level_queues_no_other_recompute(
+    django_capture_on_commit_callbacks, queued_trust
+):
+    record = AuthorRecordFactory(verification_level=1)  # no works: derives L0
+    close_coauthor = AuthorRecordFactory()
+    CollaborationEdge.objects.create(
+        author=close_coauthor, coauthor=record, weight=0.5, shared_works=1
+    )
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        tasks.recompute_trust(record.id)
+
+    record.refresh_from_db()
+    assert record.verification_level == 0
+    assert (callbacks, queued_trust) == ([], [])
+
+
 def test_recompute_all_walks_every_live_person_in_batches():
     people = AuthorRecordFactory.create_batch(5)
     merged = AuthorRecordFactory()

@@ -9,6 +9,7 @@ from factories import AuthorRecordFactory, UserFactory, WorkFactory, add_authors
 
 from profiles import scoring, trust
 from profiles.models import TrustSnapshot
+from profiles.views.sections import trust_section
 
 pytestmark = pytest.mark.django_db
 
@@ -183,7 +184,7 @@ def test_trust_views_query_count_does_not_grow_with_history(
     with django_assert_num_queries(2):  # record, latest snapshot
         client.get(reverse("profiles:trust", args=["ada"]), headers={"HX-Request": "true"})
     with django_assert_num_queries(1):
-        context = trust.page_context(record)
+        context = trust_section(record)
     assert context["trust_snapshot"].computed_at == START + dt.timedelta(days=snapshots - 1)
 
 
