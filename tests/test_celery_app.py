@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from celery.schedules import crontab
 
@@ -77,3 +82,23 @@ def test_queues_and_serialisation():
     assert app.conf.accept_content == ["json"]
     # one message at a time per worker process: a harvest never sits behind another
     assert app.conf.worker_prefetch_multiplier == 1
+
+
+def test_a_task_is_found_by_name_in_a_process_that_imported_no_tasks_module():
+    # A web process or a management command queues tasks by name without importing any
+    # tasks module; the test process has imported them all, so ask a fresh interpreter.
+    script = (
+        "import sys, django; django.setup()\n"
+        "from bzpeer.lib.tasks import named_task\n"
+        "assert 'works.tasks' not in sys.modules\n"
+        "print(named_task('works.run_import').name)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "works.run_import\n", "")

@@ -66,9 +66,15 @@ def named_task(task: Task | str) -> Task:
     Domain modules queue tasks by name: they never import a ``tasks`` module, which imports
     them, so the import graph stays acyclic (the layers contract in pyproject.toml).
     """
-    if isinstance(task, str):
-        return current_app.tasks[task]
-    return task
+    if not isinstance(task, str):
+        return task
+    registry = current_app.tasks
+    if task not in registry:
+        # A task is registered when its module is imported. A worker imports every app's
+        # tasks module as it starts (Celery's autodiscovery); a web process or a management
+        # command never does, so the first look-up by name imports them the same way.
+        current_app.loader.import_default_modules()
+    return registry[task]
 
 
 def enqueue(task: Task | str, *args: Any, countdown: float | None = None, **kwargs: Any) -> bool:
