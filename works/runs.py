@@ -215,9 +215,8 @@ def start_run(
 
 def queue_run(run_id: int) -> bool:
     """Send a run to the harvest workers; on a broker failure, say so on the run."""
-    from works.tasks import run_import
-
-    if enqueue(run_import, run_id):
+    # By name: works.tasks imports this module, never the other way round.
+    if enqueue("works.run_import", run_id):
         return True
     run = ImportRun.objects.filter(pk=run_id).first()
     if run is not None:
