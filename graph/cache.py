@@ -19,6 +19,8 @@ from collections.abc import Iterable
 
 from django.core.cache import cache
 
+from graph.ego import build_graph
+
 GRAPH_TIMEOUT = 60 * 60
 # Longer than any graph entry, so a version outlives the graphs stored under it.
 VERSION_TIMEOUT = 30 * 24 * 60 * 60
@@ -60,8 +62,6 @@ def bump_generation() -> None:
 
 def cached_graph(record, *, limits, key: str | None = None) -> dict:
     """The record's graph for these limits, built once per version of its edges and works."""
-    from graph.ego import build_graph
-
     key = key or graph_key(record.pk, limits.name)
     graph = cache.get(key)
     if graph is None:

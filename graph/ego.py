@@ -27,7 +27,7 @@ from django.urls import reverse
 
 from graph.models import CollaborationEdge
 from graph.weights import is_close
-from works.models import AuthorRecord, Authorship, WorkTopic
+from works.models import AuthorRecord, Authorship, Work, WorkTopic
 
 SCHEMA = "bzpeer.graph"
 SCHEMA_VERSION = 1
@@ -129,36 +129,100 @@ def select_works(
 def build_graph(record: AuthorRecord, *, limits: Limits = INLINE) -> dict:
     """The ego-graph of a person record as a JSON-ready dict (see graph/README.md)."""
     center = person_id(record.slug)
-    nodes: list[dict] = []
-    edges: list[dict] = []
-
-    def add_edge(source: str, target: str, kind: str, weight: float, **extra) -> None:
-        edges.append(
-            {
-                "id": f"{kind}:{source}|{target}",
-                "source": source,
-                "target": target,
-                "type": kind,
-                "weight": round(weight, 4),
-                **extra,
-            }
-        )
-
-    nodes.append(
-        {
-            "id": center,
-            "type": "person",
-            "role": "center",
-            "label": record.display_name,
-            "url": record.get_absolute_url(),
-            "graph_url": reverse("graph:json", args=[record.slug]),
-            "affiliation": record.affiliation,
-            "work_count": record.work_count,
-            "close_collaborator_count": record.close_collaborator_count,
-        }
+    coauthors = _strongest_coauthors(record, limits)
+    among = _edges_among_coauthors(coauthors, limits)
+    recent = _recent_works(record, coauthors, limits)
+    chosen = select_works(
+        [(pk, frozenset(recent.coauthors_on.get(pk, ()))) for pk in recent.works],
+        coauthors.order,
+        limit=limits.works,
     )
+    work_nodes, work_edges = _work_nodes_and_edges(center, recent, chosen, coauthors, limits)
+    topic_nodes, topic_edges, topics_truncated = _topic_nodes_and_edges(
+        center, recent, chosen, limits
+    )
+    institution_nodes, institution_edges, institutions_truncated = _institution_nodes_and_edges(
+        record, center, recent, coauthors, limits
+    )
+    return {
+        "schema": SCHEMA,
+        "version": SCHEMA_VERSION,
+        "center": center,
+        "variant": limits.name,
+        "limits": {
+            "people": limits.people,
+            "works": limits.works,
+            "topics": limits.topics,
+            "institutions": limits.institutions,
+        },
+        "truncated": {
+            "people": coauthors.truncated,
+            "works": len(recent.works) > len(chosen) or record.work_count > len(recent.works),
+            "topics": topics_truncated,
+            "institutions": institutions_truncated,
+        },
+        "nodes": [
+            _center_node(record, center),
+            *_coauthor_nodes(coauthors),
+            *work_nodes,
+            *topic_nodes,
+            *institution_nodes,
+        ],
+        "edges": [
+            *_coauthor_edges(center, coauthors),
+            *among,
+            *work_edges,
+            *topic_edges,
+            *institution_edges,
+        ],
+    }
 
-    # 1. The strongest co-authors (one more than shown, to know whether there are more).
+
+def _edge(source: str, target: str, kind: str, weight: float, **extra) -> dict:
+    return {
+        "id": f"{kind}:{source}|{target}",
+        "source": source,
+        "target": target,
+        "type": kind,
+        "weight": round(weight, 4),
+        **extra,
+    }
+
+
+def _center_node(record: AuthorRecord, center: str) -> dict:
+    return {
+        "id": center,
+        "type": "person",
+        "role": "center",
+        "label": record.display_name,
+        "url": record.get_absolute_url(),
+        "graph_url": reverse("graph:json", args=[record.slug]),
+        "affiliation": record.affiliation,
+        "work_count": record.work_count,
+        "close_collaborator_count": record.close_collaborator_count,
+    }
+
+
+@dataclass(frozen=True)
+class _Coauthors:
+    """The co-authors shown, strongest first, and the node id of each."""
+
+    edges: list[CollaborationEdge]  # from the researcher, strongest first
+    truncated: bool  # the researcher has more co-authors than shown
+    node_of: dict[int, str]  # record id -> node id
+
+    @property
+    def order(self) -> list[int]:
+        return [edge.coauthor_id for edge in self.edges]
+
+    @property
+    def records(self) -> dict[int, AuthorRecord]:
+        return {edge.coauthor_id: edge.coauthor for edge in self.edges}
+
+
+def _strongest_coauthors(record: AuthorRecord, limits: Limits) -> _Coauthors:
+    """Query 1: the first rows of the (author, -weight) index."""
+    # One more than shown, to know whether there are more.
     strongest = list(
         CollaborationEdge.objects.filter(author=record)
         .order_by("-weight", "coauthor_id")
@@ -172,63 +236,93 @@ def build_graph(record: AuthorRecord, *, limits: Limits = INLINE) -> dict:
             "coauthor__affiliation",
         )[: limits.people + 1]
     )
-    people_truncated = len(strongest) > limits.people
-    strongest = strongest[: limits.people]
-    people = {edge.coauthor_id: edge.coauthor for edge in strongest}
-    node_of_person = {pk: person_id(person.slug) for pk, person in people.items()}
-    for edge in strongest:
-        coauthor = edge.coauthor
-        nodes.append(
-            {
-                "id": node_of_person[coauthor.pk],
-                "type": "person",
-                "role": "coauthor",
-                "label": coauthor.display_name,
-                "url": coauthor.get_absolute_url(),
-                "graph_url": reverse("graph:json", args=[coauthor.slug]),
-                "affiliation": coauthor.affiliation,
-                "weight": round(edge.weight, 4),
-                "shared_works": edge.shared_works,
-                "latest_year": edge.latest_year,
-                "close": is_close(edge.weight),
-            }
-        )
-        add_edge(
+    shown = strongest[: limits.people]
+    return _Coauthors(
+        edges=shown,
+        truncated=len(strongest) > limits.people,
+        node_of={edge.coauthor_id: person_id(edge.coauthor.slug) for edge in shown},
+    )
+
+
+def _coauthor_nodes(coauthors: _Coauthors) -> list[dict]:
+    return [
+        {
+            "id": coauthors.node_of[edge.coauthor_id],
+            "type": "person",
+            "role": "coauthor",
+            "label": edge.coauthor.display_name,
+            "url": edge.coauthor.get_absolute_url(),
+            "graph_url": reverse("graph:json", args=[edge.coauthor.slug]),
+            "affiliation": edge.coauthor.affiliation,
+            "weight": round(edge.weight, 4),
+            "shared_works": edge.shared_works,
+            "latest_year": edge.latest_year,
+            "close": is_close(edge.weight),
+        }
+        for edge in coauthors.edges
+    ]
+
+
+def _coauthor_edges(center: str, coauthors: _Coauthors) -> list[dict]:
+    return [
+        _edge(
             center,
-            node_of_person[coauthor.pk],
+            coauthors.node_of[edge.coauthor_id],
             "coauthor",
             edge.weight,
             shared_works=edge.shared_works,
         )
+        for edge in coauthors.edges
+    ]
 
-    # 2. Edges among the shown co-authors, strongest first. Asked even for a single co-author
-    # (it finds nothing) so that the query count never depends on the researcher.
-    if people:
-        among = (
-            CollaborationEdge.objects.filter(
-                author_id__in=list(people),
-                coauthor_id__in=list(people),
-                author_id__lt=F("coauthor_id"),
-            )
-            .order_by("-weight", "author_id", "coauthor_id")
-            .values_list("author_id", "coauthor_id", "weight", "shared_works")[
-                : limits.person_links
-            ]
+
+def _edges_among_coauthors(coauthors: _Coauthors, limits: Limits) -> list[dict]:
+    """Query 2: the edges among the shown co-authors, strongest first.
+
+    Asked even for a single co-author (it finds nothing) so that the query count never depends
+    on the researcher.
+    """
+    if not coauthors.edges:
+        return []
+    people = coauthors.order
+    among = (
+        CollaborationEdge.objects.filter(
+            author_id__in=people,
+            coauthor_id__in=people,
+            author_id__lt=F("coauthor_id"),
         )
-        for author_pk, coauthor_pk, weight, shared in among:
-            add_edge(
-                node_of_person[author_pk],
-                node_of_person[coauthor_pk],
-                "coauthor",
-                weight,
-                shared_works=shared,
-            )
+        .order_by("-weight", "author_id", "coauthor_id")
+        .values_list("author_id", "coauthor_id", "weight", "shared_works")[: limits.person_links]
+    )
+    return [
+        _edge(
+            coauthors.node_of[author_pk],
+            coauthors.node_of[coauthor_pk],
+            "coauthor",
+            weight,
+            shared_works=shared,
+        )
+        for author_pk, coauthor_pk, weight, shared in among
+    ]
 
-    # 3. The researcher's latest works, with their affiliation on each. The window is the last
-    # rows of the (author, work) index, the works imported last, so that its cost does not
-    # grow with the researcher's work count; within it, works are ordered by year. Imports
-    # run oldest first (a snapshot is in arXiv id order, harvests add what is new), so the
-    # window holds the newest works in practice.
+
+@dataclass(frozen=True)
+class _RecentWorks:
+    """The researcher's latest works: the candidates for the picture."""
+
+    works: dict[int, Work]  # by id, most recent first
+    own_affiliations: Counter[str]  # the researcher's affiliation on them, normalised
+    coauthors_on: dict[int, set[int]]  # work id -> the shown co-authors on it
+
+
+def _recent_works(record: AuthorRecord, coauthors: _Coauthors, limits: Limits) -> _RecentWorks:
+    """Queries 3 and 4: the latest works, then which shown co-authors are on them.
+
+    The window is the last rows of the (author, work) index, the works imported last, so that
+    its cost does not grow with the researcher's work count; within it, works are ordered by
+    year. Imports run oldest first (a snapshot is in arXiv id order, harvests add what is new),
+    so the window holds the newest works in practice.
+    """
     window = (
         Authorship.objects.filter(author=record)
         .order_by("-work_id")
@@ -255,29 +349,36 @@ def build_graph(record: AuthorRecord, *, limits: Limits = INLINE) -> dict:
         works.setdefault(authorship.work_id, authorship.work)
         if authorship.affiliation.strip():
             own_affiliations[_normalise_affiliation(authorship.affiliation)] += 1
-    candidate_ids = list(works)
-
-    # 4. Which shown co-authors are on those works.
-    on_work: dict[int, set[int]] = defaultdict(set)
-    if people and candidate_ids:
-        # order_by(): Authorship's default ordering would join works only to sort.
-        for work_pk, author_pk in (
-            Authorship.objects.filter(work_id__in=candidate_ids, author_id__in=list(people))
-            .order_by()
-            .values_list("work_id", "author_id")
-        ):
-            on_work[work_pk].add(author_pk)
-
-    people_order = [edge.coauthor_id for edge in strongest]
-    chosen = select_works(
-        [(pk, frozenset(on_work.get(pk, ()))) for pk in candidate_ids],
-        people_order,
-        limit=limits.works,
+    return _RecentWorks(
+        works=works,
+        own_affiliations=own_affiliations,
+        coauthors_on=_coauthors_on(list(works), coauthors),
     )
-    rank = {pk: i for i, pk in enumerate(people_order)}
+
+
+def _coauthors_on(work_ids: list[int], coauthors: _Coauthors) -> dict[int, set[int]]:
+    on_work: dict[int, set[int]] = defaultdict(set)
+    if not (coauthors.edges and work_ids):
+        return on_work
+    # order_by(): Authorship's default ordering would join works only to sort.
+    for work_pk, author_pk in (
+        Authorship.objects.filter(work_id__in=work_ids, author_id__in=coauthors.order)
+        .order_by()
+        .values_list("work_id", "author_id")
+    ):
+        on_work[work_pk].add(author_pk)
+    return on_work
+
+
+def _work_nodes_and_edges(
+    center: str, recent: _RecentWorks, chosen: list[int], coauthors: _Coauthors, limits: Limits
+) -> tuple[list[dict], list[dict]]:
+    """The chosen works' nodes; edges from the researcher, then from the co-authors on them."""
+    nodes, own_edges = [], []
+    rank = {pk: i for i, pk in enumerate(coauthors.order)}
     work_links = []
     for pk in chosen:
-        work = works[pk]
+        work = recent.works[pk]
         node = work_id(work.arxiv_id)
         nodes.append(
             {
@@ -292,14 +393,25 @@ def build_graph(record: AuthorRecord, *, limits: Limits = INLINE) -> dict:
                 "arxiv_url": work.abs_url,
             }
         )
-        add_edge(center, node, "authored", 1.0)
-        for author_pk in on_work.get(pk, ()):
-            work_links.append((rank[author_pk], node, node_of_person[author_pk]))
+        own_edges.append(_edge(center, node, "authored", 1.0))
+        for author_pk in recent.coauthors_on.get(pk, ()):
+            work_links.append((rank[author_pk], node, coauthors.node_of[author_pk]))
     # The strongest co-authors' links are kept when there are too many to draw.
-    for _, node, person in sorted(work_links)[: limits.work_links]:
-        add_edge(person, node, "authored", 1.0)
+    coauthor_edges = [
+        _edge(person, node, "authored", 1.0)
+        for _, node, person in sorted(work_links)[: limits.work_links]
+    ]
+    return nodes, own_edges + coauthor_edges
 
-    # 5. Topics of the recent works: each work counts once, its primary topic once more.
+
+def _topic_nodes_and_edges(
+    center: str, recent: _RecentWorks, chosen: list[int], limits: Limits
+) -> tuple[list[dict], list[dict], bool]:
+    """Query 5: the topics of the recent works, with whether some were left out.
+
+    Each work counts once for each of its topics, its primary topic once more.
+    """
+    candidate_ids = list(recent.works)
     topic_rows = (
         WorkTopic.objects.filter(work_id__in=candidate_ids)
         .values_list("work_id", "is_primary", "topic__code", "topic__name")
@@ -319,43 +431,59 @@ def build_graph(record: AuthorRecord, *, limits: Limits = INLINE) -> dict:
             primary_topic_of[work_pk] = code
     ranked_topics = sorted(topic_works, key=lambda c: (-(topic_works[c] + topic_primary[c]), c))
     shown_topics = ranked_topics[: limits.topics]
-    for code in shown_topics:
-        node = topic_id(code)
-        nodes.append(
-            {
-                "id": node,
-                "type": "topic",
-                "label": topic_names[code],
-                "code": code,
-                "works": topic_works[code],
-                "primary_works": topic_primary[code],
-                "url": reverse("works:topic", args=[code]),
-            }
-        )
-        add_edge(center, node, "topic", topic_works[code] + topic_primary[code])
+    nodes = [
+        {
+            "id": topic_id(code),
+            "type": "topic",
+            "label": topic_names[code],
+            "code": code,
+            "works": topic_works[code],
+            "primary_works": topic_primary[code],
+            "url": reverse("works:topic", args=[code]),
+        }
+        for code in shown_topics
+    ]
+    edges = [
+        _edge(center, topic_id(code), "topic", topic_works[code] + topic_primary[code])
+        for code in shown_topics
+    ]
     shown_topic_set = set(shown_topics)
     for pk in chosen:
         code = primary_topic_of.get(pk)
         if code in shown_topic_set:
-            add_edge(work_id(works[pk].arxiv_id), topic_id(code), "topic", 1.0)
+            edges.append(_edge(work_id(recent.works[pk].arxiv_id), topic_id(code), "topic", 1.0))
+    return nodes, edges, len(ranked_topics) > len(shown_topics)
 
-    # Institutions: only affiliations present in the metadata, never guessed.
+
+def _institution_nodes_and_edges(
+    record: AuthorRecord,
+    center: str,
+    recent: _RecentWorks,
+    coauthors: _Coauthors,
+    limits: Limits,
+) -> tuple[list[dict], list[dict], bool]:
+    """Institution nodes and affiliation edges, and whether some institutions were left out.
+
+    Only affiliations present in the metadata, never guessed; the researcher's own come first.
+    """
     members: dict[str, list[str]] = defaultdict(list)
     display: dict[str, str] = {}
-    own = [name for name, _ in own_affiliations.most_common()]
+    own = [name for name, _ in recent.own_affiliations.most_common()]
     if record.affiliation.strip():
         own.insert(0, _normalise_affiliation(record.affiliation))
     for name in dict.fromkeys(own):
         display.setdefault(name.casefold(), name)
         members[name.casefold()].append(center)
-    for pk in people_order:
+    people = coauthors.records
+    for pk in coauthors.order:
         affiliation = _normalise_affiliation(people[pk].affiliation)
         if affiliation:
             display.setdefault(affiliation.casefold(), affiliation)
-            members[affiliation.casefold()].append(node_of_person[pk])
+            members[affiliation.casefold()].append(coauthors.node_of[pk])
     ranked_institutions = sorted(
         members, key=lambda key: (center not in members[key], -len(members[key]), key)
     )
+    nodes, edges = [], []
     for key in ranked_institutions[: limits.institutions]:
         node = institution_id(key)
         nodes.append(
@@ -367,26 +495,5 @@ def build_graph(record: AuthorRecord, *, limits: Limits = INLINE) -> dict:
                 "url": None,
             }
         )
-        for member in members[key]:
-            add_edge(member, node, "affiliation", 1.0)
-
-    return {
-        "schema": SCHEMA,
-        "version": SCHEMA_VERSION,
-        "center": center,
-        "variant": limits.name,
-        "limits": {
-            "people": limits.people,
-            "works": limits.works,
-            "topics": limits.topics,
-            "institutions": limits.institutions,
-        },
-        "truncated": {
-            "people": people_truncated,
-            "works": len(candidate_ids) > len(chosen) or record.work_count > len(candidate_ids),
-            "topics": len(ranked_topics) > len(shown_topics),
-            "institutions": len(ranked_institutions) > limits.institutions,
-        },
-        "nodes": nodes,
-        "edges": edges,
-    }
+        edges.extend(_edge(member, node, "affiliation", 1.0) for member in members[key])
+    return nodes, edges, len(ranked_institutions) > limits.institutions

@@ -144,6 +144,32 @@ def _topic_tip(node: dict) -> str:
 
 
 def layout(graph: dict) -> Drawing:
+    center, by_type = _nodes_by_type(graph)
+    people, works = by_type["person"], by_type["work"]
+    topics, institutions = by_type["topic"], by_type["institution"]
+
+    frame = _frame(people=len(people), works=len(works), topics=topics, institutions=institutions)
+    drawing = Drawing(
+        width=WIDTH, height=int(frame.tip_y + TIP_HEIGHT + 4), tip_y=round(frame.tip_y, 1)
+    )
+    drawing.counts = {kind: len(items) for kind, items in by_type.items()}
+    strongest = max((p["weight"] for p in people), default=1.0) or 1.0
+    drawing.nodes = [
+        _place_center(center, frame),
+        *_place_coauthors(people, frame, strongest=strongest),
+        *_place_works(works, frame),
+        *_place_topics(topics, frame),
+        *_place_institutions(institutions, frame),
+    ]
+    # Edges end where their nodes were placed; placed coordinates are rounded to tenths, as an
+    # edge's own are, so an edge rounds to the same numbers from either.
+    position = {node.id: (node.x, node.y) for node in drawing.nodes}
+    drawing.edges = _place_edges(graph, position, strongest=strongest)
+    return drawing
+
+
+def _nodes_by_type(graph: dict) -> tuple[dict, dict[str, list[dict]]]:
+    """The centre node, and the other nodes by type in the order of the document."""
     by_type: dict[str, list[dict]] = {"person": [], "work": [], "topic": [], "institution": []}
     center = None
     for node in graph["nodes"]:
@@ -151,46 +177,65 @@ def layout(graph: dict) -> Drawing:
             center = node
         else:
             by_type[node["type"]].append(node)
-    people, works = by_type["person"], by_type["work"]
-    topics, institutions = by_type["topic"], by_type["institution"]
+    return center, by_type
 
+
+@dataclass(frozen=True)
+class _Frame:
+    """Where the bands and the arcs of the picture sit."""
+
+    top: float  # height of the topic band (a margin when there are no topics)
+    arc_half_height: float
+    cx: float
+    cy: float
+    institution_y: float
+    tip_y: float
+
+
+def _frame(*, people: int, works: int, topics: list, institutions: list) -> _Frame:
     top = BAND_HEIGHT if topics else 12
-    arc_half_height = ARC_RY if max(len(people), len(works)) > 3 else 90
+    arc_half_height = ARC_RY if max(people, works) > 3 else 90
     cx, cy = WIDTH / 2, top + arc_half_height + 22
     bottom = cy + arc_half_height + 22
-    institution_y = bottom + BAND_HEIGHT / 2 - 6
-    tip_y = bottom + (BAND_HEIGHT if institutions else 4)
-    drawing = Drawing(width=WIDTH, height=int(tip_y + TIP_HEIGHT + 4), tip_y=round(tip_y, 1))
-    drawing.counts = {kind: len(items) for kind, items in by_type.items()}
-    position: dict[str, tuple[float, float]] = {}
-
-    position[center["id"]] = (cx, cy)
-    drawing.nodes.append(
-        PlacedNode(
-            id=center["id"],
-            type="person",
-            css="g-node--center",
-            x=cx,
-            y=cy,
-            size=16,
-            label=shorten(center["label"], 26),
-            label_x=cx,
-            label_y=cy + 32,
-            anchor="middle",
-            url=center["url"],
-            title=center["label"],
-            tip=_person_tip(center),
-        )
+    return _Frame(
+        top=top,
+        arc_half_height=arc_half_height,
+        cx=cx,
+        cy=cy,
+        institution_y=bottom + BAND_HEIGHT / 2 - 6,
+        tip_y=bottom + (BAND_HEIGHT if institutions else 4),
     )
 
-    strongest = max((p["weight"] for p in people), default=1.0) or 1.0
+
+def _place_center(center: dict, frame: _Frame) -> PlacedNode:
+    cx, cy = frame.cx, frame.cy
+    return PlacedNode(
+        id=center["id"],
+        type="person",
+        css="g-node--center",
+        x=cx,
+        y=cy,
+        size=16,
+        label=shorten(center["label"], 26),
+        label_x=cx,
+        label_y=cy + 32,
+        anchor="middle",
+        url=center["url"],
+        title=center["label"],
+        tip=_person_tip(center),
+    )
+
+
+def _place_coauthors(people: list[dict], frame: _Frame, *, strongest: float) -> list[PlacedNode]:
+    """Co-authors on the left arc, the strongest nearest the middle, sized by their weight."""
+    placed = []
     offsets = _spread(len(people))
     for node, slot in zip(people, _middle_out(len(people)), strict=True):
         angle = math.radians(180 + offsets[slot])
-        x, y = cx + ARC_RX * math.cos(angle), cy - arc_half_height * math.sin(angle)
-        position[node["id"]] = (x, y)
+        x = frame.cx + ARC_RX * math.cos(angle)
+        y = frame.cy - frame.arc_half_height * math.sin(angle)
         share = node["weight"] / strongest
-        drawing.nodes.append(
+        placed.append(
             PlacedNode(
                 id=node["id"],
                 type="person",
@@ -207,15 +252,19 @@ def layout(graph: dict) -> Drawing:
                 tip=_person_tip(node),
             )
         )
+    return placed
 
+
+def _place_works(works: list[dict], frame: _Frame) -> list[PlacedNode]:
+    placed = []
     offsets = _spread(len(works))
     for index, node in enumerate(works):
         # Newest at the top: the works arrive newest first and the arc runs top to bottom.
         angle = math.radians(-offsets[index]) if len(works) > 1 else 0.0
-        x, y = cx + ARC_RX * math.cos(angle), cy - arc_half_height * math.sin(angle)
-        position[node["id"]] = (x, y)
+        x = frame.cx + ARC_RX * math.cos(angle)
+        y = frame.cy - frame.arc_half_height * math.sin(angle)
         room = int((WIDTH - x - 22) / CHAR_WIDTH)
-        drawing.nodes.append(
+        placed.append(
             PlacedNode(
                 id=node["id"],
                 type="work",
@@ -232,76 +281,99 @@ def layout(graph: dict) -> Drawing:
                 tip=_work_tip(node),
             )
         )
+    return placed
 
-    for node, label, x, y, width in _pill_row(
-        topics, top / 2 + 2, label_of=lambda n: n["code"], max_chars=16
-    ):
-        position[node["id"]] = (x, y)
-        drawing.nodes.append(
-            PlacedNode(
-                id=node["id"],
-                type="topic",
-                css="g-node--topic",
-                x=x,
-                y=y,
-                size=11,
-                label=label,
-                label_x=x,
-                label_y=y + 4,
-                anchor="middle",
-                url=node["url"],
-                title=f"{node['code']} — {node['label']}",
-                tip=_topic_tip(node),
-                width=width,
-            )
+
+def _place_topics(topics: list[dict], frame: _Frame) -> list[PlacedNode]:
+    return [
+        PlacedNode(
+            id=node["id"],
+            type="topic",
+            css="g-node--topic",
+            x=x,
+            y=y,
+            size=11,
+            label=label,
+            label_x=x,
+            label_y=y + 4,
+            anchor="middle",
+            url=node["url"],
+            title=f"{node['code']} — {node['label']}",
+            tip=_topic_tip(node),
+            width=width,
         )
-
-    for node, label, x, y, width in _pill_row(
-        institutions, institution_y, label_of=lambda n: n["label"], max_chars=30
-    ):
-        position[node["id"]] = (x, y)
-        people_count = node["people"]
-        drawing.nodes.append(
-            PlacedNode(
-                id=node["id"],
-                type="institution",
-                css="g-node--institution",
-                x=x,
-                y=y,
-                size=11,
-                label=label,
-                label_x=x,
-                label_y=y + 4,
-                anchor="middle",
-                url=node.get("url"),
-                title=node["label"],
-                tip=f"Institution · {shorten(node['label'], 80)} · "
-                f"{people_count} {'person' if people_count == 1 else 'people'} in this picture",
-                width=width,
-            )
+        for node, label, x, y, width in _pill_row(
+            topics, frame.top / 2 + 2, label_of=lambda n: n["code"], max_chars=16
         )
+    ]
 
+
+def _place_institutions(institutions: list[dict], frame: _Frame) -> list[PlacedNode]:
+    return [
+        PlacedNode(
+            id=node["id"],
+            type="institution",
+            css="g-node--institution",
+            x=x,
+            y=y,
+            size=11,
+            label=label,
+            label_x=x,
+            label_y=y + 4,
+            anchor="middle",
+            url=node.get("url"),
+            title=node["label"],
+            tip=_institution_tip(node),
+            width=width,
+        )
+        for node, label, x, y, width in _pill_row(
+            institutions, frame.institution_y, label_of=lambda n: n["label"], max_chars=30
+        )
+    ]
+
+
+def _institution_tip(node: dict) -> str:
+    people = node["people"]
+    return (
+        f"Institution · {shorten(node['label'], 80)} · "
+        f"{people} {'person' if people == 1 else 'people'} in this picture"
+    )
+
+
+def _place_edges(
+    graph: dict, position: dict[str, tuple[float, float]], *, strongest: float
+) -> list[PlacedEdge]:
+    """The links between placed nodes, styled by kind."""
+    placed = []
     for edge in graph["edges"]:
         if edge["source"] not in position or edge["target"] not in position:
             continue
-        (x1, y1), (x2, y2) = position[edge["source"]], position[edge["target"]]
-        kind = edge["type"]
-        if kind == "coauthor" and edge["source"] == graph["center"]:
-            css, width = "g-edge--coauthor", 1 + 5 * edge["weight"] / strongest
-        elif kind == "coauthor":
-            css, width = "g-edge--among", 1.0
-        elif kind == "authored" and edge["source"] == graph["center"]:
-            css, width = "g-edge--own-work", 1.2
-        elif kind == "authored":
-            css, width = "g-edge--shared-work", 1.0
-        elif kind == "topic" and edge["source"] == graph["center"]:
-            css, width = "g-edge--topic", 1.2
-        elif kind == "topic":
-            # Work-to-topic links are for the explorer; here they would cross everything.
+        style = _edge_style(edge, graph["center"], strongest=strongest)
+        if style is None:
             continue
-        else:
-            css, width = "g-edge--affiliation", 1.0
-        drawing.edges.append(PlacedEdge(css=css, x1=x1, y1=y1, x2=x2, y2=y2, width=width))
+        (x1, y1), (x2, y2) = position[edge["source"]], position[edge["target"]]
+        css, width = style
+        placed.append(PlacedEdge(css=css, x1=x1, y1=y1, x2=x2, y2=y2, width=width))
     # Thin, faint links first; the researcher's strongest ties are drawn on top of them.
-    drawing.edges.sort(key=lambda e: (e.css == "g-edge--coauthor", e.width))
-    return drawing
+    placed.sort(key=lambda e: (e.css == "g-edge--coauthor", e.width))
+    return placed
+
+
+def _edge_style(edge: dict, center: str, *, strongest: float) -> tuple[str, float] | None:
+    """The CSS class and stroke width of an edge, or None for an edge not drawn here."""
+    kind = edge["type"]
+    from_center = edge["source"] == center
+    if kind == "coauthor" and from_center:
+        return "g-edge--coauthor", 1 + 5 * edge["weight"] / strongest
+    if kind == "coauthor":
+        return "g-edge--among", 1.0
+    if kind == "authored" and from_center:
+        return "g-edge--own-work", 1.2
+    if kind == "authored":
+        return "g-edge--shared-work", 1.0
+    if kind == "topic" and from_center:
+        return "g-edge--topic", 1.2
+    if kind == "topic":
+        # Work-to-topic links are for the explorer; here they would cross everything.
+        return None
+    return "g-edge--affiliation", 1.0

@@ -175,6 +175,10 @@ FROM (
 WHERE {_RECORDS}.id = c.id AND {_RECORDS}.close_collaborator_count <> c.n
 RETURNING {_RECORDS}.id
 """
+# The full rebuild's statements for one range of author ids: a first build inserts the pairs
+# as they come; every rebuild then recounts the range's close collaborators.
+_INSERT_PAIRS_SQL = f"INSERT INTO {_EDGES} ({_EDGE_COLUMNS}) {_SCRATCH_PAIRS_SQL}"
+_RANGE_COUNTS_SQL = _COUNTS_SQL.format(record_filter="r.id >= %s AND r.id < %s")
 
 
 @dataclass
@@ -312,69 +316,101 @@ def rebuild_all_edges(
     result = FullRebuildResult()
     if bounds["low"] is None:
         return result
-    postgresql = connection.vendor == "postgresql"
     first_build = not CollaborationEdge.objects.exists()
     ranges = [
         (start, min(start + chunk_size, bounds["high"] + 1))
         for start in range(bounds["low"], bounds["high"] + 1, chunk_size)
     ]
-    insert_sql = f"INSERT INTO {_EDGES} ({_EDGE_COLUMNS}) {_SCRATCH_PAIRS_SQL}"
-    counts_sql = _COUNTS_SQL.format(record_filter="r.id >= %s AND r.id < %s")
-
     clock = _Clock(result.seconds)
-
-    def refresh_counts(cursor, start, stop):
-        with clock("counts"):
-            cursor.execute(counts_sql, [CLOSE_WEIGHT_FLOOR, start, stop])
-            result.counts_changed.extend(row[0] for row in cursor.fetchall())
-
     with connection.cursor() as cursor:
         with clock("scratch"):
             _session_memory(cursor, enlarge=True)
             _create_scratch(cursor)
         try:
-            if first_build and postgresql:
-                with transaction.atomic():
-                    with _bulk_load(cursor, clock=clock):
-                        for start, stop in ranges:
-                            with clock("pairs"):
-                                cursor.execute(insert_sql, [start, stop])
-                            result.edges += max(cursor.rowcount, 0)
-                            if progress:
-                                progress(stop - start)
-                    for start, stop in ranges:
-                        refresh_counts(cursor, start, stop)
-                result.written = result.edges
-                return result
-            for start, stop in ranges:
-                with transaction.atomic(), clock("pairs"):
-                    if first_build:
-                        cursor.execute(insert_sql, [start, stop])
-                        result.edges += max(cursor.rowcount, 0)
-                        result.written += max(cursor.rowcount, 0)
-                    elif postgresql:
-                        cursor.execute(_PG_CHUNK_DIFF_SQL, {"start": start, "stop": stop})
-                        edges, removed, written = cursor.fetchone()
-                        result.edges += edges
-                        result.removed += removed
-                        result.written += written
-                    else:
-                        clear, fill, delete_vanished, delete_changed, insert = _CHUNK_DIFF_SQL
-                        cursor.execute(clear)
-                        cursor.execute(fill, [start, stop])
-                        result.edges += max(cursor.rowcount, 0)
-                        cursor.execute(delete_vanished, [start, stop])
-                        result.removed += max(cursor.rowcount, 0)
-                        cursor.execute(delete_changed, [start, stop])
-                        cursor.execute(insert)
-                        result.written += max(cursor.rowcount, 0)
-                    refresh_counts(cursor, start, stop)
-                if progress:
-                    progress(stop - start)
+            if first_build and connection.vendor == "postgresql":
+                _bulk_load_ranges(cursor, ranges, result, clock=clock, progress=progress)
+            else:
+                _rebuild_ranges(
+                    cursor, ranges, result, first_build=first_build, clock=clock, progress=progress
+                )
         finally:
             _drop_scratch(cursor)
             _session_memory(cursor, enlarge=False)
     return result
+
+
+def _bulk_load_ranges(
+    cursor,
+    ranges: list[tuple[int, int]],
+    result: FullRebuildResult,
+    *,
+    clock: _Clock,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """The first build into an empty table on PostgreSQL: every range in one bulk load."""
+    with transaction.atomic():
+        with _bulk_load(cursor, clock=clock):
+            for start, stop in ranges:
+                with clock("pairs"):
+                    cursor.execute(_INSERT_PAIRS_SQL, [start, stop])
+                result.edges += max(cursor.rowcount, 0)
+                if progress:
+                    progress(stop - start)
+        for start, stop in ranges:
+            _refresh_range_counts(cursor, start, stop, result, clock=clock)
+    result.written = result.edges
+
+
+def _rebuild_ranges(
+    cursor,
+    ranges: list[tuple[int, int]],
+    result: FullRebuildResult,
+    *,
+    first_build: bool,
+    clock: _Clock,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Each range in its own transaction: its edges brought up to date, then its counters."""
+    for start, stop in ranges:
+        # The "pairs" phase has always included the range's counters (timed again as
+        # "counts"); rebuild_graph reports the phases as measured this way.
+        with transaction.atomic(), clock("pairs"):
+            edges, written, removed = _rewrite_range(cursor, start, stop, first_build=first_build)
+            result.edges += edges
+            result.written += written
+            result.removed += removed
+            _refresh_range_counts(cursor, start, stop, result, clock=clock)
+        if progress:
+            progress(stop - start)
+
+
+def _rewrite_range(cursor, start: int, stop: int, *, first_build: bool) -> tuple[int, int, int]:
+    """Bring the edges of one range of author ids up to date: (edges, written, removed)."""
+    if first_build:
+        cursor.execute(_INSERT_PAIRS_SQL, [start, stop])
+        inserted = max(cursor.rowcount, 0)
+        return inserted, inserted, 0
+    if connection.vendor == "postgresql":
+        cursor.execute(_PG_CHUNK_DIFF_SQL, {"start": start, "stop": stop})
+        edges, removed, written = cursor.fetchone()
+        return edges, written, removed
+    clear, fill, delete_vanished, delete_changed, insert = _CHUNK_DIFF_SQL
+    cursor.execute(clear)
+    cursor.execute(fill, [start, stop])
+    edges = max(cursor.rowcount, 0)
+    cursor.execute(delete_vanished, [start, stop])
+    removed = max(cursor.rowcount, 0)
+    cursor.execute(delete_changed, [start, stop])
+    cursor.execute(insert)
+    return edges, max(cursor.rowcount, 0), removed
+
+
+def _refresh_range_counts(
+    cursor, start: int, stop: int, result: FullRebuildResult, *, clock: _Clock
+) -> None:
+    with clock("counts"):
+        cursor.execute(_RANGE_COUNTS_SQL, [CLOSE_WEIGHT_FLOOR, start, stop])
+        result.counts_changed.extend(row[0] for row in cursor.fetchall())
 
 
 def _session_memory(cursor, *, enlarge: bool) -> None:

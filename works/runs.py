@@ -8,8 +8,8 @@ naming the next page are written in ONE transaction. A worker killed at any
 moment leaves either all of a page or none of it, so a resumed run fetches
 exactly the pages not yet committed and ends with the same rows and the same
 counts as a run that was never interrupted. (The harvest loops in
-``works.arxiv.harvest`` call ``on_page`` and then the checkpoint callback; here
-``on_page`` only holds the page and the checkpoint callback commits both.)
+``works.arxiv.harvest`` yield each page with the checkpoint that follows it;
+the run loop here, ``_harvest``, commits each pair before asking for the next.)
 
 Ownership: a worker claims a run with a conditional UPDATE (queued → running)
 and keeps ``heartbeat_at`` fresh while it works. A run still "running" whose
@@ -23,7 +23,7 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -215,9 +215,8 @@ def start_run(
 
 def queue_run(run_id: int) -> bool:
     """Send a run to the harvest workers; on a broker failure, say so on the run."""
-    from works.tasks import run_import
-
-    if enqueue(run_import, run_id):
+    # By name: works.tasks imports this module, never the other way round.
+    if enqueue("works.run_import", run_id):
         return True
     run = ImportRun.objects.filter(pk=run_id).first()
     if run is not None:
@@ -429,109 +428,130 @@ def _client_for(run: ImportRun) -> ArxivClient:
 
 
 def _harvest(run: ImportRun, on_progress: Callable[[ImportRun], None] | None) -> None:
+    """Harvest from the run's checkpoint on, committing each page with the checkpoint after it."""
     client = _client_for(run)
-    pages = _PageCommitter(run, on_progress)
+    # One importer per run: it caches topic ids across pages.
+    importer = Importer(source_label=f"arXiv import run #{run.pk}")
+    for page, checkpoint in _pages_with_checkpoints(run, client):
+        _commit_page(run, page, checkpoint, importer=importer)
+        if on_progress is not None:
+            on_progress(run)
+
+
+def _pages_with_checkpoints(
+    run: ImportRun, client: ArxivClient
+) -> Iterator[tuple[ParsedPage | None, Checkpoint | int]]:
+    """The run's harvest from where it stands, as ``(page, checkpoint)`` pairs.
+
+    An OAI checkpoint is a ``Checkpoint``; an API one, the offset of the next page.
+    """
     parameters = run.parameters
     if run.source == Source.OAI:
-        checkpoint = Checkpoint(
-            from_date=_as_date(parameters.get("from"), "from"),
-            resumption_token=run.resumption_token,
-            last_datestamp=run.checkpoint_datestamp,
-        )
-        harvest_oai(
+        return harvest_oai(
             client,
-            checkpoint=checkpoint,
-            on_page=pages.hold,
-            save_checkpoint=pages.commit_oai,
+            checkpoint=Checkpoint(
+                from_date=_as_date(parameters.get("from"), "from"),
+                resumption_token=run.resumption_token,
+                last_datestamp=run.checkpoint_datestamp,
+            ),
             metadata_prefix=parameters.get("metadata_prefix") or OAI_PREFIXES[0],
             set_spec=parameters.get("set") or None,
             until_date=_as_date(parameters.get("until"), "until"),
         )
-    elif run.source in (Source.API_QUERY, Source.API_IDS):
-        ids = parameters.get("ids") or None
-        harvest_api(
+    if run.source in (Source.API_QUERY, Source.API_IDS):
+        return harvest_api(
             client,
             query=parameters.get("query") or None,
-            ids=ids,
+            ids=parameters.get("ids") or None,
             checkpoint_offset=run.checkpoint_offset,
-            on_page=pages.hold,
-            save_offset=pages.commit_api,
             page_size=API_PAGE_SIZE,
-            max_results=len(ids) if ids else int(parameters.get("max_results") or 0),
+            max_results=_api_limit(parameters),
         )
-    else:
-        raise InvalidRunParameters(f"runs of source {run.source!r} cannot be executed")
+    raise InvalidRunParameters(f"runs of source {run.source!r} cannot be executed")
 
 
-class _PageCommitter:
-    """Commits each page together with the checkpoint that follows it."""
+def _api_limit(parameters: dict) -> int:
+    """How many results an API run fetches: every id asked for, or up to ``max_results``."""
+    ids = parameters.get("ids")
+    return len(ids) if ids else int(parameters.get("max_results") or 0)
 
-    def __init__(self, run: ImportRun, on_progress: Callable[[ImportRun], None] | None):
-        self.run = run
-        self.on_progress = on_progress
-        # One importer per run: it caches topic ids across pages.
-        self.importer = Importer(source_label=f"arXiv import run #{run.pk}")
-        self.pending: ParsedPage | None = None
 
-    def hold(self, page: ParsedPage) -> None:
-        self.pending = page
+def _commit_page(
+    run: ImportRun, page: ParsedPage | None, checkpoint: Checkpoint | int, *, importer: Importer
+) -> None:
+    """Write the page's records, the run's counts and the checkpoint in ONE transaction.
 
-    def commit_oai(self, checkpoint: Checkpoint) -> None:
-        page, self.pending = self.pending, None
-        # The page without a resumption token is the last one: the run succeeds
-        # in the same transaction, so a crash right after cannot redo it.
-        last_page = page is not None and not checkpoint.resumption_token
-        self._commit(
-            page,
-            last_page=last_page,
-            resumption_token=checkpoint.resumption_token,
-            checkpoint_datestamp=checkpoint.last_datestamp,
-        )
+    ``page`` is None for a checkpoint that comes without a page (an OAI harvest restarting
+    after its resumption token was rejected).
+    """
+    with transaction.atomic():
+        _lock_running(run)
+        now = timezone.now()
+        changes: dict[str, Any] = {**_checkpoint_fields(checkpoint), "heartbeat_at": now}
+        if page is not None:
+            changes.update(_page_changes(run, page, importer=importer))
+        if _is_last_oai_page(page, checkpoint):
+            # The run succeeds in the same transaction as its last page, so a crash right
+            # after cannot redo it: a resumed OAI run without a token would start over.
+            changes.update(state=State.SUCCEEDED, finished_at=now, resumption_token="")
+        ImportRun.objects.filter(pk=run.pk).update(**changes)
+    # Only now, with the transaction committed, does the instance learn the new values.
+    for name, value in changes.items():
+        setattr(run, name, value)
 
-    def commit_api(self, next_offset: int) -> None:
-        page, self.pending = self.pending, None
-        self._commit(page, last_page=False, checkpoint_offset=next_offset)
 
-    def _commit(self, page: ParsedPage | None, *, last_page: bool, **checkpoint: Any) -> None:
-        run = self.run
-        with transaction.atomic():
-            state = (
-                ImportRun.objects.select_for_update()
-                .filter(pk=run.pk)
-                .values_list("state", flat=True)
-                .first()
-            )
-            if state != State.RUNNING:
-                raise RunStopped(f"import run {run.pk} is {state or 'gone'}")
-            now = timezone.now()
-            changes: dict[str, Any] = {**checkpoint, "heartbeat_at": now}
-            if page is not None:
-                stats = import_records([*page.errors, *page.records], importer=self.importer)
-                changes["created_count"] = run.created_count + stats.created
-                changes["updated_count"] = run.updated_count + stats.updated
-                changes["unchanged_count"] = run.unchanged_count + stats.unchanged
-                changes["error_count"] = run.error_count + len(stats.errors)
-                if stats.errors:
-                    messages = [f"{error.where}: {error.reason}" for error in stats.errors]
-                    changes["errors"] = _capped([*run.errors, *messages])
-                if run.response_date is None and page.response_date is not None:
-                    changes["response_date"] = page.response_date
-                if run.total_expected is None:
-                    changes["total_expected"] = self._expected(page)
-            if last_page:
-                changes.update(state=State.SUCCEEDED, finished_at=now, resumption_token="")
-            ImportRun.objects.filter(pk=run.pk).update(**changes)
-        # Only now, with the transaction committed, does the instance learn the new values.
-        for name, value in changes.items():
-            setattr(run, name, value)
-        if self.on_progress is not None:
-            self.on_progress(run)
+def _lock_running(run: ImportRun) -> None:
+    """Lock the run's row for this transaction; stop unless it is still running."""
+    state = (
+        ImportRun.objects.select_for_update()
+        .filter(pk=run.pk)
+        .values_list("state", flat=True)
+        .first()
+    )
+    if state != State.RUNNING:
+        raise RunStopped(f"import run {run.pk} is {state or 'gone'}")
 
-    def _expected(self, page: ParsedPage) -> int | None:
-        if self.run.source == Source.OAI:
-            return page.complete_list_size
-        if page.total_results is None:
-            return None
-        ids = self.run.parameters.get("ids")
-        limit = len(ids) if ids else int(self.run.parameters.get("max_results") or 0)
-        return min(page.total_results, limit)
+
+def _checkpoint_fields(checkpoint: Checkpoint | int) -> dict[str, Any]:
+    """The run's fields that record where the harvest stands."""
+    if isinstance(checkpoint, Checkpoint):
+        return {
+            "resumption_token": checkpoint.resumption_token,
+            "checkpoint_datestamp": checkpoint.last_datestamp,
+        }
+    return {"checkpoint_offset": checkpoint}
+
+
+def _is_last_oai_page(page: ParsedPage | None, checkpoint: Checkpoint | int) -> bool:
+    # An OAI page without a resumption token is the last one. An API run instead finishes
+    # after its loop: resumed at its end offset, it fetches nothing and succeeds.
+    return (
+        isinstance(checkpoint, Checkpoint) and page is not None and not checkpoint.resumption_token
+    )
+
+
+def _page_changes(run: ImportRun, page: ParsedPage, *, importer: Importer) -> dict[str, Any]:
+    """Import the page's records; the run's fields that change with it."""
+    stats = import_records([*page.errors, *page.records], importer=importer)
+    changes: dict[str, Any] = {
+        "created_count": run.created_count + stats.created,
+        "updated_count": run.updated_count + stats.updated,
+        "unchanged_count": run.unchanged_count + stats.unchanged,
+        "error_count": run.error_count + len(stats.errors),
+    }
+    if stats.errors:
+        messages = [f"{error.where}: {error.reason}" for error in stats.errors]
+        changes["errors"] = _capped([*run.errors, *messages])
+    if run.response_date is None and page.response_date is not None:
+        changes["response_date"] = page.response_date
+    if run.total_expected is None:
+        changes["total_expected"] = _expected_total(run, page)
+    return changes
+
+
+def _expected_total(run: ImportRun, page: ParsedPage) -> int | None:
+    if run.source == Source.OAI:
+        return page.complete_list_size
+    if page.total_results is None:
+        return None
+    return min(page.total_results, _api_limit(run.parameters))

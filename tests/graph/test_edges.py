@@ -264,10 +264,13 @@ def test_a_first_build_restores_every_index_and_constraint_of_the_edge_table(dem
                     [CollaborationEdge._meta.db_table],
                 )
             else:
+                # Ordered by name and definition: the unique pair is both a constraint and an
+                # index of the same name, and re-created rows may come back in another order.
                 cursor.execute(
                     "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
                     "WHERE conrelid = %s::regclass UNION ALL "
-                    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1, 2",
+                    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
+                    "ORDER BY 1, 2",
                     [CollaborationEdge._meta.db_table] * 2,
                 )
             return cursor.fetchall()

@@ -33,7 +33,10 @@ def client(fake):
 
 
 class Recorder:
-    """on_page / save_checkpoint callbacks that log what happened, in order."""
+    """A harvest's caller: processes each pair's page, then saves its checkpoint.
+
+    Logs both steps in order, and can be told to crash at either.
+    """
 
     def __init__(self, crash_on_page: int | None = None, crash_on_save: int | None = None):
         self.events: list[tuple] = []
@@ -58,6 +61,20 @@ class Recorder:
         self.events.append(("save", checkpoint.resumption_token))
         self.saved.append(dataclasses.replace(checkpoint))
 
+    def consume(self, pairs, *, save=None, start=None):
+        """Take every pair in order; return the last checkpoint saved (``start`` if none).
+
+        ``save`` stores a checkpoint instead of this recorder (an API harvest's offsets).
+        """
+        save = save or self.save
+        last = start
+        for page, checkpoint in pairs:
+            if page is not None:
+                self.on_page(page)
+            save(checkpoint)
+            last = checkpoint
+        return last
+
     @property
     def last_saved(self) -> Checkpoint:
         return self.saved[-1]
@@ -67,23 +84,13 @@ def uninterrupted_ids() -> set[str]:
     with FakeArxiv() as fake:
         client = ArxivClient(fake.api_url, fake.oai_url, LocalSpacing(0.01))
         rec = Recorder()
-        harvest_oai(
-            client,
-            checkpoint=Checkpoint(from_date=FROM),
-            on_page=rec.on_page,
-            save_checkpoint=rec.save,
-        )
+        rec.consume(harvest_oai(client, checkpoint=Checkpoint(from_date=FROM)))
     return set(rec.processed)
 
 
 def test_follows_tokens_and_saves_after_each_page(fake, client):
     rec = Recorder()
-    final = harvest_oai(
-        client,
-        checkpoint=Checkpoint(from_date=FROM),
-        on_page=rec.on_page,
-        save_checkpoint=rec.save,
-    )
+    final = rec.consume(harvest_oai(client, checkpoint=Checkpoint(from_date=FROM)))
     assert len(rec.processed) == 9 and set(rec.processed) >= PAGE_1_IDS
     # on_page first, then the checkpoint naming the NEXT page
     assert rec.events == [("page", 1), ("save", "fake-2"), ("page", 2), ("save", "")]
@@ -98,19 +105,12 @@ def test_follows_tokens_and_saves_after_each_page(fake, client):
 def test_resume_after_crash_in_on_page_processes_every_record_once(fake, client):
     first = Recorder(crash_on_page=2)
     with pytest.raises(Crash):
-        harvest_oai(
-            client,
-            checkpoint=Checkpoint(from_date=FROM),
-            on_page=first.on_page,
-            save_checkpoint=first.save,
-        )
+        first.consume(harvest_oai(client, checkpoint=Checkpoint(from_date=FROM)))
     saved = first.last_saved
     assert saved.resumption_token == "fake-2" and saved.pages_done == 1
 
     second = Recorder()
-    final = harvest_oai(
-        client, checkpoint=saved, on_page=second.on_page, save_checkpoint=second.save
-    )
+    final = second.consume(harvest_oai(client, checkpoint=saved))
     assert final.pages_done == 2 and final.resumption_token == ""
     # page 1 is not fetched or processed again; page 2 is retried from its token
     assert set(second.processed).isdisjoint(PAGE_1_IDS)
@@ -124,11 +124,11 @@ def test_crash_between_on_page_and_save_repeats_at_most_one_page(fake, client):
     first = Recorder(crash_on_save=1)  # page 1 imported, checkpoint not stored
     start = Checkpoint(from_date=FROM)
     with pytest.raises(Crash):
-        harvest_oai(client, checkpoint=start, on_page=first.on_page, save_checkpoint=first.save)
+        first.consume(harvest_oai(client, checkpoint=start))
     assert set(first.processed) == PAGE_1_IDS
 
     second = Recorder()
-    harvest_oai(client, checkpoint=start, on_page=second.on_page, save_checkpoint=second.save)
+    second.consume(harvest_oai(client, checkpoint=start))
     # The design promise: a page may be processed one more time, none is skipped.
     assert set(first.processed + second.processed) == uninterrupted_ids()
     assert set(first.processed) & set(second.processed) == PAGE_1_IDS
@@ -142,7 +142,7 @@ def test_bad_resumption_token_restarts_from_from_date(fake, client):
         last_datestamp=dt.date(2014, 11, 1),
         pages_done=3,
     )
-    final = harvest_oai(client, checkpoint=start, on_page=rec.on_page, save_checkpoint=rec.save)
+    final = rec.consume(harvest_oai(client, checkpoint=start))
     params = [h.params for h in fake.requests]
     assert params[0] == {"verb": "ListRecords", "resumptionToken": "bogus"}
     assert params[1] == {"verb": "ListRecords", "metadataPrefix": "arXivRaw", "from": "2014-10-01"}
@@ -158,13 +158,7 @@ def test_bad_resumption_token_can_restart_from_last_datestamp(fake, client):
     start = Checkpoint(
         from_date=FROM, resumption_token="bogus", last_datestamp=dt.date(2014, 11, 1)
     )
-    harvest_oai(
-        client,
-        checkpoint=start,
-        on_page=rec.on_page,
-        save_checkpoint=rec.save,
-        restart_from_last_datestamp=True,
-    )
+    rec.consume(harvest_oai(client, checkpoint=start, restart_from_last_datestamp=True))
     assert fake.requests[1].params["from"] == "2014-11-01"
     assert rec.saved[0].from_date == dt.date(2014, 11, 1)
 
@@ -174,11 +168,8 @@ def test_second_bad_resumption_token_fails(client, fake):
     fake.oai_pages[0] = set_token(fixture(OAI_PAGE_1), "expired")
     rec = Recorder()
     with pytest.raises(OaiError) as info:
-        harvest_oai(
-            client,
-            checkpoint=Checkpoint(from_date=FROM, resumption_token="bogus"),
-            on_page=rec.on_page,
-            save_checkpoint=rec.save,
+        rec.consume(
+            harvest_oai(client, checkpoint=Checkpoint(from_date=FROM, resumption_token="bogus"))
         )
     assert info.value.code == "badResumptionToken"
     assert rec.last_saved.resumption_token == "expired"  # page 1 landed before the failure
@@ -186,13 +177,7 @@ def test_second_bad_resumption_token_fails(client, fake):
 
 def test_no_records_match_is_success_with_zero_records(fake, client):
     rec = Recorder()
-    final = harvest_oai(
-        client,
-        checkpoint=Checkpoint(from_date=FROM),
-        on_page=rec.on_page,
-        save_checkpoint=rec.save,
-        set_spec="moo",
-    )
+    final = rec.consume(harvest_oai(client, checkpoint=Checkpoint(from_date=FROM), set_spec="moo"))
     assert rec.processed == []
     assert final.pages_done == 1 and final.resumption_token == ""
     assert len(fake.requests) == 1
@@ -202,42 +187,26 @@ def test_harvest_api_resumes_from_saved_offset(fake, client):
     offsets: list[int] = []
     first = Recorder(crash_on_page=2)
     with pytest.raises(Crash):
-        harvest_api(
-            client,
-            query="testing",
-            checkpoint_offset=0,
-            on_page=first.on_page,
-            save_offset=offsets.append,
-            page_size=10,
-            max_results=20,
+        first.consume(
+            harvest_api(client, query="testing", checkpoint_offset=0, page_size=10, max_results=20),
+            save=offsets.append,
         )
     assert offsets == [10]
 
     second = Recorder()
-    end = harvest_api(
-        client,
-        query="testing",
-        checkpoint_offset=offsets[-1],
-        on_page=second.on_page,
-        save_offset=offsets.append,
-        page_size=10,
-        max_results=20,
+    end = second.consume(
+        harvest_api(
+            client, query="testing", checkpoint_offset=offsets[-1], page_size=10, max_results=20
+        ),
+        save=offsets.append,
     )
     assert end == 20 and offsets == [10, 20]
     assert [h.params["start"] for h in fake.requests] == ["0", "10", "10"]
     both = first.processed + second.processed
     assert len(both) == 20 == len(set(both))
-    # already finished: no request at all
-    assert (
-        harvest_api(
-            client,
-            query="testing",
-            checkpoint_offset=20,
-            on_page=second.on_page,
-            save_offset=offsets.append,
-            page_size=10,
-            max_results=20,
-        )
-        == 20
+    # already finished: nothing to yield, no request at all
+    finished = harvest_api(
+        client, query="testing", checkpoint_offset=20, page_size=10, max_results=20
     )
+    assert list(finished) == []
     assert len(fake.requests) == 3

@@ -17,7 +17,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 
 import requests
+from django.conf import settings  # read only by from_settings, when configured
 
+from works.arxiv import parsers
+from works.arxiv.ratelimit import default_spacing
 from works.arxiv.records import ArxivApiError, ParsedPage
 
 log = logging.getLogger(__name__)
@@ -73,13 +76,6 @@ def _is_api_error_feed(body: bytes) -> bool:
     return b"/api/errors" in body and b"<feed" in body
 
 
-def _parsers():
-    # Imported lazily so this module loads even while parsers.py is being written.
-    from works.arxiv import parsers
-
-    return parsers
-
-
 class ArxivClient:
     """Rate-limited, retrying access to arXiv.
 
@@ -117,10 +113,6 @@ class ArxivClient:
     @classmethod
     def from_settings(cls, **kwargs) -> ArxivClient:
         """A client configured from Django settings and ``default_spacing()``."""
-        from django.conf import settings
-
-        from works.arxiv.ratelimit import default_spacing
-
         kwargs.setdefault("user_agent", settings.ARXIV_USER_AGENT)
         return cls(settings.ARXIV_API_URL, settings.ARXIV_OAI_URL, default_spacing(), **kwargs)
 
@@ -161,7 +153,7 @@ class ArxivClient:
                     delay = self.backoff * 2**attempt
                     problem = f"HTTP {status}"
                 elif status == 400 and _is_api_error_feed(resp.content):
-                    _parsers().parse_atom(resp.content)  # raises ArxivApiError
+                    parsers.parse_atom(resp.content)  # raises ArxivApiError
                     raise ArxivApiError(f"arXiv API error (HTTP 400) for {resp.url}")
                 else:
                     raise ArxivHttpError(
@@ -224,7 +216,7 @@ class ArxivClient:
             "sortBy": "lastUpdatedDate",
             "sortOrder": "ascending",
         }
-        parse_atom = _parsers().parse_atom
+        parse_atom = parsers.parse_atom
         seen: set[str] = set()
         offset = start
         first = True
@@ -299,7 +291,7 @@ class ArxivClient:
         (OAI-PMH forbids other arguments then). ``noRecordsMatch`` yields one
         empty page. Other OAI errors raise ``OaiError`` (from the parser).
         """
-        parse_oai = _parsers().parse_oai
+        parse_oai = parsers.parse_oai
         if resumption_token:
             params = {"verb": "ListRecords", "resumptionToken": resumption_token}
         else:

@@ -1,8 +1,10 @@
-"""Resumable harvest loops (pure: no Django models, everything via callbacks).
+"""Resumable harvest loops (pure: no Django models): each yields ``(page, checkpoint)`` pairs.
 
-Order per page: ``on_page(page)`` first (the importer upserts idempotently),
-THEN the checkpoint naming the NEXT page is saved. A crash between the two
-therefore repeats at most one page on restart and never skips one.
+A page comes with the checkpoint naming the NEXT page to fetch. The caller stores the two
+together (``works.runs`` writes both in one transaction) before it asks for the next pair, so a
+harvest resumed from the last stored checkpoint fetches exactly the pages not stored yet. A
+caller that stored a page but not its checkpoint repeats at most that page on restart, and never
+skips one.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from works.arxiv.records import OaiError, ParsedPage
@@ -45,19 +47,20 @@ def harvest_oai(
     client,
     *,
     checkpoint: Checkpoint,
-    on_page: Callable[[ParsedPage], None],
-    save_checkpoint: Callable[[Checkpoint], None],
     metadata_prefix: str = "arXivRaw",
     set_spec: str | None = None,
     until_date: dt.date | None = None,
     restart_from_last_datestamp: bool = False,
-) -> Checkpoint:
-    """Run (or resume) an OAI-PMH ListRecords harvest; return the final checkpoint.
+) -> Iterator[tuple[ParsedPage | None, Checkpoint]]:
+    """Run (or resume) an OAI-PMH ListRecords harvest: each page with the checkpoint after it.
 
     A checkpoint with a token resumes from that token. If the server rejects
     the token (``badResumptionToken``: tokens expire), the harvest restarts
     once without a token from ``checkpoint.from_date``; a second rejection
-    raises. ``restart_from_last_datestamp=True`` restarts from
+    raises. The restart yields ``(None, checkpoint)`` before any page: that
+    checkpoint, without the rejected token, is to be stored like the others, so
+    a crash right after does not try the token again.
+    ``restart_from_last_datestamp=True`` restarts from
     ``last_datestamp or from_date`` instead, which is faster but only safe if
     the server returns records in datestamp order: the legacy arXiv service
     did not (see oai_listrecords_arxivraw_page1_resumptiontoken.xml, where
@@ -67,38 +70,46 @@ def harvest_oai(
     restarted = False
     while True:
         try:
-            pages = client.list_records(
+            for page in client.list_records(
                 metadata_prefix=metadata_prefix,
                 from_date=cp.from_date,
                 until_date=until_date,
                 set_spec=set_spec,
                 resumption_token=cp.resumption_token or None,
-            )
-            for page in pages:
-                on_page(page)
-                cp = Checkpoint(
-                    from_date=cp.from_date,
-                    resumption_token=page.resumption_token or "",
-                    last_datestamp=_max_datestamp(page, cp.last_datestamp),
-                    pages_done=cp.pages_done + 1,
-                )
-                save_checkpoint(cp)
-            return cp
+            ):
+                cp = _after_page(cp, page)
+                yield page, cp
+            return
         except OaiError as exc:
             if exc.code != "badResumptionToken" or restarted or not cp.resumption_token:
                 raise
             restarted = True
-            restart_date = cp.from_date
-            if restart_from_last_datestamp:
-                restart_date = cp.last_datestamp or cp.from_date
-            log.warning(
-                "OAI resumption token %r rejected (%s); restarting from %s",
-                cp.resumption_token,
-                exc.message,
-                restart_date,
-            )
-            cp = dataclasses.replace(cp, from_date=restart_date, resumption_token="")
-            save_checkpoint(cp)
+            cp = _restart(cp, exc, from_last_datestamp=restart_from_last_datestamp)
+        yield None, cp
+
+
+def _after_page(cp: Checkpoint, page: ParsedPage) -> Checkpoint:
+    """The checkpoint once ``page`` is stored: it names the page after it."""
+    return Checkpoint(
+        from_date=cp.from_date,
+        resumption_token=page.resumption_token or "",
+        last_datestamp=_max_datestamp(page, cp.last_datestamp),
+        pages_done=cp.pages_done + 1,
+    )
+
+
+def _restart(cp: Checkpoint, rejection: OaiError, *, from_last_datestamp: bool) -> Checkpoint:
+    """The checkpoint that starts again without the token the server rejected."""
+    restart_date = cp.from_date
+    if from_last_datestamp:
+        restart_date = cp.last_datestamp or cp.from_date
+    log.warning(
+        "OAI resumption token %r rejected (%s); restarting from %s",
+        cp.resumption_token,
+        rejection.message,
+        restart_date,
+    )
+    return dataclasses.replace(cp, from_date=restart_date, resumption_token="")
 
 
 def harvest_api(
@@ -107,28 +118,21 @@ def harvest_api(
     query: str | None = None,
     ids: Sequence[str] | None = None,
     checkpoint_offset: int = 0,
-    on_page: Callable[[ParsedPage], None],
-    save_offset: Callable[[int], None],
     page_size: int = 1000,
     max_results: int = 30000,
-) -> int:
-    """Page through the query API from ``checkpoint_offset``; return the final offset.
+) -> Iterator[tuple[ParsedPage, int]]:
+    """Page through the query API from ``checkpoint_offset``: each page with the next offset.
 
     ``max_results`` is the absolute end offset (results ``[0, max_results)``
-    of the query), so resuming does not move the end. After each page,
-    ``on_page`` runs first, then ``save_offset(next_offset)``.
+    of the query), so resuming does not move the end: a harvest resumed at or
+    past it yields nothing and sends no request.
     """
-    offset = checkpoint_offset
-    if offset >= max_results:
-        return offset
-    for page, next_offset in client.iter_query(
+    if checkpoint_offset >= max_results:
+        return
+    yield from client.iter_query(
         query=query,
         ids=ids,
-        start=offset,
+        start=checkpoint_offset,
         page_size=page_size,
-        max_results=max_results - offset,
-    ):
-        on_page(page)
-        offset = next_offset
-        save_offset(offset)
-    return offset
+        max_results=max_results - checkpoint_offset,
+    )

@@ -19,6 +19,9 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+import redis
+from django.conf import settings  # read only by default_spacing, when configured
+
 DEFAULT_KEY = "bzpeer:arxiv:next-slot"
 
 # KEYS[1] = slot key, ARGV[1] = interval (s). Uses Redis TIME so that clock
@@ -152,8 +155,6 @@ def default_spacing() -> Spacing:
     ``wait_turn`` raises (redis.ConnectionError) rather than silently dropping
     to per-process spacing, which would break the cross-machine limit.
     """
-    from django.conf import settings
-
     interval = float(settings.ARXIV_REQUEST_INTERVAL)
     url = getattr(settings, "REDIS_URL", "") or ""
     key = getattr(settings, "ARXIV_RATE_LIMIT_KEY", DEFAULT_KEY)
@@ -162,8 +163,6 @@ def default_spacing() -> Spacing:
         spacing = _defaults.get(cache_key)
         if spacing is None:
             if url:
-                import redis
-
                 spacing = RedisSpacing(redis.Redis.from_url(url), key=key, interval=interval)
             else:
                 spacing = LocalSpacing(interval)
