@@ -27,7 +27,7 @@ from django.urls import reverse
 
 from graph.models import CollaborationEdge
 from graph.weights import is_close
-from works.models import AuthorRecord, Authorship, WorkTopic
+from works.models import AuthorRecord, Authorship, WorkTopic, topic_url
 
 SCHEMA = "bzpeer.graph"
 SCHEMA_VERSION = 1
@@ -329,7 +329,7 @@ def build_graph(record: AuthorRecord, *, limits: Limits = INLINE) -> dict:
                 "code": code,
                 "works": topic_works[code],
                 "primary_works": topic_primary[code],
-                "url": reverse("works:topic", args=[code]),
+                "url": topic_url(code),
             }
         )
         add_edge(center, node, "topic", topic_works[code] + topic_primary[code])
