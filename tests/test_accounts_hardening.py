@@ -2,8 +2,13 @@
 allauth's lockout, and client addresses behind a trusted proxy (hardening issue, findings 1, 5,
 6 and 8)."""
 
+import re
+
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from tests.accounts_helpers import eager_tasks
@@ -54,3 +59,50 @@ def test_a_weak_new_password_is_refused_on_change(client):
     assert response.status_code == 200
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+
+
+# --- Finding 6: sign-up says nothing about which addresses are registered ---------------------
+
+
+def _page_after_sign_up(email: str) -> tuple[int, str, str]:
+    client = Client()
+    response = _sign_up(client, email)
+    page = client.get(response["Location"])
+    # The page repeats the address typed; everything else must be identical.
+    return response.status_code, response["Location"], page.content.decode().replace(email, "@")
+
+
+def test_signing_up_with_a_registered_email_looks_exactly_like_a_new_sign_up():
+    owner = UserFactory(verified=True, email="known@example.org")
+
+    known = _page_after_sign_up("known@example.org")
+    known_mail = list(mail.outbox)
+    mail.outbox.clear()
+    new = _page_after_sign_up("new@example.org")
+
+    assert known == new
+    assert known[0] == 302
+    assert "Verify your email" in known[2]
+    assert "already" not in known[2]
+    # The owner of the known address is told, by email, that someone tried; no second account.
+    assert [(m.to, m.subject) for m in known_mail] == [
+        (["known@example.org"], "[testserver] Account Already Exists")
+    ]
+    assert list(User.objects.filter(email="known@example.org")) == [owner]
+    assert [m.to for m in mail.outbox] == [["new@example.org"]]
+
+
+def test_a_new_account_logs_in_only_once_its_email_is_verified(client):
+    _sign_up(client, "fresh@example.org")
+    assert "_auth_user_id" not in client.session
+    response = client.post(
+        reverse("account_login"), {"login": "fresh@example.org", "password": "a long new password"}
+    )
+    assert "_auth_user_id" not in client.session
+    assert response["Location"] == reverse("account_email_verification_sent")
+
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", mail.outbox[-1].body)
+    client.post(link.group(1))
+
+    assert EmailAddress.objects.get(email="fresh@example.org").verified
+    assert client.session["_auth_user_id"] == str(User.objects.get(email="fresh@example.org").pk)
