@@ -106,3 +106,87 @@ def test_a_new_account_logs_in_only_once_its_email_is_verified(client):
 
     assert EmailAddress.objects.get(email="fresh@example.org").verified
     assert client.session["_auth_user_id"] == str(User.objects.get(email="fresh@example.org").pk)
+
+
+# --- Finding 1: the admin's login goes through allauth's, with its lockout --------------------
+
+
+def _staff():
+    return UserFactory(verified=True, is_staff=True, is_superuser=True)
+
+
+def test_the_admin_login_form_checks_no_password_however_often_it_is_posted(client):
+    staff = _staff()
+    for login in [staff.username, staff.email] * 28:
+        response = client.post(reverse("admin:login"), {"username": login, "password": "wrong"})
+        assert response.status_code == 302
+    for login in [staff.username, staff.email]:
+        response = client.post(
+            reverse("admin:login") + "?next=/admin/", {"username": login, "password": PASSWORD}
+        )
+        assert response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/").status_code == 302
+
+
+def test_staff_reach_the_admin_through_allauths_login(client):
+    staff = _staff()
+
+    to_admin_login = client.get("/admin/works/work/")
+    assert to_admin_login["Location"] == "/admin/login/?next=/admin/works/work/"
+    to_login = client.get(to_admin_login["Location"])
+    assert to_login["Location"] == "/accounts/login/?next=%2Fadmin%2Fworks%2Fwork%2F"
+    assert client.get(to_login["Location"]).status_code == 200
+    logged_in = client.post(
+        to_login["Location"],
+        {"login": staff.email, "password": PASSWORD, "next": "/admin/works/work/"},
+    )
+
+    assert logged_in["Location"] == "/admin/works/work/"
+    assert client.get("/admin/works/work/").status_code == 200
+    assert client.get("/admin/login/")["Location"] == "/admin/"
+
+
+def test_failed_admin_logins_lock_the_staff_account_out(client):
+    staff = _staff()
+    login_url = client.get("/admin/login/?next=/admin/")["Location"]
+    for _ in range(5):
+        client.post(login_url, {"login": staff.email, "password": "wrong", "next": "/admin/"})
+
+    response = client.post(login_url, {"login": staff.email, "password": PASSWORD})
+
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_signed_in_member_without_staff_rights_is_told_so_without_a_loop(client):
+    client.force_login(UserFactory(verified=True, email="member@example.org"))
+
+    assert client.get("/admin/")["Location"] == "/admin/login/?next=/admin/"
+    response = client.get("/admin/login/?next=/admin/")
+
+    assert response.status_code == 403
+    assert "member@example.org, which is not a staff account" in response.content.decode()
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", "javascript:1"])
+def test_the_admin_login_never_forwards_to_another_site(client, next_url):
+    response = client.get("/admin/login/", {"next": next_url})
+
+    assert response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+
+
+def test_a_superuser_from_createsuperuser_verifies_the_email_once_then_reaches_the_admin(client):
+    User.objects.create_superuser("root", "root@example.org", PASSWORD)
+    login_url = client.get("/admin/login/?next=/admin/")["Location"]
+
+    response = client.post(
+        login_url, {"login": "root@example.org", "password": PASSWORD, "next": "/admin/"}
+    )
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert "_auth_user_id" not in client.session
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", mail.outbox[-1].body)
+    client.post(link.group(1))
+
+    assert client.get("/admin/").status_code == 200

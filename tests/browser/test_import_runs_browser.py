@@ -14,11 +14,12 @@ PASSWORD = "correct horse battery"
 
 
 def log_in_to_admin(page, live_server):
-    admin = UserFactory(is_staff=True, is_superuser=True)
+    # The admin's login hands over to the site's (allauth's, with its lockout): by email.
+    admin = UserFactory(verified=True, is_staff=True, is_superuser=True)
     page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", admin.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    page.get_by_label("Email").fill(admin.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server.url}/admin/")
     return admin
 
