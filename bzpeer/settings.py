@@ -191,6 +191,17 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
 }
 
+# The client's address, which rate limits and lockouts count by (bzpeer.lib.ratelimit and, through
+# ACCOUNT_ADAPTER, allauth). Behind reverse proxies every request comes from the nearest proxy,
+# so all visitors would share one count: set how many proxies of ours append to
+# X-Forwarded-For (1 for the TLS proxy in front of docker-compose's web), and the address the
+# outermost one saw is used. 0, the default, trusts no header: a client can write anything there.
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("DJANGO_TRUSTED_PROXY_COUNT must be 0 or more")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+ACCOUNT_ADAPTER = "bzpeer.lib.accounts.AccountAdapter"
+
 # --- Email ------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "BZPEER <no-reply@bzpeer.localhost>")
 # Links in emails sent by background tasks (digests, notices), which have no request to

@@ -190,3 +190,77 @@ def test_a_superuser_from_createsuperuser_verifies_the_email_once_then_reaches_t
     client.post(link.group(1))
 
     assert client.get("/admin/").status_code == 200
+
+
+# --- Finding 8: the client's address behind the TLS proxy ------------------------------------
+
+
+def _failed_logins_then_right_ones(addresses: list[str]) -> list[bool]:
+    """14 failed logins over 7 accounts, each from its own forwarded address; then each
+    account's right password from yet another. Which accounts got in?"""
+    users = [UserFactory(verified=True) for _ in range(7)]
+    tried = iter(addresses)
+    for user in users:
+        for _ in range(2):
+            Client(HTTP_X_FORWARDED_FOR=next(tried)).post(
+                reverse("account_login"), {"login": user.email, "password": "wrong"}
+            )
+    logged_in = []
+    for user in users:
+        client = Client(HTTP_X_FORWARDED_FOR=next(tried))
+        client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+        logged_in.append("_auth_user_id" in client.session)
+    return logged_in
+
+
+ADDRESSES = [f"198.51.100.{n}" for n in range(1, 22)]
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_failed_login_count(settings):
+    settings.TRUSTED_PROXY_COUNT = settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+
+    # The proxy appends the address it saw; what the client wrote before it is ignored.
+    spoofed = [f"10.0.0.1, {address}" for address in ADDRESSES]
+
+    assert _failed_logins_then_right_ones(spoofed) == [True] * 7
+
+
+def test_without_a_trusted_proxy_forwarded_addresses_are_ignored(settings):
+    settings.TRUSTED_PROXY_COUNT = settings.ALLAUTH_TRUSTED_PROXY_COUNT = 0
+
+    # Every request comes from the test client's one REMOTE_ADDR: its failures add up, and the
+    # address is locked out from the 11th on, whatever X-Forwarded-For claims.
+    assert _failed_logins_then_right_ones(ADDRESSES) == [False] * 7
+
+
+@pytest.mark.parametrize(
+    ("count", "forwarded", "expected"),
+    [
+        (0, "203.0.113.9", "127.0.0.1"),
+        (1, "203.0.113.9", "203.0.113.9"),
+        (1, "10.9.9.9, 203.0.113.9", "203.0.113.9"),
+        (1, " 2001:db8::1 ", "2001:db8::1"),
+        (2, "10.9.9.9, 203.0.113.9, 192.0.2.1", "203.0.113.9"),
+        (2, "203.0.113.9", "127.0.0.1"),
+        (1, "", "127.0.0.1"),
+        (1, "not-an-address", "127.0.0.1"),
+        (1, None, "127.0.0.1"),
+    ],
+)
+def test_the_client_address_is_the_one_our_outermost_proxy_saw(
+    settings, rf, count, forwarded, expected
+):
+    from allauth.account.adapter import get_adapter
+
+    from bzpeer.lib.ratelimit import client_ip, who_is
+
+    settings.TRUSTED_PROXY_COUNT = settings.ALLAUTH_TRUSTED_PROXY_COUNT = count
+    headers = {} if forwarded is None else {"HTTP_X_FORWARDED_FOR": forwarded}
+    request = rf.get("/", REMOTE_ADDR="127.0.0.1", **headers)
+
+    assert client_ip(request) == expected
+    assert get_adapter(request).get_client_ip(request) == expected
+    from django.contrib.auth.models import AnonymousUser
+
+    request.user = AnonymousUser()
+    assert who_is(request) == f"ip:{expected}"
