@@ -12,18 +12,20 @@ from urllib.parse import unquote, urlparse
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from bzpeer.lib.env import env_bool, env_float, env_int, env_list, env_str
+from bzpeer.lib.env import env_bool, env_float, env_int, env_list, env_str, weak_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if not DEBUG and (problem := weak_secret_key(SECRET_KEY)):
+    # Anyone who knows the key can forge sessions, password-reset links and signed values.
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY {problem} when DJANGO_DEBUG is off. Generate one with "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'` "
+        "(make run sets DJANGO_DEBUG=1 for local use)."
+    )
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off "
-            "(make run sets DJANGO_DEBUG=1 for local use)."
-        )
     SECRET_KEY = "insecure-local-development-key-not-for-production"
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
@@ -244,12 +246,23 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG and env_bool("DJANGO_SECURE_SSL", default=False):
+# Served over HTTPS, behind a TLS proxy, unless DEBUG is on or DJANGO_SECURE_SSL=0 says this is a
+# plain-HTTP test: cookies only over HTTPS, HSTS, and plain HTTP redirected. The proxy tells a
+# request came over HTTPS with X-Forwarded-Proto, which it must set itself (README, Deployment).
+SECURE_SSL = env_bool("DJANGO_SECURE_SSL", default=not DEBUG)
+if SECURE_SSL:
     SECURE_SSL_REDIRECT = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # Asking browsers to preload the domain is hard to take back (months to leave their
+        # lists) and lets anyone submit it: the operator's choice, not a default. check
+        # --deploy's reminder (W021) is silenced with it.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 LOGGING = {
     "version": 1,
