@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core import mail
+from support import wait_until
 
 from profiles.models import Claim
 
@@ -46,8 +47,9 @@ def test_sign_up_verify_follow_and_claim(demo, live_server, page, screenshot_pat
     assert follow.inner_text().startswith("Follow researcher")
     assert count.inner_text() == "0"
     follow.click()
-    page.wait_for_function(
-        "document.querySelector('#follow-panel button').getAttribute('aria-pressed') === 'true'"
+    wait_until(
+        page,
+        "document.querySelector('#follow-panel button').getAttribute('aria-pressed') === 'true'",
     )
     assert count.inner_text() == "1"
     assert follow.inner_text().startswith("Following")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from support import wait_until
 
 from tests.factories import UserFactory
 from works.models import ImportRun
@@ -64,8 +65,10 @@ def test_the_progress_page_refreshes_until_the_run_finishes(page, live_server, s
     ImportRun.objects.filter(pk=run.pk).update(
         created_count=9, state=ImportRun.State.SUCCEEDED, resumption_token=""
     )
-    page.wait_for_function(
-        "document.querySelector('#run-counts').innerText.includes('Succeeded')", timeout=8000
+    wait_until(
+        page,
+        "document.querySelector('#run-counts').innerText.includes('Succeeded')",
+        timeout_ms=8000,
     )
     assert "9 of about 58011" in counts.inner_text()
     # finished: the swapped-in block no longer polls
