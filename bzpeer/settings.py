@@ -167,6 +167,7 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
 # Django's four rules, which allauth applies at sign-up, password change and reset.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -174,7 +175,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 # Mandatory verification is what lets a sign-up never tell whether an address is registered
@@ -270,14 +270,14 @@ if SECURE_SSL:
 # Content-Security-Policy (django-csp): scripts, styles and everything else only from our own
 # origin, never inline, so markup that slipped into a page runs nothing. Templates carry no
 # inline script, event handler or style (static/js/, static/css/; htmx is told not to inject
-# its indicator styles); the admin's own templates need none either. Images may also be data:
-# URLs (the admin's and cytoscape's icons); no plugin, no framing, forms post only here.
+# its indicator styles); the admin's own templates need none either. No plugin, no framing,
+# forms post only here. tests/browser/test_csp_browser.py walks the pages under it.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],
