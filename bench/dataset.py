@@ -204,7 +204,9 @@ def _manage(database_url: str, *args: str) -> None:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-key"),
+        "DJANGO_SECRET_KEY": os.environ.get(
+            "DJANGO_SECRET_KEY", "bench-only-secret-key-never-used-to-serve-real-people"
+        ),
         "DJANGO_LOG_LEVEL": "WARNING",
     }
     # No broker: graph and trust commands run their follow-up tasks eagerly, in-process.

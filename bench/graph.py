@@ -106,7 +106,9 @@ def _bench_url(name: str) -> str:
 def _cold_builds(database_url: str, prolific_slug: str) -> dict:
     """Build each graph uncached in this process: milliseconds (median) and queries."""
     os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key")
+    os.environ.setdefault(
+        "DJANGO_SECRET_KEY", "bench-only-secret-key-never-used-to-serve-real-people"
+    )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bzpeer.settings")
     import django
 
@@ -187,7 +189,9 @@ def _manage(database_url: str, *arguments: str) -> str:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-key"),
+        "DJANGO_SECRET_KEY": os.environ.get(
+            "DJANGO_SECRET_KEY", "bench-only-secret-key-never-used-to-serve-real-people"
+        ),
         "DJANGO_SETTINGS_MODULE": "bzpeer.settings",
         "DJANGO_LOG_LEVEL": "WARNING",
     }

@@ -367,7 +367,7 @@ def _child_environment(database_url: str) -> dict[str, str]:
     env = dict(os.environ)
     env["DATABASE_URL"] = database_url
     env["DJANGO_SETTINGS_MODULE"] = "bzpeer.settings"
-    env.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key")
+    env.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-never-used-to-serve-real-people")
     # The graph and trust rebuilds an import queues are not part of the load: no
     # broker, and the child does not run them (see _child_load).
     env.pop("REDIS_URL", None)

@@ -51,7 +51,9 @@ def main() -> int:
     )
     os.environ["DATABASE_URL"] = info.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bzpeer.settings")
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key")
+    os.environ.setdefault(
+        "DJANGO_SECRET_KEY", "bench-only-secret-key-never-used-to-serve-real-people"
+    )
     # No broker: the sweep itself queues nothing, and a level it heals must not try to reach
     # Redis from a benchmark.
     os.environ.pop("REDIS_URL", None)

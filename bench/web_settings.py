@@ -3,7 +3,9 @@
 import os
 import warnings
 
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key")
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-never-used-to-serve-real-people")
+# The benchmarks speak plain HTTP to gunicorn on 127.0.0.1: no redirect to HTTPS.
+os.environ.setdefault("DJANGO_SECURE_SSL", "0")
 
 from bzpeer.settings import *  # noqa: E402,F403
 

@@ -3,7 +3,10 @@
 import logging
 
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -27,3 +30,25 @@ def healthz(request: HttpRequest) -> HttpResponse:
         log.error("health check: the database does not answer: %s", error)
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+@never_cache
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin's login page hands over to allauth's, and never checks a password itself.
+
+    Django admin's own login form had no limit on failed attempts (55 wrong passwords, then the
+    right one, got in) and took an email as a username; allauth's login locks an address and an
+    account out after repeated failures (ACCOUNT_RATE_LIMITS["login_failed"]). A POST here is
+    answered like a GET: it is redirected, its credentials unread.
+    """
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("admin:index")
+    if not request.user.is_authenticated:
+        return HttpResponseRedirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")
+    if request.user.is_active and request.user.is_staff:
+        return HttpResponseRedirect(next_url)
+    # Signed in without the staff flag: sending them to the login page again would loop.
+    return TemplateResponse(request, "admin_not_staff.html", status=403)

@@ -27,7 +27,7 @@ from django.urls import reverse
 
 from graph.models import CollaborationEdge
 from graph.weights import is_close
-from works.models import AuthorRecord, Authorship, Work, WorkTopic
+from works.models import AuthorRecord, Authorship, Work, WorkTopic, topic_url
 
 SCHEMA = "bzpeer.graph"
 SCHEMA_VERSION = 1
@@ -439,7 +439,7 @@ def _topic_nodes_and_edges(
             "code": code,
             "works": topic_works[code],
             "primary_works": topic_primary[code],
-            "url": reverse("works:topic", args=[code]),
+            "url": topic_url(code),
         }
         for code in shown_topics
     ]

@@ -9,3 +9,18 @@ DEMO_FILE = TESTS.parent / "works" / "demo" / "zhengyan-zhang.arxivraw.xml"
 
 def fixture_bytes(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
+
+
+def wait_until(page, expression: str, arg=None, *, timeout_ms: int = 20_000) -> None:
+    """Wait until a JavaScript expression (or function of `arg`) is true in the page.
+
+    Playwright's own page.wait_for_function runs its predicate through eval(), which the site's
+    Content-Security-Policy refuses; page.evaluate goes through the DevTools protocol instead.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
+        page.wait_for_timeout(100)

@@ -8,7 +8,8 @@ read it and nothing below needs them.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
 
 from works.queries import AuthorRecordQuerySet, WorkQuerySet
 
@@ -27,7 +28,20 @@ class Topic(models.Model):
         return f"{self.code} — {self.name}"
 
     def get_absolute_url(self):
-        return reverse("works:topic", args=[self.code])
+        return topic_url(self.code)
+
+
+def topic_url(code: str) -> str:
+    """The page of the topic with this code, for any code a row may hold.
+
+    Imports accept only arXiv's shape of code (works.taxonomy.is_valid_code), but rows stored
+    before that check may hold a slash (the URL takes a path for it) or a line break, which no
+    URL pattern matches: such a topic links to a search for its code rather than break the page.
+    """
+    try:
+        return reverse("works:topic", args=[code])
+    except NoReverseMatch:
+        return f"{reverse('works:search')}?{urlencode({'q': code})}"
 
 
 class Work(models.Model):

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from django.utils.text import slugify  # a pure function: no settings, no database
 
+from works import taxonomy
 from works.arxiv import names
 from works.arxiv.records import ParsedAuthor, ParsedRecord, ParsedVersion, RecordError
 
@@ -117,6 +118,11 @@ def validate(record: ParsedRecord) -> str | None:
         return f"abstract too long ({len(record.abstract):,} characters)"
     if not record.categories:
         return "no category"
+    for code in record.categories:
+        # A code that is no category (a slash, markup, 40 characters) would break every page
+        # linking to its topic, or a whole batch on PostgreSQL (the column holds 32).
+        if not taxonomy.is_valid_code(code):
+            return f"bad category code {code[:40]!r}"
     return None
 
 

@@ -11,6 +11,8 @@ each listed with its own code. Pure data, no Django.
 
 from __future__ import annotations
 
+import re
+
 PHYSICS = "Physics"
 MATHEMATICS = "Mathematics"
 COMPUTER_SCIENCE = "Computer Science"
@@ -251,6 +253,20 @@ _LEGACY = {
     "ao-sci": ("Atmospheric-Oceanic Sciences", PHYSICS),
     "bayes-an": ("Bayesian Analysis", PHYSICS),
 }
+
+
+# The longest code a topic can store (works.models.Topic.code); arXiv's longest is 18.
+MAX_CODE_LENGTH = 32
+# arXiv's shape for a category: an archive, hyphenated at most once ("hep-th", "q-bio",
+# "chao-dyn"), then optionally a dot and a subject class ("cs.CL", "astro-ph.GA",
+# "cond-mat.mes-hall"). Anything else (a slash, a space, markup) is not a category, and would
+# not make a topic URL either.
+_CODE_RE = re.compile(r"[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z]+(?:-[A-Za-z]+)?)?")
+
+
+def is_valid_code(code: str) -> bool:
+    """Whether `code` has the shape of an arXiv category, known or not ("cs.XX" is valid)."""
+    return len(code) <= MAX_CODE_LENGTH and _CODE_RE.fullmatch(code) is not None
 
 
 def _with_group(names: dict[str, str], group: str) -> dict[str, tuple[str, str]]:

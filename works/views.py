@@ -30,6 +30,9 @@ TOPIC_ACTIVE_CACHE_SECONDS = 15 * 60
 LIST_FIELDS = ("arxiv_id", "title", "year", "kind", "journal_ref", "author_count")
 
 _VERSION_SUFFIX_RE = re.compile(r"^(?P<bare>.+)v\d+$")
+# No arXiv id or category code holds a control character, and PostgreSQL refuses a NUL in a
+# text parameter (the driver raises, the page answered 500): such a path names nothing.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -46,6 +49,7 @@ class ListedWork:
 
 @require_safe
 def work_detail(request: HttpRequest, arxiv_id: str) -> TemplateResponse:
+    _refuse_control_characters(arxiv_id)
     work = Work.objects.select_related("primary_topic").filter(arxiv_id=arxiv_id).first()
     if work is None:
         # arXiv's own links carry a version ("2501.12948v2"): one work here.
@@ -83,6 +87,7 @@ def work_detail(request: HttpRequest, arxiv_id: str) -> TemplateResponse:
 
 @require_safe
 def topic_detail(request: HttpRequest, code: str) -> TemplateResponse:
+    _refuse_control_characters(code)
     topic = get_object_or_404(Topic, code=code)
     page = _page_number(request)
     start = (page - 1) * WORKS_PER_PAGE
@@ -160,6 +165,11 @@ def _active_researchers(topic: Topic) -> list[AuthorRecord]:
     )
     cache.set(key, active, TOPIC_ACTIVE_CACHE_SECONDS)
     return active
+
+
+def _refuse_control_characters(identifier: str) -> None:
+    if _CONTROL_RE.search(identifier):
+        raise Http404("No record has this identifier.")
 
 
 def _page_number(request: HttpRequest) -> int:

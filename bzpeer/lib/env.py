@@ -53,3 +53,27 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+# Values people leave in place: .env.example's placeholder and its usual variants.
+PLACEHOLDER_SECRET_KEYS = frozenset({"change-me", "changeme", "change_me", "secret", "secret-key"})
+MIN_SECRET_KEY_LENGTH = 50  # Django's own deploy check (security.W009) asks as much
+
+
+def weak_secret_key(key: str) -> str | None:
+    """Why `key` cannot sign production sessions and tokens, or None when it can.
+
+    The same rules as Django's `check --deploy` (length, variety, its generated development
+    prefix), plus the placeholders of .env.example.
+    """
+    if not key:
+        return "is required"
+    if key.lower() in PLACEHOLDER_SECRET_KEYS:
+        return f"is the placeholder {key!r} from .env.example"
+    if key.startswith("django-insecure-"):
+        return "is a development key made by startproject"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"is too short ({len(key)} characters, at least {MIN_SECRET_KEY_LENGTH})"
+    if len(set(key)) < 5:
+        return "has fewer than 5 different characters"
+    return None

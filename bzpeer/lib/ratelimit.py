@@ -17,9 +17,11 @@ Usage in a view, after the login check so anonymous visitors get a login redirec
 from __future__ import annotations
 
 import functools
+import ipaddress
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -91,7 +93,20 @@ def reset(scope: str, who: str, rate: Rate | str, *, now: float | None = None) -
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The peer's address. Behind a proxy, it must set REMOTE_ADDR: we never trust a header."""
+    """The client's address: REMOTE_ADDR, or the one our outermost proxy saw.
+
+    Behind `settings.TRUSTED_PROXY_COUNT` proxies that each append the address they saw to
+    X-Forwarded-For, the client is the count-th entry from the right; entries further left were
+    written by the client itself and are never read. A header shorter than the count, or an
+    entry that is no address, means the request did not come through our proxies: REMOTE_ADDR.
+    """
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    if count and len(forwarded) >= count:
+        try:
+            return str(ipaddress.ip_address(forwarded[-count].strip()))
+        except ValueError:
+            pass
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 

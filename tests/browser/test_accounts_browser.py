@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core import mail
+from support import wait_until
 
 from profiles.models import Claim
 
@@ -26,14 +27,17 @@ def test_sign_up_verify_follow_and_claim(demo, live_server, page, screenshot_pat
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
-    # Verification is "optional": the new account is signed in at once and told to verify.
-    page.wait_for_selector(".site-nav >> text=Log out")
+    # Verification is mandatory (a sign-up never tells whether an address is registered): the
+    # new account is told to verify, and is not signed in yet.
+    page.wait_for_selector("h1 >> text=Verify your email")
     assert "Confirmation email sent to" in page.locator(".messages").inner_text()
+    assert page.locator(".site-nav >> text=Log out").count() == 0
 
-    # The link from the email (locmem backend: the live server shares this process's outbox).
+    # The link from the email (locmem backend: the live server shares this process's outbox)
+    # verifies the address and signs the account in.
     page.goto(live_server.url + _verification_path())
     page.get_by_role("button", name="Confirm").click()
-    page.wait_for_load_state()
+    page.wait_for_selector(".site-nav >> text=Log out")
 
     # Follow the demo researcher: the button and the count change without a page load.
     page.goto(live_server.url + demo.get_absolute_url())
@@ -43,8 +47,9 @@ def test_sign_up_verify_follow_and_claim(demo, live_server, page, screenshot_pat
     assert follow.inner_text().startswith("Follow researcher")
     assert count.inner_text() == "0"
     follow.click()
-    page.wait_for_function(
-        "document.querySelector('#follow-panel button').getAttribute('aria-pressed') === 'true'"
+    wait_until(
+        page,
+        "document.querySelector('#follow-panel button').getAttribute('aria-pressed') === 'true'",
     )
     assert count.inner_text() == "1"
     assert follow.inner_text().startswith("Following")

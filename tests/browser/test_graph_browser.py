@@ -2,6 +2,7 @@
 expands; the inline slice tells what a node is on hover and on keyboard focus."""
 
 import pytest
+from support import wait_until
 
 from graph.services import rebuild_all_edges
 
@@ -59,17 +60,17 @@ def test_the_explorer_draws_and_a_clicked_coauthor_opens_the_side_panel(
 def test_the_explorer_filters_node_types(demo_graph, live_server, page):
     _open_explorer(page, live_server, demo_graph)
     visible = "window.bzpeerExplorer.cy.nodes(`[type = '%s']:visible`).length === %d"
-    page.wait_for_function(visible % ("work", 9))
+    wait_until(page, visible % ("work", 9))
 
     page.locator("input[name=type][value=work]").uncheck()
 
     # cytoscape applies style changes on its next frame.
-    page.wait_for_function(visible % ("work", 0))
+    wait_until(page, visible % ("work", 0))
     # The researcher stays even when people are hidden.
     page.locator("input[name=type][value=person]").uncheck()
-    page.wait_for_function(visible % ("person", 1))
+    wait_until(page, visible % ("person", 1))
     page.locator("input[name=type][value=work]").check()
-    page.wait_for_function(visible % ("work", 9))
+    wait_until(page, visible % ("work", 9))
 
 
 def test_the_explorer_without_javascript_reads_as_lists(demo_graph, live_server, no_script_page):

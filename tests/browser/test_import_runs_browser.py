@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from support import wait_until
 
 from tests.factories import UserFactory
 from works.models import ImportRun
@@ -14,11 +15,12 @@ PASSWORD = "correct horse battery"
 
 
 def log_in_to_admin(page, live_server):
-    admin = UserFactory(is_staff=True, is_superuser=True)
+    # The admin's login hands over to the site's (allauth's, with its lockout): by email.
+    admin = UserFactory(verified=True, is_staff=True, is_superuser=True)
     page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", admin.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    page.get_by_label("Email").fill(admin.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server.url}/admin/")
     return admin
 
@@ -63,8 +65,10 @@ def test_the_progress_page_refreshes_until_the_run_finishes(page, live_server, s
     ImportRun.objects.filter(pk=run.pk).update(
         created_count=9, state=ImportRun.State.SUCCEEDED, resumption_token=""
     )
-    page.wait_for_function(
-        "document.querySelector('#run-counts').innerText.includes('Succeeded')", timeout=8000
+    wait_until(
+        page,
+        "document.querySelector('#run-counts').innerText.includes('Succeeded')",
+        timeout_ms=8000,
     )
     assert "9 of about 58011" in counts.inner_text()
     # finished: the swapped-in block no longer polls

@@ -1,6 +1,7 @@
 """The profile page in Chromium: the graph slice arrives, "Show more" appends, phones fit."""
 
 import pytest
+from support import wait_until
 
 from tests.factories import AuthorRecordFactory, WorkFactory, add_authors
 from works.models import AuthorRecord
@@ -44,7 +45,7 @@ def test_show_more_appends_the_next_works_in_place(live_server, page, screenshot
 
     page.get_by_role("link", name="Show more").click()
 
-    page.wait_for_function("document.querySelectorAll('.work').length === 25")
+    wait_until(page, "document.querySelectorAll('.work').length === 25")
     assert page.locator("#works-more").count() == 0
     assert page.url == live_server.url + record.get_absolute_url()
     assert page.locator("h1").count() == 1  # the partial, not a second page

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from support import wait_until
 
 from profiles import trust
 
@@ -57,9 +58,7 @@ def test_why_this_score_opens_in_place_with_htmx(live_server, browser, scored_de
     assert "Trust 21 - Emerging" in panel.inner_text()
     chart = page.locator("#trust img.trust-chart-image, #trust figure img").first
     chart.scroll_into_view_if_needed()
-    page.wait_for_function(
-        "img => img.complete && img.naturalWidth > 0", arg=chart.element_handle()
-    )
+    wait_until(page, "img => img.complete && img.naturalWidth > 0", chart.element_handle())
 
     page.get_by_role("link", name="Why this score?").click()
     breakdown = page.locator("section#trust-why")
