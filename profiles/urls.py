@@ -5,13 +5,15 @@ from profiles.views import claims as claim_views
 from profiles.views import collaboration as collaboration_views
 from profiles.views import follows as follow_views
 from profiles.views import history as history_views
-from profiles.views import pages, trust
+from profiles.views import namesakes, pages, search, trust
 
 app_name = "profiles"
 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("researchers/<slug:slug>/", pages.researcher_detail, name="detail"),
+    path("researchers/<slug:slug>/namesakes/", namesakes.namesakes_page, name="namesakes"),
+    path("search/", search.search, name="search"),
 ]
 
 # Trust ("Why this score?" and the score-history chart).

@@ -95,7 +95,7 @@ def test_pages_serve(broker_down, client, demo):
         reverse("profiles:home"),
         demo.get_absolute_url(),
         reverse("profiles:trust", args=[demo.slug]),
-        reverse("works:search") + "?q=zhang",
+        reverse("profiles:search") + "?q=zhang",
         reverse("healthz"),
     ):
         assert client.get(url).status_code == 200, url
@@ -199,7 +199,7 @@ def test_pages_serve_and_follows_save_with_redis_down(
     redis_down, client, demo, django_capture_on_commit_callbacks
 ):
     assert client.get(demo.get_absolute_url()).status_code == 200
-    assert client.get(reverse("works:search") + "?q=zhang").status_code == 200
+    assert client.get(reverse("profiles:search") + "?q=zhang").status_code == 200
     follower = UserFactory(verified=True)
     client.force_login(follower)
     with django_capture_on_commit_callbacks(execute=True):

@@ -41,7 +41,7 @@ def topic_url(code: str) -> str:
     try:
         return reverse("works:topic", args=[code])
     except NoReverseMatch:
-        return f"{reverse('works:search')}?{urlencode({'q': code})}"
+        return f"{reverse('profiles:search')}?{urlencode({'q': code})}"
 
 
 class Work(models.Model):

@@ -54,7 +54,15 @@ def researchers(query: str) -> QuerySet[AuthorRecord]:
     if not terms:
         return AuthorRecord.objects.none()
     records = AuthorRecord.objects.live().only(
-        "slug", "display_name", "kind", "affiliation", "work_count", "verification_level"
+        "slug",
+        "display_name",
+        "name_key",
+        "kind",
+        "affiliation",
+        "owner_affiliation",
+        "work_count",
+        "verification_level",
+        "possibly_several_people",
     )
     every_term = Q()
     for term in terms:

@@ -9,5 +9,4 @@ urlpatterns = [
     path("works/<path:arxiv_id>/", views.work_detail, name="detail"),
     # <path:> too: a topic stored before codes were checked may hold one (works.models.topic_url).
     path("topics/<path:code>/", views.topic_detail, name="topic"),
-    path("search/", views.search, name="search"),
 ]

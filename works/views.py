@@ -1,9 +1,8 @@
-"""Public pages of works and topics, and the site search."""
+"""Public pages of works and topics."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models import Count
@@ -12,39 +11,23 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_safe
 
-from works import search as site_search
+from bzpeer.lib.paging import page_number
+from works.listing import LIST_FIELDS, with_bylines
 from works.models import AuthorRecord, Authorship, Topic, Work, WorkTopic
 
 # A work page lists this many authors before "show all": a detector paper has
 # 3,000, and nobody reads them in one go.
 AUTHORS_ON_WORK_PAGE = 30
-# Lists of works elsewhere (topic, search) show a short byline.
-BYLINE_AUTHORS = 3
 WORKS_PER_PAGE = 20
-RESEARCHERS_PER_PAGE = 20
-RESEARCHERS_ON_MIXED_RESULTS = 8
 TOPIC_ACTIVE_RESEARCHERS = 12
 # Counting a topic's authorships is a big GROUP BY on a large corpus; the
 # answer changes slowly, so it is cached.
 TOPIC_ACTIVE_CACHE_SECONDS = 15 * 60
-LIST_FIELDS = ("arxiv_id", "title", "year", "kind", "journal_ref", "author_count")
 
 _VERSION_SUFFIX_RE = re.compile(r"^(?P<bare>.+)v\d+$")
 # No arXiv id or category code holds a control character, and PostgreSQL refuses a NUL in a
 # text parameter (the driver raises, the page answered 500): such a path names nothing.
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-@dataclass
-class Byline:
-    authorships: list[Authorship]
-    more_count: int
-
-
-@dataclass
-class ListedWork:
-    work: Work
-    byline: Byline
 
 
 @require_safe
@@ -89,7 +72,7 @@ def work_detail(request: HttpRequest, arxiv_id: str) -> TemplateResponse:
 def topic_detail(request: HttpRequest, code: str) -> TemplateResponse:
     _refuse_control_characters(code)
     topic = get_object_or_404(Topic, code=code)
-    page = _page_number(request)
+    page = page_number(request)
     start = (page - 1) * WORKS_PER_PAGE
     rows = list(
         Work.objects.filter(work_topics__topic=topic)
@@ -104,50 +87,6 @@ def topic_detail(request: HttpRequest, code: str) -> TemplateResponse:
         "next_page": page + 1 if len(rows) > WORKS_PER_PAGE else None,
     }
     return TemplateResponse(request, "works/topic.html", context)
-
-
-@require_safe
-def search(request: HttpRequest) -> TemplateResponse:
-    query = site_search.clean_query(request.GET.get("q"))
-    kind = request.GET.get("type")
-    kind = kind if kind in {"researchers", "works"} else "all"
-    page = _page_number(request) if kind != "all" else 1
-    context = {"query": query, "kind": kind, "page": page}
-    if not query:
-        return TemplateResponse(request, "search/results.html", context)
-
-    if kind in {"all", "researchers"}:
-        size = RESEARCHERS_PER_PAGE if kind == "researchers" else RESEARCHERS_ON_MIXED_RESULTS
-        start = (page - 1) * size
-        found = list(site_search.researchers(query)[start : start + size + 1])
-        context["researchers"] = found[:size]
-        context["more_researchers"] = len(found) > size
-    if kind in {"all", "works"}:
-        start = (page - 1) * WORKS_PER_PAGE
-        found = list(site_search.works(query)[start : start + WORKS_PER_PAGE + 1])
-        context["works"] = with_bylines(found[:WORKS_PER_PAGE])
-        context["more_works"] = len(found) > WORKS_PER_PAGE
-    return TemplateResponse(request, "search/results.html", context)
-
-
-def with_bylines(works: list[Work]) -> list[ListedWork]:
-    """Works with their first authors, in one query whatever the list's length."""
-    firsts = (
-        Authorship.objects.filter(work__in=[w.id for w in works], position__lt=BYLINE_AUTHORS)
-        .select_related("author")
-        .only("work_id", "position", "printed_name", "author__slug")
-        .order_by("work_id", "position")
-    )
-    by_work: dict[int, list[Authorship]] = {}
-    for authorship in firsts if works else ():
-        by_work.setdefault(authorship.work_id, []).append(authorship)
-    listed = []
-    for work in works:
-        authorships = by_work.get(work.id, [])
-        listed.append(
-            ListedWork(work, Byline(authorships, max(work.author_count - len(authorships), 0)))
-        )
-    return listed
 
 
 def _active_researchers(topic: Topic) -> list[AuthorRecord]:
@@ -170,11 +109,3 @@ def _active_researchers(topic: Topic) -> list[AuthorRecord]:
 def _refuse_control_characters(identifier: str) -> None:
     if _CONTROL_RE.search(identifier):
         raise Http404("No record has this identifier.")
-
-
-def _page_number(request: HttpRequest) -> int:
-    try:
-        page = int(request.GET.get("page", "1"))
-    except ValueError:
-        return 1
-    return min(max(page, 1), 10_000)

@@ -16,7 +16,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
+from bzpeer.lib.paging import page_number
 from profiles.models import TrustSnapshot
+from profiles.namesakes import namesake_count
 from profiles.views.sections import follow_section, identity_section, trust_section
 from works.models import AuthorRecord, Authorship, Work
 from works.records import record_from_slug
@@ -111,7 +113,7 @@ def _record_with_latest_snapshot(slug: str) -> AuthorRecord | None:
 # Organisations ("DeepSeek-AI") have a page too: their works, without a person's sections.
 @record_from_slug("profiles:detail", people_only=False, load=_record_with_latest_snapshot)
 def researcher_detail(request: HttpRequest, record: AuthorRecord):
-    page = _page_number(request)
+    page = page_number(request)
     if request.htmx and request.htmx.target == "works-more":
         # "Show more": the next works and the next "Show more", appended in place.
         response = HttpResponse(published_works_html(record, page=page))
@@ -130,6 +132,7 @@ def researcher_detail(request: HttpRequest, record: AuthorRecord):
             "works_html": published_works_html(record, page=page),
         }
         if record.is_person:
+            context["namesake_count"] = namesake_count(record)
             context |= trust_section(record)
             context |= follow_section(record, request.user)
             context |= identity_section(record, request.user)
@@ -263,12 +266,3 @@ def _author_lines(works: list[Work], record: AuthorRecord) -> list[AuthorLine]:
             AuthorLine(leading=leading, researcher_after_gap=own, more_count=total - shown_count)
         )
     return lines
-
-
-def _page_number(request: HttpRequest) -> int:
-    try:
-        page = int(request.GET.get("page", "1"))
-    except ValueError:
-        return 1
-    # A page far past the end simply lists nothing; the bound keeps OFFSET sane.
-    return min(max(page, 1), 10_000)

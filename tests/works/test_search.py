@@ -162,4 +162,6 @@ def test_search_query_count_does_not_grow_with_results(client, django_assert_num
     with django_assert_num_queries(len(captured)):
         html = client.get("/search/", {"q": "common"}).content.decode()
     assert len(_titles(html)) == 20
-    assert len(captured) == 3  # researchers, works, their first authors
+    # Researchers, what tells them apart (topics, years, strongest co-author), works, their
+    # first authors.
+    assert len(captured) == 6
