@@ -7,6 +7,19 @@ from support import DEMO_FILE
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _tasks_registered():
+    """Every app's tasks registered before any test, as a worker does when it starts.
+
+    Otherwise the first task queued by name imports them in the middle of a test, and Celery's
+    Django fix-up then sets Django up again: the logging configuration is applied anew, which
+    drops pytest's log capture from the root logger for that test.
+    """
+    from bzpeer.celery import app
+
+    app.loader.import_default_modules()
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.DEBUG = False
