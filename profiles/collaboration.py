@@ -5,6 +5,11 @@ invitations; the sender is signed in with a verified email, is not the owner and
 the owner; one open invitation per sender and record (a database constraint); at most
 `DAILY_INVITATION_LIMIT` new invitations per sender in 24 hours, counted in the database so the
 limit survives a cache flush. Only the two people in a conversation can read or write it.
+
+An invitation is bound to its recipient, the record's owner when it was sent: only that account
+reads it, and only while it still owns the record does it answer it. Whoever owns the record
+later never sees it (issue 12); when a claim ends, its open invitations are closed
+(`profiles.claims`).
 """
 
 from __future__ import annotations
@@ -102,7 +107,12 @@ def send_invitation(
     try:
         with transaction.atomic():
             invitation = Invitation.objects.create(
-                sender=sender, record=record, subject=subject, message=message, work=work
+                sender=sender,
+                record=record,
+                recipient=owner,
+                subject=subject,
+                message=message,
+                work=work,
             )
     except IntegrityError as error:
         raise CollaborationError(
@@ -112,15 +122,35 @@ def send_invitation(
     return invitation
 
 
-def invitation_for_owner(invitation_id, user) -> Invitation | None:
-    """The invitation if `user` owns its record now, else None."""
+def invitation_for_recipient(invitation_id, user) -> Invitation | None:
+    """The invitation if it was sent to `user`, else None (whoever owns its record now)."""
+    if not user.is_authenticated:
+        return None
     return (
-        Invitation.objects.filter(
-            pk=invitation_id, record__claims__user=user, record__claims__state=Claim.State.APPROVED
-        )
+        Invitation.objects.filter(pk=invitation_id, recipient=user)
         .select_related("record", "sender", "work")
         .first()
     )
+
+
+def still_owns(invitation: Invitation, user) -> bool:
+    """Whether `user` is the invitation's recipient and still owns its record."""
+    return (
+        user.is_authenticated
+        and invitation.recipient_id == user.pk
+        and Claim.objects.filter(
+            record_id=invitation.record_id, user=user, state=Claim.State.APPROVED
+        ).exists()
+    )
+
+
+def _check_can_answer(invitation: Invitation, owner) -> None:
+    if invitation.recipient_id != owner.pk:
+        raise CollaborationError("This invitation was not sent to you.")
+    if not still_owns(invitation, owner):
+        raise CollaborationError(
+            "You no longer own this record, so this invitation can no longer be answered."
+        )
 
 
 def _close(invitation: Invitation, state: str) -> bool:
@@ -134,6 +164,7 @@ def _close(invitation: Invitation, state: str) -> bool:
 
 
 def accept_invitation(invitation: Invitation, *, owner) -> Conversation:
+    _check_can_answer(invitation, owner)
     with transaction.atomic():
         if not _close(invitation, Invitation.State.ACCEPTED):
             existing = Conversation.objects.filter(invitation=invitation).first()
@@ -148,6 +179,7 @@ def accept_invitation(invitation: Invitation, *, owner) -> Conversation:
 
 
 def decline_invitation(invitation: Invitation, *, owner) -> None:
+    _check_can_answer(invitation, owner)
     if not _close(invitation, Invitation.State.DECLINED):
         raise CollaborationError("This invitation was already answered.")
     enqueue_on_commit("profiles.send_invitation_answer", str(invitation.pk))
@@ -155,13 +187,12 @@ def decline_invitation(invitation: Invitation, *, owner) -> None:
 
 def block_sender(invitation: Invitation, *, owner) -> None:
     """Block the sender: their open invitations to this owner are declined, silently."""
+    if invitation.recipient_id != owner.pk:
+        raise CollaborationError("This invitation was not sent to you.")
     with transaction.atomic():
         Block.objects.get_or_create(owner=owner, blocked=invitation.sender)
         Invitation.objects.filter(
-            sender=invitation.sender,
-            record__claims__user=owner,
-            record__claims__state=Claim.State.APPROVED,
-            state=Invitation.State.OPEN,
+            sender=invitation.sender, recipient=owner, state=Invitation.State.OPEN
         ).update(state=Invitation.State.DECLINED, decided_at=timezone.now())
 
 
@@ -200,11 +231,15 @@ def _address(user) -> str | None:
 
 
 def email_invitation_notice(invitation_id) -> None:
-    """Tell the record's owner that an invitation is waiting."""
-    invitation = Invitation.objects.select_related("record").filter(pk=invitation_id).first()
+    """Tell the invitation's recipient that it is waiting, while they still own the record."""
+    invitation = (
+        Invitation.objects.select_related("record", "recipient").filter(pk=invitation_id).first()
+    )
     if invitation is None or invitation.state != Invitation.State.OPEN:
         return
-    address = _address(owner_of(invitation.record))
+    if invitation.recipient is None or not still_owns(invitation, invitation.recipient):
+        return
+    address = _address(invitation.recipient)
     if address:
         send_templated_email(
             to=[address],

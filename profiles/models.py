@@ -149,6 +149,16 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sent_invitations"
     )
     record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="invitations")
+    # The record's owner when it was sent: only they ever read or answer it, never whoever owns
+    # the record later. Null for an invitation whose recipient deleted their account (or, from
+    # before this field, could not be told): nobody reads it but its sender.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="received_invitations",
+    )
     subject = models.CharField(max_length=200)
     message = models.TextField(max_length=2000)
     work = models.ForeignKey(
