@@ -28,6 +28,11 @@ from profiles.models import Block, Claim, Conversation, Invitation, Message
 from works.models import AuthorRecord, Authorship, Work
 
 DAILY_INVITATION_LIMIT = 10
+FORMER_OWNER_LABEL = "the record’s former owner"
+CLOSED_MESSAGE = (
+    "This conversation is closed: the claim through which the record’s owner accepted the "
+    "invitation has ended, so no new messages can be sent."
+)
 # The invitation form offers the record's newest works to point at; a prolific author's
 # thousands of works would make the select list useless and the page slow.
 WORK_CHOICES_LIMIT = 50
@@ -144,13 +149,18 @@ def still_owns(invitation: Invitation, user) -> bool:
     )
 
 
-def _check_can_answer(invitation: Invitation, owner) -> None:
+def _claim_to_answer(invitation: Invitation, owner) -> Claim:
+    """The recipient's approved claim on the invitation's record: it answers through it."""
     if invitation.recipient_id != owner.pk:
         raise CollaborationError("This invitation was not sent to you.")
-    if not still_owns(invitation, owner):
+    claim = Claim.objects.filter(
+        record_id=invitation.record_id, user=owner, state=Claim.State.APPROVED
+    ).first()
+    if claim is None:
         raise CollaborationError(
             "You no longer own this record, so this invitation can no longer be answered."
         )
+    return claim
 
 
 def _close(invitation: Invitation, state: str) -> bool:
@@ -164,7 +174,7 @@ def _close(invitation: Invitation, state: str) -> bool:
 
 
 def accept_invitation(invitation: Invitation, *, owner) -> Conversation:
-    _check_can_answer(invitation, owner)
+    claim = _claim_to_answer(invitation, owner)
     with transaction.atomic():
         if not _close(invitation, Invitation.State.ACCEPTED):
             existing = Conversation.objects.filter(invitation=invitation).first()
@@ -172,14 +182,14 @@ def accept_invitation(invitation: Invitation, *, owner) -> Conversation:
                 return existing
             raise CollaborationError("This invitation was already answered.")
         conversation = Conversation.objects.create(
-            invitation=invitation, owner=owner, guest=invitation.sender
+            invitation=invitation, owner=owner, guest=invitation.sender, claim=claim
         )
     enqueue_on_commit("profiles.send_invitation_answer", str(invitation.pk))
     return conversation
 
 
 def decline_invitation(invitation: Invitation, *, owner) -> None:
-    _check_can_answer(invitation, owner)
+    _claim_to_answer(invitation, owner)
     if not _close(invitation, Invitation.State.DECLINED):
         raise CollaborationError("This invitation was already answered.")
     enqueue_on_commit("profiles.send_invitation_answer", str(invitation.pk))
@@ -202,7 +212,7 @@ def conversation_for(conversation_id, user) -> Conversation | None:
         return None
     conversation = (
         Conversation.objects.filter(pk=conversation_id)
-        .select_related("invitation__record", "owner", "guest")
+        .select_related("invitation__record", "owner", "guest", "claim")
         .first()
     )
     if conversation is None or not conversation.has_participant(user):
@@ -213,6 +223,8 @@ def conversation_for(conversation_id, user) -> Conversation | None:
 def post_message(conversation: Conversation, *, author, body: str) -> Message:
     if not conversation.has_participant(author):
         raise CollaborationError("You are not in this conversation.")
+    if not conversation.is_open:
+        raise CollaborationError(CLOSED_MESSAGE)
     body = body.strip()
     if not body:
         raise CollaborationError("Write a message first.")

@@ -189,10 +189,20 @@ class Conversation(models.Model):
     )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     guest = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The owner's claim when they accepted: the owner speaks for the record only while this
+    # claim is approved. A later claim, even by the same account, does not reopen it.
+    claim = models.ForeignKey(
+        Claim, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
         return f"Conversation {self.id}"
+
+    @property
+    def is_open(self) -> bool:
+        """Open while the claim that accepted the invitation lasts; then read-only for both."""
+        return self.claim_id is not None and self.claim.state == Claim.State.APPROVED
 
     def has_participant(self, user) -> bool:
         return user.is_authenticated and user.pk in {self.owner_id, self.guest_id}

@@ -82,7 +82,7 @@ def inbox(request: HttpRequest):
     )
     conversations = list(
         Conversation.objects.filter(Q(owner=user) | Q(guest=user))
-        .select_related("invitation__record", "owner", "guest")
+        .select_related("invitation__record", "owner", "guest", "claim")
         .order_by("-created_at")[:100]
     )
     return TemplateResponse(
@@ -198,7 +198,10 @@ def conversation(request: HttpRequest, conversation_id):
         raise Http404("No such conversation.")
     form = MessageForm(request.POST or None)
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and not found.is_open:
+        # Read-only once the owner's claim has ended: the page says so in place of the form.
+        status = 403
+    elif request.method == "POST":
         status = 400
         if form.is_valid():
             try:
@@ -219,6 +222,13 @@ def conversation(request: HttpRequest, conversation_id):
             ),
             "form": form,
             "other": found.guest if request.user.pk == found.owner_id else found.owner,
+            # The owner speaks as the researcher only while their claim lasts.
+            "owner_label": (
+                found.invitation.record.display_name
+                if found.is_open
+                else collaboration.FORMER_OWNER_LABEL
+            ),
+            "closed_message": collaboration.CLOSED_MESSAGE,
         },
         status=status,
     )
