@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from bzpeer.lib.mail import send_templated_email, site_url
 from bzpeer.lib.tasks import enqueue_on_commit
+from bzpeer.lib.text import is_control
 from profiles.accounts import verified_email
 from profiles.limits import MAX_MESSAGE_LENGTH
 from profiles.models import Block, Claim, Conversation, Invitation, Message
@@ -98,6 +99,11 @@ def send_invitation(
         raise CollaborationError("This researcher is not taking invitations from your account.")
     if len(message) > MAX_MESSAGE_LENGTH:
         raise CollaborationError(f"Keep the message under {MAX_MESSAGE_LENGTH} characters.")
+    if any(is_control(character) for character in subject):
+        # The subject is written into the notice email's body: one line, always.
+        raise CollaborationError(
+            "Write the subject on one line, without line breaks, tabs or other control characters."
+        )
     if work is not None and not Authorship.objects.filter(author=record, work=work).exists():
         raise CollaborationError("Choose one of this researcher's works.")
     since = timezone.now() - dt.timedelta(days=1)

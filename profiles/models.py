@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from bzpeer.lib.text import one_line
 from works.models import AuthorRecord
 
 
@@ -180,6 +181,12 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"{self.subject} ({self.state})"
+
+    @property
+    def subject_line(self) -> str:
+        """The subject as one line, for emails: a subject stored before single-line fields
+        refused control characters must not add lines to a message."""
+        return one_line(self.subject)
 
 
 class Conversation(models.Model):
