@@ -244,3 +244,40 @@ def test_deleting_an_account_with_a_pending_claim_returns_the_record_to_unclaime
     client.post(reverse("profiles:delete-account"), {"password": PASSWORD})
     record.refresh_from_db()
     assert record.claim_state == "unclaimed"
+
+
+# --- Deleting the account: the password check is throttled per account (issue 12, finding 7) --
+
+
+def test_after_five_wrong_passwords_even_the_right_one_is_refused_for_a_while(client):
+    user = UserFactory(verified=True)
+    client.force_login(user)
+    url = reverse("profiles:delete-account")
+    wrong = [client.post(url, {"password": f"guess {n}"}).status_code for n in range(25)]
+    assert wrong == [400] * 5 + [429] * 20
+    response = client.post(url, {"password": PASSWORD})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) <= 15 * 60
+    assert "wrong password" in response.content.decode()
+    assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_the_deletion_throttle_counts_per_account(client):
+    throttled = UserFactory(verified=True)
+    client.force_login(throttled)
+    for n in range(6):
+        client.post(reverse("profiles:delete-account"), {"password": f"guess {n}"})
+    other = UserFactory(verified=True)
+    client.force_login(other)
+    response = client.post(reverse("profiles:delete-account"), {"password": PASSWORD})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=other.pk).exists()
+
+
+def test_the_right_password_within_five_tries_deletes_the_account(client):
+    user = UserFactory(verified=True)
+    client.force_login(user)
+    url = reverse("profiles:delete-account")
+    assert [client.post(url, {"password": f"guess {n}"}).status_code for n in range(4)] == [400] * 4
+    assert client.post(url, {"password": PASSWORD}).status_code == 302
+    assert not User.objects.filter(pk=user.pk).exists()
