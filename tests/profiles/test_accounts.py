@@ -14,11 +14,12 @@ from profiles.account_deletion import delete_account
 from profiles.models import Claim, Follow, Invitation
 from tests.accounts_helpers import claimed_record, eager_tasks, make_admin, record_with_works
 from tests.factories import UserFactory
-from works.models import AuthorRecord
+from works.models import AuthorRecord, RecordEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(eager_tasks.__name__)]
 
 PASSWORD = "correct horse battery"
+REMOVED = "[removed: the account was deleted]"
 User = get_user_model()
 
 
@@ -281,3 +282,45 @@ def test_the_right_password_within_five_tries_deletes_the_account(client):
     assert [client.post(url, {"password": f"guess {n}"}).status_code for n in range(4)] == [400] * 4
     assert client.post(url, {"password": PASSWORD}).status_code == 302
     assert not User.objects.filter(pk=user.pk).exists()
+
+
+# --- Deleting the account: the owner's words leave the records' history ----------------------
+
+
+@pytest.mark.parametrize("still_owner", [True, False])
+def test_deleting_the_account_scrubs_the_owners_texts_from_the_history_but_keeps_the_events(
+    client, still_owner
+):
+    admin = make_admin()
+    user = UserFactory(verified=True)
+    record, _, claim = claimed_record(owner=user, admin=admin, works=2)
+    client.force_login(user)
+    edit = reverse("profiles:edit", args=[record.slug])
+    client.post(edit, {"description": "My personal words", "affiliation": "My secret lab"})
+    client.post(edit, {"description": "Second thoughts", "affiliation": "My secret lab"})
+    work = record.authorships.first().work
+    client.post(reverse("profiles:not-mine", args=[record.slug, work.pk]))
+    if not still_owner:
+        claims.revoke_claim(claim, by=admin, reason="Not this person.")
+    events_before = sorted(RecordEvent.objects.values_list("pk", "kind", "summary"))
+    correction = RecordEvent.objects.get(record=record, kind="correction")
+
+    delete_account(user=user)
+
+    after = set(RecordEvent.objects.values_list("pk", "kind", "summary"))
+    assert set(events_before) <= after
+    edits = RecordEvent.objects.filter(record=record, kind="edit", data__has_key="changed")
+    assert [e.data["changed"] for e in edits.order_by("created_at", "id")] == [
+        {
+            "description": ["", REMOVED],
+            "owner_affiliation": ["", REMOVED],
+            "open_to_collaborate": [True, False],
+        },
+        {"description": [REMOVED, REMOVED]},
+    ]
+    everything = repr(list(RecordEvent.objects.values_list("summary", "data")))
+    assert "My personal words" not in everything
+    assert "Second thoughts" not in everything
+    assert "My secret lab" not in everything
+    # What the history needs to undo a correction stays.
+    assert RecordEvent.objects.get(pk=correction.pk).data == correction.data
