@@ -54,6 +54,12 @@ class Claim(models.Model):
                 condition=Q(state="pending"),
                 name="claim_one_pending_per_pair",
             ),
+            # An ORCID iD is one person: it backs at most one approved claim (issue 12).
+            models.UniqueConstraint(
+                fields=["orcid"],
+                condition=Q(state="approved") & ~Q(orcid=""),
+                name="claim_one_approved_per_orcid",
+            ),
         ]
 
     def __str__(self):
