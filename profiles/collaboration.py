@@ -144,24 +144,25 @@ def invitation_for_recipient(invitation_id, user) -> Invitation | None:
     )
 
 
+def _recipients_claim(invitation: Invitation, user) -> Claim | None:
+    """The approved claim through which `user`, the invitation's recipient, owns its record."""
+    if not user.is_authenticated or invitation.recipient_id != user.pk:
+        return None
+    return Claim.objects.filter(
+        record_id=invitation.record_id, user=user, state=Claim.State.APPROVED
+    ).first()
+
+
 def still_owns(invitation: Invitation, user) -> bool:
     """Whether `user` is the invitation's recipient and still owns its record."""
-    return (
-        user.is_authenticated
-        and invitation.recipient_id == user.pk
-        and Claim.objects.filter(
-            record_id=invitation.record_id, user=user, state=Claim.State.APPROVED
-        ).exists()
-    )
+    return _recipients_claim(invitation, user) is not None
 
 
 def _claim_to_answer(invitation: Invitation, owner) -> Claim:
-    """The recipient's approved claim on the invitation's record: it answers through it."""
+    """The claim the recipient answers through; CollaborationError when they may not answer."""
     if invitation.recipient_id != owner.pk:
         raise CollaborationError("This invitation was not sent to you.")
-    claim = Claim.objects.filter(
-        record_id=invitation.record_id, user=owner, state=Claim.State.APPROVED
-    ).first()
+    claim = _recipients_claim(invitation, owner)
     if claim is None:
         raise CollaborationError(
             "You no longer own this record, so this invitation can no longer be answered."
