@@ -61,6 +61,14 @@ app.conf.beat_schedule = {
         "task": "profiles.recompute_all_trust",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Counters (works, topics, followers, close collaborators, latest affiliation) recounted
+    # from the rows: events keep them current, this repairs what a missed event left (a user
+    # deleted from the admin, a task lost while the broker was down). After the trust sweep,
+    # before the harvest; on the default queue.
+    "nightly-counter-reconciliation": {
+        "task": "profiles.reconcile_counters",
+        "schedule": crontab(hour=4, minute=30),
+    },
     # Follow digests: daily ones go out every morning; the task itself also
     # sends the weekly ones on Mondays, so one entry covers both frequencies.
     "follow-digests": {

@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 
 from profiles import claims as claim_services
 from profiles import corrections
-from profiles.forms import DecisionForm
+from profiles.forms import AuthorRecordAdminForm, DecisionForm
 from profiles.levels import email_domain_matches, orcid_is_valid
 from profiles.models import Claim, TrustSnapshot
 from profiles.verification import affiliation_domains
@@ -30,6 +30,7 @@ class RecordEventInline(admin.TabularInline):
 
 @admin.register(AuthorRecord)
 class AuthorRecordAdmin(admin.ModelAdmin):
+    form = AuthorRecordAdminForm
     list_display = [
         "display_name",
         "slug",

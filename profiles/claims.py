@@ -2,8 +2,8 @@
 
 A claim's state moves only through `_decide`, a conditional UPDATE ... WHERE state IN (...):
 two admins deciding at once, or two claims approved for one record at once, end with exactly one
-winner. The database's partial unique indexes (one approved claim per record, one approved claim
-per account) settle the race that the WHERE clause cannot see; the loser gets a ClaimError.
+winner. The database's partial unique indexes (one approved claim per record, per account and
+per ORCID iD) settle the race that the WHERE clause cannot see; the loser gets a ClaimError.
 The record's level and claim state then follow through `profiles.verification.transition`, the
 one function that writes them. A decision queues one trust recompute, of every record it moved.
 """
@@ -110,6 +110,15 @@ def withdraw_claim(claim: Claim, *, by) -> None:
 def approve_claim(claim: Claim, *, by, reason: str, orcid_confirmed: bool = False) -> None:
     """Approve a pending claim: the record becomes Claimed, at L2 or L3 (strong evidence)."""
     _refuse_own(claim, by=by, verb="approve")
+    if claim.orcid:
+        holder = (
+            Claim.objects.filter(orcid=claim.orcid, state=Claim.State.APPROVED)
+            .exclude(pk=claim.pk)
+            .select_related("record")
+            .first()
+        )
+        if holder is not None:
+            raise ClaimError(_orcid_taken(claim.orcid, holder.record))
     _decide(
         claim,
         to_state=Claim.State.APPROVED,
@@ -167,6 +176,14 @@ def release_claims(*, user, reason: str) -> list[int]:
     return affected
 
 
+def _orcid_taken(orcid: str, record: AuthorRecord | None) -> str:
+    where = f" (on {record.display_name}, {record.slug})" if record is not None else ""
+    return (
+        f"The ORCID iD {orcid} already backs an approved claim{where}: an ORCID iD is one "
+        "person. Revoke that claim first if it was wrong."
+    )
+
+
 def _refuse_own(claim: Claim, *, by, verb: str) -> None:
     if by is not None and claim.user_id == by.pk:
         raise ClaimError(f"Nobody can {verb} their own claim; another admin must decide.")
@@ -199,6 +216,9 @@ def _decide(
                     state=to_state, decided_by=by, decided_at=now, reason=reason, **(extra or {})
                 )
         except IntegrityError as error:
+            # Approved at the same moment as another claim: the constraint names the rule.
+            if "orcid" in str(error):
+                raise ClaimError(_orcid_taken(claim.orcid, None)) from error
             raise ClaimError(
                 "Another claim on this record is already approved, or this account already "
                 "owns a record: revoke that claim first."

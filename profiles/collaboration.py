@@ -5,6 +5,11 @@ invitations; the sender is signed in with a verified email, is not the owner and
 the owner; one open invitation per sender and record (a database constraint); at most
 `DAILY_INVITATION_LIMIT` new invitations per sender in 24 hours, counted in the database so the
 limit survives a cache flush. Only the two people in a conversation can read or write it.
+
+An invitation is bound to its recipient, the record's owner when it was sent: only that account
+reads it, and only while it still owns the record does it answer it. Whoever owns the record
+later never sees it (issue 12); when a claim ends, its open invitations are closed
+(`profiles.claims`).
 """
 
 from __future__ import annotations
@@ -17,12 +22,18 @@ from django.utils import timezone
 
 from bzpeer.lib.mail import send_templated_email, site_url
 from bzpeer.lib.tasks import enqueue_on_commit
+from bzpeer.lib.text import is_control
 from profiles.accounts import verified_email
 from profiles.limits import MAX_MESSAGE_LENGTH
 from profiles.models import Block, Claim, Conversation, Invitation, Message
 from works.models import AuthorRecord, Authorship, Work
 
 DAILY_INVITATION_LIMIT = 10
+FORMER_OWNER_LABEL = "the record’s former owner"
+CLOSED_MESSAGE = (
+    "This conversation is closed: the claim through which the record’s owner accepted the "
+    "invitation has ended, so no new messages can be sent."
+)
 # The invitation form offers the record's newest works to point at; a prolific author's
 # thousands of works would make the select list useless and the page slow.
 WORK_CHOICES_LIMIT = 50
@@ -88,6 +99,11 @@ def send_invitation(
         raise CollaborationError("This researcher is not taking invitations from your account.")
     if len(message) > MAX_MESSAGE_LENGTH:
         raise CollaborationError(f"Keep the message under {MAX_MESSAGE_LENGTH} characters.")
+    if any(is_control(character) for character in subject):
+        # The subject is written into the notice email's body: one line, always.
+        raise CollaborationError(
+            "Write the subject on one line, without line breaks, tabs or other control characters."
+        )
     if work is not None and not Authorship.objects.filter(author=record, work=work).exists():
         raise CollaborationError("Choose one of this researcher's works.")
     since = timezone.now() - dt.timedelta(days=1)
@@ -102,7 +118,12 @@ def send_invitation(
     try:
         with transaction.atomic():
             invitation = Invitation.objects.create(
-                sender=sender, record=record, subject=subject, message=message, work=work
+                sender=sender,
+                record=record,
+                recipient=owner,
+                subject=subject,
+                message=message,
+                work=work,
             )
     except IntegrityError as error:
         raise CollaborationError(
@@ -112,15 +133,41 @@ def send_invitation(
     return invitation
 
 
-def invitation_for_owner(invitation_id, user) -> Invitation | None:
-    """The invitation if `user` owns its record now, else None."""
+def invitation_for_recipient(invitation_id, user) -> Invitation | None:
+    """The invitation if it was sent to `user`, else None (whoever owns its record now)."""
+    if not user.is_authenticated:
+        return None
     return (
-        Invitation.objects.filter(
-            pk=invitation_id, record__claims__user=user, record__claims__state=Claim.State.APPROVED
-        )
+        Invitation.objects.filter(pk=invitation_id, recipient=user)
         .select_related("record", "sender", "work")
         .first()
     )
+
+
+def _recipients_claim(invitation: Invitation, user) -> Claim | None:
+    """The approved claim through which `user`, the invitation's recipient, owns its record."""
+    if not user.is_authenticated or invitation.recipient_id != user.pk:
+        return None
+    return Claim.objects.filter(
+        record_id=invitation.record_id, user=user, state=Claim.State.APPROVED
+    ).first()
+
+
+def still_owns(invitation: Invitation, user) -> bool:
+    """Whether `user` is the invitation's recipient and still owns its record."""
+    return _recipients_claim(invitation, user) is not None
+
+
+def _claim_to_answer(invitation: Invitation, owner) -> Claim:
+    """The claim the recipient answers through; CollaborationError when they may not answer."""
+    if invitation.recipient_id != owner.pk:
+        raise CollaborationError("This invitation was not sent to you.")
+    claim = _recipients_claim(invitation, owner)
+    if claim is None:
+        raise CollaborationError(
+            "You no longer own this record, so this invitation can no longer be answered."
+        )
+    return claim
 
 
 def _close(invitation: Invitation, state: str) -> bool:
@@ -134,6 +181,7 @@ def _close(invitation: Invitation, state: str) -> bool:
 
 
 def accept_invitation(invitation: Invitation, *, owner) -> Conversation:
+    claim = _claim_to_answer(invitation, owner)
     with transaction.atomic():
         if not _close(invitation, Invitation.State.ACCEPTED):
             existing = Conversation.objects.filter(invitation=invitation).first()
@@ -141,13 +189,14 @@ def accept_invitation(invitation: Invitation, *, owner) -> Conversation:
                 return existing
             raise CollaborationError("This invitation was already answered.")
         conversation = Conversation.objects.create(
-            invitation=invitation, owner=owner, guest=invitation.sender
+            invitation=invitation, owner=owner, guest=invitation.sender, claim=claim
         )
     enqueue_on_commit("profiles.send_invitation_answer", str(invitation.pk))
     return conversation
 
 
 def decline_invitation(invitation: Invitation, *, owner) -> None:
+    _claim_to_answer(invitation, owner)
     if not _close(invitation, Invitation.State.DECLINED):
         raise CollaborationError("This invitation was already answered.")
     enqueue_on_commit("profiles.send_invitation_answer", str(invitation.pk))
@@ -155,13 +204,12 @@ def decline_invitation(invitation: Invitation, *, owner) -> None:
 
 def block_sender(invitation: Invitation, *, owner) -> None:
     """Block the sender: their open invitations to this owner are declined, silently."""
+    if invitation.recipient_id != owner.pk:
+        raise CollaborationError("This invitation was not sent to you.")
     with transaction.atomic():
         Block.objects.get_or_create(owner=owner, blocked=invitation.sender)
         Invitation.objects.filter(
-            sender=invitation.sender,
-            record__claims__user=owner,
-            record__claims__state=Claim.State.APPROVED,
-            state=Invitation.State.OPEN,
+            sender=invitation.sender, recipient=owner, state=Invitation.State.OPEN
         ).update(state=Invitation.State.DECLINED, decided_at=timezone.now())
 
 
@@ -171,7 +219,7 @@ def conversation_for(conversation_id, user) -> Conversation | None:
         return None
     conversation = (
         Conversation.objects.filter(pk=conversation_id)
-        .select_related("invitation__record", "owner", "guest")
+        .select_related("invitation__record", "owner", "guest", "claim")
         .first()
     )
     if conversation is None or not conversation.has_participant(user):
@@ -182,6 +230,8 @@ def conversation_for(conversation_id, user) -> Conversation | None:
 def post_message(conversation: Conversation, *, author, body: str) -> Message:
     if not conversation.has_participant(author):
         raise CollaborationError("You are not in this conversation.")
+    if not conversation.is_open:
+        raise CollaborationError(CLOSED_MESSAGE)
     body = body.strip()
     if not body:
         raise CollaborationError("Write a message first.")
@@ -200,11 +250,15 @@ def _address(user) -> str | None:
 
 
 def email_invitation_notice(invitation_id) -> None:
-    """Tell the record's owner that an invitation is waiting."""
-    invitation = Invitation.objects.select_related("record").filter(pk=invitation_id).first()
+    """Tell the invitation's recipient that it is waiting, while they still own the record."""
+    invitation = (
+        Invitation.objects.select_related("record", "recipient").filter(pk=invitation_id).first()
+    )
     if invitation is None or invitation.state != Invitation.State.OPEN:
         return
-    address = _address(owner_of(invitation.record))
+    if invitation.recipient is None or not still_owns(invitation, invitation.recipient):
+        return
+    address = _address(invitation.recipient)
     if address:
         send_templated_email(
             to=[address],

@@ -78,16 +78,20 @@ def _after_change(record: AuthorRecord) -> None:
     queue_trust_recompute([record.pk])
 
 
-def recount_followers(record_ids: list[int]) -> None:
-    """Recount from the rows, set-based (after a merge moved follows around)."""
+def recount_followers(record_ids: list[int]) -> int:
+    """Recount from the rows, set-based (after a merge moved follows around; the nightly
+    reconciliation). Only rows whose count is wrong are written; returns how many."""
     counts = (
         Follow.objects.filter(record=OuterRef("pk"))
         .values("record")
         .annotate(n=Count("id"))
         .values("n")
     )
-    AuthorRecord.objects.filter(id__in=record_ids).update(
-        follower_count=Coalesce(Subquery(counts), Value(0))
+    recount = Coalesce(Subquery(counts), Value(0))
+    return (
+        AuthorRecord.objects.filter(id__in=record_ids)
+        .exclude(follower_count=recount)
+        .update(follower_count=recount)
     )
 
 

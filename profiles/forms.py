@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from bzpeer.lib.text import validate_single_line
 from profiles.levels import normalise_orcid
 from profiles.limits import MAX_EVIDENCE_LINKS, MAX_MESSAGE_LENGTH
 from profiles.models import AccountSettings
@@ -14,8 +15,15 @@ from works.models import AuthorRecord
 MAX_LINK_LENGTH = 300
 
 
+class SingleLineField(forms.CharField):
+    """One line of text: line breaks, tabs and other control characters are refused (a subject,
+    a name, an affiliation ends up in a plain-text email or a page's one-line header)."""
+
+    default_validators = [validate_single_line]
+
+
 class ClaimForm(forms.Form):
-    orcid = forms.CharField(
+    orcid = SingleLineField(
         label="ORCID iD (optional)",
         required=False,
         max_length=60,
@@ -56,6 +64,8 @@ class ClaimForm(forms.Form):
         for line in lines:
             if len(line) > MAX_LINK_LENGTH:
                 raise ValidationError(f"Links are at most {MAX_LINK_LENGTH} characters.")
+            # URLValidator lets control characters through in a path (an escape sequence).
+            validate_single_line(line)
             try:
                 validate(line)
             except ValidationError as error:
@@ -66,7 +76,7 @@ class ClaimForm(forms.Form):
 
 
 class OwnerEditForm(forms.ModelForm):
-    affiliation = forms.CharField(
+    affiliation = SingleLineField(
         label="Affiliation",
         required=False,
         max_length=300,
@@ -84,6 +94,7 @@ class OwnerEditForm(forms.ModelForm):
             ),
         }
         help_texts = {"description": "Up to 300 characters. Leave empty for the generated one."}
+        field_classes = {"description": SingleLineField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -92,7 +103,7 @@ class OwnerEditForm(forms.ModelForm):
 
 
 class InvitationForm(forms.Form):
-    subject = forms.CharField(max_length=200)
+    subject = SingleLineField(max_length=200)
     message = forms.CharField(
         max_length=MAX_MESSAGE_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5, "maxlength": MAX_MESSAGE_LENGTH}),
@@ -138,6 +149,21 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(password):
             raise ValidationError("This is not your password.")
         return password
+
+
+class AuthorRecordAdminForm(forms.ModelForm):
+    """The admin's form for a record: its names and one-line texts stay on one line (they are
+    written into emails and page headers)."""
+
+    class Meta:
+        model = AuthorRecord
+        # The admin chooses the fields (all but its read-only ones), as with its default form.
+        fields = "__all__"  # noqa: DJ007
+        field_classes = {
+            "display_name": SingleLineField,
+            "description": SingleLineField,
+            "owner_affiliation": SingleLineField,
+        }
 
 
 class DecisionForm(forms.Form):

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from bzpeer.lib.text import one_line
 from works.models import AuthorRecord
 
 
@@ -52,6 +53,12 @@ class Claim(models.Model):
                 fields=["user", "record"],
                 condition=Q(state="pending"),
                 name="claim_one_pending_per_pair",
+            ),
+            # An ORCID iD is one person: it backs at most one approved claim (issue 12).
+            models.UniqueConstraint(
+                fields=["orcid"],
+                condition=Q(state="approved") & ~Q(orcid=""),
+                name="claim_one_approved_per_orcid",
             ),
         ]
 
@@ -149,6 +156,16 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sent_invitations"
     )
     record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="invitations")
+    # The record's owner when it was sent: only they ever read or answer it, never whoever owns
+    # the record later. Null for an invitation whose recipient deleted their account (or, from
+    # before this field, could not be told): nobody reads it but its sender.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="received_invitations",
+    )
     subject = models.CharField(max_length=200)
     message = models.TextField(max_length=2000)
     work = models.ForeignKey(
@@ -171,6 +188,12 @@ class Invitation(models.Model):
     def __str__(self):
         return f"{self.subject} ({self.state})"
 
+    @property
+    def subject_line(self) -> str:
+        """The subject as one line, for emails: a subject stored before single-line fields
+        refused control characters must not add lines to a message."""
+        return one_line(self.subject)
+
 
 class Conversation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -179,10 +202,20 @@ class Conversation(models.Model):
     )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     guest = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The owner's claim when they accepted: the owner speaks for the record only while this
+    # claim is approved. A later claim, even by the same account, does not reopen it.
+    claim = models.ForeignKey(
+        Claim, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
         return f"Conversation {self.id}"
+
+    @property
+    def is_open(self) -> bool:
+        """Open while the claim that accepted the invitation lasts; then read-only for both."""
+        return self.claim_id is not None and self.claim.state == Claim.State.APPROVED
 
     def has_participant(self, user) -> bool:
         return user.is_authenticated and user.pk in {self.owner_id, self.guest_id}

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from bzpeer.lib.tasks import enqueue
-from profiles import claims, collaboration, follows, trust
+from profiles import claims, collaboration, counters, follows, trust
 from profiles.trust_queue import trust_lock_key
 
 
@@ -36,6 +36,12 @@ def recompute_all_trust(full: bool | None = None) -> None:
 @shared_task(name="profiles.recompute_trust_batch", soft_time_limit=600, time_limit=660)
 def recompute_trust_batch(author_ids: list[int]) -> None:
     trust.recompute(author_ids=author_ids)
+
+
+@shared_task(name="profiles.reconcile_counters", soft_time_limit=3600, time_limit=3900)
+def reconcile_counters() -> dict[str, int]:
+    """The nightly recount of every record's counters from the rows (beat: 04:30 UTC)."""
+    return counters.reconcile_counters().fixed
 
 
 # --- Emails: claim decisions, invitations, messages, digests (accounts work) -----------------

@@ -26,6 +26,7 @@ def test_every_beat_entry_names_a_registered_task(registered):
         "daily-oai-harvest",
         "resume-stale-imports",
         "nightly-trust-sweep",
+        "nightly-counter-reconciliation",
         "follow-digests",
     }
     missing = {
@@ -40,6 +41,7 @@ def test_the_beat_schedule_runs_at_the_documented_times():
     schedule = {name: entry["schedule"] for name, entry in app.conf.beat_schedule.items()}
     assert schedule["daily-oai-harvest"] == crontab(hour=5, minute=0)
     assert schedule["nightly-trust-sweep"] == crontab(hour=3, minute=30)
+    assert schedule["nightly-counter-reconciliation"] == crontab(hour=4, minute=30)
     assert schedule["follow-digests"] == crontab(hour=7, minute=0)
     assert schedule["resume-stale-imports"] == crontab(minute="*/15")
 
@@ -62,6 +64,7 @@ def test_tasks_are_named_after_their_app_and_have_time_limits(registered):
         ("profiles.recompute_trust", "trust"),
         ("profiles.recompute_all_trust", "trust"),
         ("profiles.send_digests", "email"),
+        ("profiles.reconcile_counters", "default"),
         ("something.else", "default"),
     ],
 )

@@ -9,11 +9,21 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
+from bzpeer.lib.ratelimit import hit, too_many_requests
 from profiles.account_deletion import delete_account
 from profiles.accounts import settings_for, verified_email
 from profiles.forms import DeleteAccountForm, DigestForm
 from profiles.models import Block, Claim
 from profiles.views.auth import login_required
+
+# Password checks before deleting an account, per account: someone who found a signed-in
+# session cannot guess their way to deleting it (issue 12). Every POST counts, not only the
+# failures: the right password ends the account, so the count is the failures and at most one
+# success, and the password is not even checked past the limit.
+DELETE_ACCOUNT_RATE = "5/15m"
+DELETE_ACCOUNT_THROTTLED = (
+    "A wrong password was typed several times, so deleting this account is paused for a while."
+)
 
 
 def _settings_context(request: HttpRequest, **extra) -> dict:
@@ -50,6 +60,15 @@ def account_settings(request: HttpRequest):
 @require_http_methods(["GET", "POST"])
 @login_required
 def delete_my_account(request: HttpRequest):
+    if request.method == "POST":
+        attempt = hit("delete-account", f"user:{request.user.pk}", DELETE_ACCOUNT_RATE)
+        if not attempt.allowed:
+            return too_many_requests(
+                request,
+                scope="delete-account",
+                retry_after=attempt.retry_after,
+                message=DELETE_ACCOUNT_THROTTLED,
+            )
     form = DeleteAccountForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         user = request.user

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bzpeer.lib.ratelimit import ratelimit, too_many_requests
 from profiles import collaboration
 from profiles.forms import InvitationForm, MessageForm
-from profiles.models import Block, Claim, Conversation, Invitation
+from profiles.models import Block, Conversation, Invitation
 from profiles.views.auth import login_required
 from profiles.views.sections import identity_section
 from works.models import AuthorRecord, Work
@@ -71,9 +71,7 @@ def invite(request: HttpRequest, record: AuthorRecord):
 def inbox(request: HttpRequest):
     user = request.user
     received = list(
-        Invitation.objects.filter(
-            record__claims__user=user, record__claims__state=Claim.State.APPROVED
-        )
+        Invitation.objects.filter(recipient=user)
         .select_related("sender", "record", "work", "conversation")
         .order_by("-created_at")[:100]
     )
@@ -84,7 +82,7 @@ def inbox(request: HttpRequest):
     )
     conversations = list(
         Conversation.objects.filter(Q(owner=user) | Q(guest=user))
-        .select_related("invitation__record", "owner", "guest")
+        .select_related("invitation__record", "owner", "guest", "claim")
         .order_by("-created_at")[:100]
     )
     return TemplateResponse(
@@ -100,8 +98,9 @@ def inbox(request: HttpRequest):
 
 
 def _visible_invitation(request: HttpRequest, invitation_id) -> tuple[Invitation, bool]:
-    """The invitation and whether the viewer is its record's owner; 404 for anyone else."""
-    owned = collaboration.invitation_for_owner(invitation_id, request.user)
+    """The invitation and whether the viewer is its recipient; 404 for anyone else (a later
+    owner of the record included)."""
+    owned = collaboration.invitation_for_recipient(invitation_id, request.user)
     if owned is not None:
         return owned, True
     sent = (
@@ -125,6 +124,7 @@ def invitation_detail(request: HttpRequest, invitation_id):
         {
             "invitation": invitation,
             "is_owner": is_owner,
+            "can_answer": is_owner and collaboration.still_owns(invitation, request.user),
             "conversation": conversation,
             # Before accepting, the owner sees where the sender's verified address is, not
             # the address itself.
@@ -134,9 +134,10 @@ def invitation_detail(request: HttpRequest, invitation_id):
 
 
 def _owner_invitation(request: HttpRequest, invitation_id) -> Invitation:
-    invitation = collaboration.invitation_for_owner(invitation_id, request.user)
+    invitation = collaboration.invitation_for_recipient(invitation_id, request.user)
     if invitation is None:
-        # The sender of the invitation cannot answer it either: same 404 as a stranger.
+        # The sender of the invitation, or a later owner of the record, cannot answer it
+        # either: same 404 as a stranger.
         raise Http404("No such invitation.")
     return invitation
 
@@ -170,8 +171,12 @@ def decline_invitation(request: HttpRequest, invitation_id):
 @login_required
 def block_sender(request: HttpRequest, invitation_id):
     invitation = _owner_invitation(request, invitation_id)
-    collaboration.block_sender(invitation, owner=request.user)
-    messages.success(request, "You will not receive invitations from this account any more.")
+    try:
+        collaboration.block_sender(invitation, owner=request.user)
+    except collaboration.CollaborationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "You will not receive invitations from this account any more.")
     return redirect("profiles:inbox")
 
 
@@ -193,7 +198,10 @@ def conversation(request: HttpRequest, conversation_id):
         raise Http404("No such conversation.")
     form = MessageForm(request.POST or None)
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and not found.is_open:
+        # Read-only once the owner's claim has ended: the page says so in place of the form.
+        status = 403
+    elif request.method == "POST":
         status = 400
         if form.is_valid():
             try:
@@ -214,6 +222,13 @@ def conversation(request: HttpRequest, conversation_id):
             ),
             "form": form,
             "other": found.guest if request.user.pk == found.owner_id else found.owner,
+            # The owner speaks as the researcher only while their claim lasts.
+            "owner_label": (
+                found.invitation.record.display_name
+                if found.is_open
+                else collaboration.FORMER_OWNER_LABEL
+            ),
+            "closed_message": collaboration.CLOSED_MESSAGE,
         },
         status=status,
     )

@@ -14,11 +14,12 @@ from profiles.account_deletion import delete_account
 from profiles.models import Claim, Follow, Invitation
 from tests.accounts_helpers import claimed_record, eager_tasks, make_admin, record_with_works
 from tests.factories import UserFactory
-from works.models import AuthorRecord
+from works.models import AuthorRecord, RecordEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(eager_tasks.__name__)]
 
 PASSWORD = "correct horse battery"
+REMOVED = "[removed: the account was deleted]"
 User = get_user_model()
 
 
@@ -244,3 +245,82 @@ def test_deleting_an_account_with_a_pending_claim_returns_the_record_to_unclaime
     client.post(reverse("profiles:delete-account"), {"password": PASSWORD})
     record.refresh_from_db()
     assert record.claim_state == "unclaimed"
+
+
+# --- Deleting the account: the password check is throttled per account (issue 12, finding 7) --
+
+
+def test_after_five_wrong_passwords_even_the_right_one_is_refused_for_a_while(client):
+    user = UserFactory(verified=True)
+    client.force_login(user)
+    url = reverse("profiles:delete-account")
+    wrong = [client.post(url, {"password": f"guess {n}"}).status_code for n in range(25)]
+    assert wrong == [400] * 5 + [429] * 20
+    response = client.post(url, {"password": PASSWORD})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) <= 15 * 60
+    assert "wrong password" in response.content.decode()
+    assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_the_deletion_throttle_counts_per_account(client):
+    throttled = UserFactory(verified=True)
+    client.force_login(throttled)
+    for n in range(6):
+        client.post(reverse("profiles:delete-account"), {"password": f"guess {n}"})
+    other = UserFactory(verified=True)
+    client.force_login(other)
+    response = client.post(reverse("profiles:delete-account"), {"password": PASSWORD})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=other.pk).exists()
+
+
+def test_the_right_password_within_five_tries_deletes_the_account(client):
+    user = UserFactory(verified=True)
+    client.force_login(user)
+    url = reverse("profiles:delete-account")
+    assert [client.post(url, {"password": f"guess {n}"}).status_code for n in range(4)] == [400] * 4
+    assert client.post(url, {"password": PASSWORD}).status_code == 302
+    assert not User.objects.filter(pk=user.pk).exists()
+
+
+# --- Deleting the account: the owner's words leave the records' history ----------------------
+
+
+@pytest.mark.parametrize("still_owner", [True, False])
+def test_deleting_the_account_scrubs_the_owners_texts_from_the_history_but_keeps_the_events(
+    client, still_owner
+):
+    admin = make_admin()
+    user = UserFactory(verified=True)
+    record, _, claim = claimed_record(owner=user, admin=admin, works=2)
+    client.force_login(user)
+    edit = reverse("profiles:edit", args=[record.slug])
+    client.post(edit, {"description": "My personal words", "affiliation": "My secret lab"})
+    client.post(edit, {"description": "Second thoughts", "affiliation": "My secret lab"})
+    work = record.authorships.first().work
+    client.post(reverse("profiles:not-mine", args=[record.slug, work.pk]))
+    if not still_owner:
+        claims.revoke_claim(claim, by=admin, reason="Not this person.")
+    events_before = sorted(RecordEvent.objects.values_list("pk", "kind", "summary"))
+    correction = RecordEvent.objects.get(record=record, kind="correction")
+
+    delete_account(user=user)
+
+    after = set(RecordEvent.objects.values_list("pk", "kind", "summary"))
+    assert set(events_before) <= after
+    edits = RecordEvent.objects.filter(record=record, kind="edit", data__has_key="changed")
+    assert [e.data["changed"] for e in edits.order_by("created_at", "id")] == [
+        {
+            "description": ["", REMOVED],
+            "owner_affiliation": ["", REMOVED],
+            "open_to_collaborate": [True, False],
+        },
+        {"description": [REMOVED, REMOVED]},
+    ]
+    everything = repr(list(RecordEvent.objects.values_list("summary", "data")))
+    assert "My personal words" not in everything
+    assert "Second thoughts" not in everything
+    assert "My secret lab" not in everything
+    # What the history needs to undo a correction stays.
+    assert RecordEvent.objects.get(pk=correction.pk).data == correction.data

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from graph.models import CollaborationEdge
@@ -137,8 +137,9 @@ def test_an_orcid_confirmed_by_the_admin_gives_l3_and_unconfirmed_gives_l2():
         reason="ORCID checked",
         orcid_confirmed=True,
     )
+    # Another person's iD: one ORCID iD backs at most one approved claim.
     claims.approve_claim(
-        _claim(unconfirmed, UserFactory(verified=True), orcid="0000-0002-1825-0097"),
+        _claim(unconfirmed, UserFactory(verified=True), orcid="0000-0001-5109-3700"),
         by=admin,
         reason="ok",
     )
@@ -459,3 +460,62 @@ def test_claim_submissions_are_rate_limited(client):
     statuses = [client.post(url, {"orcid": "bad", "statement": "x"}).status_code for _ in range(11)]
     assert statuses == [400] * 10 + [429]
     assert "several claims in a short time" in client.post(url, {}).content.decode()
+
+
+# --- One approved claim per ORCID iD (issue 12, integrity) ---------------------------------
+
+ORCID = "0000-0002-1825-0097"
+TAKEN = f"ORCID iD {ORCID} already backs an approved claim"
+
+
+def test_an_orcid_id_backs_at_most_one_approved_claim():
+    admin = make_admin()
+    first = _claim(record_with_works(), UserFactory(verified=True), orcid=ORCID)
+    second = _claim(record_with_works(), UserFactory(verified=True), orcid=ORCID)
+    claims.approve_claim(first, by=admin, reason="ok")
+    with pytest.raises(claims.ClaimError, match=TAKEN):
+        claims.approve_claim(second, by=admin, reason="ok")
+    second.refresh_from_db()
+    assert second.state == "pending"
+    second.record.refresh_from_db()
+    assert second.record.claim_state == "pending"
+
+
+def test_the_database_refuses_a_second_approved_claim_with_one_orcid_id():
+    admin = make_admin()
+    first = _claim(record_with_works(), UserFactory(verified=True), orcid=ORCID)
+    second = _claim(record_with_works(), UserFactory(verified=True), orcid=ORCID)
+    claims.approve_claim(first, by=admin, reason="ok")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Claim.objects.filter(pk=second.pk).update(state=Claim.State.APPROVED)
+
+
+def test_a_revoked_claims_orcid_id_can_back_a_new_one_and_claims_without_one_never_clash():
+    admin = make_admin()
+    first = _claim(record_with_works(), UserFactory(verified=True), orcid=ORCID)
+    claims.approve_claim(first, by=admin, reason="ok")
+    claims.revoke_claim(first, by=admin, reason="Wrong person.")
+    second = _claim(record_with_works(), UserFactory(verified=True), orcid=ORCID)
+    claims.approve_claim(second, by=admin, reason="ok")
+    for _ in range(2):
+        claims.approve_claim(
+            _claim(record_with_works(), UserFactory(verified=True)), by=admin, reason="ok"
+        )
+    assert Claim.objects.filter(state="approved").count() == 3
+
+
+def test_the_admin_is_told_why_a_second_claim_with_one_orcid_id_was_not_approved(client):
+    admin = make_admin()
+    first = _claim(record_with_works(), UserFactory(verified=True), orcid=ORCID)
+    second = _claim(record_with_works(), UserFactory(verified=True), orcid=ORCID)
+    claims.approve_claim(first, by=admin, reason="ok")
+    client.force_login(admin)
+    response = client.post(
+        reverse("admin:profiles_claim_changelist"),
+        {"action": "approve", "_selected_action": [str(second.pk)], "apply": "1", "reason": "ok"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert TAKEN in response.content.decode()
+    second.refresh_from_db()
+    assert second.state == "pending"
