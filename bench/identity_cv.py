@@ -32,16 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from works.identity.metrics import b_cubed, name_key_baseline, pairwise  # noqa: E402
 from works.identity.training import (  # noqa: E402
-    choose_threshold,
+    FIRST_STAGE_THRESHOLD,
     cluster_prepared,
-    fit,
     load_signatures,
     prepare_blocks,
-    training_matrix,
+    train_model,
 )
 
 DEFAULT_PATH = "../shared/identity/aminer_110.jsonl"
-DEFAULT_THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+DEFAULT_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def _arxiv_like(signature):
@@ -70,23 +69,24 @@ def _folds(blocks, folds: int):
     return GroupKFold(n_splits=folds).split(groups, groups=groups)
 
 
-def run_cv(blocks, *, folds: int, learner: str, thresholds, inner_folds: int = 3):
-    """Out-of-fold predictions: {threshold: predicted labels}, chosen thresholds."""
-    by_threshold = {t: {} for t in thresholds}
-    chosen_labels: dict[str, str] = {}
+def run_cv(blocks, *, folds: int, learner: str, thresholds, first_threshold: float):
+    """Out-of-fold labels per merge threshold, with the inner-CV choice, per fold."""
+    by_threshold = {t: {} for t in (*thresholds, "first stage only", "chosen")}
     chosen = []
     for train_index, test_index in _folds(blocks, folds):
-        train = [blocks[k] for k in train_index]
-        threshold = choose_threshold(train, learner=learner, folds=inner_folds)
-        chosen.append(threshold)
-        params = fit(learner, *training_matrix(train))
+        model, _ = train_model(
+            [blocks[k] for k in train_index], learner=learner, threshold=first_threshold
+        )
+        chosen.append(model.merge_threshold)
         for k in test_index:
             block = blocks[k]
-            predictions = params.predict(block.features) if len(block.features) else []
             for t in thresholds:
-                by_threshold[t].update(cluster_prepared(block, predictions, t))
-            chosen_labels.update(cluster_prepared(block, predictions, threshold))
-    return by_threshold, chosen_labels, chosen
+                by_threshold[t].update(cluster_prepared(block, model, merge_threshold=t))
+            by_threshold["first stage only"].update(
+                cluster_prepared(block, model, merge_threshold=2.0)
+            )
+            by_threshold["chosen"].update(cluster_prepared(block, model))
+    return by_threshold, chosen
 
 
 def main(argv=None) -> int:
@@ -96,6 +96,7 @@ def main(argv=None) -> int:
     parser.add_argument("--learner", default="lightgbm", choices=("lightgbm", "logistic"))
     parser.add_argument("--variant", default="full", choices=sorted(VARIANTS))
     parser.add_argument("--thresholds", default=",".join(str(t) for t in DEFAULT_THRESHOLDS))
+    parser.add_argument("--first-threshold", type=float, default=FIRST_STAGE_THRESHOLD)
     args = parser.parse_args(argv)
     if not Path(args.path).is_file():
         parser.error(f"no such file: {args.path}")
@@ -106,8 +107,12 @@ def main(argv=None) -> int:
     blocks = prepare_blocks(signatures)
     prepared = time.perf_counter()
     thresholds = [float(t) for t in args.thresholds.split(",")]
-    by_threshold, chosen_labels, chosen = run_cv(
-        blocks, folds=args.folds, learner=args.learner, thresholds=thresholds
+    by_threshold, chosen = run_cv(
+        blocks,
+        folds=args.folds,
+        learner=args.learner,
+        thresholds=thresholds,
+        first_threshold=args.first_threshold,
     )
     done = time.perf_counter()
 
@@ -115,16 +120,15 @@ def main(argv=None) -> int:
     print(f"variant {args.variant}, learner {args.learner}, {args.folds}-fold by block")
     baseline = name_key_baseline({s.signature_id: s.author for s in signatures})
     print(f"baseline (one record per name_key): B3 {b_cubed(baseline, truth)}")
-    print(f"                                    pairwise {pairwise(baseline, truth)}")
-    for t in thresholds:
-        predicted = by_threshold[t]
+    print(f"{'':36}pairwise {pairwise(baseline, truth)}")
+    print(f"first-stage cut {args.first_threshold:.2f}; rows: merge threshold")
+    for t, predicted in by_threshold.items():
+        label = f"{t:.2f}" if isinstance(t, float) else t
+        if t == "chosen":
+            label = f"chosen by inner CV ({', '.join(f'{c:.2f}' for c in chosen)})"
         print(
-            f"threshold {t:.2f}: B3 {b_cubed(predicted, truth)}  pairwise {pairwise(predicted, truth)}"
+            f"  {label:>20}: B3 {b_cubed(predicted, truth)}  pairwise {pairwise(predicted, truth)}"
         )
-    print(
-        f"chosen by inner CV (per fold {', '.join(f'{t:.2f}' for t in chosen)}): "
-        f"B3 {b_cubed(chosen_labels, truth)}  pairwise {pairwise(chosen_labels, truth)}"
-    )
     print(f"time: features {prepared - started:.1f} s, cross-validation {done - prepared:.1f} s")
     return 0
 

@@ -17,8 +17,15 @@ Constraints, strongest first:
 3. two signatures on one paper, or with incompatible names ("Wei Wang" /
    "Wen Wang"), are never merged unless an explicit must-link says so.
 
-Blocks larger than ``DENSE_LIMIT`` are first cut into groups joined by strong
-evidence (see :mod:`works.identity.bigblock`) so that no block costs n² pairs.
+Two stages: first signatures are clustered with the signature learner at a
+strict cut (few, safe merges); then the resulting clusters are pooled into
+profiles (all their co-authors, venues, words, years) and merged with the
+cluster learner, for a few rounds. Pooled evidence is what finds that a
+prolific author's papers from 1995 and 2010 are one person when no pair of
+them shares a co-author.
+
+Blocks larger than ``DENSE_LIMIT`` are cut into exact components first (see
+:mod:`works.identity.bigblock`) so that no block costs n² pairs.
 """
 
 from __future__ import annotations
@@ -27,8 +34,15 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from works.identity.features import BlockData, pair_features
-from works.identity.model import PairModel, default_model
+from works.identity.features import (
+    BlockData,
+    Profile,
+    merge_profiles,
+    pair_features,
+    profile_of,
+    vetoed_pairs,
+)
+from works.identity.model import IdentityModel, PairModel, default_model
 from works.identity.signature import Signature
 
 __all__ = [
@@ -36,7 +50,10 @@ __all__ = [
     "ConstraintConflict",
     "average_linkage",
     "cluster_block",
-    "pair_probability_matrix",
+    "cluster_labels",
+    "link_profiles",
+    "merge_clusters",
+    "probability_matrix",
 ]
 
 # Above this many signatures a block is clustered through strong-evidence groups.
@@ -64,17 +81,20 @@ class _UnionFind:
             self.parent[max(root_a, root_b)] = min(root_a, root_b)
 
 
-def pair_probability_matrix(block: BlockData, model: PairModel) -> np.ndarray:
-    """n x n P(same person), NEVER for same-paper and incompatible-name pairs."""
-    n = len(block)
+def probability_matrix(
+    block: BlockData, learner: PairModel, members: np.ndarray | None = None
+) -> np.ndarray:
+    """P(same person) between the block's profiles ``members`` (all by default),
+    NEVER for vetoed pairs; rows and columns follow ``members``."""
+    members = np.arange(len(block)) if members is None else np.asarray(members)
+    n = len(members)
     probabilities = np.full((n, n), NEVER)
     if n < 2:
         return probabilities
     left, right = np.triu_indices(n, 1)
-    features = pair_features(block, left, right)
-    values = model.predict(features)
-    never = (features[:, 0] == 0) | (block.paper_ids[left] == block.paper_ids[right])
-    values = np.where(never, NEVER, values)
+    features = pair_features(block, members[left], members[right])
+    vetoed = vetoed_pairs(block, members[left], members[right], levels=features[:, 0])
+    values = np.where(vetoed, NEVER, learner.predict(features))
     probabilities[left, right] = values
     probabilities[right, left] = values
     return probabilities
@@ -184,42 +204,141 @@ def cluster_probabilities(
     return group_labels[groups]
 
 
+def link_profiles(
+    profiles: Sequence[Profile],
+    ids: Sequence[str],
+    *,
+    learner: PairModel,
+    threshold: float,
+    must_link: Sequence[tuple[str, str]] = (),
+    cannot_link: Sequence[tuple[str, str]] = (),
+) -> np.ndarray:
+    """Average linkage over ``profiles`` (ids name them in the constraints).
+
+    All pairs up to DENSE_LIMIT profiles; above it, the exact decomposition of
+    :mod:`works.identity.bigblock` into components that are each clustered
+    with all their pairs.
+    """
+    block = BlockData.build(profiles)
+
+    def dense(members: np.ndarray) -> np.ndarray:
+        return cluster_probabilities(
+            probability_matrix(block, learner, members),
+            [ids[k] for k in members],
+            threshold=threshold,
+            must_link=must_link,
+            cannot_link=cannot_link,
+        )
+
+    if len(profiles) <= DENSE_LIMIT:
+        return dense(np.arange(len(profiles)))
+    from works.identity.bigblock import component_labels
+
+    position = {sid: k for k, sid in enumerate(ids)}
+    must = [(position[a], position[b]) for a, b in must_link if a in position and b in position]
+    return component_labels(
+        block, learner, threshold, must=must, cluster_dense=dense, dense_limit=DENSE_LIMIT
+    )
+
+
+def cluster_profiles(
+    profiles: Sequence[Profile], labels: np.ndarray
+) -> tuple[list[Profile], np.ndarray]:
+    """One pooled profile per cluster, and each item's cluster index (0..k-1)."""
+    _, index = np.unique(labels, return_inverse=True)
+    members: list[list[Profile]] = [[] for _ in range(int(index.max()) + 1)] if len(index) else []
+    for profile, k in zip(profiles, index, strict=True):
+        members[k].append(profile)
+    return [merge_profiles(m) for m in members], index
+
+
+def merge_clusters(
+    profiles: Sequence[Profile],
+    labels: np.ndarray,
+    *,
+    learner: PairModel,
+    threshold: float,
+    forbidden: Sequence[tuple[int, int]] = (),
+    rounds: int = 3,
+) -> np.ndarray:
+    """Stage two: merge first-stage clusters by comparing their pooled profiles.
+
+    Each round pools every cluster into one profile, scores cluster pairs with
+    the cluster learner and runs average linkage over the clusters; rounds
+    repeat (with freshly pooled profiles) until nothing merges. ``forbidden``
+    holds item index pairs that must stay apart.
+    """
+    labels = np.unique(labels, return_inverse=True)[1]
+    for _ in range(rounds):
+        pooled, index = cluster_profiles(profiles, labels)
+        if len(pooled) < 2:
+            break
+        cannot = {(f"c{index[a]}", f"c{index[b]}") for a, b in forbidden}
+        merged = link_profiles(
+            pooled,
+            [f"c{k}" for k in range(len(pooled))],
+            learner=learner,
+            threshold=threshold,
+            cannot_link=sorted(cannot),
+        )
+        if len(np.unique(merged)) == len(pooled):
+            break
+        labels = np.unique(merged[index], return_inverse=True)[1]
+    return labels
+
+
+def cluster_labels(
+    signatures: Sequence[Signature],
+    model: IdentityModel,
+    *,
+    must_link: Iterable[tuple[str, str]] = (),
+    cannot_link: Iterable[tuple[str, str]] = (),
+    threshold: float | None = None,
+    merge_threshold: float | None = None,
+) -> np.ndarray:
+    """Cluster index per signature (all must be persons): both stages."""
+    ids = [s.signature_id for s in signatures]
+    must_link, cannot_link = list(must_link), list(cannot_link)
+    profiles = [profile_of(s) for s in signatures]
+    first = link_profiles(
+        profiles,
+        ids,
+        learner=model.signatures,
+        threshold=model.threshold if threshold is None else threshold,
+        must_link=must_link,
+        cannot_link=cannot_link,
+    )
+    position = {sid: k for k, sid in enumerate(ids)}
+    forbidden = [
+        (position[a], position[b]) for a, b in cannot_link if a in position and b in position
+    ]
+    return merge_clusters(
+        profiles,
+        first,
+        learner=model.clusters,
+        threshold=model.merge_threshold if merge_threshold is None else merge_threshold,
+        forbidden=forbidden,
+    )
+
+
 def cluster_block(
     signatures: Sequence[Signature],
     *,
     must_link: Iterable[tuple[str, str]] = (),
     cannot_link: Iterable[tuple[str, str]] = (),
-    model: PairModel | None = None,
-    threshold: float | None = None,
+    model: IdentityModel | None = None,
 ) -> list[list[str]]:
     """The people in one block, as lists of signature ids (largest first).
 
     ``signatures`` should share a block key (:func:`works.identity.names.block_key`);
     signatures whose name is not a person come back as singletons.
     ``must_link``/``cannot_link`` are pairs of signature ids; pairs naming a
-    signature outside this block are ignored. ``threshold`` overrides the
-    model's average-linkage cut (higher: more precise, less recall).
+    signature outside this block are ignored.
     """
     model = model or default_model()
-    cut = model.threshold if threshold is None else threshold
     people = [s for s in signatures if s.name is not None]
     others = [[s.signature_id] for s in signatures if s.name is None]
-    must_link, cannot_link = list(must_link), list(cannot_link)
-    if len(people) > DENSE_LIMIT:
-        from works.identity.bigblock import cluster_big_block
-
-        labels = cluster_big_block(
-            people, model=model, threshold=cut, must_link=must_link, cannot_link=cannot_link
-        )
-    else:
-        block = BlockData.build(people)
-        labels = cluster_probabilities(
-            pair_probability_matrix(block, model),
-            [s.signature_id for s in people],
-            threshold=cut,
-            must_link=must_link,
-            cannot_link=cannot_link,
-        )
+    labels = cluster_labels(people, model, must_link=must_link, cannot_link=cannot_link)
     return _as_clusters(people, labels) + others
 
 

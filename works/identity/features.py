@@ -14,14 +14,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from scipy import sparse
 
-from works.identity.names import NAME_CONFLICT, name_compatibility
+from works.identity.names import NAME_CONFLICT, NameParts, name_compatibility
 from works.identity.signature import Signature
 
-__all__ = ["FEATURE_NAMES", "BlockData", "pair_features"]
+__all__ = [
+    "FEATURE_NAMES",
+    "BlockData",
+    "Profile",
+    "merge_profiles",
+    "name_levels",
+    "pair_features",
+    "profile_of",
+    "vetoed_pairs",
+]
 
 FEATURE_NAMES = (
     "name_level",
@@ -31,16 +41,219 @@ FEATURE_NAMES = (
     "coauthor_idf_cos",
     "min_coauthor_count",
     "where_cos",
-    "venue_equal",
+    "venue_shared",
     "title_cos",
     "title_shared",
     "abstract_cos",
     "text_cos",
     "affiliation_cos",
     "year_gap",
-    "log_block_size",
-    "log_name_count",
+    "log_min_size",
+    "log_max_size",
 )
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What is known about one signature, or about a cluster of them (fields pooled).
+
+    Clustering compares signatures first and then clusters through the same
+    features, so a cluster of twenty papers brings all its co-authors, venues
+    and words to the comparison.
+    """
+
+    names: frozenset[NameParts]
+    coauthor_keys: frozenset[str]
+    where_tokens: tuple[str, ...]
+    venues: frozenset[str]
+    title_tokens: tuple[str, ...]
+    abstract_tokens: tuple[str, ...]
+    affiliation_tokens: tuple[str, ...]
+    years: tuple[int, ...]
+    paper_ids: frozenset[str]
+    size: int = 1
+
+
+def profile_of(signature: Signature) -> Profile:
+    venue = signature.venue.casefold().strip()
+    return Profile(
+        names=frozenset([signature.name]) if signature.name else frozenset(),
+        coauthor_keys=signature.coauthor_keys,
+        where_tokens=signature.where_tokens,
+        venues=frozenset([venue]) if venue else frozenset(),
+        title_tokens=signature.title_tokens,
+        abstract_tokens=signature.abstract_tokens,
+        affiliation_tokens=signature.affiliation_tokens,
+        years=(signature.year,) if signature.year else (),
+        paper_ids=frozenset([signature.paper_id]),
+    )
+
+
+def merge_profiles(profiles: Sequence[Profile]) -> Profile:
+    """One profile pooling several (sets united, token lists concatenated)."""
+    if len(profiles) == 1:
+        return profiles[0]
+    return Profile(
+        names=frozenset(chain.from_iterable(p.names for p in profiles)),
+        coauthor_keys=frozenset(chain.from_iterable(p.coauthor_keys for p in profiles)),
+        where_tokens=tuple(chain.from_iterable(p.where_tokens for p in profiles)),
+        venues=frozenset(chain.from_iterable(p.venues for p in profiles)),
+        title_tokens=tuple(chain.from_iterable(p.title_tokens for p in profiles)),
+        abstract_tokens=tuple(chain.from_iterable(p.abstract_tokens for p in profiles)),
+        affiliation_tokens=tuple(chain.from_iterable(p.affiliation_tokens for p in profiles)),
+        years=tuple(chain.from_iterable(p.years for p in profiles)),
+        paper_ids=frozenset(chain.from_iterable(p.paper_ids for p in profiles)),
+        size=sum(p.size for p in profiles),
+    )
+
+
+@dataclass
+class BlockData:
+    """One block's profiles as arrays and sparse matrices (see module docstring)."""
+
+    profiles: list[Profile]
+    # ([per level k: profile x name variant, > 0 where a name pair is below k], incidence)
+    name_floor: tuple[list[sparse.csr_matrix], sparse.csr_matrix]
+    initials_only: np.ndarray  # every name of the profile is initials only
+    coauthors: sparse.csr_matrix  # binary
+    coauthors_tfidf: sparse.csr_matrix
+    coauthor_counts: np.ndarray
+    where: sparse.csr_matrix
+    venues: sparse.csr_matrix  # binary
+    title: sparse.csr_matrix
+    title_binary: sparse.csr_matrix
+    abstract: sparse.csr_matrix
+    text: sparse.csr_matrix
+    affiliation: sparse.csr_matrix
+    papers: sparse.csr_matrix  # binary
+    year_min: np.ndarray  # NaN when unknown
+    year_max: np.ndarray
+    sizes: np.ndarray
+
+    @classmethod
+    def build(cls, items: Sequence[Signature | Profile]) -> BlockData:
+        profiles = [p if isinstance(p, Profile) else profile_of(p) for p in items]
+        years = [p.years for p in profiles]
+        return cls(
+            profiles=profiles,
+            name_floor=_name_floors(profiles),
+            initials_only=np.array([all(n.initials_only for n in p.names) for p in profiles]),
+            coauthors=_binary([sorted(p.coauthor_keys) for p in profiles]),
+            coauthors_tfidf=_tfidf([sorted(p.coauthor_keys) for p in profiles]),
+            coauthor_counts=np.array([len(p.coauthor_keys) for p in profiles], dtype=np.float64),
+            where=_tfidf([p.where_tokens for p in profiles]),
+            venues=_binary([sorted(p.venues) for p in profiles]),
+            title=_tfidf([p.title_tokens for p in profiles]),
+            title_binary=_binary([p.title_tokens for p in profiles]),
+            abstract=_tfidf([p.abstract_tokens for p in profiles]),
+            text=_tfidf([p.title_tokens + p.abstract_tokens for p in profiles]),
+            affiliation=_tfidf([p.affiliation_tokens for p in profiles]),
+            papers=_binary([sorted(p.paper_ids) for p in profiles]),
+            year_min=np.array([min(y) if y else np.nan for y in years], dtype=np.float64),
+            year_max=np.array([max(y) if y else np.nan for y in years], dtype=np.float64),
+            sizes=np.array([p.size for p in profiles], dtype=np.float64),
+        )
+
+    def __len__(self) -> int:
+        return len(self.profiles)
+
+
+def _name_floors(
+    profiles: Sequence[Profile],
+) -> tuple[list[sparse.csr_matrix], sparse.csr_matrix]:
+    """Profile x variant incidence products: floor[k-1][a, b] > 0 when some name of
+    profile a and some name of profile b are less compatible than level k."""
+    variants: dict[NameParts, int] = {}
+    rows, cols = [], []
+    for row, profile in enumerate(profiles):
+        for name in profile.names:
+            rows.append(row)
+            cols.append(variants.setdefault(name, len(variants)))
+    parts = list(variants)
+    levels = np.array(
+        [[name_compatibility(a, b) for b in parts] for a in parts], dtype=np.int8
+    ).reshape(len(parts), len(parts))
+    incidence = sparse.csr_matrix(
+        (np.ones(len(rows)), (rows, cols)), shape=(len(profiles), max(len(parts), 1))
+    )
+    if not parts:
+        levels = np.zeros((1, 1), dtype=np.int8)
+    floors = []
+    for level in range(1, 5):
+        below = sparse.csr_matrix((levels < level).astype(np.float64))
+        floors.append(sparse.csr_matrix(incidence @ below))
+    return floors, incidence
+
+
+def _row_dot(matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    return np.asarray(matrix[left].multiply(matrix[right]).sum(axis=1)).ravel()
+
+
+def _has_rows(matrix: sparse.csr_matrix) -> np.ndarray:
+    return np.diff(matrix.indptr) > 0
+
+
+def _masked(values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    return np.where(present, values, np.nan)
+
+
+def name_levels(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The least compatible NAME_* level between the names of each pair."""
+    floors, incidence = block.name_floor
+    level = np.zeros(len(left))
+    for floor in floors:
+        blocked = _row_dot_rect(floor, incidence, left, right) > 0
+        level += ~blocked
+    level[(np.diff(incidence.indptr)[left] == 0) | (np.diff(incidence.indptr)[right] == 0)] = 0
+    return level
+
+
+def _row_dot_rect(a: sparse.csr_matrix, b: sparse.csr_matrix, left, right) -> np.ndarray:
+    return np.asarray(a[left].multiply(b[right]).sum(axis=1)).ravel()
+
+
+def vetoed_pairs(block: BlockData, left: np.ndarray, right: np.ndarray, levels=None):
+    """Pairs never merged: a shared paper, or incompatible names."""
+    if levels is None:
+        levels = name_levels(block, left, right)
+    return (levels == NAME_CONFLICT) | (_row_dot(block.papers, left, right) > 0)
+
+
+def pair_features(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Feature matrix (len(left) x len(FEATURE_NAMES)) for pairs (left[k], right[k])."""
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    out = np.empty((len(left), len(FEATURE_NAMES)), dtype=np.float32)
+    out[:, 0] = name_levels(block, left, right)
+    out[:, 1] = block.initials_only[left] | block.initials_only[right]
+    shared = _row_dot(block.coauthors, left, right)
+    counts_l, counts_r = block.coauthor_counts[left], block.coauthor_counts[right]
+    union = counts_l + counts_r - shared
+    out[:, 2] = shared
+    out[:, 3] = np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
+    out[:, 4] = _row_dot(block.coauthors_tfidf, left, right)
+    out[:, 5] = np.minimum(counts_l, counts_r)
+    _cosine(out, 6, block.where, left, right)
+    has_venue = _has_rows(block.venues)
+    out[:, 7] = _masked(_row_dot(block.venues, left, right) > 0, has_venue[left] & has_venue[right])
+    _cosine(out, 8, block.title, left, right)
+    out[:, 9] = _masked(_row_dot(block.title_binary, left, right), ~np.isnan(out[:, 8]))
+    _cosine(out, 10, block.abstract, left, right)
+    _cosine(out, 11, block.text, left, right)
+    _cosine(out, 12, block.affiliation, left, right)
+    gap = np.maximum(block.year_min[left], block.year_min[right]) - np.minimum(
+        block.year_max[left], block.year_max[right]
+    )
+    out[:, 13] = np.maximum(gap, 0.0)
+    sizes_l, sizes_r = block.sizes[left], block.sizes[right]
+    out[:, 14] = np.log1p(np.minimum(sizes_l, sizes_r))
+    out[:, 15] = np.log1p(np.maximum(sizes_l, sizes_r))
+    return out
+
+
+def _cosine(out: np.ndarray, column: int, matrix, left, right) -> None:
+    present = _has_rows(matrix)
+    out[:, column] = _masked(_row_dot(matrix, left, right), present[left] & present[right])
 
 
 def _tfidf(token_lists: Sequence[Sequence[str]], *, binary: bool = False) -> sparse.csr_matrix:
@@ -60,6 +273,8 @@ def _tfidf(token_lists: Sequence[Sequence[str]], *, binary: bool = False) -> spa
         (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
         shape=shape,
     )
+    if binary:
+        return matrix
     document_frequency = np.bincount(matrix.indices, minlength=shape[1])
     idf = np.log((1.0 + shape[0]) / (1.0 + document_frequency)) + 1.0
     matrix = matrix @ sparse.diags(idf)
@@ -69,126 +284,4 @@ def _tfidf(token_lists: Sequence[Sequence[str]], *, binary: bool = False) -> spa
 
 
 def _binary(token_lists: Sequence[Sequence[str]]) -> sparse.csr_matrix:
-    matrix = _tfidf(token_lists, binary=True)
-    matrix.data[:] = 1.0
-    return matrix
-
-
-@dataclass
-class BlockData:
-    """One block's signatures as arrays and sparse matrices (see module docstring)."""
-
-    signatures: list[Signature]
-    coauthors: sparse.csr_matrix  # binary
-    coauthors_tfidf: sparse.csr_matrix
-    where: sparse.csr_matrix
-    venue_ids: np.ndarray  # -1 when no venue
-    title: sparse.csr_matrix
-    title_binary: sparse.csr_matrix
-    abstract: sparse.csr_matrix
-    text: sparse.csr_matrix
-    affiliation: sparse.csr_matrix
-    years: np.ndarray  # NaN when unknown
-    coauthor_counts: np.ndarray
-    name_variant: np.ndarray  # index into name_levels
-    name_levels: np.ndarray  # variant x variant NAME_* levels
-    initials_only: np.ndarray
-    name_counts: np.ndarray  # signatures in the block printing a compatible full name
-    paper_ids: np.ndarray
-
-    @classmethod
-    def build(cls, signatures: Sequence[Signature]) -> BlockData:
-        sigs = list(signatures)
-        variants: dict = {}
-        variant_of = np.array([variants.setdefault(s.name, len(variants)) for s in sigs])
-        parts = list(variants)
-        levels = np.array(
-            [
-                [name_compatibility(a, b) if a and b else NAME_CONFLICT for b in parts]
-                for a in parts
-            ],
-            dtype=np.float64,
-        ).reshape(len(parts), len(parts))
-        venues: dict[str, int] = {}
-        venue_ids = np.array(
-            [
-                venues.setdefault(s.venue.casefold().strip(), len(venues)) if s.venue else -1
-                for s in sigs
-            ]
-        )
-        return cls(
-            signatures=sigs,
-            coauthors=_binary([sorted(s.coauthor_keys) for s in sigs]),
-            coauthors_tfidf=_tfidf([sorted(s.coauthor_keys) for s in sigs]),
-            where=_tfidf([s.where_tokens for s in sigs]),
-            venue_ids=venue_ids,
-            title=_tfidf([s.title_tokens for s in sigs]),
-            title_binary=_binary([s.title_tokens for s in sigs]),
-            abstract=_tfidf([s.abstract_tokens for s in sigs]),
-            text=_tfidf([s.title_tokens + s.abstract_tokens for s in sigs]),
-            affiliation=_tfidf([s.affiliation_tokens for s in sigs]),
-            years=np.array([s.year if s.year else np.nan for s in sigs], dtype=np.float64),
-            coauthor_counts=np.array([len(s.coauthor_keys) for s in sigs], dtype=np.float64),
-            name_variant=variant_of,
-            name_levels=levels,
-            initials_only=np.array([bool(s.name and s.name.initials_only) for s in sigs]),
-            name_counts=_name_counts(variant_of, levels),
-            paper_ids=np.array([s.paper_id for s in sigs], dtype=object),
-        )
-
-    def __len__(self) -> int:
-        return len(self.signatures)
-
-
-def _name_counts(variant_of: np.ndarray, levels: np.ndarray) -> np.ndarray:
-    """Per signature: how many block signatures print a name at least as close as
-    NAME_FIRST_EQUAL to it (itself included) — the commonness of *this* name."""
-    per_variant = np.bincount(variant_of, minlength=len(levels)).astype(np.float64)
-    close = (levels >= 3).astype(np.float64)
-    np.fill_diagonal(close, 1.0)
-    return (close @ per_variant)[variant_of]
-
-
-def _row_dot(matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    return np.asarray(matrix[left].multiply(matrix[right]).sum(axis=1)).ravel()
-
-
-def _has_rows(matrix: sparse.csr_matrix) -> np.ndarray:
-    return np.diff(matrix.indptr) > 0
-
-
-def _masked(values: np.ndarray, present: np.ndarray) -> np.ndarray:
-    return np.where(present, values, np.nan)
-
-
-def pair_features(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Feature matrix (len(left) x len(FEATURE_NAMES)) for pairs (left[k], right[k])."""
-    left = np.asarray(left, dtype=np.int64)
-    right = np.asarray(right, dtype=np.int64)
-    out = np.empty((len(left), len(FEATURE_NAMES)), dtype=np.float32)
-    out[:, 0] = block.name_levels[block.name_variant[left], block.name_variant[right]]
-    out[:, 1] = block.initials_only[left] | block.initials_only[right]
-    shared = _row_dot(block.coauthors, left, right)
-    counts_l, counts_r = block.coauthor_counts[left], block.coauthor_counts[right]
-    union = counts_l + counts_r - shared
-    out[:, 2] = shared
-    out[:, 3] = np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
-    out[:, 4] = _row_dot(block.coauthors_tfidf, left, right)
-    out[:, 5] = np.minimum(counts_l, counts_r)
-    _cosine(out, 6, block.where, left, right)
-    has_venue = (block.venue_ids[left] >= 0) & (block.venue_ids[right] >= 0)
-    out[:, 7] = _masked(block.venue_ids[left] == block.venue_ids[right], has_venue)
-    _cosine(out, 8, block.title, left, right)
-    out[:, 9] = _masked(_row_dot(block.title_binary, left, right), ~np.isnan(out[:, 8]))
-    _cosine(out, 10, block.abstract, left, right)
-    _cosine(out, 11, block.text, left, right)
-    _cosine(out, 12, block.affiliation, left, right)
-    out[:, 13] = np.abs(block.years[left] - block.years[right])
-    out[:, 14] = np.log1p(len(block))
-    out[:, 15] = np.log1p(np.maximum(block.name_counts[left], block.name_counts[right]))
-    return out
-
-
-def _cosine(out: np.ndarray, column: int, matrix, left, right) -> None:
-    present = _has_rows(matrix)
-    out[:, column] = _masked(_row_dot(matrix, left, right), present[left] & present[right])
+    return _tfidf(token_lists, binary=True)

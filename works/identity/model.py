@@ -1,7 +1,12 @@
-"""The pairwise model: P(two signatures of one block are one person | features).
+r"""The pairwise models: P(two signatures, or two clusters, of one block are one person).
 
-Two learners share one file format (JSON, shipped as ``pairwise_model.json``
-beside this module, written by ``bench/train_identity.py``):
+:class:`IdentityModel` holds two :class:`PairModel`\ s that share the features of
+:mod:`works.identity.features`: ``signatures`` compares single signatures (the
+first, precise clustering stage) and ``clusters`` compares the pooled profiles
+of the clusters that stage made (the merging stage). It is shipped as
+``pairwise_model.json`` beside this module, written by ``bench/train_identity.py``.
+
+Two learners share one format:
 
 * ``"lightgbm"``: the booster's text model under ``"booster"`` (read by
   LightGBM, which then is a run-time dependency);
@@ -9,8 +14,9 @@ beside this module, written by ``bench/train_identity.py``):
   ``"intercept"``, ``"mean"``, ``"scale"``, ``"fill"`` (the value a missing
   feature takes) and missing-value indicator columns for ``"indicators"``.
 
-Both carry ``"feature_names"`` (checked against :data:`FEATURE_NAMES`),
-``"threshold"`` (the average-linkage cut) and ``"cohesion_threshold"``.
+Each carries ``"feature_names"`` (checked against :data:`FEATURE_NAMES`). The
+file adds ``"threshold"`` (stage one's average-linkage cut), ``"merge_threshold"``
+(stage two's) and ``"cohesion_threshold"`` (see :func:`works.identity.cohesion`).
 No training happens at run time.
 """
 
@@ -26,18 +32,16 @@ import numpy as np
 
 from works.identity.features import FEATURE_NAMES
 
-__all__ = ["DEFAULT_MODEL_PATH", "PairModel", "default_model"]
+__all__ = ["DEFAULT_MODEL_PATH", "IdentityModel", "PairModel", "default_model"]
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("pairwise_model.json")
 
 
 @dataclass
 class PairModel:
-    """A loaded pairwise model and the clustering thresholds trained with it."""
+    """One loaded pairwise learner."""
 
     learner: str
-    threshold: float
-    cohesion_threshold: float
     params: dict[str, Any] = field(repr=False)
     _booster: Any = field(default=None, repr=False)
 
@@ -60,15 +64,41 @@ class PairModel:
     def from_dict(cls, data: dict[str, Any]) -> PairModel:
         if tuple(data["feature_names"]) != FEATURE_NAMES:
             raise ValueError("model was trained on other features; retrain it")
+        return cls(learner=data["learner"], params=data)
+
+
+@dataclass
+class IdentityModel:
+    """The two pairwise learners and the thresholds chosen with them."""
+
+    signatures: PairModel
+    clusters: PairModel
+    threshold: float
+    merge_threshold: float
+    cohesion_threshold: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": 1,
+            "threshold": self.threshold,
+            "merge_threshold": self.merge_threshold,
+            "cohesion_threshold": self.cohesion_threshold,
+            "signatures": self.signatures.params,
+            "clusters": self.clusters.params,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IdentityModel:
         return cls(
-            learner=data["learner"],
+            signatures=PairModel.from_dict(data["signatures"]),
+            clusters=PairModel.from_dict(data["clusters"]),
             threshold=float(data["threshold"]),
-            cohesion_threshold=float(data.get("cohesion_threshold", data["threshold"])),
-            params=data,
+            merge_threshold=float(data["merge_threshold"]),
+            cohesion_threshold=float(data["cohesion_threshold"]),
         )
 
     @classmethod
-    def load(cls, path: str | Path) -> PairModel:
+    def load(cls, path: str | Path) -> IdentityModel:
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
@@ -88,6 +118,6 @@ def _logistic_predict(params: dict[str, Any], features: np.ndarray) -> np.ndarra
 
 
 @lru_cache(maxsize=1)
-def default_model() -> PairModel:
+def default_model() -> IdentityModel:
     """The shipped model (``pairwise_model.json``), loaded once."""
-    return PairModel.load(DEFAULT_MODEL_PATH)
+    return IdentityModel.load(DEFAULT_MODEL_PATH)

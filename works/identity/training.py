@@ -16,14 +16,21 @@ from typing import Any
 
 import numpy as np
 
-from works.identity.cluster import NEVER, cluster_probabilities
-from works.identity.features import FEATURE_NAMES, BlockData, pair_features
+from works.identity.cluster import NEVER, cluster_probabilities, cluster_profiles, merge_clusters
+from works.identity.features import (
+    FEATURE_NAMES,
+    BlockData,
+    Profile,
+    pair_features,
+    profile_of,
+    vetoed_pairs,
+)
 from works.identity.signature import Signature
 
 __all__ = [
     "PreparedBlock",
-    "choose_threshold",
     "fit",
+    "train_model",
     "fit_lightgbm",
     "fit_logistic",
     "load_signatures",
@@ -45,6 +52,7 @@ class PreparedBlock:
 
     key: str
     signatures: list[Signature]
+    profiles: list[Profile]
     left: np.ndarray
     right: np.ndarray
     features: np.ndarray
@@ -69,42 +77,53 @@ def group_by_block(signatures: Iterable[Signature]) -> dict[str, list[Signature]
 def prepare_blocks(signatures: Iterable[Signature]) -> list[PreparedBlock]:
     prepared = []
     for key, sigs in sorted(group_by_block(signatures).items()):
-        block = BlockData.build(sigs)
+        profiles = [profile_of(s) for s in sigs]
+        block = BlockData.build(profiles)
         left, right = np.triu_indices(len(sigs), 1)
         features = pair_features(block, left, right)
         truth = np.array([s.truth for s in sigs], dtype=object)
-        vetoed = (features[:, 0] == 0) | (block.paper_ids[left] == block.paper_ids[right])
+        vetoed = vetoed_pairs(block, left, right, levels=features[:, 0])
         prepared.append(
             PreparedBlock(
-                key, sigs, left, right, features, truth[left] == truth[right], np.asarray(vetoed)
+                key, sigs, profiles, left, right, features, truth[left] == truth[right], vetoed
             )
         )
     return prepared
 
 
-def training_matrix(blocks: Sequence[PreparedBlock]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+MAX_PAIRS_PER_BLOCK = 4000
+
+
+def training_matrix(
+    blocks: Sequence[PreparedBlock], *, max_pairs: int = MAX_PAIRS_PER_BLOCK
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(features, labels, weights) of the pairs the model decides (vetoed pairs left out).
 
-    Each block weighs as much as sqrt(its pairs): the biggest blocks would
-    otherwise be nearly all the training signal.
+    A block gives at most ``max_pairs`` pairs (a seeded sample) and weighs as
+    much as sqrt(its pairs): the biggest blocks would otherwise be nearly all
+    the training signal, and training time grows with them.
     """
     features, labels, weights = [], [], []
+    sampler = np.random.default_rng(SEED)
     for block in blocks:
-        keep = ~block.vetoed
-        count = int(keep.sum())
+        keep = np.flatnonzero(~block.vetoed)
+        count = len(keep)
         if count == 0:
             continue
+        if count > max_pairs:
+            keep = np.sort(sampler.choice(keep, max_pairs, replace=False))
         features.append(block.features[keep])
         labels.append(block.same_person[keep])
-        weights.append(np.full(count, 1.0 / np.sqrt(count)))
+        weights.append(np.full(len(keep), np.sqrt(count) / len(keep)))
     weight = np.concatenate(weights)
     return np.vstack(features), np.concatenate(labels), weight * len(weight) / weight.sum()
 
 
 LIGHTGBM_PARAMS = {
     "objective": "binary",
-    "learning_rate": 0.05,
+    "learning_rate": 0.1,
     "num_leaves": 31,
+    "max_bin": 63,
     "min_data_in_leaf": 50,
     "feature_fraction": 0.9,
     "bagging_fraction": 0.8,
@@ -113,13 +132,13 @@ LIGHTGBM_PARAMS = {
     "seed": SEED,
     "deterministic": True,
     "force_row_wise": True,
-    "num_threads": 2,
+    "num_threads": 1,
     "verbosity": -1,
 }
 
 
 def fit_lightgbm(
-    features: np.ndarray, labels: np.ndarray, weights: np.ndarray, *, rounds: int = 300
+    features: np.ndarray, labels: np.ndarray, weights: np.ndarray, *, rounds: int = 150
 ) -> dict[str, Any]:
     import lightgbm
 
@@ -166,53 +185,140 @@ def block_probabilities(block: PreparedBlock, predictions: np.ndarray) -> np.nda
     return matrix
 
 
-def cluster_prepared(
-    block: PreparedBlock, predictions: np.ndarray, threshold: float
-) -> dict[str, str]:
-    """Signature id -> predicted cluster label for one prepared block."""
-    labels = cluster_probabilities(
+def first_stage(block: PreparedBlock, learner, threshold: float) -> np.ndarray:
+    predictions = learner.predict(block.features) if len(block.features) else np.zeros(0)
+    return cluster_probabilities(
         block_probabilities(block, predictions), block.ids, threshold=threshold
+    )
+
+
+def fit(learner: str, features, labels, weights):
+    """A :class:`PairModel` of ``learner``."""
+    from works.identity.model import PairModel
+
+    trainer = fit_lightgbm if learner == "lightgbm" else fit_logistic
+    return PairModel.from_dict(trainer(features, labels, weights))
+
+
+def _majority(labels: Sequence[str]) -> str:
+    values, counts = np.unique(np.asarray(labels, dtype=object).astype(str), return_counts=True)
+    return str(values[np.argmax(counts)])
+
+
+def cluster_pair_matrix(block: PreparedBlock, first_labels: np.ndarray):
+    """Stage-two training rows of one block: (features, same person, weights)."""
+    pooled, index = cluster_profiles(block.profiles, first_labels)
+    if len(pooled) < 2:
+        return None
+    truths = [[] for _ in pooled]
+    for signature, k in zip(block.signatures, index, strict=True):
+        truths[k].append(signature.truth)
+    majority = np.array([_majority(t) for t in truths], dtype=object)
+    data = BlockData.build(pooled)
+    left, right = np.triu_indices(len(pooled), 1)
+    features = pair_features(data, left, right)
+    keep = ~vetoed_pairs(data, left, right, levels=features[:, 0])
+    return features[keep], (majority[left] == majority[right])[keep]
+
+
+def stage_two_matrix(blocks, first_labels):
+    features, labels, weights = [], [], []
+    for block, labels_one in zip(blocks, first_labels, strict=True):
+        rows = cluster_pair_matrix(block, labels_one)
+        if rows is None or not len(rows[0]):
+            continue
+        features.append(rows[0])
+        labels.append(rows[1])
+        weights.append(np.full(len(rows[1]), 1.0 / np.sqrt(len(rows[1]))))
+    weight = np.concatenate(weights)
+    return np.vstack(features), np.concatenate(labels), weight * len(weight) / weight.sum()
+
+
+def cluster_prepared(block: PreparedBlock, model, threshold=None, merge_threshold=None):
+    """Signature id -> predicted cluster label for one prepared block, both stages."""
+    first = first_stage(
+        block, model.signatures, model.threshold if threshold is None else threshold
+    )
+    labels = merge_clusters(
+        block.profiles,
+        first,
+        learner=model.clusters,
+        threshold=model.merge_threshold if merge_threshold is None else merge_threshold,
     )
     return {sid: f"{block.key}#{label}" for sid, label in zip(block.ids, labels, strict=True)}
 
 
-def fit(learner: str, features, labels, weights):
-    """A :class:`PairModel` of ``learner`` (threshold still to be chosen: 0.5)."""
-    from works.identity.model import PairModel
-
-    trainer = fit_lightgbm if learner == "lightgbm" else fit_logistic
-    params = trainer(features, labels, weights)
-    params.update(threshold=0.5, cohesion_threshold=0.5)
-    return PairModel.from_dict(params)
-
-
-SELECTION_GRID = tuple(round(t, 2) for t in np.arange(0.2, 0.951, 0.05))
+SELECTION_GRID = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 PRECISION_FLOOR = 0.95
+FIRST_STAGE_THRESHOLD = 0.8
+# cohesion() re-clusters with the merge threshold raised by this much.
+COHESION_MARGIN = 0.05
 
 
-def choose_threshold(blocks: Sequence[PreparedBlock], *, learner: str, folds: int = 3) -> float:
-    """The average-linkage cut from out-of-fold predictions on ``blocks`` alone.
-
-    Precision first: the best B3 F1 among cuts whose B3 precision reaches
-    PRECISION_FLOOR; when none does, the most precise cut.
-    """
+def _inner_folds(blocks, folds: int):
     from sklearn.model_selection import GroupKFold
 
-    from works.identity.metrics import b_cubed
-
     groups = np.arange(len(blocks))
-    predicted: dict[float, dict[str, str]] = {t: {} for t in SELECTION_GRID}
+    return list(GroupKFold(n_splits=folds).split(groups, groups=groups))
+
+
+def choose(scores: dict) -> float:
+    """Precision first: the best B3 F1 among cuts reaching PRECISION_FLOOR, else the
+    most precise cut."""
+    precise = [t for t, s in scores.items() if s.precision >= PRECISION_FLOOR]
+    if precise:
+        return max(precise, key=lambda t: (scores[t].f1, t))
+    return max(scores, key=lambda t: (scores[t].precision, t))
+
+
+def train_model(
+    blocks: Sequence[PreparedBlock],
+    *,
+    learner: str = "lightgbm",
+    threshold: float = FIRST_STAGE_THRESHOLD,
+    inner_folds: int = 3,
+):
+    """Both learners and the merge threshold, from ``blocks`` alone.
+
+    The cluster learner is trained on first-stage clusters that the signature
+    learner made on blocks it had not seen (inner folds), so it learns from
+    clusters as imperfect as the ones it will meet. The merge threshold is
+    chosen the same way, out of fold.
+    """
+    from works.identity.metrics import b_cubed
+    from works.identity.model import IdentityModel
+
+    signatures_learner = fit(learner, *training_matrix(blocks))
+    splits = _inner_folds(blocks, inner_folds)
+    first_labels: list = [None] * len(blocks)
+    for train_index, test_index in splits:
+        inner = fit(learner, *training_matrix([blocks[k] for k in train_index]))
+        for k in test_index:
+            first_labels[k] = first_stage(blocks[k], inner, threshold)
+    predicted = {t: {} for t in SELECTION_GRID}
     truth: dict[str, str] = {}
-    for train_index, test_index in GroupKFold(n_splits=folds).split(groups, groups=groups):
-        model = fit(learner, *training_matrix([blocks[k] for k in train_index]))
+    for train_index, test_index in splits:
+        inner = fit(
+            learner,
+            *stage_two_matrix(
+                [blocks[k] for k in train_index], [first_labels[k] for k in train_index]
+            ),
+        )
         for k in test_index:
             block = blocks[k]
             truth.update(block.truth())
-            predictions = model.predict(block.features) if len(block.features) else []
             for t in SELECTION_GRID:
-                predicted[t].update(cluster_prepared(block, predictions, t))
+                labels = merge_clusters(block.profiles, first_labels[k], learner=inner, threshold=t)
+                predicted[t].update(
+                    {sid: f"{block.key}#{x}" for sid, x in zip(block.ids, labels, strict=True)}
+                )
     scores = {t: b_cubed(predicted[t], truth) for t in SELECTION_GRID}
-    precise = [t for t in SELECTION_GRID if scores[t].precision >= PRECISION_FLOOR]
-    if precise:
-        return max(precise, key=lambda t: (scores[t].f1, t))
-    return max(SELECTION_GRID, key=lambda t: (scores[t].precision, t))
+    merge_threshold = choose(scores)
+    clusters_learner = fit(learner, *stage_two_matrix(blocks, first_labels))
+    return IdentityModel(
+        signatures=signatures_learner,
+        clusters=clusters_learner,
+        threshold=threshold,
+        merge_threshold=merge_threshold,
+        cohesion_threshold=min(0.99, merge_threshold + COHESION_MARGIN),
+    ), scores
