@@ -23,6 +23,7 @@ import argparse
 import sys
 import time
 import zlib
+from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,6 +31,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import works.identity.cluster as cluster_module  # noqa: E402
+from works.identity.cluster import cluster_labels  # noqa: E402
+from works.identity.incremental import cohesion  # noqa: E402
 from works.identity.metrics import b_cubed, name_key_baseline, pairwise  # noqa: E402
 from works.identity.training import (  # noqa: E402
     FIRST_STAGE_THRESHOLD,
@@ -69,10 +73,32 @@ def _folds(blocks, folds: int):
     return GroupKFold(n_splits=folds).split(groups, groups=groups)
 
 
-def run_cv(blocks, *, folds: int, learner: str, thresholds, first_threshold: float):
+def _impure(truths) -> bool:
+    """Two or more true people with at least two signatures each."""
+    counts = Counter(truths)
+    return sum(1 for c in counts.values() if c >= 2) >= 2
+
+
+def cohesion_check(block, labels: dict, model, tally: Counter) -> None:
+    """Count how well cohesion() flags the predicted clusters that mix people."""
+    members = defaultdict(list)
+    for signature in block.signatures:
+        members[labels[signature.signature_id]].append(signature)
+    for cluster in members.values():
+        if len(cluster) < 4:
+            continue
+        flagged = cohesion(cluster, model=model).possibly_several_people
+        impure = _impure([s.truth for s in cluster])
+        tally[(flagged, impure)] += 1
+
+
+def run_cv(
+    blocks, *, folds: int, learner: str, thresholds, first_threshold: float, through_api=False
+):
     """Out-of-fold labels per merge threshold, with the inner-CV choice, per fold."""
     by_threshold = {t: {} for t in (*thresholds, "first stage only", "chosen")}
     chosen = []
+    tally: Counter = Counter()
     for train_index, test_index in _folds(blocks, folds):
         model, _ = train_model(
             [blocks[k] for k in train_index], learner=learner, threshold=first_threshold
@@ -85,8 +111,13 @@ def run_cv(blocks, *, folds: int, learner: str, thresholds, first_threshold: flo
             by_threshold["first stage only"].update(
                 cluster_prepared(block, model, merge_threshold=2.0)
             )
-            by_threshold["chosen"].update(cluster_prepared(block, model))
-    return by_threshold, chosen
+            labels = cluster_prepared(block, model)
+            if through_api:
+                api = cluster_labels(block.signatures, model)
+                labels = {sid: f"{block.key}#{x}" for sid, x in zip(block.ids, api, strict=True)}
+            by_threshold["chosen"].update(labels)
+            cohesion_check(block, labels, model, tally)
+    return by_threshold, chosen, tally
 
 
 def main(argv=None) -> int:
@@ -97,7 +128,16 @@ def main(argv=None) -> int:
     parser.add_argument("--variant", default="full", choices=sorted(VARIANTS))
     parser.add_argument("--thresholds", default=",".join(str(t) for t in DEFAULT_THRESHOLDS))
     parser.add_argument("--first-threshold", type=float, default=FIRST_STAGE_THRESHOLD)
+    parser.add_argument(
+        "--through-api",
+        action="store_true",
+        help="cluster the held-out blocks with cluster_labels (the app's path, including the "
+        "big-block decomposition) for the 'chosen' row, instead of precomputed features",
+    )
+    parser.add_argument("--dense-limit", type=int, default=None, help="override DENSE_LIMIT")
     args = parser.parse_args(argv)
+    if args.dense_limit is not None:
+        cluster_module.DENSE_LIMIT = args.dense_limit
     if not Path(args.path).is_file():
         parser.error(f"no such file: {args.path}")
 
@@ -107,12 +147,13 @@ def main(argv=None) -> int:
     blocks = prepare_blocks(signatures)
     prepared = time.perf_counter()
     thresholds = [float(t) for t in args.thresholds.split(",")]
-    by_threshold, chosen = run_cv(
+    by_threshold, chosen, tally = run_cv(
         blocks,
         folds=args.folds,
         learner=args.learner,
         thresholds=thresholds,
         first_threshold=args.first_threshold,
+        through_api=args.through_api,
     )
     done = time.perf_counter()
 
@@ -129,6 +170,13 @@ def main(argv=None) -> int:
         print(
             f"  {label:>20}: B3 {b_cubed(predicted, truth)}  pairwise {pairwise(predicted, truth)}"
         )
+    flagged = tally[(True, True)] + tally[(True, False)]
+    impure = tally[(True, True)] + tally[(False, True)]
+    print(
+        f"cohesion on chosen clusters of 4+ signatures: {sum(tally.values())} clusters, "
+        f"{impure} mix people, {flagged} flagged possibly_several_people, "
+        f"{tally[(True, True)]} of them rightly"
+    )
     print(f"time: features {prepared - started:.1f} s, cross-validation {done - prepared:.1f} s")
     return 0
 

@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 # Above this many signatures a block is clustered through strong-evidence groups.
-DENSE_LIMIT = 1500
+DENSE_LIMIT = 200
 NEVER = -np.inf
 
 
@@ -338,6 +338,8 @@ def cluster_block(
     model = model or default_model()
     people = [s for s in signatures if s.name is not None]
     others = [[s.signature_id] for s in signatures if s.name is None]
+    if len(people) == 1:  # most blocks of a corpus: nothing to decide
+        return [[people[0].signature_id], *others]
     labels = cluster_labels(people, model, must_link=must_link, cannot_link=cannot_link)
     return _as_clusters(people, labels) + others
 

@@ -50,6 +50,8 @@ FEATURE_NAMES = (
     "year_gap",
     "log_min_size",
     "log_max_size",
+    "coauthor_overlap",
+    "venue_overlap",
 )
 
 
@@ -185,8 +187,21 @@ def _name_floors(
     return floors, incidence
 
 
+# Up to this many profiles, many pairs are served from the full Gram matrix
+# (one sparse product) rather than from row-by-row products.
+GRAM_LIMIT = 3000
+
+
 def _row_dot(matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Dot products of rows left[k] and right[k]."""
+    n = matrix.shape[0]
+    if n <= GRAM_LIMIT and len(left) > 8 * n:
+        return _gram(matrix)[left, right]
     return np.asarray(matrix[left].multiply(matrix[right]).sum(axis=1)).ravel()
+
+
+def _gram(matrix: sparse.csr_matrix) -> np.ndarray:
+    return (matrix @ matrix.T).toarray()
 
 
 def _has_rows(matrix: sparse.csr_matrix) -> np.ndarray:
@@ -209,6 +224,8 @@ def name_levels(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.nda
 
 
 def _row_dot_rect(a: sparse.csr_matrix, b: sparse.csr_matrix, left, right) -> np.ndarray:
+    if a.shape[0] <= GRAM_LIMIT and len(left) > 8 * a.shape[0]:
+        return (a @ b.T).toarray()[left, right]
     return np.asarray(a[left].multiply(b[right]).sum(axis=1)).ravel()
 
 
@@ -248,6 +265,14 @@ def pair_features(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.n
     sizes_l, sizes_r = block.sizes[left], block.sizes[right]
     out[:, 14] = np.log1p(np.minimum(sizes_l, sizes_r))
     out[:, 15] = np.log1p(np.maximum(sizes_l, sizes_r))
+    # Shares of the smaller side: a small cluster whose every co-author is in the
+    # big one is strong evidence that Jaccard (diluted by the big one) hides.
+    fewer = np.minimum(counts_l, counts_r)
+    out[:, 16] = _masked(np.divide(shared, np.maximum(fewer, 1)), fewer > 0)
+    venues = np.asarray(block.venues.sum(axis=1)).ravel()
+    fewer_venues = np.minimum(venues[left], venues[right])
+    shared_venues = _row_dot(block.venues, left, right)
+    out[:, 17] = _masked(shared_venues / np.maximum(fewer_venues, 1), fewer_venues > 0)
     return out
 
 

@@ -91,7 +91,20 @@ def _link_block(signatures, candidates, must_link, cannot_link, model, result) -
         groups[int(label)].append(signature)
     group_list = list(groups.values())
     cluster_ids = list(candidates)
-    scores = _group_cluster_scores(group_list, [candidates[c] for c in cluster_ids], model)
+    clusters = [candidates[c] for c in cluster_ids]
+    pooled = _group_cluster_scores(group_list, clusters, model)
+    first = np.full_like(pooled, -np.inf)
+    for g, group in enumerate(group_list):
+        # Signature-level scoring costs group x members pairs: only the clusters
+        # the pooled comparison ranks highest are worth it.
+        shortlist = np.argsort(-pooled[g])[:SHORTLIST]
+        shortlist = shortlist[np.isfinite(pooled[g, shortlist])]
+        chosen = [_sample(clusters[c]) for c in shortlist]
+        first[g, shortlist] = _first_stage_scores([group], chosen, model)[0]
+    # Joining at the first-stage cut is what clustering everything again would do
+    # first; the pooled comparison is its merge stage. Scores are put on one scale
+    # by their distance above their own threshold.
+    scores = np.maximum(first - model.threshold, pooled - model.merge_threshold)
     member_of = {s.signature_id: c for c in cluster_ids for s in candidates[c]}
     for g, group in enumerate(group_list):
         ids = {s.signature_id for s in group}
@@ -103,12 +116,25 @@ def _link_block(signatures, candidates, must_link, cannot_link, model, result) -
         target = forced
         if target is None and cluster_ids:
             best = int(np.argmax(scores[g]))
-            if scores[g, best] >= model.merge_threshold:
+            if scores[g, best] >= 0:
                 target = cluster_ids[best]
         if target is None:
             result.new_clusters.append(sorted(ids))
         else:
             result.assignments.update(dict.fromkeys(ids, target))
+
+
+SHORTLIST = 10
+MEMBERS_SAMPLED = 64
+
+
+def _sample(members: Sequence[Signature]) -> Sequence[Signature]:
+    """At most MEMBERS_SAMPLED members, evenly spread: the average over them
+    estimates the average over all (first-stage average linkage)."""
+    if len(members) <= MEMBERS_SAMPLED:
+        return members
+    step = len(members) / MEMBERS_SAMPLED
+    return [members[int(k * step)] for k in range(MEMBERS_SAMPLED)]
 
 
 def _forced_cluster(ids, must_link, member_of) -> str | None:
@@ -121,6 +147,30 @@ def _forced_cluster(ids, must_link, member_of) -> str | None:
     if len(targets) > 1:
         raise ConstraintConflict(f"new signatures must-linked to clusters {sorted(targets)}")
     return targets.pop() if targets else None
+
+
+def _first_stage_scores(groups, clusters, model: IdentityModel) -> np.ndarray:
+    """groups x clusters: mean signature-learner P over all signature pairs
+    (average linkage, as in the first stage); -inf when any pair is vetoed."""
+    scores = np.full((len(groups), len(clusters)), -np.inf)
+    if not groups or not clusters:
+        return scores
+    new = [s for members in groups for s in members]
+    old = [s for members in clusters for s in members]
+    block = BlockData.build([profile_of(s) for s in new + old])
+    left = np.repeat(np.arange(len(new)), len(old))
+    right = np.tile(np.arange(len(old)), len(new)) + len(new)
+    features = pair_features(block, left, right)
+    vetoed = vetoed_pairs(block, left, right, levels=features[:, 0])
+    values = np.where(vetoed, -np.inf, model.signatures.predict(features))
+    matrix = values.reshape(len(new), len(old))
+    new_group = np.repeat(np.arange(len(groups)), [len(m) for m in groups])
+    old_cluster = np.repeat(np.arange(len(clusters)), [len(m) for m in clusters])
+    for g in range(len(groups)):
+        rows = matrix[new_group == g]
+        for c in range(len(clusters)):
+            scores[g, c] = rows[:, old_cluster == c].mean()
+    return scores
 
 
 def _group_cluster_scores(groups, clusters, model: IdentityModel) -> np.ndarray:

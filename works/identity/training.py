@@ -218,7 +218,11 @@ def cluster_pair_matrix(block: PreparedBlock, first_labels: np.ndarray):
     left, right = np.triu_indices(len(pooled), 1)
     features = pair_features(data, left, right)
     keep = ~vetoed_pairs(data, left, right, levels=features[:, 0])
-    return features[keep], (majority[left] == majority[right])[keep]
+    # A wrong merge of two big clusters costs B-cubed precision on all their
+    # signatures: pairs weigh by the geometric mean of the cluster sizes.
+    sizes = data.sizes
+    weights = np.sqrt(sizes[left] * sizes[right])[keep]
+    return features[keep], (majority[left] == majority[right])[keep], weights
 
 
 def stage_two_matrix(blocks, first_labels):
@@ -229,7 +233,7 @@ def stage_two_matrix(blocks, first_labels):
             continue
         features.append(rows[0])
         labels.append(rows[1])
-        weights.append(np.full(len(rows[1]), 1.0 / np.sqrt(len(rows[1]))))
+        weights.append(rows[2] / rows[2].sum() * np.sqrt(len(rows[1])))
     weight = np.concatenate(weights)
     return np.vstack(features), np.concatenate(labels), weight * len(weight) / weight.sum()
 
@@ -250,9 +254,9 @@ def cluster_prepared(block: PreparedBlock, model, threshold=None, merge_threshol
 
 SELECTION_GRID = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 PRECISION_FLOOR = 0.95
-FIRST_STAGE_THRESHOLD = 0.8
+FIRST_STAGE_THRESHOLD = 0.9
 # cohesion() re-clusters with the merge threshold raised by this much.
-COHESION_MARGIN = 0.05
+COHESION_MARGIN = 0.02
 
 
 def _inner_folds(blocks, folds: int):
@@ -262,13 +266,20 @@ def _inner_folds(blocks, folds: int):
     return list(GroupKFold(n_splits=folds).split(groups, groups=groups))
 
 
+def _f_half(score) -> float:
+    """F0.5: precision weighs twice as much as recall."""
+    total = 0.25 * score.precision + score.recall
+    return 1.25 * score.precision * score.recall / total if total else 0.0
+
+
 def choose(scores: dict) -> float:
-    """Precision first: the best B3 F1 among cuts reaching PRECISION_FLOOR, else the
-    most precise cut."""
+    """Precision first: the best B3 F1 among cuts reaching PRECISION_FLOOR; when no
+    cut reaches it, the best F0.5 (not simply the most precise cut, which would
+    give away any amount of recall for a last point of precision)."""
     precise = [t for t, s in scores.items() if s.precision >= PRECISION_FLOOR]
     if precise:
         return max(precise, key=lambda t: (scores[t].f1, t))
-    return max(scores, key=lambda t: (scores[t].precision, t))
+    return max(scores, key=lambda t: (_f_half(scores[t]), t))
 
 
 def train_model(
