@@ -29,7 +29,7 @@ from works.identity.features import BlockData, pair_features, vetoed_pairs
 
 __all__ = ["candidate_pairs", "component_labels"]
 
-NEIGHBOURS = 15
+NEIGHBOURS = 10
 # A co-author key shared by more profiles than this ("y zhang") proposes too many
 # pairs to be a useful candidate source; it still counts as a feature.
 MAX_COAUTHOR_FREQUENCY = 300
@@ -87,11 +87,11 @@ def component_labels(
     threshold: float,
     *,
     must: Sequence[tuple[int, int]],
-    cluster_dense,
+    cluster_matrix,
     dense_limit: int,
 ) -> np.ndarray:
     """Labels for a big block: components of the P >= threshold graph, each clustered
-    by ``cluster_dense(indices)`` (which scores all its pairs)."""
+    by ``cluster_matrix(members, probabilities)`` with all its pairs scored."""
     n = len(block)
     left, right = candidate_pairs(block)
     features = pair_features(block, left, right)
@@ -99,9 +99,8 @@ def component_labels(
     probabilities = np.where(vetoed, 0.0, learner.predict(features))
     must_left = np.array([a for a, _ in must], dtype=np.int64)
     must_right = np.array([b for _, b in must], dtype=np.int64)
-    labels = np.full(n, -1, dtype=np.int64)
+    parts: list[np.ndarray] = []
     pending = [(np.arange(n), threshold)]
-    next_label = 0
     while pending:
         members, edge_threshold = pending.pop()
         inside = np.zeros(n, dtype=bool)
@@ -116,11 +115,40 @@ def component_labels(
             part = members[component == value]
             if len(part) > dense_limit and edge_threshold < 0.99:
                 pending.append((part, min(0.99, edge_threshold + 0.05)))
-                continue
-            if len(part) > dense_limit:
-                part_labels = np.zeros(len(part), dtype=np.int64)
             else:
-                part_labels = cluster_dense(part)
-            labels[part] = part_labels + next_label
-            next_label += int(part_labels.max()) + 1
+                parts.append(part)
+    return _cluster_parts(block, learner, parts, cluster_matrix, dense_limit)
+
+
+def _cluster_parts(block, learner, parts, cluster_matrix, dense_limit) -> np.ndarray:
+    """All pairs inside every part scored in one batch, then each part clustered."""
+    labels = np.full(len(block), -1, dtype=np.int64)
+    scored = [p for p in parts if 1 < len(p) <= dense_limit]
+    local = [np.triu_indices(len(p), 1) for p in scored]
+    if scored:
+        left = np.concatenate([p[i] for p, (i, _) in zip(scored, local, strict=True)])
+        right = np.concatenate([p[j] for p, (_, j) in zip(scored, local, strict=True)])
+        features = pair_features(block, left, right)
+        vetoed = vetoed_pairs(block, left, right, levels=features[:, 0])
+        values = np.where(vetoed, -np.inf, learner.predict(features))
+        offsets = np.cumsum([0] + [len(i) for i, _ in local])
+    next_label = 0
+    for part in parts:
+        if len(part) == 1 or len(part) > dense_limit:
+            part_labels = np.zeros(len(part), dtype=np.int64)  # alone, or kept whole
+        else:
+            k = _position(scored, part)
+            i, j = local[k]
+            matrix = np.full((len(part), len(part)), -np.inf)
+            matrix[i, j] = matrix[j, i] = values[offsets[k] : offsets[k + 1]]
+            part_labels = cluster_matrix(part, matrix)
+        labels[part] = part_labels + next_label
+        next_label += int(part_labels.max()) + 1
     return labels
+
+
+def _position(scored: list[np.ndarray], part: np.ndarray) -> int:
+    for k, candidate in enumerate(scored):
+        if candidate is part:
+            return k
+    raise ValueError("part not scored")

@@ -35,11 +35,13 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from works.identity.features import (
+    SMALL_LIMIT,
     BlockData,
     Profile,
     merge_profiles,
     pair_features,
     profile_of,
+    small_block_features,
     vetoed_pairs,
 )
 from works.identity.model import IdentityModel, PairModel, default_model
@@ -219,11 +221,19 @@ def link_profiles(
     :mod:`works.identity.bigblock` into components that are each clustered
     with all their pairs.
     """
+    if len(profiles) <= SMALL_LIMIT:
+        return cluster_probabilities(
+            _small_probabilities(profiles, learner),
+            ids,
+            threshold=threshold,
+            must_link=must_link,
+            cannot_link=cannot_link,
+        )
     block = BlockData.build(profiles)
 
-    def dense(members: np.ndarray) -> np.ndarray:
+    def cluster_matrix(members: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
         return cluster_probabilities(
-            probability_matrix(block, learner, members),
+            probabilities,
             [ids[k] for k in members],
             threshold=threshold,
             must_link=must_link,
@@ -231,14 +241,27 @@ def link_profiles(
         )
 
     if len(profiles) <= DENSE_LIMIT:
-        return dense(np.arange(len(profiles)))
+        everyone = np.arange(len(profiles))
+        return cluster_matrix(everyone, probability_matrix(block, learner, everyone))
     from works.identity.bigblock import component_labels
 
     position = {sid: k for k, sid in enumerate(ids)}
     must = [(position[a], position[b]) for a, b in must_link if a in position and b in position]
     return component_labels(
-        block, learner, threshold, must=must, cluster_dense=dense, dense_limit=DENSE_LIMIT
+        block, learner, threshold, must=must, cluster_matrix=cluster_matrix, dense_limit=DENSE_LIMIT
     )
+
+
+def _small_probabilities(profiles: Sequence[Profile], learner: PairModel) -> np.ndarray:
+    n = len(profiles)
+    probabilities = np.full((n, n), NEVER)
+    if n < 2:
+        return probabilities
+    left, right, features, vetoed = small_block_features(profiles)
+    values = np.where(vetoed, NEVER, learner.predict(features))
+    probabilities[left, right] = values
+    probabilities[right, left] = values
+    return probabilities
 
 
 def cluster_profiles(

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 
 import numpy as np
 from scipy import sparse
 
-from works.identity.names import NAME_CONFLICT, NameParts, name_compatibility
+from works.identity.names import NAME_CONFLICT, NAME_FULL_EQUAL, NameParts, name_compatibility
 from works.identity.signature import Signature
 
 __all__ = [
@@ -115,7 +116,10 @@ class BlockData:
 
     profiles: list[Profile]
     # ([per level k: profile x name variant, > 0 where a name pair is below k], incidence)
-    name_floor: tuple[list[sparse.csr_matrix], sparse.csr_matrix]
+    # Each profile's name variants as ids, padded with a last id that is fully
+    # compatible with everything; name_table[v, w] is the NAME_* level of v and w.
+    name_variants: np.ndarray
+    name_table: np.ndarray
     initials_only: np.ndarray  # every name of the profile is initials only
     coauthors: sparse.csr_matrix  # binary
     coauthors_tfidf: sparse.csr_matrix
@@ -138,7 +142,7 @@ class BlockData:
         years = [p.years for p in profiles]
         return cls(
             profiles=profiles,
-            name_floor=_name_floors(profiles),
+            **_name_variants(profiles),
             initials_only=np.array([all(n.initials_only for n in p.names) for p in profiles]),
             coauthors=_binary([sorted(p.coauthor_keys) for p in profiles]),
             coauthors_tfidf=_tfidf([sorted(p.coauthor_keys) for p in profiles]),
@@ -160,31 +164,30 @@ class BlockData:
         return len(self.profiles)
 
 
-def _name_floors(
-    profiles: Sequence[Profile],
-) -> tuple[list[sparse.csr_matrix], sparse.csr_matrix]:
-    """Profile x variant incidence products: floor[k-1][a, b] > 0 when some name of
-    profile a and some name of profile b are less compatible than level k."""
+def _name_variants(profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
     variants: dict[NameParts, int] = {}
-    rows, cols = [], []
-    for row, profile in enumerate(profiles):
-        for name in profile.names:
-            rows.append(row)
-            cols.append(variants.setdefault(name, len(variants)))
+    rows = [
+        [variants.setdefault(n, len(variants)) for n in sorted(p.names, key=repr)] for p in profiles
+    ]
+    width = max((len(r) for r in rows), default=1) or 1
+    padding = len(variants)  # compatible with everything, at the top level
+    ids = np.full((len(profiles), width), padding, dtype=np.int64)
+    for k, row in enumerate(rows):
+        ids[k, : len(row)] = row
+        if not row:
+            ids[k, 0] = padding + 1  # no person name: incompatible with everything
     parts = list(variants)
-    levels = np.array(
-        [[name_compatibility(a, b) for b in parts] for a in parts], dtype=np.int8
-    ).reshape(len(parts), len(parts))
-    incidence = sparse.csr_matrix(
-        (np.ones(len(rows)), (rows, cols)), shape=(len(profiles), max(len(parts), 1))
-    )
-    if not parts:
-        levels = np.zeros((1, 1), dtype=np.int8)
-    floors = []
-    for level in range(1, 5):
-        below = sparse.csr_matrix((levels < level).astype(np.float64))
-        floors.append(sparse.csr_matrix(incidence @ below))
-    return floors, incidence
+    table = np.full((len(parts) + 2, len(parts) + 2), NAME_FULL_EQUAL, dtype=np.int8)
+    table[len(parts) + 1, :] = table[:, len(parts) + 1] = NAME_CONFLICT
+    for a, first in enumerate(parts):
+        for b in range(a, len(parts)):
+            table[a, b] = table[b, a] = _compatibility(first, parts[b])
+    return {"name_variants": ids, "name_table": table}
+
+
+@lru_cache(maxsize=1_000_000)
+def _compatibility(a: NameParts, b: NameParts) -> int:
+    return name_compatibility(a, b)
 
 
 # Up to this many profiles, many pairs are served from the full Gram matrix
@@ -214,19 +217,12 @@ def _masked(values: np.ndarray, present: np.ndarray) -> np.ndarray:
 
 def name_levels(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """The least compatible NAME_* level between the names of each pair."""
-    floors, incidence = block.name_floor
-    level = np.zeros(len(left))
-    for floor in floors:
-        blocked = _row_dot_rect(floor, incidence, left, right) > 0
-        level += ~blocked
-    level[(np.diff(incidence.indptr)[left] == 0) | (np.diff(incidence.indptr)[right] == 0)] = 0
-    return level
-
-
-def _row_dot_rect(a: sparse.csr_matrix, b: sparse.csr_matrix, left, right) -> np.ndarray:
-    if a.shape[0] <= GRAM_LIMIT and len(left) > 8 * a.shape[0]:
-        return (a @ b.T).toarray()[left, right]
-    return np.asarray(a[left].multiply(b[right]).sum(axis=1)).ravel()
+    variants, table = block.name_variants, block.name_table
+    level = np.full(len(left), NAME_FULL_EQUAL, dtype=np.int8)
+    for i in range(variants.shape[1]):
+        for j in range(variants.shape[1]):
+            np.minimum(level, table[variants[left, i], variants[right, j]], out=level)
+    return level.astype(np.float64)
 
 
 def vetoed_pairs(block: BlockData, left: np.ndarray, right: np.ndarray, levels=None):
@@ -310,3 +306,134 @@ def _tfidf(token_lists: Sequence[Sequence[str]], *, binary: bool = False) -> spa
 
 def _binary(token_lists: Sequence[Sequence[str]]) -> sparse.csr_matrix:
     return _tfidf(token_lists, binary=True)
+
+
+# --------------------------------------------------------------------------
+# Small blocks: the same features with plain dicts. Most blocks of a corpus
+# hold a handful of signatures, where building ten sparse matrices costs
+# a hundred times more than the arithmetic.
+# --------------------------------------------------------------------------
+
+SMALL_LIMIT = 24
+
+
+def _weights(token_lists: Sequence[Sequence[str]]) -> list[dict[str, float]]:
+    """Per row {token: L2-normalised TF-IDF}, IDF from these rows (as :func:`_tfidf`)."""
+    frequency: dict[str, int] = {}
+    counted = []
+    for tokens in token_lists:
+        counts: dict[str, float] = {}
+        for token in tokens:
+            counts[token] = counts.get(token, 0.0) + 1.0
+        counted.append(counts)
+        for token in counts:
+            frequency[token] = frequency.get(token, 0) + 1
+    rows = len(token_lists)
+    out = []
+    for counts in counted:
+        weighted = {
+            t: c * (np.log((1.0 + rows) / (1.0 + frequency[t])) + 1.0) for t, c in counts.items()
+        }
+        norm = float(np.sqrt(sum(w * w for w in weighted.values()))) or 1.0
+        out.append({t: w / norm for t, w in weighted.items()})
+    return out
+
+
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b[t] for t, w in a.items() if t in b)
+
+
+def _cos_or_nan(a: dict[str, float], b: dict[str, float]) -> float:
+    return _dot(a, b) if a and b else np.nan
+
+
+def _overlap(shared: float, fewer: float) -> float:
+    return shared / max(fewer, 1.0) if fewer > 0 else np.nan
+
+
+def _small_fields(profiles: Sequence[Profile]) -> dict[str, list]:
+    return {
+        "coauthors_tfidf": _weights([sorted(p.coauthor_keys) for p in profiles]),
+        "where": _weights([p.where_tokens for p in profiles]),
+        "title": _weights([p.title_tokens for p in profiles]),
+        "title_set": [set(p.title_tokens) for p in profiles],
+        "abstract": _weights([p.abstract_tokens for p in profiles]),
+        "text": _weights([p.title_tokens + p.abstract_tokens for p in profiles]),
+        "affiliation": _weights([p.affiliation_tokens for p in profiles]),
+    }
+
+
+def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
+    level = min((_compatibility(x, y) for x in a.names for y in b.names), default=NAME_CONFLICT)
+    shared = float(len(a.coauthor_keys & b.coauthor_keys))
+    count_a, count_b = len(a.coauthor_keys), len(b.coauthor_keys)
+    union = count_a + count_b - shared
+    title = _cos_or_nan(fa["title"], fb["title"])
+    shared_venues = float(len(a.venues & b.venues))
+    fewer_venues = min(len(a.venues), len(b.venues))
+    gap = np.nan
+    if a.years and b.years:
+        gap = max(0.0, max(min(a.years), min(b.years)) - min(max(a.years), max(b.years)))
+    return [
+        level,
+        all(n.initials_only for n in a.names) or all(n.initials_only for n in b.names),
+        shared,
+        shared / union if union > 0 else 0.0,
+        _dot(fa["coauthors_tfidf"], fb["coauthors_tfidf"]),
+        min(count_a, count_b),
+        _cos_or_nan(fa["where"], fb["where"]),
+        float(shared_venues > 0) if fewer_venues else np.nan,
+        title,
+        float(len(fa["title_set"] & fb["title_set"])) if not np.isnan(title) else np.nan,
+        _cos_or_nan(fa["abstract"], fb["abstract"]),
+        _cos_or_nan(fa["text"], fb["text"]),
+        _cos_or_nan(fa["affiliation"], fb["affiliation"]),
+        gap,
+        np.log1p(min(a.size, b.size)),
+        np.log1p(max(a.size, b.size)),
+        _overlap(shared, min(count_a, count_b)),
+        _overlap(shared_venues, fewer_venues),
+    ]
+
+
+def small_block_features(profiles: Sequence[Profile]) -> tuple[np.ndarray, ...]:
+    """(left, right, features, vetoed) for all pairs of a small block, as
+    :func:`pair_features` and :func:`vetoed_pairs` would give them."""
+    fields = _small_fields(profiles)
+    per_profile = [{k: v[i] for k, v in fields.items()} for i in range(len(profiles))]
+    left, right = np.triu_indices(len(profiles), 1)
+    rows = [
+        _small_pair(profiles[i], profiles[j], per_profile[i], per_profile[j])
+        for i, j in zip(left.tolist(), right.tolist(), strict=True)
+    ]
+    features = np.array(rows, dtype=np.float32).reshape(len(left), len(FEATURE_NAMES))
+    vetoed = np.array(
+        [
+            not profiles[i].paper_ids.isdisjoint(profiles[j].paper_ids)
+            for i, j in zip(left.tolist(), right.tolist(), strict=True)
+        ],
+        dtype=bool,
+    )
+    return left, right, features, vetoed | (features[:, 0] == NAME_CONFLICT)
+
+
+def profile_pair_features(
+    profiles: Sequence[Profile], left: np.ndarray, right: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(features, vetoed) for the given pairs of ``profiles``, by whichever path is
+    cheaper: plain dicts up to SMALL_LIMIT profiles, sparse matrices above."""
+    if len(profiles) > SMALL_LIMIT:
+        block = BlockData.build(profiles)
+        features = pair_features(block, left, right)
+        return features, vetoed_pairs(block, left, right, levels=features[:, 0])
+    fields = _small_fields(profiles)
+    per_profile = [{k: v[i] for k, v in fields.items()} for i in range(len(profiles))]
+    pairs = list(zip(np.asarray(left).tolist(), np.asarray(right).tolist(), strict=True))
+    rows = [_small_pair(profiles[i], profiles[j], per_profile[i], per_profile[j]) for i, j in pairs]
+    features = np.array(rows, dtype=np.float32).reshape(len(pairs), len(FEATURE_NAMES))
+    shared_paper = np.array(
+        [not profiles[i].paper_ids.isdisjoint(profiles[j].paper_ids) for i, j in pairs], dtype=bool
+    )
+    return features, shared_paper | (features[:, 0] == NAME_CONFLICT)

@@ -22,13 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from works.identity.cluster import ConstraintConflict, cluster_labels
-from works.identity.features import (
-    BlockData,
-    merge_profiles,
-    pair_features,
-    profile_of,
-    vetoed_pairs,
-)
+from works.identity.features import merge_profiles, profile_of, profile_pair_features
 from works.identity.model import IdentityModel, default_model
 from works.identity.signature import Signature
 
@@ -157,11 +151,9 @@ def _first_stage_scores(groups, clusters, model: IdentityModel) -> np.ndarray:
         return scores
     new = [s for members in groups for s in members]
     old = [s for members in clusters for s in members]
-    block = BlockData.build([profile_of(s) for s in new + old])
     left = np.repeat(np.arange(len(new)), len(old))
     right = np.tile(np.arange(len(old)), len(new)) + len(new)
-    features = pair_features(block, left, right)
-    vetoed = vetoed_pairs(block, left, right, levels=features[:, 0])
+    features, vetoed = profile_pair_features([profile_of(s) for s in new + old], left, right)
     values = np.where(vetoed, -np.inf, model.signatures.predict(features))
     matrix = values.reshape(len(new), len(old))
     new_group = np.repeat(np.arange(len(groups)), [len(m) for m in groups])
@@ -180,11 +172,9 @@ def _group_cluster_scores(groups, clusters, model: IdentityModel) -> np.ndarray:
         return scores
     pooled = [merge_profiles([profile_of(s) for s in members]) for members in groups]
     pooled += [merge_profiles([profile_of(s) for s in members]) for members in clusters]
-    block = BlockData.build(pooled)
     left = np.repeat(np.arange(len(groups)), len(clusters))
     right = np.tile(np.arange(len(clusters)), len(groups)) + len(groups)
-    features = pair_features(block, left, right)
-    vetoed = vetoed_pairs(block, left, right, levels=features[:, 0])
+    features, vetoed = profile_pair_features(pooled, left, right)
     values = np.where(vetoed, -np.inf, model.clusters.predict(features))
     scores[:] = values.reshape(len(groups), len(clusters))
     return scores
