@@ -44,14 +44,19 @@ CATEGORIES = [f"{a}.{b}" for a in ("cs", "math", "physics", "q-bio") for b in "A
 WORDS = [f"w{k}" for k in range(5000)]
 
 
-def _surname(rng, k: int) -> str:
-    return SURNAMES[k] if k < len(SURNAMES) else "".join(rng.choice(SYLLABLES, 2)).title()
+def _surname(rng) -> str:
+    """A Zipf-ranked common surname (Wang, Li, ...) for 40 % of people, else one of
+    about 200,000 rarer ones."""
+    rank = int(rng.zipf(1.3)) - 1
+    if rng.random() < 0.4 and rank < len(SURNAMES):
+        return SURNAMES[rank]
+    return "".join(rng.choice(SYLLABLES, int(rng.integers(2, 5)))).title()
 
 
 def make_people(rng, count: int, *, surname: str | None = None, initial: str | None = None):
     people = []
     for _ in range(count):
-        family = surname or _surname(rng, int(rng.zipf(1.3)) - 1 if rng.random() < 0.9 else 10**6)
+        family = surname or _surname(rng)
         given = "".join(rng.choice(SYLLABLES, int(rng.integers(1, 3)))).title()
         if initial:
             given = initial.upper() + given[1:] if given[0] != initial else given
