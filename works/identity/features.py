@@ -423,8 +423,9 @@ def profile_pair_features(
     profiles: Sequence[Profile], left: np.ndarray, right: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(features, vetoed) for the given pairs of ``profiles``, by whichever path is
-    cheaper: plain dicts up to SMALL_LIMIT profiles, sparse matrices above."""
-    if len(profiles) > SMALL_LIMIT:
+    cheaper: plain dicts for few profiles or few pairs per profile (linking one
+    new signature to a shortlist), sparse matrices otherwise."""
+    if len(profiles) > SMALL_LIMIT and len(left) > 4 * len(profiles):
         block = BlockData.build(profiles)
         features = pair_features(block, left, right)
         return features, vetoed_pairs(block, left, right, levels=features[:, 0])

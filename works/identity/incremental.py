@@ -118,8 +118,8 @@ def _link_block(signatures, candidates, must_link, cannot_link, model, result) -
             result.assignments.update(dict.fromkeys(ids, target))
 
 
-SHORTLIST = 10
-MEMBERS_SAMPLED = 64
+SHORTLIST = 5
+MEMBERS_SAMPLED = 32
 
 
 def _sample(members: Sequence[Signature]) -> Sequence[Signature]:
