@@ -1,0 +1,179 @@
+"""Speed of author clustering on a synthetic corpus, one process.
+
+    python bench/identity_speed.py [--works 100000] [--big-block 10000] [--new-works 2000]
+
+Generates people with Zipf-distributed names (surname and given name drawn
+from Zipf laws, so some blocks are huge and most are tiny), Zipf-distributed
+productivity, a stable circle of co-authors and a topic (arXiv-like category
+and words) each; works are written by one person and a few of their circle,
+and 20 % of printings use initials. Then it times:
+
+1. clustering every block of the corpus (``cluster_block``), signatures/s;
+2. one block of ``--big-block`` signatures (one surname + initial, many
+   people), alone;
+3. linking the signatures of ``--new-works`` new works into the clustered
+   corpus (``link``), with the existing clusters of their blocks.
+
+Figures are for one process; the app runs one per core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from works.identity import Signature, cluster_block, link  # noqa: E402
+from works.identity.model import default_model  # noqa: E402
+
+SURNAMES = [
+    "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Kim",
+    "Lee", "Park", "Nguyen", "Smith", "Müller", "García", "Rossi", "Kumar", "Singh",
+]  # fmt: skip
+SYLLABLES = [
+    "an", "bo", "chen", "da", "fei", "gang", "hui", "jian", "kai", "lan", "ming",
+    "ning", "peng", "qiang", "rui", "shan", "tao", "wei", "xin", "yu", "zhi",
+]  # fmt: skip
+CATEGORIES = [f"{a}.{b}" for a in ("cs", "math", "physics", "q-bio") for b in "ABCDEFGHIJ"]
+WORDS = [f"w{k}" for k in range(5000)]
+
+
+def _surname(rng) -> str:
+    """A Zipf-ranked common surname (Wang, Li, ...) for 40 % of people, else one of
+    about 200,000 rarer ones."""
+    rank = int(rng.zipf(1.3)) - 1
+    if rng.random() < 0.4 and rank < len(SURNAMES):
+        return SURNAMES[rank]
+    return "".join(rng.choice(SYLLABLES, int(rng.integers(2, 5)))).title()
+
+
+def make_people(rng, count: int, *, surname: str | None = None, initial: str | None = None):
+    people = []
+    for _ in range(count):
+        family = surname or _surname(rng)
+        given = "".join(rng.choice(SYLLABLES, int(rng.integers(1, 3)))).title()
+        if initial:
+            given = initial.upper() + given[1:] if given[0] != initial else given
+        topic = int(rng.integers(len(CATEGORIES)))
+        people.append(
+            {
+                "given": given,
+                "surname": family,
+                "topic": topic,
+                "words": rng.choice(WORDS, 30, replace=False).tolist(),
+                "productivity": min(int(rng.zipf(1.8)), 400),
+                "start": int(rng.integers(1990, 2020)),
+            }
+        )
+    for person in people:
+        person["circle"] = rng.integers(len(people), size=int(rng.integers(2, 12))).tolist()
+    return people
+
+
+def printed(rng, person) -> str:
+    if rng.random() < 0.2:
+        return f"{person['given'][0]}. {person['surname']}"
+    return f"{person['given']} {person['surname']}"
+
+
+def make_works(rng, people, count: int, prefix: str) -> list[Signature]:
+    weights = np.array([p["productivity"] for p in people], dtype=np.float64)
+    leads = rng.choice(len(people), size=count, p=weights / weights.sum())
+    signatures = []
+    for number, lead in enumerate(leads):
+        person = people[lead]
+        team = [lead, *rng.choice(person["circle"], size=int(rng.integers(0, 4))).tolist()]
+        team = list(dict.fromkeys(team))
+        names = [printed(rng, people[k]) for k in team]
+        title = " ".join(rng.choice(person["words"], 6).tolist())
+        year = person["start"] + int(rng.integers(0, 8))
+        for position, k in enumerate(team):
+            signatures.append(
+                Signature(
+                    signature_id=f"{prefix}{number}:{position}",
+                    paper_id=f"{prefix}{number}",
+                    author=names[position],
+                    position=position,
+                    coauthors=tuple(n for j, n in enumerate(names) if j != position),
+                    title=title,
+                    year=year,
+                    categories=(CATEGORIES[people[k]["topic"]],),
+                    truth=str(k),
+                )
+            )
+    return signatures
+
+
+def by_block(signatures):
+    blocks = defaultdict(list)
+    for signature in signatures:
+        blocks[signature.block_key].append(signature)
+    return blocks
+
+
+def time_corpus(signatures, model):
+    blocks = by_block(signatures)
+    started = time.perf_counter()
+    clusters = {}
+    slowest = (0.0, 0)
+    for key, members in blocks.items():
+        block_started = time.perf_counter()
+        for number, ids in enumerate(cluster_block(members, model=model)):
+            clusters[f"{key}#{number}"] = ids
+        slowest = max(slowest, (time.perf_counter() - block_started, len(members)))
+    return clusters, time.perf_counter() - started, len(blocks), slowest
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--works", type=int, default=100_000)
+    parser.add_argument("--people", type=int, default=0, help="default: works / 3")
+    parser.add_argument("--big-block", type=int, default=10_000)
+    parser.add_argument("--new-works", type=int, default=2_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(args.seed)
+    model = default_model()
+    people = make_people(rng, args.people or args.works // 3)
+    corpus = make_works(rng, people, args.works, "w")
+    clusters, seconds, blocks, slowest = time_corpus(corpus, model)
+    print(
+        f"corpus: {args.works} works, {len(corpus)} signatures, {blocks} blocks: {seconds:.1f} s, "
+        f"{len(corpus) / seconds:,.0f} signatures/s; slowest block {slowest[1]} signatures "
+        f"in {slowest[0]:.2f} s"
+    )
+    big_people = make_people(rng, max(args.big_block // 8, 1), surname="Wang", initial="w")
+    big = [s for s in make_works(rng, big_people, args.big_block * 2, "b") if s.block_key]
+    big = [s for s in big if s.block_key == "wang w"][: args.big_block]
+    started = time.perf_counter()
+    big_clusters = cluster_block(big, model=model)
+    print(
+        f"one block of {len(big)} signatures ('wang w'): {time.perf_counter() - started:.1f} s, "
+        f"{len(big_clusters)} clusters"
+    )
+    new = make_works(rng, people, args.new_works, "n")
+    members = {s.signature_id: s for s in corpus}
+    new_keys = {s.block_key for s in new}
+    existing = {
+        cluster_id: [members[i] for i in ids]
+        for cluster_id, ids in clusters.items()
+        if cluster_id.rsplit("#", 1)[0] in new_keys
+    }
+    started = time.perf_counter()
+    result = link(new, existing, model=model)
+    print(
+        f"link {args.new_works} new works ({len(new)} signatures, {len(existing)} existing "
+        f"clusters in their blocks): {time.perf_counter() - started:.1f} s; "
+        f"{len(result.assignments)} joined, {len(result.new_clusters)} new people"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

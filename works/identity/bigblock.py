@@ -1,0 +1,154 @@
+"""Clustering a block too big for all pairs (``DENSE_LIMIT`` profiles and more).
+
+Average linkage at threshold t can only join two clusters when at least one
+pair between them has P >= t (an average never exceeds its maximum). So the
+clusters of a block are unions inside the connected components of the graph
+of pairs with P >= t, and a big block can be cut into those components and
+each clustered exactly, with all its pairs, on its own.
+
+The components need the pairs with P >= t, found without scoring all pairs:
+candidates are pairs that share a co-author, and each profile's nearest
+neighbours by a pooled TF-IDF of its words, venues/categories, affiliations and
+co-authors. A pair outside the candidates is taken as below t; that is the one
+approximation, and it can only split a person, never join two.
+
+A component still bigger than ``DENSE_LIMIT`` is cut again with a stricter edge
+threshold; one that stays too big at 0.99 is kept as it is (single linkage at
+0.99), which only a huge and tightly knit group ever reaches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from works.identity.features import BlockData, pair_features, vetoed_pairs
+
+__all__ = ["candidate_pairs", "component_labels"]
+
+NEIGHBOURS = 10
+# A co-author key shared by more profiles than this ("y zhang") proposes too many
+# pairs to be a useful candidate source; it still counts as a feature.
+MAX_COAUTHOR_FREQUENCY = 300
+ROWS_PER_CHUNK = 512
+
+
+def _coauthor_pairs(block: BlockData) -> sparse.coo_matrix:
+    coauthors = block.coauthors
+    frequency = np.bincount(coauthors.indices, minlength=coauthors.shape[1])
+    keep = sparse.diags((frequency <= MAX_COAUTHOR_FREQUENCY).astype(np.float64))
+    filtered = sparse.csr_matrix(coauthors @ keep)
+    return sparse.triu(filtered @ filtered.T, k=1).tocoo()
+
+
+def _neighbour_pairs(block: BlockData, neighbours: int) -> tuple[np.ndarray, np.ndarray]:
+    pooled = sparse.hstack(
+        [block.text, 0.7 * block.where, 0.5 * block.affiliation, block.coauthors_tfidf]
+    ).tocsr()
+    n = pooled.shape[0]
+    k = min(neighbours, n - 1)
+    lefts, rights = [], []
+    transposed = pooled.T.tocsc()
+    for start in range(0, n, ROWS_PER_CHUNK):
+        similarity = (pooled[start : start + ROWS_PER_CHUNK] @ transposed).toarray()
+        rows = np.arange(similarity.shape[0])
+        similarity[rows, rows + start] = -1.0
+        nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        found = similarity[rows[:, None], nearest] > 0
+        lefts.append(np.repeat(rows + start, k)[found.ravel()])
+        rights.append(nearest.ravel()[found.ravel()])
+    return np.concatenate(lefts), np.concatenate(rights)
+
+
+def candidate_pairs(
+    block: BlockData, neighbours: int = NEIGHBOURS
+) -> tuple[np.ndarray, np.ndarray]:
+    """(left, right) with left < right: pairs sharing a co-author, and nearest neighbours."""
+    shared = _coauthor_pairs(block)
+    near_left, near_right = _neighbour_pairs(block, neighbours)
+    left = np.concatenate([shared.row, np.minimum(near_left, near_right)])
+    right = np.concatenate([shared.col, np.maximum(near_left, near_right)])
+    pairs = np.unique(np.stack([left, right], axis=1), axis=0)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+
+
+def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    graph = sparse.coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def component_labels(
+    block: BlockData,
+    learner,
+    threshold: float,
+    *,
+    must: Sequence[tuple[int, int]],
+    cluster_matrix,
+    dense_limit: int,
+) -> np.ndarray:
+    """Labels for a big block: components of the P >= threshold graph, each clustered
+    by ``cluster_matrix(members, probabilities)`` with all its pairs scored."""
+    n = len(block)
+    left, right = candidate_pairs(block)
+    features = pair_features(block, left, right)
+    vetoed = vetoed_pairs(block, left, right, levels=features[:, 0])
+    probabilities = np.where(vetoed, 0.0, learner.predict(features))
+    must_left = np.array([a for a, _ in must], dtype=np.int64)
+    must_right = np.array([b for _, b in must], dtype=np.int64)
+    parts: list[np.ndarray] = []
+    pending = [(np.arange(n), threshold)]
+    while pending:
+        members, edge_threshold = pending.pop()
+        inside = np.zeros(n, dtype=bool)
+        inside[members] = True
+        strong = (probabilities >= edge_threshold) & inside[left] & inside[right]
+        component = _components(
+            n,
+            np.concatenate([left[strong], must_left]),
+            np.concatenate([right[strong], must_right]),
+        )[members]
+        for value in np.unique(component):
+            part = members[component == value]
+            if len(part) > dense_limit and edge_threshold < 0.99:
+                pending.append((part, min(0.99, edge_threshold + 0.05)))
+            else:
+                parts.append(part)
+    return _cluster_parts(block, learner, parts, cluster_matrix, dense_limit)
+
+
+def _cluster_parts(block, learner, parts, cluster_matrix, dense_limit) -> np.ndarray:
+    """All pairs inside every part scored in one batch, then each part clustered."""
+    labels = np.full(len(block), -1, dtype=np.int64)
+    scored = [p for p in parts if 1 < len(p) <= dense_limit]
+    local = [np.triu_indices(len(p), 1) for p in scored]
+    if scored:
+        left = np.concatenate([p[i] for p, (i, _) in zip(scored, local, strict=True)])
+        right = np.concatenate([p[j] for p, (_, j) in zip(scored, local, strict=True)])
+        features = pair_features(block, left, right)
+        vetoed = vetoed_pairs(block, left, right, levels=features[:, 0])
+        values = np.where(vetoed, -np.inf, learner.predict(features))
+        offsets = np.cumsum([0] + [len(i) for i, _ in local])
+    next_label = 0
+    for part in parts:
+        if len(part) == 1 or len(part) > dense_limit:
+            part_labels = np.zeros(len(part), dtype=np.int64)  # alone, or kept whole
+        else:
+            k = _position(scored, part)
+            i, j = local[k]
+            matrix = np.full((len(part), len(part)), -np.inf)
+            matrix[i, j] = matrix[j, i] = values[offsets[k] : offsets[k + 1]]
+            part_labels = cluster_matrix(part, matrix)
+        labels[part] = part_labels + next_label
+        next_label += int(part_labels.max()) + 1
+    return labels
+
+
+def _position(scored: list[np.ndarray], part: np.ndarray) -> int:
+    for k, candidate in enumerate(scored):
+        if candidate is part:
+            return k
+    raise ValueError("part not scored")

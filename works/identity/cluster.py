@@ -1,0 +1,374 @@
+"""From pairwise probabilities to people: constrained average-linkage clustering.
+
+Within a block every pair of signatures gets P(same person) from the pairwise
+model; clusters are then merged, best first, while the *average* probability
+over all pairs across the two clusters stays at or above the model's
+threshold. Average linkage needs many pairs to agree before two big clusters
+join, which is what precision asks for; single linkage would chain two people
+through one lucky pair.
+
+Constraints, strongest first:
+
+1. explicit must-link pairs (owner confirmations, admin merges) are merged
+   before anything else and are never undone;
+2. explicit cannot-link pairs ("not mine", admin splits) are never merged,
+   even through third signatures; a cannot-link inside a must-link group is a
+   contradiction and raises :class:`ConstraintConflict`;
+3. two signatures on one paper, or with incompatible names ("Wei Wang" /
+   "Wen Wang"), are never merged unless an explicit must-link says so.
+
+Two stages: first signatures are clustered with the signature learner at a
+strict cut (few, safe merges); then the resulting clusters are pooled into
+profiles (all their co-authors, venues, words, years) and merged with the
+cluster learner, for a few rounds. Pooled evidence is what finds that a
+prolific author's papers from 1995 and 2010 are one person when no pair of
+them shares a co-author.
+
+Blocks larger than ``DENSE_LIMIT`` are cut into exact components first (see
+:mod:`works.identity.bigblock`) so that no block costs n² pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from works.identity.features import (
+    SMALL_LIMIT,
+    BlockData,
+    Profile,
+    merge_profiles,
+    pair_features,
+    profile_of,
+    small_block_features,
+    vetoed_pairs,
+)
+from works.identity.model import IdentityModel, PairModel, default_model
+from works.identity.signature import Signature
+
+__all__ = [
+    "DENSE_LIMIT",
+    "ConstraintConflict",
+    "average_linkage",
+    "cluster_block",
+    "cluster_labels",
+    "link_profiles",
+    "merge_clusters",
+    "probability_matrix",
+]
+
+# Above this many signatures a block is clustered through strong-evidence groups.
+DENSE_LIMIT = 200
+NEVER = -np.inf
+
+
+class ConstraintConflict(ValueError):
+    """Explicit must-link and cannot-link constraints contradict each other."""
+
+
+class _UnionFind:
+    def __init__(self, size: int) -> None:
+        self.parent = list(range(size))
+
+    def find(self, item: int) -> int:
+        while self.parent[item] != item:
+            self.parent[item] = self.parent[self.parent[item]]
+            item = self.parent[item]
+        return item
+
+    def union(self, a: int, b: int) -> None:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a != root_b:
+            self.parent[max(root_a, root_b)] = min(root_a, root_b)
+
+
+def probability_matrix(
+    block: BlockData, learner: PairModel, members: np.ndarray | None = None
+) -> np.ndarray:
+    """P(same person) between the block's profiles ``members`` (all by default),
+    NEVER for vetoed pairs; rows and columns follow ``members``."""
+    members = np.arange(len(block)) if members is None else np.asarray(members)
+    n = len(members)
+    probabilities = np.full((n, n), NEVER)
+    if n < 2:
+        return probabilities
+    left, right = np.triu_indices(n, 1)
+    features = pair_features(block, members[left], members[right])
+    vetoed = vetoed_pairs(block, members[left], members[right], levels=features[:, 0])
+    values = np.where(vetoed, NEVER, learner.predict(features))
+    probabilities[left, right] = values
+    probabilities[right, left] = values
+    return probabilities
+
+
+def average_linkage(sums: np.ndarray, weights: np.ndarray, threshold: float) -> np.ndarray:
+    """Cluster labels by average linkage over weighted nodes.
+
+    ``sums[a, b]`` is the sum of pair probabilities between the members of
+    nodes a and b (NEVER forbids the merge, and stays NEVER after merges),
+    ``weights[a]`` the node's number of signatures. Merging stops when the best
+    average ``sums / (w_a * w_b)`` falls below ``threshold``. Each merge costs
+    O(n): row maxima are cached and only rows that pointed at a merged node
+    are rescanned.
+    """
+    n = len(weights)
+    sums = np.array(sums, dtype=np.float64)
+    weights = np.array(weights, dtype=np.float64)
+    np.fill_diagonal(sums, NEVER)
+    linkage = sums / np.outer(weights, weights)
+    best_col = np.argmax(linkage, axis=1) if n else np.zeros(0, dtype=np.int64)
+    best_val = linkage[np.arange(n), best_col] if n else np.zeros(0)
+    labels = np.arange(n)
+    alive = np.ones(n, dtype=bool)
+    while n > 1:
+        a = int(np.argmax(best_val))
+        if not best_val[a] >= threshold:
+            break
+        b = int(best_col[a])
+        a, b = min(a, b), max(a, b)
+        labels[labels == b] = a
+        _merge_rows(sums, linkage, weights, alive, a, b)
+        rescan = alive & ((best_col == a) | (best_col == b))
+        rescan[a] = True
+        best_val[b], best_val[~alive] = NEVER, NEVER
+        for row in np.flatnonzero(rescan):
+            best_col[row] = int(np.argmax(linkage[row]))
+            best_val[row] = linkage[row, best_col[row]]
+        improved = alive & (linkage[:, a] > best_val)
+        best_col[improved] = a
+        best_val[improved] = linkage[improved, a]
+    return labels
+
+
+def _merge_rows(sums, linkage, weights, alive, a: int, b: int) -> None:
+    sums[a] = sums[a] + sums[b]
+    sums[:, a] = sums[a]
+    sums[a, a] = NEVER
+    weights[a] += weights[b]
+    alive[b] = False
+    sums[b] = NEVER
+    sums[:, b] = NEVER
+    linkage[a] = np.where(alive, sums[a] / (weights[a] * weights), NEVER)
+    linkage[a, a] = NEVER
+    linkage[:, a] = linkage[a]
+    linkage[b] = NEVER
+    linkage[:, b] = NEVER
+
+
+def _constraint_groups(
+    ids: Sequence[str],
+    must_link: Iterable[tuple[str, str]],
+    cannot_link: Iterable[tuple[str, str]],
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """(group index per signature from must-links, cannot-link index pairs)."""
+    position = {sid: k for k, sid in enumerate(ids)}
+    union = _UnionFind(len(ids))
+    for a, b in must_link:
+        if a in position and b in position:
+            union.union(position[a], position[b])
+    roots = [union.find(k) for k in range(len(ids))]
+    renumber = {root: k for k, root in enumerate(dict.fromkeys(roots))}
+    groups = np.array([renumber[r] for r in roots], dtype=np.int64)
+    forbidden = []
+    for a, b in cannot_link:
+        if a in position and b in position:
+            ga, gb = groups[position[a]], groups[position[b]]
+            if ga == gb:
+                raise ConstraintConflict(f"{a} and {b} are both must-linked and cannot-linked")
+            forbidden.append((int(ga), int(gb)))
+    return groups, forbidden
+
+
+def cluster_probabilities(
+    probabilities: np.ndarray,
+    ids: Sequence[str],
+    *,
+    threshold: float,
+    must_link: Iterable[tuple[str, str]] = (),
+    cannot_link: Iterable[tuple[str, str]] = (),
+) -> np.ndarray:
+    """Labels for one block from its probability matrix and the constraints."""
+    groups, forbidden = _constraint_groups(ids, must_link, cannot_link)
+    size = int(groups.max()) + 1 if len(groups) else 0
+    membership = np.zeros((len(ids), size))
+    membership[np.arange(len(ids)), groups] = 1.0
+    never = np.isneginf(probabilities)
+    finite = np.where(never, 0.0, probabilities)
+    sums = membership.T @ finite @ membership
+    # Same-paper and name vetoes inside a must-link group are overridden by it.
+    vetoed = (membership.T @ never.astype(np.float64) @ membership) > 0
+    sums[vetoed] = NEVER
+    for ga, gb in forbidden:
+        sums[ga, gb] = sums[gb, ga] = NEVER
+    weights = membership.sum(axis=0)
+    group_labels = average_linkage(sums, weights, threshold)
+    return group_labels[groups]
+
+
+def link_profiles(
+    profiles: Sequence[Profile],
+    ids: Sequence[str],
+    *,
+    learner: PairModel,
+    threshold: float,
+    must_link: Sequence[tuple[str, str]] = (),
+    cannot_link: Sequence[tuple[str, str]] = (),
+) -> np.ndarray:
+    """Average linkage over ``profiles`` (ids name them in the constraints).
+
+    All pairs up to DENSE_LIMIT profiles; above it, the exact decomposition of
+    :mod:`works.identity.bigblock` into components that are each clustered
+    with all their pairs.
+    """
+    if len(profiles) <= SMALL_LIMIT:
+        return cluster_probabilities(
+            _small_probabilities(profiles, learner),
+            ids,
+            threshold=threshold,
+            must_link=must_link,
+            cannot_link=cannot_link,
+        )
+    block = BlockData.build(profiles)
+
+    def cluster_matrix(members: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+        return cluster_probabilities(
+            probabilities,
+            [ids[k] for k in members],
+            threshold=threshold,
+            must_link=must_link,
+            cannot_link=cannot_link,
+        )
+
+    if len(profiles) <= DENSE_LIMIT:
+        everyone = np.arange(len(profiles))
+        return cluster_matrix(everyone, probability_matrix(block, learner, everyone))
+    from works.identity.bigblock import component_labels
+
+    position = {sid: k for k, sid in enumerate(ids)}
+    must = [(position[a], position[b]) for a, b in must_link if a in position and b in position]
+    return component_labels(
+        block, learner, threshold, must=must, cluster_matrix=cluster_matrix, dense_limit=DENSE_LIMIT
+    )
+
+
+def _small_probabilities(profiles: Sequence[Profile], learner: PairModel) -> np.ndarray:
+    n = len(profiles)
+    probabilities = np.full((n, n), NEVER)
+    if n < 2:
+        return probabilities
+    left, right, features, vetoed = small_block_features(profiles)
+    values = np.where(vetoed, NEVER, learner.predict(features))
+    probabilities[left, right] = values
+    probabilities[right, left] = values
+    return probabilities
+
+
+def cluster_profiles(
+    profiles: Sequence[Profile], labels: np.ndarray
+) -> tuple[list[Profile], np.ndarray]:
+    """One pooled profile per cluster, and each item's cluster index (0..k-1)."""
+    _, index = np.unique(labels, return_inverse=True)
+    members: list[list[Profile]] = [[] for _ in range(int(index.max()) + 1)] if len(index) else []
+    for profile, k in zip(profiles, index, strict=True):
+        members[k].append(profile)
+    return [merge_profiles(m) for m in members], index
+
+
+def merge_clusters(
+    profiles: Sequence[Profile],
+    labels: np.ndarray,
+    *,
+    learner: PairModel,
+    threshold: float,
+    forbidden: Sequence[tuple[int, int]] = (),
+    rounds: int = 3,
+) -> np.ndarray:
+    """Stage two: merge first-stage clusters by comparing their pooled profiles.
+
+    Each round pools every cluster into one profile, scores cluster pairs with
+    the cluster learner and runs average linkage over the clusters; rounds
+    repeat (with freshly pooled profiles) until nothing merges. ``forbidden``
+    holds item index pairs that must stay apart.
+    """
+    labels = np.unique(labels, return_inverse=True)[1]
+    for _ in range(rounds):
+        pooled, index = cluster_profiles(profiles, labels)
+        if len(pooled) < 2:
+            break
+        cannot = {(f"c{index[a]}", f"c{index[b]}") for a, b in forbidden}
+        merged = link_profiles(
+            pooled,
+            [f"c{k}" for k in range(len(pooled))],
+            learner=learner,
+            threshold=threshold,
+            cannot_link=sorted(cannot),
+        )
+        if len(np.unique(merged)) == len(pooled):
+            break
+        labels = np.unique(merged[index], return_inverse=True)[1]
+    return labels
+
+
+def cluster_labels(
+    signatures: Sequence[Signature],
+    model: IdentityModel,
+    *,
+    must_link: Iterable[tuple[str, str]] = (),
+    cannot_link: Iterable[tuple[str, str]] = (),
+    threshold: float | None = None,
+    merge_threshold: float | None = None,
+) -> np.ndarray:
+    """Cluster index per signature (all must be persons): both stages."""
+    ids = [s.signature_id for s in signatures]
+    must_link, cannot_link = list(must_link), list(cannot_link)
+    profiles = [profile_of(s) for s in signatures]
+    first = link_profiles(
+        profiles,
+        ids,
+        learner=model.signatures,
+        threshold=model.threshold if threshold is None else threshold,
+        must_link=must_link,
+        cannot_link=cannot_link,
+    )
+    position = {sid: k for k, sid in enumerate(ids)}
+    forbidden = [
+        (position[a], position[b]) for a, b in cannot_link if a in position and b in position
+    ]
+    return merge_clusters(
+        profiles,
+        first,
+        learner=model.clusters,
+        threshold=model.merge_threshold if merge_threshold is None else merge_threshold,
+        forbidden=forbidden,
+    )
+
+
+def cluster_block(
+    signatures: Sequence[Signature],
+    *,
+    must_link: Iterable[tuple[str, str]] = (),
+    cannot_link: Iterable[tuple[str, str]] = (),
+    model: IdentityModel | None = None,
+) -> list[list[str]]:
+    """The people in one block, as lists of signature ids (largest first).
+
+    ``signatures`` should share a block key (:func:`works.identity.names.block_key`);
+    signatures whose name is not a person come back as singletons.
+    ``must_link``/``cannot_link`` are pairs of signature ids; pairs naming a
+    signature outside this block are ignored.
+    """
+    model = model or default_model()
+    people = [s for s in signatures if s.name is not None]
+    others = [[s.signature_id] for s in signatures if s.name is None]
+    if len(people) == 1:  # most blocks of a corpus: nothing to decide
+        return [[people[0].signature_id], *others]
+    labels = cluster_labels(people, model, must_link=must_link, cannot_link=cannot_link)
+    return _as_clusters(people, labels) + others
+
+
+def _as_clusters(signatures: Sequence[Signature], labels: np.ndarray) -> list[list[str]]:
+    clusters: dict[int, list[str]] = {}
+    for signature, label in zip(signatures, labels, strict=True):
+        clusters.setdefault(int(label), []).append(signature.signature_id)
+    return sorted(clusters.values(), key=len, reverse=True)

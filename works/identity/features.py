@@ -1,0 +1,440 @@
+"""Pairwise features between signatures of one block, vectorised with sparse matrices.
+
+:class:`BlockData` turns a block's signatures into sparse TF-IDF matrices (one per
+field) once; :func:`pair_features` then computes every feature for arrays of
+index pairs, so all pairs of a 1,000-signature block cost a few sparse row
+products, not a Python loop per pair. Missing fields give NaN, which the
+model reads as "unknown" (LightGBM's missing-value branch), never as "different".
+
+IDF weights come from the block itself: a co-author or a word that half the
+block shares says little about who is who in that block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
+
+import numpy as np
+from scipy import sparse
+
+from works.identity.names import NAME_CONFLICT, NAME_FULL_EQUAL, NameParts, name_compatibility
+from works.identity.signature import Signature
+
+__all__ = [
+    "FEATURE_NAMES",
+    "BlockData",
+    "Profile",
+    "merge_profiles",
+    "name_levels",
+    "pair_features",
+    "profile_of",
+    "vetoed_pairs",
+]
+
+FEATURE_NAMES = (
+    "name_level",
+    "initials_involved",
+    "shared_coauthors",
+    "coauthor_jaccard",
+    "coauthor_idf_cos",
+    "min_coauthor_count",
+    "where_cos",
+    "venue_shared",
+    "title_cos",
+    "title_shared",
+    "abstract_cos",
+    "text_cos",
+    "affiliation_cos",
+    "year_gap",
+    "log_min_size",
+    "log_max_size",
+    "coauthor_overlap",
+    "venue_overlap",
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What is known about one signature, or about a cluster of them (fields pooled).
+
+    Clustering compares signatures first and then clusters through the same
+    features, so a cluster of twenty papers brings all its co-authors, venues
+    and words to the comparison.
+    """
+
+    names: frozenset[NameParts]
+    coauthor_keys: frozenset[str]
+    where_tokens: tuple[str, ...]
+    venues: frozenset[str]
+    title_tokens: tuple[str, ...]
+    abstract_tokens: tuple[str, ...]
+    affiliation_tokens: tuple[str, ...]
+    years: tuple[int, ...]
+    paper_ids: frozenset[str]
+    size: int = 1
+
+
+def profile_of(signature: Signature) -> Profile:
+    venue = signature.venue.casefold().strip()
+    return Profile(
+        names=frozenset([signature.name]) if signature.name else frozenset(),
+        coauthor_keys=signature.coauthor_keys,
+        where_tokens=signature.where_tokens,
+        venues=frozenset([venue]) if venue else frozenset(),
+        title_tokens=signature.title_tokens,
+        abstract_tokens=signature.abstract_tokens,
+        affiliation_tokens=signature.affiliation_tokens,
+        years=(signature.year,) if signature.year else (),
+        paper_ids=frozenset([signature.paper_id]),
+    )
+
+
+def merge_profiles(profiles: Sequence[Profile]) -> Profile:
+    """One profile pooling several (sets united, token lists concatenated)."""
+    if len(profiles) == 1:
+        return profiles[0]
+    return Profile(
+        names=frozenset(chain.from_iterable(p.names for p in profiles)),
+        coauthor_keys=frozenset(chain.from_iterable(p.coauthor_keys for p in profiles)),
+        where_tokens=tuple(chain.from_iterable(p.where_tokens for p in profiles)),
+        venues=frozenset(chain.from_iterable(p.venues for p in profiles)),
+        title_tokens=tuple(chain.from_iterable(p.title_tokens for p in profiles)),
+        abstract_tokens=tuple(chain.from_iterable(p.abstract_tokens for p in profiles)),
+        affiliation_tokens=tuple(chain.from_iterable(p.affiliation_tokens for p in profiles)),
+        years=tuple(chain.from_iterable(p.years for p in profiles)),
+        paper_ids=frozenset(chain.from_iterable(p.paper_ids for p in profiles)),
+        size=sum(p.size for p in profiles),
+    )
+
+
+@dataclass
+class BlockData:
+    """One block's profiles as arrays and sparse matrices (see module docstring)."""
+
+    profiles: list[Profile]
+    # ([per level k: profile x name variant, > 0 where a name pair is below k], incidence)
+    # Each profile's name variants as ids, padded with a last id that is fully
+    # compatible with everything; name_table[v, w] is the NAME_* level of v and w.
+    name_variants: np.ndarray
+    name_table: np.ndarray
+    initials_only: np.ndarray  # every name of the profile is initials only
+    coauthors: sparse.csr_matrix  # binary
+    coauthors_tfidf: sparse.csr_matrix
+    coauthor_counts: np.ndarray
+    where: sparse.csr_matrix
+    venues: sparse.csr_matrix  # binary
+    title: sparse.csr_matrix
+    title_binary: sparse.csr_matrix
+    abstract: sparse.csr_matrix
+    text: sparse.csr_matrix
+    affiliation: sparse.csr_matrix
+    papers: sparse.csr_matrix  # binary
+    year_min: np.ndarray  # NaN when unknown
+    year_max: np.ndarray
+    sizes: np.ndarray
+
+    @classmethod
+    def build(cls, items: Sequence[Signature | Profile]) -> BlockData:
+        profiles = [p if isinstance(p, Profile) else profile_of(p) for p in items]
+        years = [p.years for p in profiles]
+        return cls(
+            profiles=profiles,
+            **_name_variants(profiles),
+            initials_only=np.array([all(n.initials_only for n in p.names) for p in profiles]),
+            coauthors=_binary([sorted(p.coauthor_keys) for p in profiles]),
+            coauthors_tfidf=_tfidf([sorted(p.coauthor_keys) for p in profiles]),
+            coauthor_counts=np.array([len(p.coauthor_keys) for p in profiles], dtype=np.float64),
+            where=_tfidf([p.where_tokens for p in profiles]),
+            venues=_binary([sorted(p.venues) for p in profiles]),
+            title=_tfidf([p.title_tokens for p in profiles]),
+            title_binary=_binary([p.title_tokens for p in profiles]),
+            abstract=_tfidf([p.abstract_tokens for p in profiles]),
+            text=_tfidf([p.title_tokens + p.abstract_tokens for p in profiles]),
+            affiliation=_tfidf([p.affiliation_tokens for p in profiles]),
+            papers=_binary([sorted(p.paper_ids) for p in profiles]),
+            year_min=np.array([min(y) if y else np.nan for y in years], dtype=np.float64),
+            year_max=np.array([max(y) if y else np.nan for y in years], dtype=np.float64),
+            sizes=np.array([p.size for p in profiles], dtype=np.float64),
+        )
+
+    def __len__(self) -> int:
+        return len(self.profiles)
+
+
+def _name_variants(profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
+    variants: dict[NameParts, int] = {}
+    rows = [
+        [variants.setdefault(n, len(variants)) for n in sorted(p.names, key=repr)] for p in profiles
+    ]
+    width = max((len(r) for r in rows), default=1) or 1
+    padding = len(variants)  # compatible with everything, at the top level
+    ids = np.full((len(profiles), width), padding, dtype=np.int64)
+    for k, row in enumerate(rows):
+        ids[k, : len(row)] = row
+        if not row:
+            ids[k, 0] = padding + 1  # no person name: incompatible with everything
+    parts = list(variants)
+    table = np.full((len(parts) + 2, len(parts) + 2), NAME_FULL_EQUAL, dtype=np.int8)
+    table[len(parts) + 1, :] = table[:, len(parts) + 1] = NAME_CONFLICT
+    for a, first in enumerate(parts):
+        for b in range(a, len(parts)):
+            table[a, b] = table[b, a] = _compatibility(first, parts[b])
+    return {"name_variants": ids, "name_table": table}
+
+
+@lru_cache(maxsize=1_000_000)
+def _compatibility(a: NameParts, b: NameParts) -> int:
+    return name_compatibility(a, b)
+
+
+# Up to this many profiles, many pairs are served from the full Gram matrix
+# (one sparse product) rather than from row-by-row products.
+GRAM_LIMIT = 3000
+
+
+def _row_dot(matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Dot products of rows left[k] and right[k]."""
+    n = matrix.shape[0]
+    if n <= GRAM_LIMIT and len(left) > 8 * n:
+        return _gram(matrix)[left, right]
+    return np.asarray(matrix[left].multiply(matrix[right]).sum(axis=1)).ravel()
+
+
+def _gram(matrix: sparse.csr_matrix) -> np.ndarray:
+    return (matrix @ matrix.T).toarray()
+
+
+def _has_rows(matrix: sparse.csr_matrix) -> np.ndarray:
+    return np.diff(matrix.indptr) > 0
+
+
+def _masked(values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    return np.where(present, values, np.nan)
+
+
+def name_levels(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The least compatible NAME_* level between the names of each pair."""
+    variants, table = block.name_variants, block.name_table
+    level = np.full(len(left), NAME_FULL_EQUAL, dtype=np.int8)
+    for i in range(variants.shape[1]):
+        for j in range(variants.shape[1]):
+            np.minimum(level, table[variants[left, i], variants[right, j]], out=level)
+    return level.astype(np.float64)
+
+
+def vetoed_pairs(block: BlockData, left: np.ndarray, right: np.ndarray, levels=None):
+    """Pairs never merged: a shared paper, or incompatible names."""
+    if levels is None:
+        levels = name_levels(block, left, right)
+    return (levels == NAME_CONFLICT) | (_row_dot(block.papers, left, right) > 0)
+
+
+def pair_features(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Feature matrix (len(left) x len(FEATURE_NAMES)) for pairs (left[k], right[k])."""
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    out = np.empty((len(left), len(FEATURE_NAMES)), dtype=np.float32)
+    out[:, 0] = name_levels(block, left, right)
+    out[:, 1] = block.initials_only[left] | block.initials_only[right]
+    shared = _row_dot(block.coauthors, left, right)
+    counts_l, counts_r = block.coauthor_counts[left], block.coauthor_counts[right]
+    union = counts_l + counts_r - shared
+    out[:, 2] = shared
+    out[:, 3] = np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
+    out[:, 4] = _row_dot(block.coauthors_tfidf, left, right)
+    out[:, 5] = np.minimum(counts_l, counts_r)
+    _cosine(out, 6, block.where, left, right)
+    has_venue = _has_rows(block.venues)
+    out[:, 7] = _masked(_row_dot(block.venues, left, right) > 0, has_venue[left] & has_venue[right])
+    _cosine(out, 8, block.title, left, right)
+    out[:, 9] = _masked(_row_dot(block.title_binary, left, right), ~np.isnan(out[:, 8]))
+    _cosine(out, 10, block.abstract, left, right)
+    _cosine(out, 11, block.text, left, right)
+    _cosine(out, 12, block.affiliation, left, right)
+    gap = np.maximum(block.year_min[left], block.year_min[right]) - np.minimum(
+        block.year_max[left], block.year_max[right]
+    )
+    out[:, 13] = np.maximum(gap, 0.0)
+    sizes_l, sizes_r = block.sizes[left], block.sizes[right]
+    out[:, 14] = np.log1p(np.minimum(sizes_l, sizes_r))
+    out[:, 15] = np.log1p(np.maximum(sizes_l, sizes_r))
+    # Shares of the smaller side: a small cluster whose every co-author is in the
+    # big one is strong evidence that Jaccard (diluted by the big one) hides.
+    fewer = np.minimum(counts_l, counts_r)
+    out[:, 16] = _masked(np.divide(shared, np.maximum(fewer, 1)), fewer > 0)
+    venues = np.asarray(block.venues.sum(axis=1)).ravel()
+    fewer_venues = np.minimum(venues[left], venues[right])
+    shared_venues = _row_dot(block.venues, left, right)
+    out[:, 17] = _masked(shared_venues / np.maximum(fewer_venues, 1), fewer_venues > 0)
+    return out
+
+
+def _cosine(out: np.ndarray, column: int, matrix, left, right) -> None:
+    present = _has_rows(matrix)
+    out[:, column] = _masked(_row_dot(matrix, left, right), present[left] & present[right])
+
+
+def _tfidf(token_lists: Sequence[Sequence[str]], *, binary: bool = False) -> sparse.csr_matrix:
+    """Rows L2-normalised TF-IDF (IDF from these rows); empty rows stay zero."""
+    vocabulary: dict[str, int] = {}
+    indptr, indices, data = [0], [], []
+    for tokens in token_lists:
+        counts: dict[int, float] = {}
+        for token in tokens:
+            column = vocabulary.setdefault(token, len(vocabulary))
+            counts[column] = 1.0 if binary else counts.get(column, 0.0) + 1.0
+        indices.extend(counts)
+        data.extend(counts.values())
+        indptr.append(len(indices))
+    shape = (len(token_lists), max(len(vocabulary), 1))
+    matrix = sparse.csr_matrix(
+        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
+        shape=shape,
+    )
+    if binary:
+        return matrix
+    document_frequency = np.bincount(matrix.indices, minlength=shape[1])
+    idf = np.log((1.0 + shape[0]) / (1.0 + document_frequency)) + 1.0
+    matrix = matrix @ sparse.diags(idf)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix)
+
+
+def _binary(token_lists: Sequence[Sequence[str]]) -> sparse.csr_matrix:
+    return _tfidf(token_lists, binary=True)
+
+
+# --------------------------------------------------------------------------
+# Small blocks: the same features with plain dicts. Most blocks of a corpus
+# hold a handful of signatures, where building ten sparse matrices costs
+# a hundred times more than the arithmetic.
+# --------------------------------------------------------------------------
+
+SMALL_LIMIT = 24
+
+
+def _weights(token_lists: Sequence[Sequence[str]]) -> list[dict[str, float]]:
+    """Per row {token: L2-normalised TF-IDF}, IDF from these rows (as :func:`_tfidf`)."""
+    frequency: dict[str, int] = {}
+    counted = []
+    for tokens in token_lists:
+        counts: dict[str, float] = {}
+        for token in tokens:
+            counts[token] = counts.get(token, 0.0) + 1.0
+        counted.append(counts)
+        for token in counts:
+            frequency[token] = frequency.get(token, 0) + 1
+    rows = len(token_lists)
+    out = []
+    for counts in counted:
+        weighted = {
+            t: c * (np.log((1.0 + rows) / (1.0 + frequency[t])) + 1.0) for t, c in counts.items()
+        }
+        norm = float(np.sqrt(sum(w * w for w in weighted.values()))) or 1.0
+        out.append({t: w / norm for t, w in weighted.items()})
+    return out
+
+
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b[t] for t, w in a.items() if t in b)
+
+
+def _cos_or_nan(a: dict[str, float], b: dict[str, float]) -> float:
+    return _dot(a, b) if a and b else np.nan
+
+
+def _overlap(shared: float, fewer: float) -> float:
+    return shared / max(fewer, 1.0) if fewer > 0 else np.nan
+
+
+def _small_fields(profiles: Sequence[Profile]) -> dict[str, list]:
+    return {
+        "coauthors_tfidf": _weights([sorted(p.coauthor_keys) for p in profiles]),
+        "where": _weights([p.where_tokens for p in profiles]),
+        "title": _weights([p.title_tokens for p in profiles]),
+        "title_set": [set(p.title_tokens) for p in profiles],
+        "abstract": _weights([p.abstract_tokens for p in profiles]),
+        "text": _weights([p.title_tokens + p.abstract_tokens for p in profiles]),
+        "affiliation": _weights([p.affiliation_tokens for p in profiles]),
+    }
+
+
+def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
+    level = min((_compatibility(x, y) for x in a.names for y in b.names), default=NAME_CONFLICT)
+    shared = float(len(a.coauthor_keys & b.coauthor_keys))
+    count_a, count_b = len(a.coauthor_keys), len(b.coauthor_keys)
+    union = count_a + count_b - shared
+    title = _cos_or_nan(fa["title"], fb["title"])
+    shared_venues = float(len(a.venues & b.venues))
+    fewer_venues = min(len(a.venues), len(b.venues))
+    gap = np.nan
+    if a.years and b.years:
+        gap = max(0.0, max(min(a.years), min(b.years)) - min(max(a.years), max(b.years)))
+    return [
+        level,
+        all(n.initials_only for n in a.names) or all(n.initials_only for n in b.names),
+        shared,
+        shared / union if union > 0 else 0.0,
+        _dot(fa["coauthors_tfidf"], fb["coauthors_tfidf"]),
+        min(count_a, count_b),
+        _cos_or_nan(fa["where"], fb["where"]),
+        float(shared_venues > 0) if fewer_venues else np.nan,
+        title,
+        float(len(fa["title_set"] & fb["title_set"])) if not np.isnan(title) else np.nan,
+        _cos_or_nan(fa["abstract"], fb["abstract"]),
+        _cos_or_nan(fa["text"], fb["text"]),
+        _cos_or_nan(fa["affiliation"], fb["affiliation"]),
+        gap,
+        np.log1p(min(a.size, b.size)),
+        np.log1p(max(a.size, b.size)),
+        _overlap(shared, min(count_a, count_b)),
+        _overlap(shared_venues, fewer_venues),
+    ]
+
+
+def small_block_features(profiles: Sequence[Profile]) -> tuple[np.ndarray, ...]:
+    """(left, right, features, vetoed) for all pairs of a small block, as
+    :func:`pair_features` and :func:`vetoed_pairs` would give them."""
+    fields = _small_fields(profiles)
+    per_profile = [{k: v[i] for k, v in fields.items()} for i in range(len(profiles))]
+    left, right = np.triu_indices(len(profiles), 1)
+    rows = [
+        _small_pair(profiles[i], profiles[j], per_profile[i], per_profile[j])
+        for i, j in zip(left.tolist(), right.tolist(), strict=True)
+    ]
+    features = np.array(rows, dtype=np.float32).reshape(len(left), len(FEATURE_NAMES))
+    vetoed = np.array(
+        [
+            not profiles[i].paper_ids.isdisjoint(profiles[j].paper_ids)
+            for i, j in zip(left.tolist(), right.tolist(), strict=True)
+        ],
+        dtype=bool,
+    )
+    return left, right, features, vetoed | (features[:, 0] == NAME_CONFLICT)
+
+
+def profile_pair_features(
+    profiles: Sequence[Profile], left: np.ndarray, right: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(features, vetoed) for the given pairs of ``profiles``, by whichever path is
+    cheaper: plain dicts for few profiles or few pairs per profile (linking one
+    new signature to a shortlist), sparse matrices otherwise."""
+    if len(profiles) > SMALL_LIMIT and len(left) > 4 * len(profiles):
+        block = BlockData.build(profiles)
+        features = pair_features(block, left, right)
+        return features, vetoed_pairs(block, left, right, levels=features[:, 0])
+    fields = _small_fields(profiles)
+    per_profile = [{k: v[i] for k, v in fields.items()} for i in range(len(profiles))]
+    pairs = list(zip(np.asarray(left).tolist(), np.asarray(right).tolist(), strict=True))
+    rows = [_small_pair(profiles[i], profiles[j], per_profile[i], per_profile[j]) for i, j in pairs]
+    features = np.array(rows, dtype=np.float32).reshape(len(pairs), len(FEATURE_NAMES))
+    shared_paper = np.array(
+        [not profiles[i].paper_ids.isdisjoint(profiles[j].paper_ids) for i, j in pairs], dtype=bool
+    )
+    return features, shared_paper | (features[:, 0] == NAME_CONFLICT)

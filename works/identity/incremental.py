@@ -1,0 +1,210 @@
+"""A day's new signatures against the people already known, and cluster cohesion.
+
+:func:`link` never re-clusters what exists: it clusters the new signatures of
+each block among themselves (both stages), pools each new group and each
+existing cluster of the block into a profile, and lets the cluster learner —
+the one that merges clusters in :func:`works.identity.cluster.cluster_block` —
+decide whether a new group joins the existing cluster it fits best. The same
+threshold as the merge stage applies, so a night's re-clustering and a day's
+linking agree on what "enough evidence" means.
+
+:func:`cohesion` re-clusters one existing cluster with a stricter merge
+threshold; when that splits it into two or more substantial parts, the record
+may hold several people (the app's ``possibly_several_people``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from works.identity.cluster import ConstraintConflict, cluster_labels
+from works.identity.features import merge_profiles, profile_of, profile_pair_features
+from works.identity.model import IdentityModel, default_model
+from works.identity.signature import Signature
+
+__all__ = ["Cohesion", "LinkResult", "cohesion", "link"]
+
+
+@dataclass
+class LinkResult:
+    """``assignments``: new signature id -> the existing cluster id it joins.
+    ``new_clusters``: the other new signatures, grouped into new people."""
+
+    assignments: dict[str, str] = field(default_factory=dict)
+    new_clusters: list[list[str]] = field(default_factory=list)
+
+
+def _cluster_block_key(members: Sequence[Signature]) -> str | None:
+    keys = Counter(s.block_key for s in members if s.block_key)
+    return keys.most_common(1)[0][0] if keys else None
+
+
+def link(
+    new_signatures: Sequence[Signature],
+    existing_clusters: Mapping[str, Sequence[Signature]],
+    *,
+    must_link: Iterable[tuple[str, str]] = (),
+    cannot_link: Iterable[tuple[str, str]] = (),
+    model: IdentityModel | None = None,
+) -> LinkResult:
+    """Where each new signature goes: an existing cluster, or a new person.
+
+    ``existing_clusters`` maps cluster id -> its signatures; only clusters in
+    the blocks of the new signatures are read, so the caller may pass just
+    those. A must-link between a new signature and a member of an existing
+    cluster sends its group there; a cannot-link keeps it out.
+    """
+    model = model or default_model()
+    must_link, cannot_link = list(must_link), list(cannot_link)
+    by_block: dict[str | None, list[Signature]] = defaultdict(list)
+    for signature in new_signatures:
+        by_block[signature.block_key].append(signature)
+    clusters_by_block: dict[str | None, list[str]] = defaultdict(list)
+    for cluster_id, members in existing_clusters.items():
+        key = _cluster_block_key(members)
+        if key in by_block:
+            clusters_by_block[key].append(cluster_id)
+    result = LinkResult()
+    for key, signatures in by_block.items():
+        if key is None:
+            result.new_clusters.extend([s.signature_id] for s in signatures)
+            continue
+        candidates = {c: existing_clusters[c] for c in clusters_by_block.get(key, [])}
+        _link_block(signatures, candidates, must_link, cannot_link, model, result)
+    return result
+
+
+def _link_block(signatures, candidates, must_link, cannot_link, model, result) -> None:
+    labels = cluster_labels(signatures, model, must_link=must_link, cannot_link=cannot_link)
+    groups: dict[int, list[Signature]] = defaultdict(list)
+    for signature, label in zip(signatures, labels, strict=True):
+        groups[int(label)].append(signature)
+    group_list = list(groups.values())
+    cluster_ids = list(candidates)
+    clusters = [candidates[c] for c in cluster_ids]
+    pooled = _group_cluster_scores(group_list, clusters, model)
+    first = np.full_like(pooled, -np.inf)
+    for g, group in enumerate(group_list):
+        # Signature-level scoring costs group x members pairs: only the clusters
+        # the pooled comparison ranks highest are worth it.
+        shortlist = np.argsort(-pooled[g])[:SHORTLIST]
+        shortlist = shortlist[np.isfinite(pooled[g, shortlist])]
+        chosen = [_sample(clusters[c]) for c in shortlist]
+        first[g, shortlist] = _first_stage_scores([group], chosen, model)[0]
+    # Joining at the first-stage cut is what clustering everything again would do
+    # first; the pooled comparison is its merge stage. Scores are put on one scale
+    # by their distance above their own threshold.
+    scores = np.maximum(first - model.threshold, pooled - model.merge_threshold)
+    member_of = {s.signature_id: c for c in cluster_ids for s in candidates[c]}
+    for g, group in enumerate(group_list):
+        ids = {s.signature_id for s in group}
+        forced = _forced_cluster(ids, must_link, member_of)
+        for a, b in cannot_link:
+            for new, old in ((a, b), (b, a)):
+                if new in ids and old in member_of:
+                    scores[g, cluster_ids.index(member_of[old])] = -np.inf
+        target = forced
+        if target is None and cluster_ids:
+            best = int(np.argmax(scores[g]))
+            if scores[g, best] >= 0:
+                target = cluster_ids[best]
+        if target is None:
+            result.new_clusters.append(sorted(ids))
+        else:
+            result.assignments.update(dict.fromkeys(ids, target))
+
+
+SHORTLIST = 5
+MEMBERS_SAMPLED = 32
+
+
+def _sample(members: Sequence[Signature]) -> Sequence[Signature]:
+    """At most MEMBERS_SAMPLED members, evenly spread: the average over them
+    estimates the average over all (first-stage average linkage)."""
+    if len(members) <= MEMBERS_SAMPLED:
+        return members
+    step = len(members) / MEMBERS_SAMPLED
+    return [members[int(k * step)] for k in range(MEMBERS_SAMPLED)]
+
+
+def _forced_cluster(ids, must_link, member_of) -> str | None:
+    targets = {
+        member_of[old]
+        for a, b in must_link
+        for new, old in ((a, b), (b, a))
+        if new in ids and old in member_of
+    }
+    if len(targets) > 1:
+        raise ConstraintConflict(f"new signatures must-linked to clusters {sorted(targets)}")
+    return targets.pop() if targets else None
+
+
+def _first_stage_scores(groups, clusters, model: IdentityModel) -> np.ndarray:
+    """groups x clusters: mean signature-learner P over all signature pairs
+    (average linkage, as in the first stage); -inf when any pair is vetoed."""
+    scores = np.full((len(groups), len(clusters)), -np.inf)
+    if not groups or not clusters:
+        return scores
+    new = [s for members in groups for s in members]
+    old = [s for members in clusters for s in members]
+    left = np.repeat(np.arange(len(new)), len(old))
+    right = np.tile(np.arange(len(old)), len(new)) + len(new)
+    features, vetoed = profile_pair_features([profile_of(s) for s in new + old], left, right)
+    values = np.where(vetoed, -np.inf, model.signatures.predict(features))
+    matrix = values.reshape(len(new), len(old))
+    new_group = np.repeat(np.arange(len(groups)), [len(m) for m in groups])
+    old_cluster = np.repeat(np.arange(len(clusters)), [len(m) for m in clusters])
+    for g in range(len(groups)):
+        rows = matrix[new_group == g]
+        for c in range(len(clusters)):
+            scores[g, c] = rows[:, old_cluster == c].mean()
+    return scores
+
+
+def _group_cluster_scores(groups, clusters, model: IdentityModel) -> np.ndarray:
+    """groups x clusters P(same person) from pooled profiles; -inf where vetoed."""
+    scores = np.full((len(groups), len(clusters)), -np.inf)
+    if not groups or not clusters:
+        return scores
+    pooled = [merge_profiles([profile_of(s) for s in members]) for members in groups]
+    pooled += [merge_profiles([profile_of(s) for s in members]) for members in clusters]
+    left = np.repeat(np.arange(len(groups)), len(clusters))
+    right = np.tile(np.arange(len(clusters)), len(groups)) + len(groups)
+    features, vetoed = profile_pair_features(pooled, left, right)
+    values = np.where(vetoed, -np.inf, model.clusters.predict(features))
+    scores[:] = values.reshape(len(groups), len(clusters))
+    return scores
+
+
+@dataclass(frozen=True)
+class Cohesion:
+    """``parts``: sizes of the parts a stricter clustering cuts the cluster into,
+    largest first. ``possibly_several_people``: two or more of them are substantial
+    (at least 2 signatures and 20 % of the cluster)."""
+
+    parts: tuple[int, ...]
+    possibly_several_people: bool
+
+
+SUBSTANTIAL_SHARE = 0.2
+
+
+def cohesion(signatures: Sequence[Signature], *, model: IdentityModel | None = None) -> Cohesion:
+    """Would the model, asked for more evidence, keep this cluster whole?
+
+    The cluster's signatures are clustered again with the merge threshold raised
+    to the model's ``cohesion_threshold``. A cluster the model only holds
+    together by borderline merges then falls apart into substantial parts.
+    """
+    model = model or default_model()
+    people = [s for s in signatures if s.name is not None]
+    if len(people) < 2:
+        return Cohesion(parts=(len(signatures),), possibly_several_people=False)
+    labels = cluster_labels(people, model, merge_threshold=model.cohesion_threshold)
+    sizes = tuple(sorted(Counter(labels.tolist()).values(), reverse=True))
+    substantial = [s for s in sizes if s >= max(2, SUBSTANTIAL_SHARE * len(people))]
+    return Cohesion(parts=sizes, possibly_several_people=len(substantial) >= 2)

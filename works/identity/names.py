@@ -1,0 +1,532 @@
+"""Name parts for author disambiguation: surname, given names, initials, block keys.
+
+Pure functions, no Django. LaTeX, accents and "Last, First" come from
+:mod:`works.arxiv.names`; this module adds what identity needs on top:
+
+* :func:`parse_name` splits a printed name into :class:`NameParts` (folded,
+  lower-case, accent-free), or returns ``None`` when the string is not one
+  person (an organisation, "et al.", a single token, a name carrying a
+  parenthesised affiliation).
+* :func:`block_key` is surname + first initial (``"zhang z"``). Names printed
+  surname-first ("Zhang Zhengyan") are turned around when the evidence says so
+  (see :func:`_surname_first`), so every printing of one person lands in one
+  block; blocks are never joined afterwards.
+* :func:`name_compatibility` says how two printings of a surname relate: the
+  same full given name, an initial that fits a full name, a middle-initial
+  conflict, or two different full given names (never the same person).
+
+Given names are compared with hyphens, spaces and case ignored, so
+"Zheng-Yan" = "ZhengYan" = "Zheng Yan" = "Zhengyan" (full given ``"zhengyan"``),
+while the syllables still give initials (``"zy"``) for matching "Z. Y. Zhang".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from works.arxiv.names import is_junk_name, is_organisation, latex_to_unicode, name_key
+
+__all__ = [
+    "NameParts",
+    "block_key",
+    "coauthor_key",
+    "is_person_name",
+    "name_compatibility",
+    "parse_name",
+    "NAME_CONFLICT",
+    "NAME_MIDDLE_CONFLICT",
+    "NAME_INITIALS",
+    "NAME_FIRST_EQUAL",
+    "NAME_FULL_EQUAL",
+]
+
+# name_compatibility levels, weakest to strongest; NAME_CONFLICT is never one person.
+NAME_CONFLICT = 0
+NAME_MIDDLE_CONFLICT = 1  # same first name/initial, different middle initials
+NAME_INITIALS = 2  # at least one side is initials only, and they fit
+NAME_FIRST_EQUAL = 3  # same full first name, middle names present on one side only
+NAME_FULL_EQUAL = 4  # same full given names (hyphens, spaces, case ignored)
+
+
+@dataclass(frozen=True)
+class NameParts:
+    """One printed person name, folded (lower-case ASCII where possible).
+
+    ``given`` holds one entry per given-name word: a full name ("zhengyan",
+    hyphen/camel parts joined) or a one-letter initial. ``initials`` has one
+    letter per syllable the printing shows ("Zheng-Yan" -> "zy", "Zhengyan" ->
+    "z", "J.-L." -> "jl"). ``surname`` keeps particles, without spaces
+    ("van der Berg" -> "vanderberg").
+    """
+
+    surname: str
+    given: tuple[str, ...]
+    initials: str
+
+    @property
+    def first_initial(self) -> str:
+        return self.initials[:1]
+
+    @property
+    def first_name(self) -> str:
+        """The first given name when printed in full, else ""."""
+        return self.given[0] if self.given and len(self.given[0]) > 1 else ""
+
+    @property
+    def given_full(self) -> str:
+        """All given names joined ("zhengyan", "johnm"), "" when only initials."""
+        return "".join(self.given) if self.first_name else ""
+
+    @property
+    def initials_only(self) -> bool:
+        return not self.first_name
+
+    @property
+    def block_key(self) -> str:
+        return f"{self.surname} {self.first_initial}"
+
+
+# --------------------------------------------------------------------------
+# Surname-first printings
+# --------------------------------------------------------------------------
+
+# Common Chinese (pinyin), Korean and Vietnamese surnames, most frequent first:
+# the order breaks ties when both words of a two-word name are surnames
+# ("Li Wang" / "Wang Li" -> surname "wang").
+_EAST_ASIAN_SURNAMES = [
+    "wang",
+    "li",
+    "zhang",
+    "liu",
+    "chen",
+    "yang",
+    "huang",
+    "zhao",
+    "wu",
+    "zhou",
+    "xu",
+    "sun",
+    "ma",
+    "zhu",
+    "hu",
+    "guo",
+    "he",
+    "lin",
+    "gao",
+    "luo",
+    "zheng",
+    "liang",
+    "xie",
+    "song",
+    "tang",
+    "han",
+    "feng",
+    "deng",
+    "cao",
+    "peng",
+    "zeng",
+    "xiao",
+    "tian",
+    "dong",
+    "pan",
+    "yuan",
+    "cai",
+    "jiang",
+    "yu",
+    "du",
+    "ye",
+    "cheng",
+    "wei",
+    "su",
+    "lu",
+    "ding",
+    "ren",
+    "shen",
+    "yao",
+    "jin",
+    "fu",
+    "zhong",
+    "cui",
+    "tan",
+    "qiu",
+    "jia",
+    "fan",
+    "shi",
+    "hou",
+    "bai",
+    "meng",
+    "qin",
+    "xiong",
+    "kong",
+    "dai",
+    "mao",
+    "qian",
+    "yan",
+    "gu",
+    "kang",
+    "wen",
+    "fang",
+    "hao",
+    "niu",
+    "duan",
+    "lei",
+    "long",
+    "tao",
+    "he",
+    "shao",
+    "wan",
+    "qi",
+    "yin",
+    "chang",
+    "yi",
+    "qiao",
+    "lai",
+    "hong",
+    "xue",
+    "lv",
+    "lyu",
+    "kim",
+    "lee",
+    "park",
+    "choi",
+    "jung",
+    "jeong",
+    "kang",
+    "cho",
+    "yoon",
+    "jang",
+    "lim",
+    "han",
+    "shin",
+    "seo",
+    "kwon",
+    "hwang",
+    "ahn",
+    "song",
+    "hong",
+    "nguyen",
+    "tran",
+    "pham",
+    "hoang",
+    "huynh",
+    "phan",
+    "vu",
+    "vo",
+    "dang",
+    "bui",
+    "ngo",
+    "duong",
+    "ly",
+]
+_SURNAME_RANK = {}
+for _rank, _name in enumerate(_EAST_ASIAN_SURNAMES):
+    _SURNAME_RANK.setdefault(_name, _rank)
+
+_PINYIN_INITIALS = [
+    "zh",
+    "ch",
+    "sh",
+    "b",
+    "p",
+    "m",
+    "f",
+    "d",
+    "t",
+    "n",
+    "l",
+    "g",
+    "k",
+    "h",
+    "j",
+    "q",
+    "x",
+    "r",
+    "z",
+    "c",
+    "s",
+    "y",
+    "w",
+]
+_PINYIN_FINALS = [
+    "a",
+    "o",
+    "e",
+    "i",
+    "u",
+    "v",
+    "ai",
+    "ei",
+    "ao",
+    "ou",
+    "an",
+    "en",
+    "ang",
+    "eng",
+    "ong",
+    "er",
+    "ia",
+    "ie",
+    "iao",
+    "iu",
+    "ian",
+    "in",
+    "iang",
+    "ing",
+    "iong",
+    "ua",
+    "uo",
+    "uai",
+    "ui",
+    "uan",
+    "un",
+    "uang",
+    "ue",
+    "ueng",
+]
+_PINYIN = frozenset({i + f for i in _PINYIN_INITIALS for f in _PINYIN_FINALS} | set(_PINYIN_FINALS))
+
+
+@lru_cache(maxsize=50_000)
+def _is_pinyin(word: str) -> bool:
+    """True when ``word`` splits into one to three pinyin-like syllables."""
+    if not word or len(word) > 18:
+        return False
+
+    def split_from(start: int, left: int) -> bool:
+        if start == len(word):
+            return True
+        if left == 0:
+            return False
+        return any(
+            word[start:end] in _PINYIN and split_from(end, left - 1)
+            for end in range(min(len(word), start + 6), start, -1)
+        )
+
+    return split_from(0, 3)
+
+
+def _surname_first(first: str, last: str) -> bool:
+    """Is a two-word name printed surname first ("Zhang Zhengyan")?
+
+    Only East Asian surnames are considered, and a Western "Lee Smith" stays as
+    printed because "smith" is not pinyin. When both words are surnames the more
+    frequent one wins, whatever the printed order, so "Li Wang" and "Wang Li"
+    share a block (the price: "W. Li" for that person is in another block).
+    """
+    first_rank = _SURNAME_RANK.get(first)
+    if first_rank is None:
+        return False
+    last_rank = _SURNAME_RANK.get(last)
+    if last_rank is None:
+        return _is_pinyin(last)
+    return first_rank < last_rank
+
+
+# --------------------------------------------------------------------------
+# Parsing
+# --------------------------------------------------------------------------
+
+_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "2nd", "3rd", "jnr", "snr"})
+_PARTICLES = frozenset(
+    [
+        "van",
+        "von",
+        "der",
+        "den",
+        "de",
+        "del",
+        "della",
+        "delle",
+        "dei",
+        "degli",
+        "di",
+        "da",
+        "das",
+        "dos",
+        "du",
+        "des",
+        "le",
+        "la",
+        "les",
+        "ter",
+        "ten",
+        "zu",
+        "st",
+    ]
+)
+_PAREN_RE = re.compile(r"\(([^()]*)\)")
+_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
+_TOKEN_SPLIT_RE = re.compile(r"\s+")
+_PIECE_SPLIT_RE = re.compile(r"[.\-\u2010\u2011]+")
+_NICKNAME_RE = re.compile(r"^[A-Z][a-z]+$")
+
+
+def _strip_nickname(text: str) -> str | None:
+    """Drop a nickname in brackets ("Hong (Iris) Xie"); None for an affiliation.
+
+    A bracket that closes the name or holds more than one word is an
+    affiliation ("J. Smith (MIT)", "A. Lee (Univ. of X)"): such a string is
+    an author-list parsing leftover, not a clean person name.
+    """
+    while True:
+        match = _PAREN_RE.search(text)
+        if match is None:
+            return text if "(" not in text and ")" not in text else None
+        inner = match.group(1).strip()
+        at_end = not text[match.end() :].strip()
+        if at_end or not _NICKNAME_RE.match(inner):
+            return None
+        text = (text[: match.start()] + " " + text[match.end() :]).strip()
+
+
+def _natural_tokens(text: str) -> tuple[list[str], bool]:
+    """Tokens in "given... surname" order, and whether a comma fixed the order."""
+    if "," not in text:
+        return _TOKEN_SPLIT_RE.split(text), False
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(parts) >= 2 and name_key(parts[-1]) in _SUFFIXES:
+        parts = parts[:-1]  # "Smith, John, Jr." / "John Smith, Jr."
+    if len(parts) == 1:
+        return _TOKEN_SPLIT_RE.split(parts[0]), False
+    given = " ".join(parts[1:])
+    return _TOKEN_SPLIT_RE.split(f"{given} {parts[0]}"), True
+
+
+def _word_like(letters: str) -> bool:
+    """A known surname or pinyin: "LI", "XU" are words, "JL", "AJ" are initials."""
+    return letters in _SURNAME_RANK or _is_pinyin(letters)
+
+
+def _shouted_word(token: str) -> bool:
+    """An all-capitals word (not initials): the surname in "ZHANG Zhengyan"."""
+    letters = name_key(token).replace(" ", "")
+    if not token.isupper() or "." in token or len(letters) < 2:
+        return False
+    return len(letters) >= 4 or _word_like(letters)
+
+
+def _given_entry(token: str, shouting: bool) -> tuple[str, str] | None:
+    """(full given name or "", initials) for one printed given-name token."""
+    pieces = [p for p in _PIECE_SPLIT_RE.split(token) if name_key(p)]
+    if not pieces:
+        return None
+    keys = [name_key(p).replace(" ", "") for p in pieces]
+    if all(len(k) == 1 for k in keys) or ("." in token and all(len(k) <= 2 for k in keys)):
+        return "", "".join(k[0] for k in keys)  # "J.", "J.-L.", "Yu."
+    letters = "".join(keys)
+    if not shouting and token.isupper() and len(letters) <= 3 and not _word_like(letters):
+        return "", letters  # "JL Cai"
+    syllables = keys if len(keys) > 1 else [token] if shouting else _CAMEL_RE.split(token)
+    initials = "".join(name_key(s)[:1] for s in syllables if name_key(s))
+    return letters, initials
+
+
+def _split_given_surname(tokens: list[str], comma: bool) -> tuple[list[str], list[str]]:
+    """(given tokens, surname tokens), particles going with the surname."""
+    if not comma and len(tokens) == 2:
+        first, last = name_key(tokens[0]), name_key(tokens[1])
+        shouting_first = _shouted_word(tokens[0]) and not tokens[1].isupper()
+        shouting_last = _shouted_word(tokens[1]) and not tokens[0].isupper()
+        if shouting_first or (not shouting_last and _surname_first(first, last)):
+            return [tokens[1]], [tokens[0]]
+    start = len(tokens) - 1
+    for i in range(1, len(tokens) - 1):
+        if name_key(tokens[i]) in _PARTICLES:
+            start = i
+            break
+    return tokens[:start], tokens[start:]
+
+
+@lru_cache(maxsize=500_000)
+def parse_name(printed: str) -> NameParts | None:
+    """The parts of one printed person name, or None when it is not one person.
+
+    ``parse_name("Zhang, Zhengyan") == parse_name("Zheng-Yan Zhang") ==
+    NameParts("zhang", ("zhengyan",), "z" or "zy")``; ``parse_name("DeepSeek-AI")``,
+    ``parse_name("et al.")`` and ``parse_name("Plato")`` are None.
+    """
+    text = latex_to_unicode(printed or "").strip()
+    if not text or is_junk_name(text) or is_organisation(text):
+        return None
+    text = _strip_nickname(text)
+    if text is None:
+        return None
+    tokens, comma = _natural_tokens(text)
+    tokens = [t for t in tokens if name_key(t)]
+    while len(tokens) > 2 and name_key(tokens[-1]) in _SUFFIXES:
+        tokens.pop()
+    if len(tokens) < 2:
+        return None
+    given_tokens, surname_tokens = _split_given_surname(tokens, comma)
+    surname = name_key(" ".join(surname_tokens)).replace(" ", "")
+    shouting = text.isupper()
+    given: list[str] = []
+    initials = ""
+    for token in given_tokens:
+        entry = _given_entry(token, shouting)
+        if entry is None:
+            continue
+        full, token_initials = entry
+        given.extend([full] if full else list(token_initials))
+        initials += token_initials
+    if not surname or not initials:
+        return None
+    return NameParts(surname=surname, given=tuple(given), initials=initials)
+
+
+def is_person_name(printed: str) -> bool:
+    """True when ``printed`` reads as one person (see :func:`parse_name`)."""
+    return parse_name(printed) is not None
+
+
+def block_key(printed: str) -> str | None:
+    """Surname + first initial ("zhang z"), None when not a person.
+
+    "Zhengyan Zhang", "Zhang Zhengyan", "Zhang, Zhengyan", "Z. Zhang" and
+    "Zhèngyan Zhang" all give "zhang z".
+    """
+    parts = parse_name(printed)
+    return parts.block_key if parts else None
+
+
+@lru_cache(maxsize=500_000)
+def coauthor_key(printed: str) -> str | None:
+    """A co-author as "first-initial surname" ("m mohania"), None when not a person.
+
+    Deliberately coarse: "Mukesh K. Mohania" and "M. Mohania" must count as one
+    shared co-author.
+    """
+    parts = parse_name(printed)
+    return f"{parts.first_initial} {parts.surname}" if parts else None
+
+
+def _initials_fit(short: str, long: str) -> bool:
+    return long.startswith(short) or short.startswith(long)
+
+
+def name_compatibility(a: NameParts, b: NameParts) -> int:
+    """How two name printings of one block relate (``NAME_*`` levels).
+
+    NAME_CONFLICT when the surnames or first initials differ or both print
+    different full given names: "Wei Wang" / "Wen Wang" are never one person.
+    An initial fits a full name that starts with it; "Zheng-Yan" fits "Z. Y."
+    and "Zhengyan" alike (its syllables are unknown).
+    """
+    if a.surname != b.surname or a.first_initial != b.first_initial:
+        return NAME_CONFLICT
+    if a.first_name and b.first_name:
+        if a.given_full == b.given_full:
+            return NAME_FULL_EQUAL
+        if a.first_name != b.first_name:
+            return NAME_CONFLICT
+        a_middle, b_middle = "".join(a.given[1:]), "".join(b.given[1:])
+        if a_middle and b_middle and a_middle[0] != b_middle[0]:
+            return NAME_MIDDLE_CONFLICT
+        return NAME_FIRST_EQUAL
+    if _initials_fit(a.initials, b.initials):
+        return NAME_INITIALS
+    # "Zhengyan" shows one initial for two syllables: only a first-initial match is known
+    joined = (a.first_name and len(a.initials) == 1) or (b.first_name and len(b.initials) == 1)
+    return NAME_INITIALS if joined else NAME_MIDDLE_CONFLICT

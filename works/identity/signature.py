@@ -1,0 +1,231 @@
+"""The signature: one author position on one work, with what identity needs precomputed.
+
+Pure, no Django. :meth:`Signature.from_record` reads the labelled JSON-lines
+format of ``shared/identity/README.md`` (the ``cluster`` field, when present,
+is kept apart in :attr:`Signature.truth` and never read by clustering).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from works.identity.names import NameParts, coauthor_key, parse_name
+
+__all__ = ["Signature", "text_tokens", "where_tokens"]
+
+_WORD_RE = re.compile(r"[a-z0-9]+")
+_DIGITS_RE = re.compile(r"\d+")
+# Words that say nothing about a topic, a venue or a place of work.
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "for",
+        "and",
+        "or",
+        "in",
+        "on",
+        "at",
+        "to",
+        "by",
+        "with",
+        "from",
+        "into",
+        "via",
+        "using",
+        "based",
+        "towards",
+        "toward",
+        "its",
+        "their",
+        "our",
+        "we",
+        "is",
+        "are",
+        "be",
+        "as",
+        "this",
+        "that",
+        "these",
+        "those",
+        "new",
+        "novel",
+        "approach",
+        "study",
+        "analysis",
+        "method",
+        "methods",
+        "paper",
+        "results",
+        "result",
+        "use",
+        "case",
+        "some",
+        "two",
+        "one",
+        "non",
+        "under",
+        "over",
+        "between",
+        "university",
+        "univ",
+        "dept",
+        "department",
+        "school",
+        "college",
+        "institute",
+        "inst",
+        "laboratory",
+        "lab",
+        "labs",
+        "faculty",
+        "center",
+        "centre",
+        "research",
+        "science",
+        "sciences",
+        "national",
+        "state",
+        "key",
+        "engineering",
+        "technology",
+        "road",
+        "street",
+        "china",
+        "usa",
+        "ieee",
+        "acm",
+        "proceedings",
+        "proc",
+        "international",
+        "intl",
+        "conference",
+        "conf",
+        "journal",
+        "transactions",
+        "trans",
+        "symposium",
+        "workshop",
+        "annual",
+        "letters",
+        "review",
+    ]
+)
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+def _stem(word: str) -> str:
+    """Plural and simple suffix folding: "networks" = "network", "queries" = "query"."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def text_tokens(text: str) -> tuple[str, ...]:
+    """Content words of a title, abstract or affiliation, folded and stemmed."""
+    words = _WORD_RE.findall(_fold(text or ""))
+    return tuple(_stem(w) for w in words if len(w) > 2 and w not in _STOPWORDS and not w.isdigit())
+
+
+@lru_cache(maxsize=100_000)
+def _venue_tokens(venue: str) -> tuple[str, ...]:
+    folded = _DIGITS_RE.sub(" ", _fold(venue)).strip()
+    if not folded:
+        return ()
+    whole = "venue:" + " ".join(_WORD_RE.findall(folded))
+    return (whole, *("vw:" + w for w in text_tokens(folded)))
+
+
+def where_tokens(venue: str, categories: Iterable[str]) -> tuple[str, ...]:
+    """Where it was published / what field, as one token set.
+
+    A venue ("ICDE 2005") and arXiv categories ("cs.DB") are two views of one
+    signal: the venue gives its whole name (year dropped) and its words, a
+    category gives its code and its archive ("cs.db", "arch:cs").
+    """
+    tokens = list(_venue_tokens(venue or ""))
+    for category in categories:
+        code = category.strip().casefold()
+        if code:
+            tokens.append("cat:" + code)
+            tokens.append("arch:" + code.split(".")[0].split("-")[0])
+    return tuple(dict.fromkeys(tokens))
+
+
+@dataclass
+class Signature:
+    """One author position on one work, as printed, plus parsed and normalised parts.
+
+    ``name`` is None when the printed name is not one person (see
+    :func:`works.identity.names.parse_name`); such signatures are never clustered.
+    ``coauthor_keys`` are the other authors as "first-initial surname"; the
+    token tuples are folded, stemmed content words.
+    """
+
+    signature_id: str
+    paper_id: str
+    author: str
+    position: int = -1
+    coauthors: tuple[str, ...] = ()
+    title: str = ""
+    abstract: str = ""
+    year: int | None = None
+    venue: str = ""
+    categories: tuple[str, ...] = ()
+    affiliations: tuple[str, ...] = ()
+    truth: str | None = field(default=None, compare=False, repr=False)
+    name: NameParts | None = field(init=False, compare=False)
+    coauthor_keys: frozenset[str] = field(init=False, compare=False, repr=False)
+    title_tokens: tuple[str, ...] = field(init=False, compare=False, repr=False)
+    abstract_tokens: tuple[str, ...] = field(init=False, compare=False, repr=False)
+    where_tokens: tuple[str, ...] = field(init=False, compare=False, repr=False)
+    affiliation_tokens: tuple[str, ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.coauthors = tuple(self.coauthors)
+        self.categories = tuple(self.categories)
+        self.affiliations = tuple(self.affiliations)
+        self.name = parse_name(self.author)
+        own = f"{self.name.first_initial} {self.name.surname}" if self.name else None
+        keys = {coauthor_key(c) for c in self.coauthors}
+        self.coauthor_keys = frozenset(k for k in keys if k and k != own)
+        self.title_tokens = text_tokens(self.title)
+        self.abstract_tokens = text_tokens(self.abstract)
+        self.where_tokens = where_tokens(self.venue, self.categories)
+        self.affiliation_tokens = tuple(
+            dict.fromkeys(t for a in self.affiliations for t in text_tokens(a))
+        )
+
+    @property
+    def block_key(self) -> str | None:
+        return self.name.block_key if self.name else None
+
+    @classmethod
+    def from_record(cls, record: Mapping) -> Signature:
+        """A signature from one line of the labelled JSON-lines format."""
+        return cls(
+            signature_id=str(record["signature_id"]),
+            paper_id=str(record.get("paper_id") or record["signature_id"]),
+            author=record.get("author") or "",
+            position=int(record.get("position", -1) if record.get("position") is not None else -1),
+            coauthors=tuple(record.get("coauthors") or ()),
+            title=record.get("title") or "",
+            abstract=record.get("abstract") or "",
+            year=record.get("year"),
+            venue=record.get("venue") or "",
+            categories=tuple(record.get("categories") or ()),
+            affiliations=tuple(record.get("affiliations") or ()),
+            truth=record.get("cluster"),
+        )

@@ -1,0 +1,335 @@
+"""Training and evaluation helpers shared by ``bench/identity_cv.py`` and
+``bench/train_identity.py``. Not used at run time.
+
+The learners (LightGBM, scikit-learn) are imported inside the functions that
+need them, so importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from works.identity.cluster import NEVER, cluster_probabilities, cluster_profiles, merge_clusters
+from works.identity.features import (
+    FEATURE_NAMES,
+    BlockData,
+    Profile,
+    pair_features,
+    profile_of,
+    vetoed_pairs,
+)
+from works.identity.signature import Signature
+
+__all__ = [
+    "PreparedBlock",
+    "fit",
+    "train_model",
+    "fit_lightgbm",
+    "fit_logistic",
+    "load_signatures",
+    "prepare_blocks",
+]
+
+SEED = 20240601
+
+
+def load_signatures(path: str | Path) -> list[Signature]:
+    """Signatures of a labelled JSON-lines file (``shared/identity/README.md``)."""
+    with open(path, encoding="utf-8") as stream:
+        return [Signature.from_record(json.loads(line)) for line in stream if line.strip()]
+
+
+@dataclass
+class PreparedBlock:
+    """One block's signatures, all-pairs features and labels, computed once."""
+
+    key: str
+    signatures: list[Signature]
+    profiles: list[Profile]
+    left: np.ndarray
+    right: np.ndarray
+    features: np.ndarray
+    same_person: np.ndarray  # bool per pair, from the labels
+    vetoed: np.ndarray  # same paper or incompatible names: never merged
+
+    @property
+    def ids(self) -> list[str]:
+        return [s.signature_id for s in self.signatures]
+
+    def truth(self) -> dict[str, str]:
+        return {s.signature_id: s.truth for s in self.signatures}
+
+
+def group_by_block(signatures: Iterable[Signature]) -> dict[str, list[Signature]]:
+    blocks: dict[str, list[Signature]] = defaultdict(list)
+    for signature in signatures:
+        blocks[signature.block_key or f"not-a-person:{signature.signature_id}"].append(signature)
+    return dict(blocks)
+
+
+def prepare_blocks(signatures: Iterable[Signature]) -> list[PreparedBlock]:
+    prepared = []
+    for key, sigs in sorted(group_by_block(signatures).items()):
+        profiles = [profile_of(s) for s in sigs]
+        block = BlockData.build(profiles)
+        left, right = np.triu_indices(len(sigs), 1)
+        features = pair_features(block, left, right)
+        truth = np.array([s.truth for s in sigs], dtype=object)
+        vetoed = vetoed_pairs(block, left, right, levels=features[:, 0])
+        prepared.append(
+            PreparedBlock(
+                key, sigs, profiles, left, right, features, truth[left] == truth[right], vetoed
+            )
+        )
+    return prepared
+
+
+MAX_PAIRS_PER_BLOCK = 4000
+
+
+def training_matrix(
+    blocks: Sequence[PreparedBlock], *, max_pairs: int = MAX_PAIRS_PER_BLOCK
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(features, labels, weights) of the pairs the model decides (vetoed pairs left out).
+
+    A block gives at most ``max_pairs`` pairs (a seeded sample) and weighs as
+    much as sqrt(its pairs): the biggest blocks would otherwise be nearly all
+    the training signal, and training time grows with them.
+    """
+    features, labels, weights = [], [], []
+    sampler = np.random.default_rng(SEED)
+    for block in blocks:
+        keep = np.flatnonzero(~block.vetoed)
+        count = len(keep)
+        if count == 0:
+            continue
+        if count > max_pairs:
+            keep = np.sort(sampler.choice(keep, max_pairs, replace=False))
+        features.append(block.features[keep])
+        labels.append(block.same_person[keep])
+        weights.append(np.full(len(keep), np.sqrt(count) / len(keep)))
+    weight = np.concatenate(weights)
+    return np.vstack(features), np.concatenate(labels), weight * len(weight) / weight.sum()
+
+
+LIGHTGBM_PARAMS = {
+    "objective": "binary",
+    "learning_rate": 0.1,
+    "num_leaves": 31,
+    "max_bin": 63,
+    "min_data_in_leaf": 50,
+    "feature_fraction": 0.9,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "seed": SEED,
+    "deterministic": True,
+    "force_row_wise": True,
+    "num_threads": 1,
+    "verbosity": -1,
+}
+
+
+def fit_lightgbm(
+    features: np.ndarray, labels: np.ndarray, weights: np.ndarray, *, rounds: int = 150
+) -> dict[str, Any]:
+    import lightgbm
+
+    dataset = lightgbm.Dataset(features, labels.astype(np.float64), weight=weights)
+    booster = lightgbm.train(LIGHTGBM_PARAMS, dataset, num_boost_round=rounds)
+    return {
+        "learner": "lightgbm",
+        "feature_names": list(FEATURE_NAMES),
+        "booster": booster.model_to_string(),
+    }
+
+
+def fit_logistic(features: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> dict[str, Any]:
+    from sklearn.linear_model import LogisticRegression
+
+    from works.identity.model import logistic_features
+
+    missing = np.isnan(features)
+    indicators = [int(k) for k in np.flatnonzero(missing.any(axis=0))]
+    fill = np.nan_to_num(np.nanmedian(np.where(missing, np.nan, features), axis=0)).tolist()
+    params: dict[str, Any] = {"fill": fill, "indicators": indicators}
+    raw = np.hstack([np.where(missing, np.asarray(fill), features), missing[:, indicators]])
+    params["mean"] = raw.mean(axis=0).tolist()
+    params["scale"] = np.where(raw.std(axis=0) > 0, raw.std(axis=0), 1.0).tolist()
+    design = logistic_features(params, features)
+    learner = LogisticRegression(C=1.0, max_iter=2000, random_state=SEED)
+    learner.fit(design, labels, sample_weight=weights)
+    params.update(
+        learner="logistic",
+        feature_names=list(FEATURE_NAMES),
+        coef=learner.coef_[0].tolist(),
+        intercept=float(learner.intercept_[0]),
+    )
+    return params
+
+
+def block_probabilities(block: PreparedBlock, predictions: np.ndarray) -> np.ndarray:
+    """The n x n matrix :func:`cluster_probabilities` takes, from pair predictions."""
+    n = len(block.signatures)
+    matrix = np.full((n, n), NEVER)
+    values = np.where(block.vetoed, NEVER, predictions)
+    matrix[block.left, block.right] = values
+    matrix[block.right, block.left] = values
+    return matrix
+
+
+def first_stage(block: PreparedBlock, learner, threshold: float) -> np.ndarray:
+    predictions = learner.predict(block.features) if len(block.features) else np.zeros(0)
+    return cluster_probabilities(
+        block_probabilities(block, predictions), block.ids, threshold=threshold
+    )
+
+
+def fit(learner: str, features, labels, weights):
+    """A :class:`PairModel` of ``learner``."""
+    from works.identity.model import PairModel
+
+    trainer = fit_lightgbm if learner == "lightgbm" else fit_logistic
+    return PairModel.from_dict(trainer(features, labels, weights))
+
+
+def _majority(labels: Sequence[str]) -> str:
+    values, counts = np.unique(np.asarray(labels, dtype=object).astype(str), return_counts=True)
+    return str(values[np.argmax(counts)])
+
+
+def cluster_pair_matrix(block: PreparedBlock, first_labels: np.ndarray):
+    """Stage-two training rows of one block: (features, same person, weights)."""
+    pooled, index = cluster_profiles(block.profiles, first_labels)
+    if len(pooled) < 2:
+        return None
+    truths = [[] for _ in pooled]
+    for signature, k in zip(block.signatures, index, strict=True):
+        truths[k].append(signature.truth)
+    majority = np.array([_majority(t) for t in truths], dtype=object)
+    data = BlockData.build(pooled)
+    left, right = np.triu_indices(len(pooled), 1)
+    features = pair_features(data, left, right)
+    keep = ~vetoed_pairs(data, left, right, levels=features[:, 0])
+    # A wrong merge of two big clusters costs B-cubed precision on all their
+    # signatures: pairs weigh by the geometric mean of the cluster sizes.
+    sizes = data.sizes
+    weights = np.sqrt(sizes[left] * sizes[right])[keep]
+    return features[keep], (majority[left] == majority[right])[keep], weights
+
+
+def stage_two_matrix(blocks, first_labels):
+    features, labels, weights = [], [], []
+    for block, labels_one in zip(blocks, first_labels, strict=True):
+        rows = cluster_pair_matrix(block, labels_one)
+        if rows is None or not len(rows[0]):
+            continue
+        features.append(rows[0])
+        labels.append(rows[1])
+        weights.append(rows[2] / rows[2].sum() * np.sqrt(len(rows[1])))
+    weight = np.concatenate(weights)
+    return np.vstack(features), np.concatenate(labels), weight * len(weight) / weight.sum()
+
+
+def cluster_prepared(block: PreparedBlock, model, threshold=None, merge_threshold=None):
+    """Signature id -> predicted cluster label for one prepared block, both stages."""
+    first = first_stage(
+        block, model.signatures, model.threshold if threshold is None else threshold
+    )
+    labels = merge_clusters(
+        block.profiles,
+        first,
+        learner=model.clusters,
+        threshold=model.merge_threshold if merge_threshold is None else merge_threshold,
+    )
+    return {sid: f"{block.key}#{label}" for sid, label in zip(block.ids, labels, strict=True)}
+
+
+SELECTION_GRID = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
+PRECISION_FLOOR = 0.95
+FIRST_STAGE_THRESHOLD = 0.9
+# cohesion() re-clusters with the merge threshold raised by this much.
+COHESION_MARGIN = 0.02
+
+
+def _inner_folds(blocks, folds: int):
+    from sklearn.model_selection import GroupKFold
+
+    groups = np.arange(len(blocks))
+    return list(GroupKFold(n_splits=folds).split(groups, groups=groups))
+
+
+def _f_half(score) -> float:
+    """F0.5: precision weighs twice as much as recall."""
+    total = 0.25 * score.precision + score.recall
+    return 1.25 * score.precision * score.recall / total if total else 0.0
+
+
+def choose(scores: dict) -> float:
+    """Precision first: the best B3 F1 among cuts reaching PRECISION_FLOOR; when no
+    cut reaches it, the best F0.5 (not simply the most precise cut, which would
+    give away any amount of recall for a last point of precision)."""
+    precise = [t for t, s in scores.items() if s.precision >= PRECISION_FLOOR]
+    if precise:
+        return max(precise, key=lambda t: (scores[t].f1, t))
+    return max(scores, key=lambda t: (_f_half(scores[t]), t))
+
+
+def train_model(
+    blocks: Sequence[PreparedBlock],
+    *,
+    learner: str = "lightgbm",
+    threshold: float = FIRST_STAGE_THRESHOLD,
+    inner_folds: int = 3,
+):
+    """Both learners and the merge threshold, from ``blocks`` alone.
+
+    The cluster learner is trained on first-stage clusters that the signature
+    learner made on blocks it had not seen (inner folds), so it learns from
+    clusters as imperfect as the ones it will meet. The merge threshold is
+    chosen the same way, out of fold.
+    """
+    from works.identity.metrics import b_cubed
+    from works.identity.model import IdentityModel
+
+    signatures_learner = fit(learner, *training_matrix(blocks))
+    splits = _inner_folds(blocks, inner_folds)
+    first_labels: list = [None] * len(blocks)
+    for train_index, test_index in splits:
+        inner = fit(learner, *training_matrix([blocks[k] for k in train_index]))
+        for k in test_index:
+            first_labels[k] = first_stage(blocks[k], inner, threshold)
+    predicted = {t: {} for t in SELECTION_GRID}
+    truth: dict[str, str] = {}
+    for train_index, test_index in splits:
+        inner = fit(
+            learner,
+            *stage_two_matrix(
+                [blocks[k] for k in train_index], [first_labels[k] for k in train_index]
+            ),
+        )
+        for k in test_index:
+            block = blocks[k]
+            truth.update(block.truth())
+            for t in SELECTION_GRID:
+                labels = merge_clusters(block.profiles, first_labels[k], learner=inner, threshold=t)
+                predicted[t].update(
+                    {sid: f"{block.key}#{x}" for sid, x in zip(block.ids, labels, strict=True)}
+                )
+    scores = {t: b_cubed(predicted[t], truth) for t in SELECTION_GRID}
+    merge_threshold = choose(scores)
+    clusters_learner = fit(learner, *stage_two_matrix(blocks, first_labels))
+    return IdentityModel(
+        signatures=signatures_learner,
+        clusters=clusters_learner,
+        threshold=threshold,
+        merge_threshold=merge_threshold,
+        cohesion_threshold=min(0.99, merge_threshold + COHESION_MARGIN),
+    ), scores
