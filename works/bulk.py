@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import json
 import multiprocessing
 import os
 from collections import deque
@@ -51,13 +52,18 @@ import django
 from django.db import connection, transaction
 from django.utils import timezone
 
-from works import rows
+from works import resolution, rows
 from works.arxiv.parsers import iter_snapshot
 from works.arxiv.records import ParsedRecord, RecordError
 from works.changes import authorships_changed
-from works.importer import POSITION_OFFSET, UPDATABLE_FIELDS, ImportStats
+from works.clustering import link_signatures
+from works.importer import (
+    POSITION_OFFSET,
+    UPDATABLE_FIELDS,
+    ImportStats,
+    pending_signatures,
+)
 from works.models import AuthorRecord, Authorship, RecordEvent, Topic, Work, WorkTopic, WorkVersion
-from works.resolution import next_free_slug
 from works.rows import Freshness
 from works.taxonomy import topic_group, topic_name
 
@@ -81,7 +87,7 @@ class Encoded(NamedTuple):
 
     work: bytes
     signatures: bytes
-    names: tuple[tuple[str, bytes], ...]  # (name key, name facts line), in order
+    organisations: tuple[rows.Signature, ...]  # they get one record per name
     versions: bytes
     topics: bytes
     categories: tuple[str, ...]
@@ -123,30 +129,25 @@ def _ts(value) -> str:
 
 
 @lru_cache(maxsize=100_000)
-def _signature_lines(signature: rows.Signature) -> tuple[str, bytes]:
-    """The end of a signature's authorship line (key, printed name, affiliation) and its name
-    facts line. Cached: names recur across papers."""
-    authorship = (
+def _signature_line(signature: rows.Signature) -> str:
+    """The end of a signature's staging line: key, printed name, affiliation, block, whether
+    an organisation. Cached: names recur across papers."""
+    block = signature.block_key if signature.is_person else ""
+    return (
         f"{_esc(signature.name_key)}\t{_esc(signature.printed_name)}\t"
-        f"{_esc(signature.affiliation)}\n"
+        f"{_esc(signature.affiliation)}\t{_esc(block)}\t"
+        f"{'t' if signature.is_organisation else 'f'}\n"
     )
-    name_line = (
-        f"{_esc(signature.name_key)}\t{_esc(signature.display_name)}\t"
-        f"{'t' if signature.is_organisation else 'f'}\t{_esc(signature.search_key)}\t"
-        f"{_esc(signature.base_slug)}\n"
-    ).encode()
-    return authorship, name_line
 
 
 def encode(record_rows: rows.RecordRows) -> Encoded:
     """COPY lines for every row of a record (the staging tables' columns, in order)."""
     work = record_rows.work
     aid = _esc(work.arxiv_id)
-    signatures, names_seen = [], []
-    for position, signature in enumerate(record_rows.signatures):
-        authorship, name_line = _signature_lines(signature)
-        signatures.append(f"{aid}\t{position}\t{authorship}")
-        names_seen.append((signature.name_key, name_line))
+    signatures = [
+        f"{aid}\t{position}\t{_signature_line(signature)}"
+        for position, signature in enumerate(record_rows.signatures)
+    ]
     work_line = "\t".join(
         (
             aid,
@@ -173,7 +174,7 @@ def encode(record_rows: rows.RecordRows) -> Encoded:
     return Encoded(
         work=(work_line + "\n").encode(),
         signatures="".join(signatures).encode(),
-        names=tuple(names_seen),
+        organisations=tuple(s for s in record_rows.signatures if s.is_organisation),
         versions="".join(
             f"{aid}\t{v.number}\t{v.submitted.isoformat()}\t"
             f"{_NULL if v.size_kb is None else v.size_kb}\n"
@@ -387,15 +388,18 @@ class BulkImporter:
         stats.updated += written["updated"]
         stats.unchanged += len(changed) - written["created"] - written["updated"]
         self._match_signatures(cursor)
-        self._resolve_records(cursor, now)
+        self._assign_organisations(cursor, changed)
         dropped = self._write_signatures(cursor)
         self._write_topics_and_versions(cursor)
+        cursor.execute("SELECT work_id FROM bulk_written")
+        work_ids = [row[0] for row in cursor.fetchall()]
+        # A person's new signature is linked by the evidence, as on the ORM path.
+        link_signatures(pending_signatures(work_ids))
         self._refresh_records(cursor, now)
         cursor.execute("SELECT author_id FROM bulk_touched")
         touched = {row[0] for row in cursor.fetchall()}
         stats.touched_author_ids.update(authorships_changed(touched | dropped, now=now))
-        cursor.execute("SELECT work_id FROM bulk_written")
-        stats.touched_work_ids.update(row[0] for row in cursor.fetchall())
+        stats.touched_work_ids.update(work_ids)
         return len(changed)
 
     def _changed_records(
@@ -447,18 +451,8 @@ class BulkImporter:
         )
         _copy(
             cursor,
-            "bulk_author (arxiv_id, position, key, printed, affiliation)",
+            "bulk_author (arxiv_id, position, key, printed, affiliation, block_key, is_org)",
             [record.encoded.signatures for record in changed],
-        )
-        first_seen: dict[str, bytes] = {}
-        for record in changed:
-            for key, line in record.encoded.names:
-                if key not in first_seen:
-                    first_seen[key] = line
-        _copy(
-            cursor,
-            "bulk_key (key, display, is_org, search_key, base_slug)",
-            b"".join(first_seen.values()),
         )
         _copy(
             cursor,
@@ -472,8 +466,7 @@ class BulkImporter:
         )
         # bulk_work is not analyzed: sampling its 1 KB abstracts costs more than
         # it tells (it is joined on arxiv_id alone).
-        for table in ("bulk_author", "bulk_key"):
-            cursor.execute(f"ANALYZE {table}")
+        cursor.execute("ANALYZE bulk_author")
 
     def _ensure_topics(self, codes: set[str]) -> None:
         missing = codes - self._topics
@@ -484,135 +477,6 @@ class BulkImporter:
             ignore_conflicts=True,
         )
         self._topics |= missing
-
-    def _resolve_records(self, cursor, now) -> None:
-        """Name key -> author record for every name in the batch, set-based.
-
-        The importer's rules: the lowest-id resolvable record with the key
-        wins, a merged record resolves to its target, and the names left get a
-        new record whose slug is the name's, or its first free ``-N`` suffix
-        (homonyms numbered in order of first appearance).
-        """
-        records = _table(AuthorRecord)
-        cursor.execute(
-            f"""
-            INSERT INTO bulk_resolved (key, author_id)
-            SELECT DISTINCT ON (r.name_key) r.name_key, COALESCE(r.merged_into_id, r.id)
-            FROM {records} r JOIN bulk_key k ON r.name_key = k.key
-            WHERE r.resolvable
-            ORDER BY r.name_key, r.id
-            """
-        )
-        cursor.execute(
-            """
-            INSERT INTO bulk_newkey (seq, key, display, is_org, search_key, base_slug)
-            SELECT k.seq, k.key, k.display, k.is_org, k.search_key, k.base_slug
-            FROM bulk_key k
-            WHERE NOT EXISTS (SELECT 1 FROM bulk_resolved r WHERE r.key = k.key)
-            """
-        )
-        if not cursor.rowcount:
-            return
-        # The first name of each slug takes it when no record has it yet...
-        cursor.execute(
-            f"""
-            WITH ranked AS (
-                SELECT key, row_number() OVER (PARTITION BY base_slug ORDER BY seq) AS rn
-                FROM bulk_newkey
-            )
-            UPDATE bulk_newkey n SET slug = n.base_slug
-            FROM ranked
-            WHERE ranked.key = n.key AND ranked.rn = 1
-              AND NOT EXISTS (SELECT 1 FROM {records} a WHERE a.slug = n.base_slug)
-            """
-        )
-        # ...the others take the free "-2", "-3"... in order. A suffixed slug
-        # starts with "<base>-": the range is read on the slug's pattern index.
-        cursor.execute(
-            f"""
-            WITH todo AS (
-                SELECT key, base_slug,
-                       row_number() OVER (PARTITION BY base_slug ORDER BY seq) AS rn
-                FROM bulk_newkey WHERE slug IS NULL
-            ), bases AS (
-                SELECT base_slug, count(*) AS wanted FROM todo GROUP BY base_slug
-            ), taken AS (
-                SELECT b.base_slug, a.slug::text AS slug
-                FROM bases b JOIN {records} a
-                  ON a.slug::text ~>=~ (b.base_slug || '-')
-                 AND a.slug::text ~<~ (b.base_slug || '.')
-            ), free AS (
-                SELECT b.base_slug, b.base_slug || '-' || g AS slug,
-                       row_number() OVER (PARTITION BY b.base_slug ORDER BY g) AS rn
-                FROM bases b,
-                     generate_series(
-                         2,
-                         1 + b.wanted
-                         + (SELECT count(*) FROM taken t WHERE t.base_slug = b.base_slug)
-                     ) AS g
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM taken t
-                    WHERE t.base_slug = b.base_slug AND t.slug = b.base_slug || '-' || g
-                )
-            )
-            UPDATE bulk_newkey n SET slug = free.slug
-            FROM todo JOIN free ON free.base_slug = todo.base_slug AND free.rn = todo.rn
-            WHERE todo.key = n.key
-            """
-        )
-        self._insert_records(cursor, now)
-        # A slug can still collide with another name's in this batch ("x-2" as
-        # a suffix and as a name): those few are retried one at a time.
-        for _ in range(100):
-            cursor.execute(
-                """
-                SELECT n.key, n.base_slug FROM bulk_newkey n
-                WHERE NOT EXISTS (SELECT 1 FROM bulk_resolved r WHERE r.key = n.key)
-                ORDER BY n.seq
-                """
-            )
-            left = cursor.fetchall()
-            if not left:
-                return
-            for key, base in left:
-                taken = AuthorRecord.objects.filter(slug=base).exists()
-                slug = next_free_slug(base) if taken else base
-                cursor.execute("UPDATE bulk_newkey SET slug = %s WHERE key = %s", [slug, key])
-            self._insert_records(cursor, now)
-        raise RuntimeError("could not find free slugs for new author records")
-
-    def _insert_records(self, cursor, now) -> None:
-        columns, select, params = _insert_columns(
-            AuthorRecord,
-            {
-                "slug": "n.slug",
-                "display_name": "n.display",
-                "name_key": "n.key",
-                "search_key": "n.search_key",
-                "kind": (
-                    "CASE WHEN n.is_org THEN %s ELSE %s END",
-                    [AuthorRecord.Kind.ORGANISATION.value, AuthorRecord.Kind.PERSON.value],
-                ),
-                # Built from a trusted public source with a work: L1.
-                "verification_level": "1",
-            },
-            now,
-        )
-        cursor.execute(
-            f"""
-            WITH created AS (
-                INSERT INTO {_table(AuthorRecord)} ({columns})
-                SELECT {select} FROM bulk_newkey n
-                WHERE n.slug IS NOT NULL
-                  AND NOT EXISTS (SELECT 1 FROM bulk_resolved r WHERE r.key = n.key)
-                ORDER BY n.seq
-                ON CONFLICT (slug) DO NOTHING
-                RETURNING name_key, id
-            )
-            INSERT INTO bulk_resolved (key, author_id) SELECT name_key, id FROM created
-            """,
-            params,
-        )
 
     def _upsert_works(self, cursor, now) -> dict[str, int]:
         columns, select, params = _insert_columns(
@@ -676,8 +540,7 @@ class BulkImporter:
     def _match_signatures(self, cursor) -> None:
         """Find the stored signatures of updated works again, by (work, key, occurrence).
 
-        A found signature keeps its id and its record (corrections stick); only the names of
-        the signatures left need records (bulk_key is cut down to them).
+        A found signature keeps its id and its record (corrections stick); the others are new.
         """
         cursor.execute(
             f"""
@@ -691,9 +554,10 @@ class BulkImporter:
         cursor.execute(
             """
             INSERT INTO bulk_assigned
-                (seq, work_id, authorship_id, author_id, position, printed, key, affiliation)
+                (seq, work_id, authorship_id, author_id, position, printed, key, affiliation,
+                 block_key, is_org)
             SELECT a.seq, w.work_id, s.authorship_id, s.author_id, a.position, a.printed, a.key,
-                   a.affiliation
+                   a.affiliation, a.block_key, a.is_org
             FROM (
                 SELECT b.*,
                        row_number() OVER (PARTITION BY b.arxiv_id, b.key ORDER BY b.position)
@@ -705,21 +569,32 @@ class BulkImporter:
               ON s.work_id = w.work_id AND s.key = a.key AND s.occurrence = a.occurrence
             """
         )
-        cursor.execute(
-            "DELETE FROM bulk_key k WHERE NOT EXISTS "
-            "(SELECT 1 FROM bulk_assigned a WHERE a.key = k.key AND a.authorship_id IS NULL)"
-        )
         cursor.execute("ANALYZE bulk_assigned")
         cursor.execute("ANALYZE bulk_stored")
 
+    def _assign_organisations(self, cursor, changed: list[Prepared]) -> None:
+        """An organisation's new signature goes to the organisation's record (one per name)."""
+        cursor.execute(
+            "SELECT DISTINCT key FROM bulk_assigned WHERE authorship_id IS NULL AND is_org"
+        )
+        keys = {row[0] for row in cursor.fetchall()}
+        if not keys:
+            return
+        organisations = {
+            s.name_key: s for r in changed for s in r.encoded.organisations if s.name_key in keys
+        }
+        record_ids = resolution.records_for(list(organisations.values()))
+        cursor.execute(
+            "UPDATE bulk_assigned a SET author_id = (%s::jsonb ->> a.key)::bigint "
+            "WHERE a.authorship_id IS NULL AND a.is_org",
+            [json.dumps(record_ids)],
+        )
+
     def _write_signatures(self, cursor) -> set[int]:
         """Update found signatures in place, delete those a new version dropped, insert the
-        new ones on their names' records. Returns the records of the deleted signatures."""
+        new ones (a person's without a record: linked next). Returns the records of the
+        deleted signatures."""
         authorships = _table(Authorship)
-        cursor.execute(
-            "UPDATE bulk_assigned a SET author_id = r.author_id FROM bulk_resolved r "
-            "WHERE a.authorship_id IS NULL AND r.key = a.key"
-        )
         # No two rows of a work may hold one position, even for a moment.
         cursor.execute(
             f"UPDATE {authorships} t SET position = t.position + %s "
@@ -751,6 +626,7 @@ class BulkImporter:
                 "position": "a.position",
                 "printed_name": "a.printed",
                 "name_key": "a.key",
+                "block_key": "a.block_key",
                 "affiliation": "a.affiliation",
             },
             None,
@@ -802,12 +678,25 @@ class BulkImporter:
         )
 
     def _refresh_records(self, cursor, now) -> None:
-        """Variants (the names as printed) and one import event per touched record."""
+        """Variants (the names as printed) and one import event per touched record.
+
+        Read from the batch's works as stored, once people's signatures are linked, in the
+        order of works.importer.note_variants_and_events (work, then position).
+        """
+        cursor.execute(
+            f"""
+            INSERT INTO bulk_final (seq, author_id, printed)
+            SELECT row_number() OVER (ORDER BY t.work_id, t.position), t.author_id,
+                   t.printed_name
+            FROM {_table(Authorship)} t JOIN bulk_written w ON t.work_id = w.work_id
+            WHERE t.author_id IS NOT NULL
+            """
+        )
         cursor.execute(
             """
             INSERT INTO bulk_touched (author_id, first_seq, works, names)
             SELECT author_id, min(seq), count(*), count(DISTINCT printed)
-            FROM bulk_assigned GROUP BY author_id
+            FROM bulk_final GROUP BY author_id
             """
         )
         cursor.execute("ANALYZE bulk_touched")
@@ -817,7 +706,7 @@ class BulkImporter:
             f"""
             WITH printed AS (
                 SELECT author_id, printed, min(seq) AS first_seq
-                FROM bulk_assigned GROUP BY author_id, printed
+                FROM bulk_final GROUP BY author_id, printed
             ), fresh AS (
                 SELECT p.author_id, p.printed, p.first_seq,
                        row_number() OVER (PARTITION BY p.author_id ORDER BY p.first_seq) AS rn,
@@ -870,11 +759,7 @@ _STAGING = {
     ),
     "bulk_author": (
         "seq bigint GENERATED ALWAYS AS IDENTITY, arxiv_id text, position integer, key text, "
-        "printed text, affiliation text"
-    ),
-    "bulk_key": (
-        "seq bigint GENERATED ALWAYS AS IDENTITY, key text, display text, is_org boolean, "
-        "search_key text, base_slug text"
+        "printed text, affiliation text, block_key text, is_org boolean"
     ),
     "bulk_version": (
         "seq bigint GENERATED ALWAYS AS IDENTITY, arxiv_id text, number integer, "
@@ -886,16 +771,12 @@ _STAGING = {
     "bulk_stored": (
         "authorship_id bigint, work_id bigint, author_id bigint, key text, occurrence integer"
     ),
-    "bulk_resolved": "key text PRIMARY KEY, author_id bigint",
-    "bulk_newkey": (
-        "seq bigint, key text PRIMARY KEY, display text, is_org boolean, search_key text, "
-        "base_slug text, slug text"
-    ),
     "bulk_written": "arxiv_id text PRIMARY KEY, work_id bigint, inserted boolean",
     "bulk_assigned": (
         "seq bigint, work_id bigint, authorship_id bigint, author_id bigint, position integer, "
-        "printed text, key text, affiliation text"
+        "printed text, key text, affiliation text, block_key text, is_org boolean"
     ),
+    "bulk_final": "seq bigint, author_id bigint, printed text",
     "bulk_touched": "author_id bigint PRIMARY KEY, first_seq bigint, works integer, names integer",
 }
 

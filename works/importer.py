@@ -20,11 +20,13 @@ from django.db.models import F
 from works import resolution, rows
 from works.arxiv.records import ParsedRecord, RecordError
 from works.changes import authorships_changed
+from works.clustering import link_signatures
 from works.models import AuthorRecord, Authorship, RecordEvent, Topic, Work, WorkTopic, WorkVersion
 from works.rows import RecordRows
 from works.taxonomy import topic_group, topic_name
 
 BATCH_SIZE = 1000
+MAX_VARIANTS = 50
 
 
 @dataclass
@@ -136,12 +138,15 @@ class Importer:
         self._ensure_topics({t.code for r in changed for t in r.topics})
         work_ids = self._save_works(plan, stats)
         signatures = SignatureUpdate.plan(changed, work_ids, plan.updated_ids)
-        # Only new signatures are resolved: a kept one stays on its record.
-        record_ids = resolution.records_for([signature for _, signature in signatures.new])
-        signatures.save(record_ids)
+        # Kept signatures stay on their records; an organisation's new one goes to the
+        # organisation's record; a person's is linked by the evidence (works.clustering).
+        signatures.save(resolution.records_for([s for _, s in signatures.new if s.is_organisation]))
+        # Topics first: linking reads the works' categories as evidence.
         self._replace_topics_add_versions(changed, work_ids, plan.updated_ids)
-        self._note_variants_and_events(signatures.printed_by_record)
-        stats.touched_author_ids |= set(authorships_changed(signatures.changed_record_ids))
+        link_signatures(pending_signatures(work_ids.values()))
+        touched = note_variants_and_events(work_ids.values(), source_label=self.source_label)
+        dropped = set(signatures.dropped.values())
+        stats.touched_author_ids |= set(authorships_changed(touched | dropped))
         stats.touched_work_ids |= set(work_ids.values())
 
     def _plan(self, records: dict[str, RecordRows], stats: ImportStats) -> _Plan:
@@ -217,32 +222,6 @@ class Importer:
         WorkTopic.objects.bulk_create(work_topics, batch_size=2000)
         WorkVersion.objects.bulk_create(versions, batch_size=2000, ignore_conflicts=True)
 
-    def _note_variants_and_events(self, touched: dict[int, list[str]]) -> None:
-        """The names each record was printed as (at most 50), and one import event each."""
-        if not touched:
-            return
-        records = AuthorRecord.objects.in_bulk(list(touched))
-        for record_id, printed_names in touched.items():
-            record = records[record_id]
-            variants = list(record.variants)
-            for printed in printed_names:
-                if printed not in variants and len(variants) < 50:
-                    variants.append(printed)
-            record.variants = variants
-        AuthorRecord.objects.bulk_update(records.values(), ["variants"], batch_size=1000)
-        RecordEvent.objects.bulk_create(
-            [
-                RecordEvent(
-                    record_id=record_id,
-                    kind=RecordEvent.Kind.IMPORT,
-                    summary=f"{self.source_label}: {len(set(printed))} work(s) added or updated",
-                    data={"works": len(printed)},
-                )
-                for record_id, printed in touched.items()
-            ],
-            batch_size=1000,
-        )
-
     def _work_from(self, work: rows.WorkRow) -> Work:
         fields = work._asdict()
         fields["primary_topic_id"] = self._topics[fields.pop("primary_category")]
@@ -277,7 +256,6 @@ class SignatureUpdate:
     kept: list[Authorship] = field(default_factory=list)
     new: list[tuple[Authorship, rows.Signature]] = field(default_factory=list)
     dropped: dict[int, int] = field(default_factory=dict)  # authorship id → record id
-    in_batch_order: list[Authorship] = field(default_factory=list)
 
     @classmethod
     def plan(
@@ -293,7 +271,6 @@ class SignatureUpdate:
             for position, signature in enumerate(record_rows.signatures):
                 found = stored.get((work_id, signature.name_key))
                 row = _authorship(work_id, position, signature)
-                update.in_batch_order.append(row)
                 if found:
                     row.pk, row.author_id = found.popleft()
                     update.kept.append(row)
@@ -302,23 +279,11 @@ class SignatureUpdate:
         update.dropped = {pk: author for left in stored.values() for pk, author in left}
         return update
 
-    @property
-    def printed_by_record(self) -> dict[int, list[str]]:
-        """Record → the names its signatures in this batch were printed as, in order."""
-        printed: dict[int, list[str]] = {}
-        for row in self.in_batch_order:
-            printed.setdefault(row.author_id, []).append(row.printed_name)
-        return printed
-
-    @property
-    def changed_record_ids(self) -> set[int]:
-        """Records that gained, kept or lost a signature (a lost one loses a work)."""
-        return set(self.printed_by_record) | set(self.dropped.values())
-
-    def save(self, record_ids: dict[str, int]) -> None:
-        """Write the batch's signatures; new ones go to the records of their name keys."""
+    def save(self, organisation_ids: dict[str, int]) -> None:
+        """Write the batch's signatures. New ones of organisations go to the records of their
+        names; new ones of people wait, without a record, to be linked."""
         for row, signature in self.new:
-            row.author_id = record_ids[signature.name_key]
+            row.author_id = organisation_ids.get(signature.name_key)
         if self.updated_work_ids:
             Authorship.objects.filter(work_id__in=self.updated_work_ids).update(
                 position=F("position") + POSITION_OFFSET
@@ -349,8 +314,54 @@ def _authorship(work_id: int, position: int, signature: rows.Signature) -> Autho
         position=position,
         printed_name=signature.printed_name,
         name_key=signature.name_key,
+        block_key=signature.block_key if signature.is_person else "",
         affiliation=signature.affiliation,
     )
+
+
+def pending_signatures(work_ids: Iterable[int]) -> list[int]:
+    """The person signatures of these works that have no record yet."""
+    return list(
+        Authorship.objects.filter(work_id__in=list(work_ids), author__isnull=True)
+        .exclude(block_key="")
+        .values_list("id", flat=True)
+    )
+
+
+def note_variants_and_events(work_ids: Iterable[int], *, source_label: str) -> set[int]:
+    """The names each record of these works was printed as (at most 50, in order of first
+    appearance) and one import event per record; the records' ids."""
+    printed_by_record: dict[int, list[str]] = {}
+    for author_id, printed in (
+        Authorship.objects.filter(work_id__in=list(work_ids), author__isnull=False)
+        .order_by("work_id", "position")
+        .values_list("author_id", "printed_name")
+    ):
+        printed_by_record.setdefault(author_id, []).append(printed)
+    if not printed_by_record:
+        return set()
+    records = AuthorRecord.objects.in_bulk(list(printed_by_record))
+    for record_id, printed_names in printed_by_record.items():
+        record = records[record_id]
+        variants = list(record.variants)
+        for printed in printed_names:
+            if printed not in variants and len(variants) < MAX_VARIANTS:
+                variants.append(printed)
+        record.variants = variants
+    AuthorRecord.objects.bulk_update(records.values(), ["variants"], batch_size=1000)
+    RecordEvent.objects.bulk_create(
+        [
+            RecordEvent(
+                record_id=record_id,
+                kind=RecordEvent.Kind.IMPORT,
+                summary=f"{source_label}: {len(set(printed))} work(s) added or updated",
+                data={"works": len(printed)},
+            )
+            for record_id, printed in printed_by_record.items()
+        ],
+        batch_size=1000,
+    )
+    return set(printed_by_record)
 
 
 # Every column of a work that a newer version may change (all but the id and the stamps).

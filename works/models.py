@@ -286,14 +286,32 @@ class RecordEvent(models.Model):
 
 
 class Authorship(models.Model):
+    """A signature: one author position on one work, as arXiv printed it.
+
+    An author record is a cluster of signatures that the evidence says belong to one person
+    (works.clustering). ``author`` is empty for a signature that names no person and no
+    organisation ("Plato", a lone surname), and, for a moment, for a new signature not yet
+    linked to a record.
+    """
+
     work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="authorships")
-    author = models.ForeignKey(AuthorRecord, on_delete=models.PROTECT, related_name="authorships")
+    author = models.ForeignKey(
+        AuthorRecord,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="authorships",
+    )
     position = models.PositiveIntegerField(help_text="0-based order on the paper")
     printed_name = models.CharField(max_length=500)
     # The printed name's key (works.arxiv.names.name_key): a new version of the work finds
     # this signature again by (work, key, occurrence), so its id, its record and the
     # corrections made to it survive the update.
     name_key = models.CharField(max_length=300, blank=True)
+    # Surname + first initial, whatever the name order ("zhang z"): the people who may be this
+    # one are in the same block, and only there (works.identity.names.block_key). Empty for a
+    # signature that is not a person.
+    block_key = models.CharField(max_length=120, blank=True)
     affiliation = models.TextField(blank=True)
 
     class Meta:
@@ -301,10 +319,59 @@ class Authorship(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["work", "position"], name="authorship_position_unique"),
         ]
-        indexes = [models.Index(fields=["author", "work"], name="authorship_author_work")]
+        indexes = [
+            models.Index(fields=["author", "work"], name="authorship_author_work"),
+            models.Index(fields=["block_key", "author"], name="signature_block"),
+        ]
 
     def __str__(self):
         return f"{self.printed_name} on {self.work_id}"
+
+
+class IdentityConstraint(models.Model):
+    """A correction by a person, kept forever: every later import and re-clustering obeys it.
+
+    Must-link: this signature belongs to this record (an admin merge or move, an owner's
+    confirmation, a work on the owner's authenticated ORCID record). Cannot-link: this
+    signature never belongs to this record ("not mine", an admin split).
+    """
+
+    class Kind(models.TextChoices):
+        MUST_LINK = "must", "belongs to"
+        CANNOT_LINK = "cannot", "never belongs to"
+
+    class Source(models.TextChoices):
+        MERGE = "merge", "admin merge"
+        MOVE = "move", "admin move"
+        SPLIT = "split", "admin split"
+        NOT_MINE = "not-mine", "owner: not mine"
+        CONFIRMED = "confirmed", "owner confirmation"
+        ORCID = "orcid", "authenticated ORCID record"
+
+    signature = models.ForeignKey(
+        Authorship, on_delete=models.CASCADE, related_name="identity_constraints"
+    )
+    record = models.ForeignKey(
+        AuthorRecord, on_delete=models.CASCADE, related_name="identity_constraints"
+    )
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["signature", "record", "kind"], name="identity_constraint_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["record", "kind"], name="identity_constraint_record")]
+
+    def __str__(self):
+        return f"{self.signature_id} {self.get_kind_display()} {self.record_id}"
 
 
 class ImportRun(models.Model):

@@ -18,6 +18,7 @@ from django.utils.text import slugify  # a pure function: no settings, no databa
 from works import taxonomy
 from works.arxiv import names
 from works.arxiv.records import ParsedAuthor, ParsedRecord, ParsedVersion, RecordError
+from works.identity import names as identity_names
 
 MAX_ARXIV_ID_LENGTH = 40
 MAX_TITLE_LENGTH = 10_000
@@ -65,6 +66,13 @@ class Signature(NamedTuple):
     base_slug: str
     affiliation: str
     is_organisation: bool
+    block_key: str  # "" when the name is not one person (works.identity.names)
+
+    @property
+    def is_person(self) -> bool:
+        """A person is clustered into records; an organisation gets one record per name; any
+        other name ("Plato", a lone surname) stays on the work without a record."""
+        return bool(self.block_key) and not self.is_organisation
 
 
 class VersionRow(NamedTuple):
@@ -180,14 +188,17 @@ def signature(author: ParsedAuthor) -> Signature | None:
     key = names.name_key(display)[:MAX_NAME_LENGTH]
     if not key:
         return None
+    printed = author.printed[:MAX_PRINTED_LENGTH] or display
+    is_organisation = names.is_organisation(display)
     return Signature(
-        printed_name=author.printed[:MAX_PRINTED_LENGTH] or display,
+        printed_name=printed,
         display_name=display,
         name_key=key,
         search_key=names.order_free_key(display)[:MAX_NAME_LENGTH],
         base_slug=slug_base(display),
         affiliation=author.affiliation,
-        is_organisation=names.is_organisation(display),
+        is_organisation=is_organisation,
+        block_key="" if is_organisation else (identity_names.block_key(printed) or "")[:120],
     )
 
 
@@ -232,7 +243,7 @@ def rows_for(record: ParsedRecord) -> RecordRows | RecordError:
         year=updated.year if updated else None,
         withdrawn=record.withdrawn,
         kind=work_kind(withdrawn=record.withdrawn, journal_ref=record.journal_ref, doi=doi),
-        person_author_count=sum(1 for s in signatures if not s.is_organisation),
+        person_author_count=sum(1 for s in signatures if s.is_person),
         author_count=len(signatures),
         source=record.source,
         content_hash=content_hash(record),

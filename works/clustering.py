@@ -1,0 +1,510 @@
+"""Who is who in the database: signatures linked to records, blocks clustered again.
+
+An author record is a cluster of signatures (works.identity decides which, from the evidence
+arXiv gives). This module is the database side:
+
+* :func:`link_signatures` is what every import calls for its new signatures: each joins the
+  existing record the evidence points to, or a new record (works.identity.link). Nothing that
+  exists is re-clustered; it is cheap enough for a day's harvest.
+* :func:`recluster_block` clusters one block again from scratch (``cluster_authors``, the
+  identity queue), keeping each record's id and slug with the cluster that holds most of its
+  signatures, and setting ``possibly_several_people`` where the model's confidence is low.
+* :func:`cluster_labelled` is the same clustering on labelled rows: ``evaluate_identity`` runs it
+  on files, the importer through :func:`link_signatures`.
+
+People's corrections (works.models.IdentityConstraint) are obeyed everywhere: a must-link keeps
+a signature with its record, a cannot-link keeps it off. Every change of records ends in
+works.changes.authorships_changed, the one way down.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from works.arxiv import names
+from works.changes import authorships_changed
+from works.identity.cluster import cluster_block
+from works.identity.incremental import cohesion, link
+from works.identity.signature import Signature
+from works.models import (
+    AuthorRecord,
+    Authorship,
+    IdentityConstraint,
+    RecordEvent,
+    Work,
+    WorkTopic,
+)
+from works.resolution import free_slugs
+from works.rows import MAX_NAME_LENGTH, slug_base
+from works.signals import records_merged
+
+# Signature ids per query when loading features: bounds the IN lists and the memory.
+LOAD_CHUNK = 5000
+# Clusters below this many signatures are not checked for cohesion: two papers cannot say
+# much about being several people.
+COHESION_MIN_SIGNATURES = 4
+
+Pairs = list[tuple[str, str]]
+
+
+# -- what a signature looks like to the model ---------------------------------------------------
+
+
+def labelled_rows(signatures: Iterable[Authorship]) -> list[dict]:
+    """Signatures in the labelled JSON-lines format of the identity data (without ``cluster``),
+    with what the model reads: co-authors, title, abstract, year, categories, affiliation.
+
+    Three queries per LOAD_CHUNK signatures. ``signatures`` need ``id``, ``work_id``,
+    ``position``, ``printed_name`` and ``affiliation``.
+    """
+    signatures = list(signatures)
+    rows: list[dict] = []
+    for start in range(0, len(signatures), LOAD_CHUNK):
+        rows += _labelled_chunk(signatures[start : start + LOAD_CHUNK])
+    return rows
+
+
+def _labelled_chunk(signatures: list[Authorship]) -> list[dict]:
+    work_ids = {s.work_id for s in signatures}
+    works = {
+        w["id"]: w
+        for w in Work.objects.filter(id__in=work_ids).values("id", "title", "abstract", "year")
+    }
+    categories: dict[int, list[str]] = defaultdict(list)
+    for work_id, code in (
+        WorkTopic.objects.filter(work_id__in=work_ids)
+        .order_by("work_id", "position")
+        .values_list("work_id", "topic__code")
+    ):
+        categories[work_id].append(code)
+    authors: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for work_id, position, printed in (
+        Authorship.objects.filter(work_id__in=work_ids)
+        .order_by("work_id", "position")
+        .values_list("work_id", "position", "printed_name")
+    ):
+        authors[work_id].append((position, printed))
+    return [
+        {
+            "signature_id": str(s.id),
+            "paper_id": str(s.work_id),
+            "author": s.printed_name,
+            "position": s.position,
+            "coauthors": [name for pos, name in authors[s.work_id] if pos != s.position],
+            "title": works[s.work_id]["title"],
+            "abstract": works[s.work_id]["abstract"],
+            "year": works[s.work_id]["year"],
+            "venue": "",
+            "categories": categories[s.work_id],
+            "affiliations": [s.affiliation] if s.affiliation else [],
+        }
+        for s in signatures
+    ]
+
+
+def _signatures_for(rows: Iterable[Mapping]) -> list[Signature]:
+    return [Signature.from_record(row) for row in rows]
+
+
+# -- the clustering every path shares ------------------------------------------------------------
+
+
+def cluster_labelled(
+    rows: Sequence[Mapping],
+    *,
+    existing: Mapping[str, Sequence[Mapping]] | None = None,
+    must_link: Pairs = (),
+    cannot_link: Pairs = (),
+) -> dict[str, str]:
+    """Signature id → cluster id for new labelled rows, given the clusters that exist.
+
+    A new signature joins an existing cluster (its id) or a new one (``"new:N"``). With no
+    existing clusters this clusters the rows from scratch, block by block: what
+    ``evaluate_identity`` measures is exactly what an import into an empty site does.
+    """
+    existing_signatures = {
+        cid: _signatures_for(members) for cid, members in (existing or {}).items()
+    }
+    result = link(
+        _signatures_for(rows),
+        existing_signatures,
+        must_link=must_link,
+        cannot_link=cannot_link,
+    )
+    assigned = dict(result.assignments)
+    for n, cluster in enumerate(result.new_clusters):
+        for signature_id in cluster:
+            assigned[signature_id] = f"new:{n}"
+    return assigned
+
+
+# -- constraints -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Constraints:
+    """People's corrections for a set of signatures, as the model reads them."""
+
+    must: dict[int, int] = field(default_factory=dict)  # signature id → record it belongs to
+    cannot: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+
+    @classmethod
+    def load(cls, signature_ids: Iterable[int]) -> Constraints:
+        constraints = cls()
+        rows = IdentityConstraint.objects.filter(signature_id__in=list(signature_ids)).values_list(
+            "signature_id", "record_id", "kind", "record__merged_into_id"
+        )
+        for signature_id, record_id, kind, merged_into in rows:
+            # A must-link to a record merged away holds for the record that absorbed it.
+            record_id = merged_into or record_id
+            if kind == IdentityConstraint.Kind.MUST_LINK:
+                constraints.must[signature_id] = record_id
+            else:
+                constraints.cannot[signature_id].add(record_id)
+        return constraints
+
+    def pairs(self, members_of: Mapping[int, Sequence[int]]) -> tuple[Pairs, Pairs]:
+        """(must-link, cannot-link) signature pairs, given each record's current members.
+
+        A must-link ties the signature to the record's other members it is must-linked to, and
+        to one of its current members; a cannot-link keeps it from every current member.
+        """
+        must: Pairs = []
+        anchors: dict[int, int] = {}
+        for signature_id, record_id in sorted(self.must.items()):
+            anchor = anchors.setdefault(record_id, signature_id)
+            if anchor != signature_id:
+                must.append((str(signature_id), str(anchor)))
+            for member in members_of.get(record_id, ())[:1]:
+                if member != signature_id:
+                    must.append((str(signature_id), str(member)))
+        cannot: Pairs = [
+            (str(signature_id), str(member))
+            for signature_id, records in self.cannot.items()
+            for record_id in records
+            for member in members_of.get(record_id, ())
+            if member != signature_id
+        ]
+        return must, cannot
+
+
+# -- linking new signatures (every import) --------------------------------------------------------
+
+
+@dataclass
+class NewRecord:
+    signature_ids: list[int]
+    display_name: str
+
+
+def link_signatures(signature_ids: Iterable[int]) -> set[int]:
+    """Give each new person signature a record: an existing one the evidence points to, or a
+    new one. Returns the ids of the records that gained signatures."""
+    pending = list(
+        Authorship.objects.filter(id__in=list(signature_ids), author__isnull=True)
+        .exclude(block_key="")
+        .only("id", "work_id", "position", "printed_name", "affiliation", "block_key")
+        # New records are numbered (slugs) in the order their first signatures appear.
+        .order_by("work_id", "position")
+    )
+    if not pending:
+        return set()
+    blocks = {s.block_key for s in pending}
+    members = list(
+        Authorship.objects.filter(
+            block_key__in=blocks, author__isnull=False, author__merged_into__isnull=True
+        )
+        .only("id", "work_id", "position", "printed_name", "affiliation", "author_id")
+        .order_by("work_id", "position")
+    )
+    members_of: dict[int, list[int]] = defaultdict(list)
+    for member in members:
+        members_of[member.author_id].append(member.id)
+    constraints = Constraints.load([s.id for s in pending])
+    must, cannot = constraints.pairs(members_of)
+    member_rows = {int(row["signature_id"]): row for row in labelled_rows(members)}
+    existing = {
+        str(record_id): [member_rows[m] for m in ids] for record_id, ids in members_of.items()
+    }
+    assigned = cluster_labelled(
+        labelled_rows(pending), existing=existing, must_link=must, cannot_link=cannot
+    )
+    return _apply_links(pending, assigned)
+
+
+def _apply_links(pending: list[Authorship], assigned: dict[str, str]) -> set[int]:
+    to_record: dict[int, list[int]] = defaultdict(list)
+    new_groups: dict[str, list[Authorship]] = defaultdict(list)
+    for signature in pending:
+        cluster = assigned.get(str(signature.id))
+        if cluster is None or cluster.startswith("new:"):
+            new_groups[cluster or f"alone:{signature.id}"].append(signature)
+        else:
+            to_record[int(cluster)].append(signature.id)
+    created = create_records([_new_record(group) for group in new_groups.values()])
+    for record_id, group in zip(created, new_groups.values(), strict=True):
+        to_record[record_id] += [s.id for s in group]
+    for record_id, ids in to_record.items():
+        Authorship.objects.filter(id__in=ids).update(author_id=record_id)
+    return set(to_record)
+
+
+def _new_record(signatures: Sequence[Authorship]) -> NewRecord:
+    return NewRecord(
+        signature_ids=[s.id for s in signatures],
+        display_name=display_name_for([s.printed_name for s in signatures]),
+    )
+
+
+def display_name_for(printed_names: Sequence[str]) -> str:
+    """The name a record shows: its most frequent printing in natural order, preferring full
+    given names to initials ("Zhengyan Zhang" over "Z. Zhang") and, on a tie, the longest."""
+    natural = [
+        names.display_name(names.author_from_printed(printed))[:MAX_NAME_LENGTH]
+        for printed in printed_names
+    ]
+    counts = Counter(natural)
+
+    def preference(name: str) -> tuple[bool, int, int, str]:
+        return (not names.is_initials_only(name), counts[name], len(name), name)
+
+    return max(counts, key=preference)
+
+
+def create_records(new_records: Sequence[NewRecord]) -> list[int]:
+    """Person records for new clusters, with free slugs; their ids, in order."""
+    if not new_records:
+        return []
+    keys = [f"new-{n}" for n in range(len(new_records))]
+    slugs = free_slugs(
+        {key: slug_base(r.display_name) for key, r in zip(keys, new_records, strict=True)}
+    )
+    records = AuthorRecord.objects.bulk_create(
+        [
+            AuthorRecord(
+                slug=slugs[key],
+                display_name=record.display_name,
+                name_key=names.name_key(record.display_name)[:MAX_NAME_LENGTH],
+                search_key=names.order_free_key(record.display_name)[:MAX_NAME_LENGTH],
+                kind=AuthorRecord.Kind.PERSON,
+                # Built from a trusted public source with a work: L1.
+                verification_level=1,
+                variants=[],
+            )
+            for key, record in zip(keys, new_records, strict=True)
+        ],
+        batch_size=1000,
+    )
+    if all(r.pk for r in records):
+        return [r.pk for r in records]
+    by_slug = dict(AuthorRecord.objects.filter(slug__in=slugs.values()).values_list("slug", "id"))
+    return [by_slug[slugs[key]] for key in keys]  # SQLite before 3.35 gives no ids back
+
+
+# -- clustering a block again ----------------------------------------------------------------------
+
+
+@dataclass
+class BlockOutcome:
+    """What clustering one block again changed."""
+
+    signatures: int = 0
+    created: int = 0
+    split: int = 0
+    merged: int = 0
+    unchanged: int = 0
+    changed_record_ids: set[int] = field(default_factory=set)
+
+    def add(self, other: BlockOutcome) -> None:
+        self.signatures += other.signatures
+        self.created += other.created
+        self.split += other.split
+        self.merged += other.merged
+        self.unchanged += other.unchanged
+        self.changed_record_ids |= other.changed_record_ids
+
+
+def recluster_block(block_key: str) -> BlockOutcome:
+    """Cluster every signature of one block from scratch and apply the result."""
+    with transaction.atomic():
+        signatures = list(
+            Authorship.objects.select_for_update(of=("self",))
+            .filter(block_key=block_key)
+            .only("id", "work_id", "position", "printed_name", "affiliation", "author_id")
+            .order_by("id")
+        )
+        if not signatures:
+            return BlockOutcome()
+        current = {s.id: s.author_id for s in signatures}
+        members_of: dict[int, list[int]] = defaultdict(list)
+        for signature_id, record_id in current.items():
+            if record_id is not None:
+                members_of[record_id].append(signature_id)
+        constraints = Constraints.load(current)
+        must, cannot = constraints.pairs(members_of)
+        rows = labelled_rows(signatures)
+        clusters = [
+            [int(i) for i in cluster]
+            for cluster in cluster_block(_signatures_for(rows), must_link=must, cannot_link=cannot)
+        ]
+        by_id = {s.id: s for s in signatures}
+        plan = plan_records(clusters, current, constraints.must, constraints.cannot)
+        outcome = _apply_plan(plan, by_id, current)
+        outcome.changed_record_ids |= _mark_cohesion(plan, rows)
+        outcome.signatures = len(signatures)
+        authorships_changed(outcome.changed_record_ids)
+        return outcome
+
+
+@dataclass
+class ClusterPlan:
+    """Each cluster's record (an existing id, or None for a new record)."""
+
+    clusters: list[list[int]]
+    records: list[int | None]
+    emptied: dict[int, int]  # record left with no cluster → record that took most of it
+
+
+def plan_records(
+    clusters: list[list[int]],
+    current: Mapping[int, int | None],
+    must: Mapping[int, int],
+    cannot: Mapping[int, set[int]],
+) -> ClusterPlan:
+    """Keep each record with the cluster that holds most of its signatures (a cluster holding
+    a signature must-linked to a record keeps that record first); the rest get new records."""
+    records: list[int | None] = [None] * len(clusters)
+    taken: set[int] = set()
+    for index, cluster in enumerate(clusters):
+        forced = {must[s] for s in cluster if s in must}
+        if len(forced) == 1 and (record := forced.pop()) not in taken:
+            records[index] = record
+            taken.add(record)
+    overlaps = Counter(
+        (index, current[s])
+        for index, cluster in enumerate(clusters)
+        for s in cluster
+        if current.get(s) is not None
+    )
+    for (index, record), _ in sorted(overlaps.items(), key=lambda item: (-item[1], item[0])):
+        excluded = any(record in cannot.get(s, ()) for s in clusters[index])
+        if records[index] is None and record not in taken and not excluded:
+            records[index] = record
+            taken.add(record)
+    emptied = {}
+    for record in {r for r in current.values() if r is not None} - taken:
+        went = Counter(
+            records[index]
+            for index, cluster in enumerate(clusters)
+            for s in cluster
+            if current.get(s) == record
+        )
+        survivor = went.most_common(1)[0][0] if went else None
+        if survivor is not None:
+            emptied[record] = survivor
+    return ClusterPlan(clusters=clusters, records=records, emptied=emptied)
+
+
+def _apply_plan(
+    plan: ClusterPlan, by_id: Mapping[int, Authorship], current: Mapping[int, int | None]
+) -> BlockOutcome:
+    outcome = BlockOutcome()
+    new_indexes = [i for i, record in enumerate(plan.records) if record is None]
+    created = create_records(
+        [_new_record([by_id[s] for s in plan.clusters[i]]) for i in new_indexes]
+    )
+    for index, record_id in zip(new_indexes, created, strict=True):
+        plan.records[index] = record_id
+    outcome.created = len(created)
+    moved_from: dict[int, set[int]] = defaultdict(set)
+    for cluster, record_id in zip(plan.clusters, plan.records, strict=True):
+        movers = [s for s in cluster if current.get(s) != record_id]
+        if movers:
+            Authorship.objects.filter(id__in=movers).update(author_id=record_id)
+            outcome.changed_record_ids.add(record_id)
+            for s in movers:
+                if current.get(s) is not None:
+                    moved_from[current[s]].add(record_id)
+                    outcome.changed_record_ids.add(current[s])
+    _note_reclustering(plan, moved_from, created, outcome)
+    return outcome
+
+
+def _note_reclustering(
+    plan: ClusterPlan, moved_from: dict[int, set[int]], created: list[int], outcome: BlockOutcome
+) -> None:
+    """Record events: records split off, records merged away (their slugs now redirect)."""
+    now = timezone.now()
+    events = []
+    for record_id, survivor in plan.emptied.items():
+        AuthorRecord.objects.filter(pk=record_id).update(merged_into_id=survivor)
+        events.append(
+            RecordEvent(
+                record_id=record_id,
+                kind=RecordEvent.Kind.MERGE,
+                summary="Re-clustering found this record's works belong to another person's "
+                "record; this address now leads there.",
+                data={"action": "recluster-merge", "into": survivor},
+                created_at=now,
+            )
+        )
+    outcome.merged = len(plan.emptied)
+    kept_records = set(plan.records) - set(created)
+    for record_id in kept_records:
+        if moved_from.get(record_id, set()) - {record_id}:
+            outcome.split += 1
+            events.append(
+                RecordEvent(
+                    record_id=record_id,
+                    kind=RecordEvent.Kind.CORRECTION,
+                    summary="Re-clustering moved some works to another person's record: the "
+                    "evidence (co-authors, topics, years) says they are someone else's.",
+                    data={"action": "recluster-split", "to": sorted(moved_from[record_id])},
+                    created_at=now,
+                )
+            )
+        elif record_id not in outcome.changed_record_ids:
+            outcome.unchanged += 1
+    events += [
+        RecordEvent(
+            record_id=record_id,
+            kind=RecordEvent.Kind.IMPORT,
+            summary="Created by re-clustering: these works belong to a person without a record.",
+            data={"action": "recluster-create"},
+            created_at=now,
+        )
+        for record_id in created
+    ]
+    RecordEvent.objects.bulk_create(events)
+    if plan.emptied:
+        # Their followers (and anything else above that hangs on a record) follow the person.
+        records_merged.send(sender=AuthorRecord, merged=dict(plan.emptied))
+
+
+def _mark_cohesion(plan: ClusterPlan, rows: list[dict]) -> set[int]:
+    """Flag the records whose signatures the model only holds together by borderline merges
+    (works.identity.incremental.cohesion); the records whose flag changed."""
+    row_of = {int(row["signature_id"]): row for row in rows}
+    flagged, clear = [], []
+    for cluster, record_id in zip(plan.clusters, plan.records, strict=True):
+        several = len(cluster) >= COHESION_MIN_SIGNATURES and (
+            cohesion(_signatures_for(row_of[s] for s in cluster)).possibly_several_people
+        )
+        (flagged if several else clear).append(record_id)
+    changed = set(
+        AuthorRecord.objects.filter(pk__in=flagged, possibly_several_people=False).values_list(
+            "pk", flat=True
+        )
+    ) | set(
+        AuthorRecord.objects.filter(pk__in=clear, possibly_several_people=True).values_list(
+            "pk", flat=True
+        )
+    )
+    AuthorRecord.objects.filter(pk__in=flagged).update(possibly_several_people=True)
+    AuthorRecord.objects.filter(pk__in=clear).update(possibly_several_people=False)
+    return changed
