@@ -124,7 +124,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("path", nargs="?", default=DEFAULT_PATH)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--learner", default="lightgbm", choices=("lightgbm", "logistic"))
+    parser.add_argument("--learner", default="logistic", choices=("lightgbm", "logistic"))
     parser.add_argument("--variant", default="full", choices=sorted(VARIANTS))
     parser.add_argument("--thresholds", default=",".join(str(t) for t in DEFAULT_THRESHOLDS))
     parser.add_argument("--first-threshold", type=float, default=FIRST_STAGE_THRESHOLD)

@@ -35,7 +35,7 @@ from works.identity.training import (  # noqa: E402
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("path", nargs="?", default="../shared/identity/aminer_110.jsonl")
-    parser.add_argument("--learner", default="lightgbm", choices=("lightgbm", "logistic"))
+    parser.add_argument("--learner", default="logistic", choices=("lightgbm", "logistic"))
     parser.add_argument("--first-threshold", type=float, default=FIRST_STAGE_THRESHOLD)
     parser.add_argument("--out", default=str(DEFAULT_MODEL_PATH))
     args = parser.parse_args(argv)

@@ -25,11 +25,13 @@ app.conf.task_queues = [
     Queue("graph"),
     Queue("trust"),
     Queue("email"),
+    Queue("identity"),
 ]
 app.conf.task_default_queue = "default"
 app.conf.task_routes = {
     "works.*": {"queue": "harvest"},
     "graph.*": {"queue": "graph"},
+    "identity.*": {"queue": "identity"},
     "profiles.recompute_*": {"queue": "trust"},
     "profiles.send_*": {"queue": "email"},
 }

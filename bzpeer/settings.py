@@ -13,12 +13,24 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from bzpeer.lib.env import env_bool, env_float, env_int, env_list, env_str, weak_secret_key
+from bzpeer.lib.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    local_secret_key,
+    weak_secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if not SECRET_KEY and not env_str("DATABASE_URL"):
+    # The embedded default (SQLite, nothing configured) is one machine's own site: a key of
+    # its own, made once and kept outside the repository, lets commands run with nothing set.
+    SECRET_KEY = local_secret_key(BASE_DIR / "var" / "secret_key")
 if not DEBUG and (problem := weak_secret_key(SECRET_KEY)):
     # Anyone who knows the key can forge sessions, password-reset links and signed values.
     raise ImproperlyConfigured(

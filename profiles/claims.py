@@ -21,7 +21,8 @@ from profiles.limits import MAX_EVIDENCE_LINKS
 from profiles.models import Claim, Invitation
 from profiles.trust_queue import queue_trust_recompute
 from profiles.verification import transition, trust_dependents
-from works.models import AuthorRecord, RecordEvent
+from works import constraints
+from works.models import AuthorRecord, Authorship, IdentityConstraint, RecordEvent
 
 
 class ClaimError(Exception):
@@ -234,8 +235,11 @@ def _decide(
             RecordEvent.objects.create(
                 record=record, kind=RecordEvent.Kind.CLAIM, summary=public_reason, actor=by
             )
+        if to_state == Claim.State.APPROVED:
+            _confirm_signatures(claim)
         if from_states == [Claim.State.APPROVED]:
             _forget_owner_settings(record, actor=by)
+            _forget_confirmations(claim)
         if notify:
             enqueue_on_commit("profiles.send_claim_decision", str(claim.pk))
     # A new level moves the trust of those who count the record as a close collaborator too.
@@ -243,6 +247,24 @@ def _decide(
     if queue_trust:
         queue_trust_recompute(affected)
     return affected
+
+
+def _confirm_signatures(claim: Claim) -> None:
+    """An approved owner confirms the record's signatures as theirs: re-clustering keeps
+    every one of them on the record (works.constraints)."""
+    constraints.must_link(
+        Authorship.objects.filter(author=claim.record).values_list("pk", flat=True),
+        claim.record,
+        source=IdentityConstraint.Source.CONFIRMED,
+        actor=claim.user,
+    )
+
+
+def _forget_confirmations(claim: Claim) -> None:
+    """An owner whose claim ended confirms nothing any more."""
+    IdentityConstraint.objects.filter(
+        record=claim.record, source=IdentityConstraint.Source.CONFIRMED, actor=claim.user
+    ).delete()
 
 
 def _forget_owner_settings(record: AuthorRecord, *, actor) -> None:

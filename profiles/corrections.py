@@ -1,24 +1,32 @@
 """Corrections: an owner's "not mine", an admin's merge and move of works, and their undo.
 
-Every correction writes a RecordEvent on each record it touched, with `data` holding exactly what
-moved (authorship, follow and event ids), so that `undo(event)` can put it back. After moving
-authorships the derived data follows: counts (works, topics, affiliation) set-based, the level and
-claim state through the one transition function, and the graph edges and trust scores through
-their queued rebuilds.
+Every correction is also an identity constraint that later imports and re-clustering obey
+(works.constraints): "not mine" keeps the signature off the record for good, a merge or a move
+keeps the signatures on the record they were put on. Every correction writes a RecordEvent on
+each record it touched, with `data` holding exactly what moved (authorship, follow, event and
+constraint ids), so that `undo(event)` can put it back. After moving authorships the derived
+data follows through the one way down (works.changes), and the level and claim state through
+the one transition function.
 """
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
-from django.utils.text import slugify
+from django.db import transaction
 
-from profiles.follows import recount_followers
+from profiles.follows import move_follows, recount_followers
 from profiles.models import Claim, Follow
 from profiles.trust_queue import queue_trust_recompute
 from profiles.verification import records_counting_as_close, transition
+from works import constraints
 from works.changes import authorships_changed
-from works.models import AuthorRecord, Authorship, RecordEvent, SlugRedirect, Work
-from works.resolution import next_free_slug
+from works.models import (
+    AuthorRecord,
+    Authorship,
+    IdentityConstraint,
+    RecordEvent,
+    SlugRedirect,
+    Work,
+)
 
 
 class CorrectionError(Exception):
@@ -47,30 +55,9 @@ def _after_authorships_moved(record_ids: list[int], *, actor, reason: str) -> No
         queue_trust_recompute(records_counting_as_close(relevelled))
 
 
-def _split_record_for(record: AuthorRecord) -> AuthorRecord:
-    """A new record with the same printed name, which the importer will never pick by name."""
-    base = slugify(record.display_name)[:100] or "author"
-    for _ in range(5):
-        try:
-            with transaction.atomic():
-                return AuthorRecord.objects.create(
-                    slug=next_free_slug(base),
-                    display_name=record.display_name,
-                    name_key=record.name_key,
-                    search_key=record.search_key,
-                    variants=list(record.variants),
-                    kind=record.kind,
-                    resolvable=False,
-                    verification_level=1,
-                )
-        except IntegrityError:
-            # Another correction took the same suffix a moment ago: take the next one.
-            continue
-    raise CorrectionError("Could not create a new record; please try again.")
-
-
 def mark_not_mine(*, record: AuthorRecord, work: Work, by) -> AuthorRecord:
-    """The owner says a work is not theirs: its authorship moves to a new record of that name."""
+    """The owner says a work is not theirs: its signature never comes back to this record, and
+    goes where the evidence points, another record or a new one (which it returns)."""
     with transaction.atomic():
         authorships = list(
             Authorship.objects.select_for_update()
@@ -79,40 +66,53 @@ def mark_not_mine(*, record: AuthorRecord, work: Work, by) -> AuthorRecord:
         )
         if not authorships:
             raise CorrectionError("This work is not listed on your record.")
-        split = _split_record_for(record)
         ids = [a.pk for a in authorships]
-        Authorship.objects.filter(pk__in=ids).update(author=split)
+        constraint_ids = constraints.cannot_link(
+            ids, record, source=IdentityConstraint.Source.NOT_MINE, actor=by
+        )
+        taken_by = sorted(constraints.relink(ids))
+        moved_to = AuthorRecord.objects.get(pk=taken_by[0])
         data = {
             "action": NOT_MINE,
             "authorships": ids,
             "from_record": record.pk,
-            "to_record": split.pk,
+            "to_record": moved_to.pk,
             "work": work.arxiv_id,
+            "constraints": constraint_ids,
+            "created_record": not moved_to.authorships.exclude(pk__in=ids).exists(),
         }
         RecordEvent.objects.create(
             record=record,
             kind=RecordEvent.Kind.CORRECTION,
             summary=f"The owner marked “{work.title[:200]}” ({work.arxiv_id}) as not theirs; "
-            f"it moved to a separate record.",
+            f"it moved to {moved_to.slug} and will not come back.",
             actor=by,
             data=data,
         )
         RecordEvent.objects.create(
-            record=split,
+            record=moved_to,
             kind=RecordEvent.Kind.CORRECTION,
-            summary=f"Created for “{work.title[:200]}” ({work.arxiv_id}), which the owner of "
+            summary=f"Took “{work.title[:200]}” ({work.arxiv_id}), which the owner of "
             f"{record.slug} marked as not theirs.",
             actor=by,
             data=data,
         )
         _after_authorships_moved(
-            [record.pk, split.pk], actor=by, reason="Works changed by a correction."
+            [record.pk, *taken_by], actor=by, reason="Works changed by a correction."
         )
-    return split
+    return moved_to
 
 
-def move_authorships(*, authorship_ids: list[int], target: AuthorRecord, by, reason: str) -> int:
-    """An admin moves works from one record to another. Returns how many authorships moved."""
+def move_authorships(
+    *,
+    authorship_ids: list[int],
+    target: AuthorRecord,
+    by,
+    reason: str,
+    source: str = IdentityConstraint.Source.MOVE,
+) -> int:
+    """An admin (or an owner, from their authenticated ORCID record: ``source``) moves works
+    from one record to another, for good. Returns how many authorships moved."""
     with transaction.atomic():
         authorships = list(
             Authorship.objects.select_for_update()
@@ -125,18 +125,22 @@ def move_authorships(*, authorship_ids: list[int], target: AuthorRecord, by, rea
         if len(sources) != 1:
             raise CorrectionError("Move works from one record at a time.")
         source_id = sources.pop()
+        if source_id is None:
+            raise CorrectionError("These signatures name no person.")
         if source_id == target.pk:
             raise CorrectionError("The works are already on that record.")
         if target.merged_into_id:
             raise CorrectionError("That record was merged into another; move to the surviving one.")
         ids = [a.pk for a in authorships]
         Authorship.objects.filter(pk__in=ids).update(author=target)
+        constraint_ids = constraints.must_link(ids, target, source=source, actor=by)
         titles = ", ".join(sorted({a.work.arxiv_id for a in authorships}))[:300]
         data = {
             "action": MOVE,
             "authorships": ids,
             "from_record": source_id,
             "to_record": target.pk,
+            "constraints": constraint_ids,
         }
         source = AuthorRecord.objects.get(pk=source_id)
         RecordEvent.objects.create(
@@ -172,7 +176,14 @@ def merge_records(*, source: AuthorRecord, target: AuthorRecord, by, reason: str
         source, target = _lock_mergeable(source, target)
         authorship_ids = list(Authorship.objects.filter(author=source).values_list("pk", flat=True))
         Authorship.objects.filter(pk__in=authorship_ids).update(author=target)
-        moved_follows, dropped_users = _move_follows(source, target)
+        # One person: every signature of both stays together on the survivor, for good.
+        constraint_ids = constraints.must_link(
+            Authorship.objects.filter(author=target).values_list("pk", flat=True),
+            target,
+            source=IdentityConstraint.Source.MERGE,
+            actor=by,
+        )
+        moved_follows, dropped_users = move_follows(source, target)
         moved_events = list(RecordEvent.objects.filter(record=source).values_list("pk", flat=True))
         RecordEvent.objects.filter(pk__in=moved_events).update(record=target)
         added_variants = [
@@ -187,7 +198,7 @@ def merge_records(*, source: AuthorRecord, target: AuthorRecord, by, reason: str
             "dropped_follow_users": dropped_users,
             "events": moved_events,
             "added_variants": added_variants,
-            "source_resolvable": source.resolvable,
+            "constraints": constraint_ids,
         }
         _point_source_at_target(source, target, added_variants)
         _log_merge(source, target, data, by=by, reason=reason)
@@ -222,33 +233,13 @@ def _lock_mergeable(
     return source, target
 
 
-def _move_follows(source: AuthorRecord, target: AuthorRecord) -> tuple[list[int], list[int]]:
-    """Follows move to the target: (moved follow ids, users whose duplicate follow dropped).
-
-    A follower of both keeps one follow; the target's owner never follows their own record.
-    """
-    target_owner = Claim.objects.filter(record=target, state=Claim.State.APPROVED).values_list(
-        "user_id", flat=True
-    )
-    duplicate = Follow.objects.filter(record=source).filter(
-        user__in=Follow.objects.filter(record=target).values("user")
-    ) | Follow.objects.filter(record=source, user__in=target_owner)
-    dropped_users = sorted(set(duplicate.values_list("user_id", flat=True)))
-    Follow.objects.filter(record=source, user__in=dropped_users).delete()
-    moved_follows = list(Follow.objects.filter(record=source).values_list("pk", flat=True))
-    Follow.objects.filter(pk__in=moved_follows).update(record=target)
-    return moved_follows, dropped_users
-
-
 def _point_source_at_target(
     source: AuthorRecord, target: AuthorRecord, added_variants: list[str]
 ) -> None:
     target.variants = list(target.variants) + added_variants
     target.save(update_fields=["variants"])
     source.merged_into = target
-    # Name resolution in later imports must land on the surviving record.
-    source.resolvable = False
-    source.save(update_fields=["merged_into", "resolvable"])
+    source.save(update_fields=["merged_into"])
     SlugRedirect.objects.update_or_create(old_slug=source.slug, defaults={"record": target})
 
 
@@ -297,6 +288,7 @@ def undo(event: RecordEvent, *, by, reason: str) -> None:
             raise CorrectionError("This correction was already undone.")
         source = AuthorRecord.objects.get(pk=data["from_record"])
         target = AuthorRecord.objects.get(pk=data["to_record"])
+        constraints.release(data.get("constraints", []))
         if action == MERGE:
             _undo_merge(data, source=source, target=target)
         else:
@@ -305,7 +297,11 @@ def undo(event: RecordEvent, *, by, reason: str) -> None:
             Authorship.objects.filter(pk__in=data["authorships"], author=target).update(
                 author=source
             )
-            if action == NOT_MINE and not Authorship.objects.filter(author=target).exists():
+            if (
+                action == NOT_MINE
+                and data.get("created_record", True)
+                and not Authorship.objects.filter(author=target).exists()
+            ):
                 # The record made for the work is empty again: it points back to the original so
                 # that its address, which may have been shared, still leads somewhere.
                 target.merged_into = source
@@ -345,6 +341,5 @@ def _undo_merge(data: dict, *, source: AuthorRecord, target: AuthorRecord) -> No
     target.variants = [v for v in target.variants if v not in data["added_variants"]]
     target.save(update_fields=["variants"])
     source.merged_into = None
-    source.resolvable = data.get("source_resolvable", True)
-    source.save(update_fields=["merged_into", "resolvable"])
+    source.save(update_fields=["merged_into"])
     SlugRedirect.objects.filter(old_slug=source.slug, record=target).delete()

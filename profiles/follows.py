@@ -106,6 +106,24 @@ class FollowedRecord:
     more_new: int = 0
 
 
+def move_follows(source: AuthorRecord, target: AuthorRecord) -> tuple[list[int], list[int]]:
+    """Follows move to the target: (moved follow ids, users whose duplicate follow dropped).
+
+    A follower of both keeps one follow; the target's owner never follows their own record.
+    """
+    target_owner = Claim.objects.filter(record=target, state=Claim.State.APPROVED).values_list(
+        "user_id", flat=True
+    )
+    duplicate = Follow.objects.filter(record=source).filter(
+        user__in=Follow.objects.filter(record=target).values("user")
+    ) | Follow.objects.filter(record=source, user__in=target_owner)
+    dropped_users = sorted(set(duplicate.values_list("user_id", flat=True)))
+    Follow.objects.filter(record=source, user__in=dropped_users).delete()
+    moved_follows = list(Follow.objects.filter(record=source).values_list("pk", flat=True))
+    Follow.objects.filter(pk__in=moved_follows).update(record=target)
+    return moved_follows, dropped_users
+
+
 def new_works_by_record(
     follows: list[Follow], *, since: dt.datetime | None, exclude_work_ids: set[int] = frozenset()
 ) -> dict[int, list[Work]]:
@@ -284,3 +302,13 @@ def _digest_sections(user, *, since: dt.datetime) -> list[tuple[AuthorRecord, li
             sent_ids.update(w.id for w in works)
             sections.append((follow_row.record, works))
     return sections
+
+
+def follow_merged_records(merged: dict[int, int]) -> None:
+    """Records merged away (by a re-clustering) hand their followers to their survivors."""
+    records = AuthorRecord.objects.in_bulk({*merged, *merged.values()})
+    with transaction.atomic():
+        for source_id, target_id in merged.items():
+            if source_id in records and target_id in records:
+                move_follows(records[source_id], records[target_id])
+        recount_followers(sorted({*merged, *merged.values()}))

@@ -38,6 +38,12 @@ def recompute_trust_batch(author_ids: list[int]) -> None:
     trust.recompute(author_ids=author_ids)
 
 
+@shared_task(name="profiles.follow_merged_records", soft_time_limit=300, time_limit=360)
+def follow_merged_records(merged: dict[str, int]) -> None:
+    """Followers of records a re-clustering merged away follow the survivors."""
+    follows.follow_merged_records({int(source): target for source, target in merged.items()})
+
+
 @shared_task(name="profiles.reconcile_counters", soft_time_limit=3600, time_limit=3900)
 def reconcile_counters() -> dict[str, int]:
     """The nightly recount of every record's counters from the rows (beat: 04:30 UTC)."""

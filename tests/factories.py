@@ -6,6 +6,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils.text import slugify
 
+from works.arxiv.names import name_key
+from works.identity.names import block_key
 from works.models import AuthorRecord, Authorship, Topic, Work, WorkTopic
 
 
@@ -71,7 +73,16 @@ def add_authors(work: Work, records: list[AuthorRecord]) -> list[Authorship]:
     """Attach records to a work in order, keeping its author counts right."""
     authorships = Authorship.objects.bulk_create(
         [
-            Authorship(work=work, author=record, position=i, printed_name=record.display_name)
+            Authorship(
+                work=work,
+                author=record,
+                position=i,
+                printed_name=record.display_name,
+                name_key=name_key(record.display_name),
+                block_key=(block_key(record.display_name) or "")
+                if record.kind == AuthorRecord.Kind.PERSON
+                else "",
+            )
             for i, record in enumerate(records)
         ]
     )

@@ -114,3 +114,19 @@ def test_check_deploy_is_clean_with_the_documented_production_variables(capsys):
         call_command("check", deploy=True, fail_level="DEBUG")
 
     assert capsys.readouterr().out.strip() == "System check identified no issues (1 silenced)."
+
+
+def test_the_embedded_default_makes_a_key_of_its_own_once(tmp_path):
+    from bzpeer.lib.env import local_secret_key
+
+    key = local_secret_key(tmp_path / "var" / "secret_key")
+
+    assert len(key) >= 50 and key == local_secret_key(tmp_path / "var" / "secret_key")
+    assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o777 == 0o600
+    # With nothing set (SQLite, no key, no DEBUG) a management command starts.
+    assert load_settings({})["SECRET_KEY"]
+
+
+def test_a_database_without_a_key_is_refused():
+    with pytest.raises(ImproperlyConfigured, match="required when DJANGO_DEBUG is off"):
+        load_settings({"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x"})

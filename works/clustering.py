@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from works.arxiv import names
@@ -156,16 +157,22 @@ class Constraints:
     @classmethod
     def load(cls, signature_ids: Iterable[int]) -> Constraints:
         constraints = cls()
-        rows = IdentityConstraint.objects.filter(signature_id__in=list(signature_ids)).values_list(
-            "signature_id", "record_id", "kind", "record__merged_into_id"
+        rows = (
+            IdentityConstraint.objects.filter(signature_id__in=list(signature_ids))
+            # The latest word wins: "not mine" after an owner's confirmation, a move after it.
+            .order_by("created_at", "id")
+            .values_list("signature_id", "record_id", "kind", "record__merged_into_id")
         )
         for signature_id, record_id, kind, merged_into in rows:
-            # A must-link to a record merged away holds for the record that absorbed it.
+            # A constraint on a record merged away holds for the record that absorbed it.
             record_id = merged_into or record_id
             if kind == IdentityConstraint.Kind.MUST_LINK:
                 constraints.must[signature_id] = record_id
+                constraints.cannot[signature_id].discard(record_id)
             else:
                 constraints.cannot[signature_id].add(record_id)
+                if constraints.must.get(signature_id) == record_id:
+                    del constraints.must[signature_id]
         return constraints
 
     def pairs(self, members_of: Mapping[int, Sequence[int]]) -> tuple[Pairs, Pairs]:
@@ -309,6 +316,17 @@ def create_records(new_records: Sequence[NewRecord]) -> list[int]:
 # -- clustering a block again ----------------------------------------------------------------------
 
 
+def block_keys(*, largest_first: bool = True) -> list[str]:
+    """Every block that holds a person's signature (largest first: parallel runs end sooner)."""
+    blocks = (
+        Authorship.objects.exclude(block_key="")
+        .values("block_key")
+        .annotate(size=Count("id"))
+        .order_by("-size" if largest_first else "size", "block_key")
+    )
+    return [row["block_key"] for row in blocks]
+
+
 @dataclass
 class BlockOutcome:
     """What clustering one block again changed."""
@@ -319,6 +337,15 @@ class BlockOutcome:
     merged: int = 0
     unchanged: int = 0
     changed_record_ids: set[int] = field(default_factory=set)
+
+    def as_summary(self) -> dict:
+        return {
+            "signatures": self.signatures,
+            "created": self.created,
+            "split": self.split,
+            "merged": self.merged,
+            "unchanged": self.unchanged,
+        }
 
     def add(self, other: BlockOutcome) -> None:
         self.signatures += other.signatures

@@ -187,10 +187,9 @@ class AuthorRecord(models.Model):
     claim_state = models.CharField(
         max_length=10, choices=ClaimState.choices, default=ClaimState.UNCLAIMED
     )
+    # Set by re-clustering when the model's confidence inside the record is low
+    # (works.clustering._mark_cohesion): the page says so and the level is L0.
     possibly_several_people = models.BooleanField(default=False)
-    # Records made by a correction ("not mine") are never picked by the
-    # importer's name resolution: a later import must not undo the correction.
-    resolvable = models.BooleanField(default=True)
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_records"
     )

@@ -3,15 +3,18 @@
 ``works.*`` tasks go to the ``harvest`` queue (bzpeer/celery.py). One harvest
 worker is enough: arXiv allows one request every few seconds across all of
 them (works.arxiv.ratelimit keeps that promise if there are more).
+``identity.*`` tasks (clustering name blocks) go to the ``identity`` queue: blocks are
+independent, so every worker of every machine can take them in parallel.
 """
 
 from __future__ import annotations
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.db import OperationalError
 
 from bzpeer.lib.tasks import enqueue
-from works import runs
+from works import clustering, runs
 from works.arxiv.client import ArxivUnavailable
 from works.models import ImportRun
 
@@ -64,3 +67,18 @@ def harvest_oai_incremental() -> int | None:
 def resume_stale_runs() -> list[int]:
     """Queue again the runs whose worker died or whose message never arrived (beat)."""
     return runs.resume_stale_runs()
+
+
+@shared_task(
+    name="identity.cluster_block",
+    # Idempotent: clustering a block again from scratch ends in the same records.
+    acks_late=True,
+    autoretry_for=(OperationalError,),  # two blocks' writes deadlocking on a shared record
+    retry_backoff=5,
+    max_retries=3,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def cluster_block(block_key: str) -> dict:
+    """Cluster one name block again (works.clustering.recluster_block)."""
+    return clustering.recluster_block(block_key).as_summary()

@@ -5,6 +5,8 @@ message, not silently fall back to a default.
 """
 
 import os
+import secrets
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -77,3 +79,20 @@ def weak_secret_key(key: str) -> str | None:
     if len(set(key)) < 5:
         return "has fewer than 5 different characters"
     return None
+
+
+def local_secret_key(path: Path) -> str:
+    """A strong key stored at ``path`` (created with owner-only access the first time)."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it a moment ago
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as stream:
+        stream.write(key)
+    return key

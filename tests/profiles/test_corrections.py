@@ -7,7 +7,7 @@ from profiles import corrections, follows
 from profiles.models import Follow
 from tests.accounts_helpers import claimed_record, eager_tasks, make_admin, record_with_works
 from tests.factories import AuthorRecordFactory, UserFactory, WorkFactory
-from works.models import AuthorRecord, Authorship, RecordEvent, SlugRedirect
+from works.models import AuthorRecord, Authorship, IdentityConstraint, RecordEvent, SlugRedirect
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(eager_tasks.__name__)]
 
@@ -79,7 +79,7 @@ def test_only_the_owner_can_open_the_edit_page(client):
 # --- Not mine ------------------------------------------------------------------------------
 
 
-def test_not_mine_moves_the_authorship_to_a_new_unresolvable_record_of_the_same_name(client):
+def test_not_mine_moves_the_authorship_to_a_new_record_and_keeps_it_off_for_good(client):
     record, owner, _ = claimed_record(works=2)
     work = Authorship.objects.filter(author=record).first().work
     client.force_login(owner)
@@ -88,11 +88,11 @@ def test_not_mine_moves_the_authorship_to_a_new_unresolvable_record_of_the_same_
 
     assert response.status_code == 302
     split = AuthorRecord.objects.exclude(pk=record.pk).get()
-    assert (split.display_name, split.resolvable, split.slug) == (
-        record.display_name,
-        False,
-        f"{record.slug}-2",
-    )
+    assert (split.display_name, split.slug) == (record.display_name, f"{record.slug}-2")
+    signature = Authorship.objects.get(work=work)
+    assert list(
+        IdentityConstraint.objects.filter(signature=signature).values_list("record_id", "kind")
+    ) == [(record.pk, "must"), (record.pk, "cannot")]  # confirmed at approval, then not mine
     assert list(Authorship.objects.filter(work=work).values_list("author_id", flat=True)) == [
         split.pk
     ]

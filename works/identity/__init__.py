@@ -1,6 +1,6 @@
 """Author identity: which signatures (author positions on works) are one person.
 
-Pure Python (numpy, scipy, LightGBM), no Django: the importer and the
+Pure Python (numpy, scipy), no Django: the importer and the
 management commands call this API with plain :class:`Signature` objects and
 store what it returns.
 

@@ -4,7 +4,8 @@
 field) once; :func:`pair_features` then computes every feature for arrays of
 index pairs, so all pairs of a 1,000-signature block cost a few sparse row
 products, not a Python loop per pair. Missing fields give NaN, which the
-model reads as "unknown" (LightGBM's missing-value branch), never as "different".
+model reads as "unknown" (a missing-value indicator, or LightGBM's missing branch), never as
+"different".
 
 IDF weights come from the block itself: a co-author or a word that half the
 block shares says little about who is who in that block.

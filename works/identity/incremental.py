@@ -1,12 +1,15 @@
 """A day's new signatures against the people already known, and cluster cohesion.
 
 :func:`link` never re-clusters what exists: it clusters the new signatures of
-each block among themselves (both stages), pools each new group and each
-existing cluster of the block into a profile, and lets the cluster learner —
-the one that merges clusters in :func:`works.identity.cluster.cluster_block` —
-decide whether a new group joins the existing cluster it fits best. The same
-threshold as the merge stage applies, so a night's re-clustering and a day's
-linking agree on what "enough evidence" means.
+each block among themselves (both stages), then lets each new group join the
+existing cluster of its block that it fits best, when either of the two
+stages of :func:`works.identity.cluster.cluster_block` would have merged them:
+the mean signature-learner probability between the group and (up to 32 evenly
+sampled) members of the cluster reaches the first-stage cut, or the cluster
+learner on the two pooled profiles reaches the merge threshold. Only the 5
+clusters the pooled comparison ranks highest are scored signature by
+signature. A night's re-clustering and a day's linking thus agree on what
+"enough evidence" means.
 
 :func:`cohesion` re-clusters one existing cluster with a stricter merge
 threshold; when that splits it into two or more substantial parts, the record

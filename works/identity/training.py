@@ -8,6 +8,7 @@ need them, so importing this module costs nothing.
 from __future__ import annotations
 
 import json
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -158,7 +159,9 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, weights: np.ndarray) 
 
     missing = np.isnan(features)
     indicators = [int(k) for k in np.flatnonzero(missing.any(axis=0))]
-    fill = np.nan_to_num(np.nanmedian(np.where(missing, np.nan, features), axis=0)).tolist()
+    with warnings.catch_warnings():  # a feature missing everywhere (abstracts) fills with 0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fill = np.nan_to_num(np.nanmedian(features, axis=0)).tolist()
     params: dict[str, Any] = {"fill": fill, "indicators": indicators}
     raw = np.hstack([np.where(missing, np.asarray(fill), features), missing[:, indicators]])
     params["mean"] = raw.mean(axis=0).tolist()

@@ -1,0 +1,77 @@
+"""python manage.py cluster_authors [--block KEY ... | --all] — cluster name blocks again.
+
+Each block (surname + first initial, "zhang z") is clustered from scratch with people's
+corrections obeyed; records keep their ids and slugs with the clusters holding most of their
+signatures. Blocks are independent: ``--workers N`` runs them in N processes here, ``--queue``
+hands them to the identity queue of every worker deployed.
+"""
+
+import multiprocessing
+import time
+
+import django
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from tqdm import tqdm
+
+from bzpeer.lib.tasks import enqueue
+from works import clustering
+
+
+def _cluster_one(block_key: str) -> dict:
+    return clustering.recluster_block(block_key).as_summary()
+
+
+class Command(BaseCommand):
+    help = "Cluster author signatures into records again, block by block."
+
+    def add_arguments(self, parser):
+        which = parser.add_mutually_exclusive_group(required=True)
+        which.add_argument("--block", nargs="+", metavar="KEY", help='block keys ("zhang z")')
+        which.add_argument("--all", action="store_true", help="every block")
+        parser.add_argument("--queue", action="store_true", help="queue the blocks instead")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="processes (default: one per core on PostgreSQL, one on SQLite)",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args, **options):
+        keys = clustering.block_keys() if options["all"] else options["block"]
+        if options["queue"]:
+            queued = sum(enqueue("identity.cluster_block", key) for key in keys)
+            self.stdout.write(f"{queued:,} of {len(keys):,} block(s) queued on 'identity'.")
+            return
+        workers = self._workers(options["workers"], len(keys))
+        started = time.monotonic()
+        total = clustering.BlockOutcome()
+        bar = tqdm(total=len(keys), unit="block", disable=options["no_progress"] or not keys)
+        for summary in self._run(keys, workers):
+            total.add(clustering.BlockOutcome(**summary))
+            bar.update()
+        bar.close()
+        self.stdout.write(
+            f"{len(keys):,} blocks, {total.signatures:,} signatures: {total.created:,} records "
+            f"created, {total.split:,} split, {total.merged:,} merged, "
+            f"{total.unchanged:,} unchanged in {time.monotonic() - started:.1f}s."
+        )
+
+    def _workers(self, asked: int | None, blocks: int) -> int:
+        if asked is not None and asked < 1:
+            raise CommandError("--workers must be at least 1")
+        if asked is None:
+            # SQLite has one writer at a time: more processes would only wait for the lock.
+            asked = multiprocessing.cpu_count() if connection.vendor == "postgresql" else 1
+        return max(1, min(asked, blocks))
+
+    def _run(self, keys: list[str], workers: int):
+        if workers == 1:
+            for key in keys:
+                yield _cluster_one(key)
+            return
+        connection.close()  # each process opens its own
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(workers, initializer=django.setup) as pool:
+            yield from pool.imap_unordered(_cluster_one, keys, chunksize=16)
