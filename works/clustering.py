@@ -31,6 +31,7 @@ from works.arxiv import names
 from works.changes import authorships_changed
 from works.identity.cluster import cluster_block
 from works.identity.incremental import cohesion, link
+from works.identity.names import parse_name
 from works.identity.signature import Signature
 from works.models import (
     AuthorRecord,
@@ -270,15 +271,21 @@ def _new_record(signatures: Sequence[Authorship]) -> NewRecord:
 
 def display_name_for(printed_names: Sequence[str]) -> str:
     """The name a record shows: its most frequent printing in natural order, preferring full
-    given names to initials ("Zhengyan Zhang" over "Z. Zhang") and, on a tie, the longest."""
+    given names to initials ("Zhengyan Zhang" over "Z. Zhang"), the given name first ("Zhengyan
+    Zhang" over "Zhang Zhengyan") and, on a tie, the printing with more to it (accents)."""
     natural = [
         names.display_name(names.author_from_printed(printed))[:MAX_NAME_LENGTH]
         for printed in printed_names
     ]
     counts = Counter(natural)
 
-    def preference(name: str) -> tuple[bool, int, int, str]:
-        return (not names.is_initials_only(name), counts[name], len(name), name)
+    def preference(name: str) -> tuple:
+        parts = parse_name(name)
+        surname_last = bool(parts) and names.name_key(name).replace(" ", "").endswith(
+            parts.surname
+        )
+        full = not names.is_initials_only(name)
+        return (full, surname_last, counts[name], len(name.encode()), name)
 
     return max(counts, key=preference)
 
