@@ -281,9 +281,7 @@ def display_name_for(printed_names: Sequence[str]) -> str:
 
     def preference(name: str) -> tuple:
         parts = parse_name(name)
-        surname_last = bool(parts) and names.name_key(name).replace(" ", "").endswith(
-            parts.surname
-        )
+        surname_last = bool(parts) and names.name_key(name).replace(" ", "").endswith(parts.surname)
         full = not names.is_initials_only(name)
         return (full, surname_last, counts[name], len(name.encode()), name)
 

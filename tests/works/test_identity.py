@@ -5,6 +5,7 @@ import itertools
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from profiles import claims, corrections, follows
 from profiles.models import Follow
@@ -283,7 +284,7 @@ def test_a_claimed_record_keeps_slug_signatures_and_followers_across_a_full_recl
     follows.follow(user=fan, record=record)
     signatures = set(record.authorships.values_list("pk", flat=True))
 
-    call_command("cluster_authors", "--all", "--no-progress")
+    call_command("cluster_authors", "--all", "--no-progress", "--workers", "1")
 
     record.refresh_from_db()
     assert record.slug == "maosong-sun" and record.merged_into_id is None
@@ -316,7 +317,7 @@ def test_cluster_authors_prints_one_summary_line(capsys):
     hep, cl = two_wei_wangs()
     import_records([*hep, *cl])
 
-    call_command("cluster_authors", "--all", "--no-progress")
+    call_command("cluster_authors", "--all", "--no-progress", "--workers", "1")
 
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1
@@ -324,3 +325,19 @@ def test_cluster_authors_prints_one_summary_line(capsys):
     assert (
         "created" in out[0] and "split" in out[0] and "merged" in out[0] and "unchanged" in out[0]
     )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="parallel clustering needs PostgreSQL's writers"
+)
+def test_cluster_authors_in_two_processes_ends_as_in_one(capsys):
+    hep, cl = two_wei_wangs()
+    import_records([*hep, *cl])
+    keep = Authorship.objects.filter(printed_name="Wei Wang").order_by("pk").first().author_id
+    Authorship.objects.filter(printed_name="Wei Wang").update(author_id=keep)
+
+    call_command("cluster_authors", "--all", "--no-progress", "--workers", "2")
+
+    assert len(records_of("Wei Wang")) == 2
+    assert "1 split" in capsys.readouterr().out

@@ -8,12 +8,13 @@ hands them to the identity queue of every worker deployed.
 
 import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 
-import django
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from tqdm import tqdm
 
+from bzpeer.lib.processes import start_django
 from bzpeer.lib.tasks import enqueue
 from works import clustering
 
@@ -71,7 +72,14 @@ class Command(BaseCommand):
             for key in keys:
                 yield _cluster_one(key)
             return
+        database_name = connection.settings_dict["NAME"]
         connection.close()  # each process opens its own
-        context = multiprocessing.get_context("spawn")
-        with context.Pool(workers, initializer=django.setup) as pool:
-            yield from pool.imap_unordered(_cluster_one, keys, chunksize=16)
+        # An executor, not a Pool: a worker that cannot start breaks it at once (a Pool would
+        # start replacements forever).
+        with ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=start_django,
+            initargs=(database_name,),
+        ) as executor:
+            yield from executor.map(_cluster_one, keys, chunksize=16)
