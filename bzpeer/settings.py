@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # CORS, the rate limit and problem documents for /api/, before anything reads a session.
+    "bzpeer.lib.api.ApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -177,6 +179,10 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
 }
+
+# --- Read API ---------------------------------------------------------------
+# Requests per address to /api/ ("count/period", bzpeer.lib.ratelimit.Rate): past it, 429.
+API_RATE_LIMIT = env_str("API_RATE_LIMIT", "300/m")
 
 # --- Email ------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "BZPEER <no-reply@bzpeer.localhost>")

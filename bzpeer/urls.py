@@ -1,11 +1,38 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from bzpeer.lib.api import OpenDataAPI
+from bzpeer.lib.apidocs import ServerRenderedDocs
+from bzpeer.lib.ratelimit import Rate
 from bzpeer.views import healthz
+from graph.api import router as graph_router
+from profiles.api import router as researchers_router
+from works.api import router as works_router
+
+# The read API (README, "Read API"): each app serves its own part; the order of the routers is
+# the order of the documentation.
+api = OpenDataAPI(
+    title="BZPEER read API",
+    version="1.0.0",
+    description=(
+        "Researcher profiles built from public arXiv records, as JSON: researchers (search, "
+        "detail with the trust score and its components, works), works, topics and research "
+        "graphs. Read-only, no key, CC0."
+    ),
+    urls_namespace="api",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+    docs=ServerRenderedDocs("api/docs.html", rate_limit=Rate.parse(settings.API_RATE_LIMIT)),
+)
+api.add_router("", researchers_router)
+api.add_router("", graph_router)
+api.add_router("", works_router)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("api/v1/", api.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("works.urls")),
     path("", include("profiles.urls")),

@@ -16,7 +16,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
-from profiles.models import TrustSnapshot
+from profiles.trust import record_with_latest_snapshot
 from profiles.views.sections import follow_section, identity_section, trust_section
 from works.models import AuthorRecord, Authorship, Work
 from works.records import record_from_slug
@@ -34,18 +34,6 @@ WORKS_CACHE_SECONDS = 10 * 60
 # How long the page shared by visitors without a session may lag behind changes made
 # outside the record's own row (see _shared_page_key).
 SHARED_PAGE_SECONDS = 60
-# The record and its latest trust snapshot's id: all a visitor served the shared page
-# costs. Raw SQL because this is the hot path: the ORM spent longer compiling the
-# equivalent annotate(Subquery(...)) than PostgreSQL spent answering it.
-RECORD_WITH_LATEST_SNAPSHOT_SQL = f"""
-    SELECT record.*,
-           (SELECT snapshot.id FROM {TrustSnapshot._meta.db_table} snapshot
-             WHERE snapshot.record_id = record.id
-             ORDER BY snapshot.computed_at DESC, snapshot.id DESC
-             LIMIT 1) AS latest_snapshot_id
-    FROM {AuthorRecord._meta.db_table} record
-    WHERE record.slug = %s
-"""
 # django.contrib.messages' cookie storage: a pending message makes the page personal.
 MESSAGES_COOKIE = "messages"
 WORK_LIST_FIELDS = (
@@ -103,13 +91,9 @@ def home(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(request, "home.html", {"recent_researchers": recent})
 
 
-def _record_with_latest_snapshot(slug: str) -> AuthorRecord | None:
-    return next(iter(AuthorRecord.objects.raw(RECORD_WITH_LATEST_SNAPSHOT_SQL, [slug])), None)
-
-
 @require_safe
 # Organisations ("DeepSeek-AI") have a page too: their works, without a person's sections.
-@record_from_slug("profiles:detail", people_only=False, load=_record_with_latest_snapshot)
+@record_from_slug("profiles:detail", people_only=False, load=record_with_latest_snapshot)
 def researcher_detail(request: HttpRequest, record: AuthorRecord):
     page = _page_number(request)
     if request.htmx and request.htmx.target == "works-more":
