@@ -440,6 +440,7 @@ def topic_list(request: HttpRequest):
     response={200: TopicOut, 304: None, **ERRORS},
     summary="A topic",
     operation_id="topic_detail",
+    url_name="topic_detail",
 )
 def topic_detail(request: HttpRequest, code: str = Path(..., examples=TOPIC_EXAMPLES)):
     return Addresses(request).topic_out(_topic(code))

@@ -16,6 +16,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
+from profiles.public_links import public_links
 from profiles.trust import record_with_latest_snapshot
 from profiles.views.sections import follow_section, identity_section, trust_section
 from works.models import AuthorRecord, Authorship, Work
@@ -117,6 +118,8 @@ def researcher_detail(request: HttpRequest, record: AuthorRecord):
             context |= trust_section(record)
             context |= follow_section(record, request.user)
             context |= identity_section(record, request.user)
+        approved = context["claim_panel"].approved if "claim_panel" in context else None
+        context["json_ld"] = _person_json_ld(request, record, approved=approved)
         response = TemplateResponse(request, "profiles/detail.html", context)
         if shared_key:
             response.render()
@@ -126,6 +129,26 @@ def researcher_detail(request: HttpRequest, record: AuthorRecord):
     # One URL serves the page and the htmx partial, and signed-in visitors get their own.
     patch_vary_headers(response, ["Cookie", "HX-Request", "HX-Target"])
     return response
+
+
+def _person_json_ld(request: HttpRequest, record: AuthorRecord, *, approved) -> dict:
+    """schema.org Person (Organization for an organisation's record) for search engines;
+    ``sameAs`` lists the links profiles.public_links says are public."""
+    url = request.build_absolute_uri(record.get_absolute_url())
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Person" if record.is_person else "Organization",
+        "@id": url,
+        "url": url,
+        "name": record.display_name,
+        "description": record.shown_description,
+    }
+    if record.is_person and record.shown_affiliation:
+        data["affiliation"] = {"@type": "Organization", "name": record.shown_affiliation}
+    same_as = public_links(approved=approved)
+    if same_as:
+        data["sameAs"] = same_as
+    return data
 
 
 def _shared_page_key(request: HttpRequest, record: AuthorRecord) -> str | None:
@@ -145,7 +168,8 @@ def _shared_page_key(request: HttpRequest, record: AuthorRecord) -> str | None:
     ):
         return None
     state = [getattr(record, f.attname) for f in record._meta.concrete_fields]
-    state += [record.latest_snapshot_id, request.get_full_path()]
+    # The host too: the JSON-LD holds absolute addresses.
+    state += [record.latest_snapshot_id, request.get_host(), request.get_full_path()]
     digest = hashlib.blake2b(repr(state).encode(), digest_size=16).hexdigest()
     return f"profiles:page:v1:{record.pk}:{digest}"
 
