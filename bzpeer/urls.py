@@ -1,14 +1,16 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
 from bzpeer.lib.api import OpenDataAPI
 from bzpeer.lib.apidocs import ServerRenderedDocs
 from bzpeer.lib.ratelimit import Rate
-from bzpeer.views import healthz
+from bzpeer.views import healthz, robots_txt
 from graph.api import router as graph_router
 from profiles.api import router as researchers_router
 from works.api import router as works_router
+from works.sitemaps import SITEMAPS
 
 # The read API (README, "Read API"): each app serves its own part; the order of the routers is
 # the order of the documentation.
@@ -33,6 +35,19 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
+    path("robots.txt", robots_txt, name="robots"),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap-index",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
     path("accounts/", include("allauth.urls")),
     path("", include("works.urls")),
     path("", include("profiles.urls")),
