@@ -392,7 +392,7 @@ def researcher_works(
     slug: str = Path(..., examples=SLUG_EXAMPLES),
     page: PageParams = Query(...),
 ):
-    """Newest version first, then by id; ``next_cursor`` leads to the next page (stable while
+    """Newest version first, then by id; next_cursor leads to the next page (stable while
     works are added: a cursor is a position, not an offset)."""
     record = record_or_redirect(request, slug, url_name="researcher_works")
     if isinstance(record, HttpResponse):

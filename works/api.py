@@ -145,7 +145,7 @@ class TopicList(Schema):
 
 class PageParams(Schema):
     cursor: str | None = Field(None, max_length=200, description="From the previous page")
-    limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Items per page")
 
 
 # --- Addresses -------------------------------------------------------------------------------
@@ -344,7 +344,7 @@ def work_detail(
     arxiv_id: str = Path(..., examples=ARXIV_ID_EXAMPLES, description="arXiv id, no version"),
 ):
     """Everything the work's page shows: authors linked to their records, versions,
-    categories, DOIs, withdrawn state. A versioned id (``2109.11797v2``) redirects to the work."""
+    categories, DOIs, withdrawn state. A versioned id (2109.11797v2) redirects to the work."""
     work = _work_or_redirect(arxiv_id)
     if isinstance(work, HttpResponse):
         return work
