@@ -3,9 +3,9 @@
 Django's own Sitemap pages with OFFSET over a COUNT(*) and computes the index's lastmod by reading
 every item; on 2.8 million works that is a full scan per request and an OFFSET that walks
 millions of rows for the last pages. Here a page is an id range instead: page n holds the rows
-with id in ((n - 1) * PAGE_SIZE, n * PAGE_SIZE], read through the primary key (gaps in the ids
-make some pages shorter, never longer), the number of pages comes from MAX(id), and the index
-has no lastmod. One query for the index per section, two for a page, whatever the corpus.
+with id in (first + (n - 1) * PAGE_SIZE, first + n * PAGE_SIZE], first being MIN(id) - 1, read
+through the primary key (gaps in the ids make some pages shorter, never longer), the number of
+pages comes from MIN(id) and MAX(id), and the index has no lastmod. One query for the index per section, two for a page, whatever the corpus.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import math
 
 from django.contrib.sitemaps import Sitemap
 from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Min, QuerySet
 from django.urls import reverse
 
 from works.models import AuthorRecord, Topic, Work
@@ -33,11 +33,20 @@ class IdRangePaginator:
     def __init__(self, rows: QuerySet, per_page: int):
         self.rows = rows
         self.per_page = per_page
+        self._bounds: tuple[int, int] | None = None
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        """(MIN(id) - 1, MAX(id)) in one query, read through the primary key's index."""
+        if self._bounds is None:
+            ids = self.rows.aggregate(lowest=Min("id"), highest=Max("id"))
+            self._bounds = ((ids["lowest"] or 1) - 1, ids["highest"] or 0)
+        return self._bounds
 
     @property
     def num_pages(self) -> int:
-        highest = self.rows.aggregate(highest=Max("id"))["highest"] or 0
-        return max(1, math.ceil(highest / self.per_page))
+        before_first, last = self.bounds
+        return max(1, math.ceil((last - before_first) / self.per_page))
 
     def page(self, number) -> _Page:
         try:
@@ -46,7 +55,9 @@ class IdRangePaginator:
             raise PageNotAnInteger("That page number is not an integer") from None
         if number < 1 or number > self.num_pages:
             raise EmptyPage("That page contains no results")
-        low, high = (number - 1) * self.per_page, number * self.per_page
+        before_first = self.bounds[0]
+        low = before_first + (number - 1) * self.per_page
+        high = low + self.per_page
         return _Page(list(self.rows.filter(id__gt=low, id__lte=high).order_by("id")))
 
 

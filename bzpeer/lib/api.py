@@ -338,7 +338,13 @@ class ApiMiddleware:
                 f"address; try again in {outcome.retry_after} seconds.",
                 headers={"Retry-After": str(outcome.retry_after)},
             )
+        # ninja routes GET only; a HEAD is the GET without its body (the server drops it).
+        head = request.method == "HEAD"
+        if head:
+            request.method = "GET"
         response = self.get_response(request)
+        if head:
+            request.method = "HEAD"
         if response.status_code >= 400 and response.get("Content-Type", "") not in (
             PROBLEM_CONTENT_TYPE,
         ):

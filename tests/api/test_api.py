@@ -279,6 +279,14 @@ def test_past_the_rate_limit_a_429_says_when_to_come_back(demo, settings):
     assert client.get(DETAIL, REMOTE_ADDR="10.0.0.9").status_code == 200
 
 
+def test_head_answers_as_get_without_a_body(demo, client):
+    get, head = client.get(DETAIL), client.head(DETAIL)
+
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head["ETag"] == get["ETag"]
+
+
 def test_writes_are_refused_as_a_problem(client):
     response = client.post("/api/v1/topics", {})
 
