@@ -5,7 +5,8 @@ every item; on 2.8 million works that is a full scan per request and an OFFSET t
 millions of rows for the last pages. Here a page is an id range instead: page n holds the rows
 with id in (first + (n - 1) * PAGE_SIZE, first + n * PAGE_SIZE], first being MIN(id) - 1, read
 through the primary key (gaps in the ids make some pages shorter, never longer), the number of
-pages comes from MIN(id) and MAX(id), and the index has no lastmod. One query for the index per section, two for a page, whatever the corpus.
+pages comes from MIN(id) and MAX(id), and the index has no lastmod. One query for the index per
+section, two for a page, whatever the corpus.
 """
 
 from __future__ import annotations
