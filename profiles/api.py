@@ -26,7 +26,6 @@ from bzpeer.lib.api import (
     decode_cursor,
     encode_cursor,
     json_response,
-    last_modified_header,
 )
 from profiles.levels import ClaimState, Level
 from profiles.models import Claim, TrustSnapshot
@@ -47,6 +46,9 @@ from works.models import AuthorRecord, Authorship, Topic, Work
 router = Router(tags=["researchers"])
 
 DETAIL_CACHE_SECONDS = 60
+# A page of a researcher's works is rendered once per change of their works (see
+# researcher_works); a co-author's renamed slug can lag this long (the old one redirects).
+WORKS_CACHE_SECONDS = 10 * 60
 # Homonyms listed in a detail; "Wei Wang" has hundreds, the rest are a search away.
 MAX_HOMONYMS = 50
 # Evidence rows per trust component in the detail ("Why this score?" on the site lists all).
@@ -234,13 +236,11 @@ def researcher_detail(request: HttpRequest, slug: str = Path(..., examples=SLUG_
     if found is None or found.pk != record.pk:
         # Reached through resolve_slug (not the hot path): load the snapshot id as the page does.
         record = record_with_latest_snapshot(record.slug)
-    links = Addresses(request)
-    key = _detail_key(record, links.base)
+    key = _detail_key(record, f"{request.scheme}://{request.get_host()}")
     cached = cache.get(key)
     if cached is None:
-        body = orjson.dumps(
-            ResearcherDetail.model_validate(_detail(record, links)).model_dump(mode="json")
-        )
+        detail = _detail(record, Addresses(request))
+        body = orjson.dumps(ResearcherDetail.model_validate(detail).model_dump(mode="json"))
         cached = (body_etag(body), _last_change(record), body)
         cache.set(key, cached, DETAIL_CACHE_SECONDS)
     etag, last_modified, body = cached
@@ -388,7 +388,6 @@ def _approved_claim(record: AuthorRecord) -> Claim | None:
 )
 def researcher_works(
     request: HttpRequest,
-    response: HttpResponse,
     slug: str = Path(..., examples=SLUG_EXAMPLES),
     page: PageParams = Query(...),
 ):
@@ -397,9 +396,26 @@ def researcher_works(
     record = record_or_redirect(request, slug, url_name="researcher_works")
     if isinstance(record, HttpResponse):
         return record
-    own_works = Work.objects.filter(
-        id__in=Authorship.objects.filter(author=record).values("work_id")
-    )
-    works, next_cursor = works_page(own_works, cursor=page.cursor, limit=page.limit)
-    response["Last-Modified"] = last_modified_header(record.works_changed_at)
-    return page_out(request, works, next_cursor, Addresses(request))
+    # As the profile page's works list: the importer and the corrections stamp
+    # works_changed_at and recount work_count, so both in the key make a change show at once.
+    stamp = record.works_changed_at.timestamp() if record.works_changed_at else 0
+    where = hashlib.blake2b(
+        f"{request.scheme}://{request.get_host()}{request.get_full_path()}".encode(),
+        digest_size=12,
+    ).hexdigest()
+    key = f"api:works:v1:{record.pk}:{record.work_count}:{stamp}:{where}"
+    cached = cache.get(key)
+    if cached is None:
+        own_works = Work.objects.filter(
+            id__in=Authorship.objects.filter(author=record).values("work_id")
+        )
+        works, next_cursor = works_page(own_works, cursor=page.cursor, limit=page.limit)
+        body = orjson.dumps(
+            WorkPage.model_validate(
+                page_out(request, works, next_cursor, Addresses(request))
+            ).model_dump(mode="json")
+        )
+        cached = (body_etag(body), body)
+        cache.set(key, cached, WORKS_CACHE_SECONDS)
+    etag, body = cached
+    return json_response(request, body, etag=etag, last_modified=record.works_changed_at)

@@ -436,3 +436,22 @@ def test_a_cached_detail_costs_one_query(demo, client, django_assert_num_queries
 
     with django_assert_num_queries(1):
         assert client.get(DETAIL).status_code == 200
+
+
+def test_a_cached_works_page_costs_one_query_and_a_new_work_shows_at_once(
+    client, django_assert_num_queries
+):
+    record = _researcher_with_works(3)
+    url = f"/api/v1/researchers/{record.slug}/works"
+    client.get(url)
+    with django_assert_num_queries(1):
+        assert len(client.get(url).json()["items"]) == 3
+
+    new = WorkFactory()
+    add_authors(new, [record])
+    # What the importer does after it adds a work (works.changes.refresh_record_counts).
+    AuthorRecord.objects.filter(pk=record.pk).update(
+        work_count=4, works_changed_at=dt.datetime.now(dt.UTC)
+    )
+
+    assert client.get(url).json()["items"][0]["arxiv_id"] == new.arxiv_id
