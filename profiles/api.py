@@ -26,7 +26,9 @@ from bzpeer.lib.api import (
     decode_cursor,
     encode_cursor,
     json_response,
+    last_modified_header,
 )
+from profiles import trust
 from profiles.levels import ClaimState, Level
 from profiles.models import Claim, TrustSnapshot
 from profiles.public_links import public_links
@@ -110,6 +112,18 @@ class Trust(Schema):
     explanation_url: str = Field(description='"Why this score?" on the site, every evidence row')
 
 
+class TrustPoint(Schema):
+    computed_at: dt.datetime
+    score: int
+    band: str
+    level: int
+
+
+class TrustDetail(Schema):
+    latest: Trust | None = Field(description="Every evidence row of every component")
+    history: list[TrustPoint] = Field(description="Past snapshots, oldest first (the chart)")
+
+
 class Counts(Schema):
     works: int
     followers: int
@@ -135,6 +149,7 @@ class Homonym(Schema):
 class ResearcherLinks(Schema):
     works: str
     graph: str
+    trust: str
     feed: str
     bibtex: str
     ris: str
@@ -263,7 +278,7 @@ def _detail(record: AuthorRecord, links: Addresses) -> dict:
     level = Level(record.verification_level)
     claim_state = ClaimState(record.claim_state)
     me = links.record_link(record.slug)
-    trust = _trust(record, me["url"])  # first: it stamps snapshot_at, read by _last_change
+    score = _trust(record, me["url"])  # first: it stamps snapshot_at, read by _last_change
     return {
         "slug": record.slug,
         "name": record.display_name,
@@ -275,7 +290,7 @@ def _detail(record: AuthorRecord, links: Addresses) -> dict:
         "claim_state": claim_state.value,
         "claim_state_label": claim_state.label,
         "possibly_several_people": record.possibly_several_people,
-        "trust": trust,
+        "trust": score,
         "counts": {
             "works": record.work_count,
             "followers": record.follower_count,
@@ -288,6 +303,7 @@ def _detail(record: AuthorRecord, links: Addresses) -> dict:
         "links": {
             "works": f"{me['api_url']}/works",
             "graph": f"{me['api_url']}/graph",
+            "trust": f"{me['api_url']}/trust",
             "feed": f"{me['url']}feed.atom",
             "bibtex": f"{me['url']}works.bib",
             "ris": f"{me['url']}works.ris",
@@ -306,6 +322,10 @@ def _trust(record: AuthorRecord, page_url: str) -> dict | None:
     if snapshot is None:
         return None
     record.snapshot_at = snapshot.computed_at
+    return _snapshot_out(snapshot, page_url, evidence_rows=EVIDENCE_ROWS)
+
+
+def _snapshot_out(snapshot: TrustSnapshot, page_url: str, *, evidence_rows: int | None) -> dict:
     return {
         "score": snapshot.score,
         "band": snapshot.band,
@@ -320,7 +340,7 @@ def _trust(record: AuthorRecord, page_url: str) -> dict | None:
                 "explanation": component.get("explanation", ""),
                 "how_to_raise": component.get("how_to_raise", ""),
                 "evidence_count": len(component.get("evidence", [])),
-                "evidence": component.get("evidence", [])[:EVIDENCE_ROWS],
+                "evidence": component.get("evidence", [])[:evidence_rows],
             }
             for component in snapshot.components
         ],
@@ -374,6 +394,37 @@ def _approved_claim(record: AuthorRecord) -> Claim | None:
     if record.claim_state != AuthorRecord.ClaimState.CLAIMED:
         return None
     return Claim.objects.filter(record=record, state=Claim.State.APPROVED).first()
+
+
+# --- Trust ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "/researchers/{slug}/trust",
+    response={200: TrustDetail, 301: None, 304: None, **ERRORS},
+    summary="A researcher's trust score, with all its evidence",
+    operation_id="researcher_trust",
+    url_name="researcher_trust",
+)
+def researcher_trust(
+    request: HttpRequest, response: HttpResponse, slug: str = Path(..., examples=SLUG_EXAMPLES)
+):
+    """What "Why this score?" and the score-history chart show: the latest snapshot's
+    components with every evidence row, and the past scores (at most 60). Organisations have
+    no score (404)."""
+    record = record_or_redirect(request, slug, url_name="researcher_trust", people_only=True)
+    if isinstance(record, HttpResponse):
+        return record
+    latest = trust.latest_snapshot(record, without=("inputs",))
+    page_url = Addresses(request).record_link(record.slug)["url"]
+    response["Last-Modified"] = last_modified_header(latest.computed_at if latest else None)
+    return {
+        "latest": _snapshot_out(latest, page_url, evidence_rows=None) if latest else None,
+        "history": [
+            {"computed_at": s.computed_at, "score": s.score, "band": s.band, "level": s.level}
+            for s in trust.history(record)
+        ],
+    }
 
 
 # --- Works ---------------------------------------------------------------------------------

@@ -83,6 +83,27 @@ def test_the_detail_tells_what_the_profile_page_tells(demo, client):
     assert body["same_as"] == []
 
 
+def test_the_trust_endpoint_has_every_evidence_row_and_the_history(demo, client):
+    trust.recompute(author_ids=[demo.pk])
+
+    body = client.get(f"{DETAIL}/trust").json()
+    detail = client.get(DETAIL).json()["trust"]
+
+    scholarly = next(c for c in body["latest"]["components"] if c["key"] == "scholarly_record")
+    assert scholarly["evidence_count"] == len(scholarly["evidence"]) == 9
+    assert (
+        len(next(c for c in detail["components"] if c["key"] == "scholarly_record")["evidence"])
+        == 8
+    )
+    assert body["latest"]["score"] == detail["score"]
+    assert [(p["score"], p["band"]) for p in body["history"]] == [(19, "Emerging")]
+
+
+def test_organisations_have_no_trust(demo, client):
+    assert client.get("/api/v1/researchers/deepseek-ai/trust").status_code == 404
+    assert client.get("/api/v1/researchers/deepseek-ai").json()["trust"] is None
+
+
 def test_an_admin_confirmed_orcid_is_the_researchers_same_as(demo, client):
     user = UserFactory(verified=True)
     Claim.objects.create(
@@ -359,6 +380,7 @@ def test_the_schema_and_its_docs_are_served(client):
         "researcher_detail",
         "researcher_works",
         "researcher_graph",
+        "researcher_trust",
         "work_detail",
         "topic_list",
         "topic_detail",
@@ -382,7 +404,7 @@ def _query_count(client, url, django_assert_max_num_queries) -> int:
     return len(captured)
 
 
-@pytest.mark.parametrize("suffix", ["/works?limit=30", "", "/graph"])
+@pytest.mark.parametrize("suffix", ["/works?limit=30", "", "/graph", "/trust"])
 def test_researcher_queries_do_not_grow_with_works(client, django_assert_max_num_queries, suffix):
     one, thirty = _researcher_with_works(1), _researcher_with_works(30, coauthors=12)
     expected = _query_count(

@@ -21,7 +21,7 @@ def test_the_api_docs_render_without_the_internet(live_server, page, screenshot_
     detail = page.locator("#op-researcher_detail")
     assert "/api/v1/researchers/{slug}" in detail.inner_text()
     assert page.locator("#schema-ResearcherDetail").is_visible()
-    assert page.locator(".api-operation").count() == 8
+    assert page.locator(".api-operation").count() == 9
     server = urlsplit(live_server.url).netloc
     assert {urlsplit(url).netloc for url in requested} == {server}
     page.screenshot(path=screenshot_path("api-docs-desktop"))
@@ -31,7 +31,7 @@ def test_the_api_docs_render_without_the_internet(live_server, page, screenshot_
 def test_the_api_docs_read_the_same_without_javascript(live_server, no_script_page):
     no_script_page.goto(live_server.url + "/api/v1/docs")
 
-    assert no_script_page.locator(".api-operation").count() == 8
+    assert no_script_page.locator(".api-operation").count() == 9
 
 
 def test_a_work_pages_cite_block(demo, live_server, page, screenshot_path):
