@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.views.decorators.http import require_safe
 
 from works import citations
+from works.api import is_identifier
 from works.models import AuthorRecord, Authorship, Work
 from works.records import record_from_slug
 
@@ -89,7 +90,11 @@ def _download(content, fmt: str, name: str, *, streaming: bool = False) -> HttpR
 
 @require_safe
 def work_citation(request: HttpRequest, arxiv_id: str, fmt: str) -> HttpResponse:
-    work = Work.objects.select_related("primary_topic").filter(arxiv_id=arxiv_id).first()
+    work = (
+        Work.objects.select_related("primary_topic").filter(arxiv_id=arxiv_id).first()
+        if is_identifier(arxiv_id)
+        else None
+    )
     if work is None or fmt not in FORMATS:
         raise Http404("No work with this arXiv identifier has been imported.")
     write = FORMATS[fmt][2]

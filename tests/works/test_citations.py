@@ -197,6 +197,7 @@ def test_old_addresses_of_an_export_redirect(demo, client):
 def test_an_unknown_work_or_format_is_a_404(demo, client):
     assert client.get("/works/2109.11797/cite.docx", follow=True).status_code == 404
     assert client.get("/works/0000.00000/cite.bib").status_code == 404
+    assert client.get("/works/%00/cite.bib").status_code == 404  # PostgreSQL refuses a NUL
     assert client.get("/researchers/nobody/works.bib").status_code == 404
 
 
