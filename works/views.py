@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 
 from works import citations
 from works import search as site_search
+from works.api import is_identifier
 from works.exports import cited
 from works.models import AuthorRecord, Authorship, Topic, Work, WorkTopic
 
@@ -52,6 +53,8 @@ class ListedWork:
 
 @require_safe
 def work_detail(request: HttpRequest, arxiv_id: str) -> TemplateResponse:
+    if not is_identifier(arxiv_id):  # a NUL would make PostgreSQL raise
+        raise Http404("No work with this arXiv identifier has been imported.")
     work = Work.objects.select_related("primary_topic").filter(arxiv_id=arxiv_id).first()
     if work is None:
         # arXiv's own links carry a version ("2501.12948v2"): one work here.
@@ -151,6 +154,8 @@ def _scholarly_article(
 
 @require_safe
 def topic_detail(request: HttpRequest, code: str) -> TemplateResponse:
+    if not is_identifier(code):
+        raise Http404("No topic with this code.")
     topic = get_object_or_404(Topic, code=code)
     page = _page_number(request)
     start = (page - 1) * WORKS_PER_PAGE
