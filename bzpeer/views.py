@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
 log = logging.getLogger(__name__)
@@ -52,3 +52,34 @@ def admin_login(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(next_url)
     # Signed in without the staff flag: sending them to the login page again would loop.
     return TemplateResponse(request, "admin_not_staff.html", status=403)
+
+
+# Pages that are private, personal or actions: crawlers have nothing to read there. Wildcards
+# are understood by the major crawlers (RFC 9309).
+ROBOTS_DISALLOW = (
+    "/admin/",
+    "/accounts/",
+    "/following/",
+    "/inbox/",
+    "/invitations/",
+    "/conversations/",
+    "/claims/",
+    "/blocks/",
+    "/search/",
+    "/api/",
+    "/researchers/*/claim/",
+    "/researchers/*/edit/",
+    "/researchers/*/invite/",
+    "/researchers/*/follow/",
+    "/researchers/*/unfollow/",
+    "/researchers/*/works/*/not-mine/",
+)
+
+
+@require_safe
+@cache_control(public=True, max_age=24 * 60 * 60)
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = ["User-agent: *", "Allow: /api/v1/docs"]
+    lines += [f"Disallow: {path}" for path in ROBOTS_DISALLOW]
+    lines += ["", f"Sitemap: {request.build_absolute_uri(reverse('sitemap-index'))}", ""]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -732,6 +732,25 @@ def people_count() -> int:
 # Reading -----------------------------------------------------------------------------------
 
 
+# The record and its latest trust snapshot's id: all a visitor served the shared profile page
+# (and the API's researcher detail) costs. Raw SQL because this is the hot path: the ORM spent
+# longer compiling the equivalent annotate(Subquery(...)) than PostgreSQL spent answering it.
+RECORD_WITH_LATEST_SNAPSHOT_SQL = f"""
+    SELECT record.*,
+           (SELECT snapshot.id FROM {TrustSnapshot._meta.db_table} snapshot
+             WHERE snapshot.record_id = record.id
+             ORDER BY snapshot.computed_at DESC, snapshot.id DESC
+             LIMIT 1) AS latest_snapshot_id
+    FROM {AuthorRecord._meta.db_table} record
+    WHERE record.slug = %s
+"""
+
+
+def record_with_latest_snapshot(slug: str) -> AuthorRecord | None:
+    """The record at exactly this slug, with ``latest_snapshot_id`` (None when never scored)."""
+    return next(iter(AuthorRecord.objects.raw(RECORD_WITH_LATEST_SNAPSHOT_SQL, [slug])), None)
+
+
 def latest_snapshot(record: AuthorRecord, *, without: tuple[str, ...] = ()) -> TrustSnapshot | None:
     """The record's newest snapshot; `without` defers JSON fields the caller does not show."""
     return (

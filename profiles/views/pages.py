@@ -17,8 +17,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
 from bzpeer.lib.paging import page_number
-from profiles.models import TrustSnapshot
 from profiles.namesakes import namesake_count
+from profiles.public_links import public_links
+from profiles.trust import record_with_latest_snapshot
 from profiles.views.sections import follow_section, identity_section, trust_section
 from works.models import AuthorRecord, Authorship, Work
 from works.records import record_from_slug
@@ -36,18 +37,6 @@ WORKS_CACHE_SECONDS = 10 * 60
 # How long the page shared by visitors without a session may lag behind changes made
 # outside the record's own row (see _shared_page_key).
 SHARED_PAGE_SECONDS = 60
-# The record and its latest trust snapshot's id: all a visitor served the shared page
-# costs. Raw SQL because this is the hot path: the ORM spent longer compiling the
-# equivalent annotate(Subquery(...)) than PostgreSQL spent answering it.
-RECORD_WITH_LATEST_SNAPSHOT_SQL = f"""
-    SELECT record.*,
-           (SELECT snapshot.id FROM {TrustSnapshot._meta.db_table} snapshot
-             WHERE snapshot.record_id = record.id
-             ORDER BY snapshot.computed_at DESC, snapshot.id DESC
-             LIMIT 1) AS latest_snapshot_id
-    FROM {AuthorRecord._meta.db_table} record
-    WHERE record.slug = %s
-"""
 # django.contrib.messages' cookie storage: a pending message makes the page personal.
 MESSAGES_COOKIE = "messages"
 WORK_LIST_FIELDS = (
@@ -105,13 +94,9 @@ def home(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(request, "home.html", {"recent_researchers": recent})
 
 
-def _record_with_latest_snapshot(slug: str) -> AuthorRecord | None:
-    return next(iter(AuthorRecord.objects.raw(RECORD_WITH_LATEST_SNAPSHOT_SQL, [slug])), None)
-
-
 @require_safe
 # Organisations ("DeepSeek-AI") have a page too: their works, without a person's sections.
-@record_from_slug("profiles:detail", people_only=False, load=_record_with_latest_snapshot)
+@record_from_slug("profiles:detail", people_only=False, load=record_with_latest_snapshot)
 def researcher_detail(request: HttpRequest, record: AuthorRecord):
     page = page_number(request)
     if request.htmx and request.htmx.target == "works-more":
@@ -136,6 +121,8 @@ def researcher_detail(request: HttpRequest, record: AuthorRecord):
             context |= trust_section(record)
             context |= follow_section(record, request.user)
             context |= identity_section(record, request.user)
+        approved = context["claim_panel"].approved if "claim_panel" in context else None
+        context["json_ld"] = _person_json_ld(request, record, approved=approved)
         response = TemplateResponse(request, "profiles/detail.html", context)
         if shared_key:
             response.render()
@@ -145,6 +132,26 @@ def researcher_detail(request: HttpRequest, record: AuthorRecord):
     # One URL serves the page and the htmx partial, and signed-in visitors get their own.
     patch_vary_headers(response, ["Cookie", "HX-Request", "HX-Target"])
     return response
+
+
+def _person_json_ld(request: HttpRequest, record: AuthorRecord, *, approved) -> dict:
+    """schema.org Person (Organization for an organisation's record) for search engines;
+    ``sameAs`` lists the links profiles.public_links says are public."""
+    url = request.build_absolute_uri(record.get_absolute_url())
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Person" if record.is_person else "Organization",
+        "@id": url,
+        "url": url,
+        "name": record.display_name,
+        "description": record.shown_description,
+    }
+    if record.is_person and record.shown_affiliation:
+        data["affiliation"] = {"@type": "Organization", "name": record.shown_affiliation}
+    same_as = public_links(approved=approved)
+    if same_as:
+        data["sameAs"] = same_as
+    return data
 
 
 def _shared_page_key(request: HttpRequest, record: AuthorRecord) -> str | None:
@@ -164,7 +171,8 @@ def _shared_page_key(request: HttpRequest, record: AuthorRecord) -> str | None:
     ):
         return None
     state = [getattr(record, f.attname) for f in record._meta.concrete_fields]
-    state += [record.latest_snapshot_id, request.get_full_path()]
+    # The host too: the JSON-LD holds absolute addresses.
+    state += [record.latest_snapshot_id, request.get_host(), request.get_full_path()]
     digest = hashlib.blake2b(repr(state).encode(), digest_size=16).hexdigest()
     return f"profiles:page:v1:{record.pk}:{digest}"
 

@@ -214,3 +214,9 @@ def test_the_500_page_renders_in_the_site_look_without_a_request():
     assert response.status_code == 500
     assert "Something went wrong on our side." in response.content.decode()
     assert "/static/css/site.css" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/works/%00/", "/works/a%00b/", "/topics/%00/", "/topics/cs.%00/"])
+def test_a_nul_in_an_address_is_a_404(client, url):
+    # PostgreSQL refuses a NUL in a query parameter: it must never reach the database.
+    assert client.get(url).status_code == 404
