@@ -29,9 +29,11 @@ app.conf.task_queues = [
 ]
 app.conf.task_default_queue = "default"
 app.conf.task_routes = {
+    # Exact names before patterns: name blocks are clustered on their own queue, so that every
+    # worker of every machine can take them in parallel while harvests keep theirs.
+    "works.cluster_block": {"queue": "identity"},
     "works.*": {"queue": "harvest"},
     "graph.*": {"queue": "graph"},
-    "identity.*": {"queue": "identity"},
     "profiles.recompute_*": {"queue": "trust"},
     "profiles.send_*": {"queue": "email"},
 }

@@ -60,6 +60,7 @@ def test_tasks_are_named_after_their_app_and_have_time_limits(registered):
     [
         ("works.run_import", "harvest"),
         ("works.harvest_oai_incremental", "harvest"),
+        ("works.cluster_block", "identity"),
         ("graph.rebuild_edges", "graph"),
         ("profiles.recompute_trust", "trust"),
         ("profiles.recompute_all_trust", "trust"),
@@ -79,6 +80,7 @@ def test_queues_and_serialisation():
         "graph",
         "trust",
         "email",
+        "identity",
     }
     assert app.conf.task_serializer == "json"
     assert app.conf.result_serializer == "json"

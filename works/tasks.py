@@ -3,7 +3,7 @@
 ``works.*`` tasks go to the ``harvest`` queue (bzpeer/celery.py). One harvest
 worker is enough: arXiv allows one request every few seconds across all of
 them (works.arxiv.ratelimit keeps that promise if there are more).
-``identity.*`` tasks (clustering name blocks) go to the ``identity`` queue: blocks are
+``works.cluster_block`` (clustering one name block) goes to the ``identity`` queue: blocks are
 independent, so every worker of every machine can take them in parallel.
 """
 
@@ -70,7 +70,7 @@ def resume_stale_runs() -> list[int]:
 
 
 @shared_task(
-    name="identity.cluster_block",
+    name="works.cluster_block",
     # Idempotent: clustering a block again from scratch ends in the same records.
     acks_late=True,
     autoretry_for=(OperationalError,),  # two blocks' writes deadlocking on a shared record

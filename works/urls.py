@@ -12,7 +12,7 @@ urlpatterns = [
     re_path(rf"^works/(?P<arxiv_id>.+)/cite\.{_FORMAT}$", exports.work_citation, name="cite"),
     # <path:> because old-style arXiv ids contain a slash (hep-th/9901001).
     path("works/<path:arxiv_id>/", views.work_detail, name="detail"),
-    path("topics/<str:code>/feed.atom", feeds.topic_feed, name="topic-feed"),
+    path("topics/<path:code>/feed.atom", feeds.topic_feed, name="topic-feed"),
     # <path:> too: a topic stored before codes were checked may hold one (works.models.topic_url).
     path("topics/<path:code>/", views.topic_detail, name="topic"),
     re_path(

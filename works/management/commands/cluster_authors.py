@@ -42,7 +42,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         keys = clustering.block_keys() if options["all"] else options["block"]
         if options["queue"]:
-            queued = sum(enqueue("identity.cluster_block", key) for key in keys)
+            queued = sum(enqueue("works.cluster_block", key) for key in keys)
             self.stdout.write(f"{queued:,} of {len(keys):,} block(s) queued on 'identity'.")
             return
         workers = self._workers(options["workers"], len(keys))
