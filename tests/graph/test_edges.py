@@ -267,7 +267,8 @@ def test_a_first_build_restores_every_index_and_constraint_of_the_edge_table(dem
                 cursor.execute(
                     "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
                     "WHERE conrelid = %s::regclass UNION ALL "
-                    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1",
+                    # by name and definition: a unique constraint and its index share a name
+                    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1, 2",
                     [CollaborationEdge._meta.db_table] * 2,
                 )
             return cursor.fetchall()
