@@ -78,12 +78,19 @@ def _clear_cache(_redis_namespace):
 
 @pytest.fixture
 def demo(db):
-    """The demo researcher and their nine works, imported through the importer."""
+    """The demo researcher and their nine works, imported through the importer.
+
+    Once per process: later tests get the rows that import wrote (tests/demo_rows.py).
+    """
+    from tests.demo_rows import import_demo
     from works.models import AuthorRecord
     from works.services import import_stream
 
-    with DEMO_FILE.open("rb") as stream:
-        import_stream(stream, source_label="Demo data")
+    def real_import():
+        with DEMO_FILE.open("rb") as stream:
+            import_stream(stream, source_label="Demo data")
+
+    import_demo(real_import)
     return AuthorRecord.objects.get(slug="zhengyan-zhang")
 
 
