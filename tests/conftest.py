@@ -95,6 +95,25 @@ def demo(db):
 
 
 @pytest.fixture
+def one_ratelimit_window(monkeypatch):
+    """bzpeer.lib.ratelimit's clock stopped a second into a UTC day.
+
+    Its windows are fixed (one minute, ten, an hour, a day) and all begin at midnight UTC, so
+    every hit of the test counts in one window of each length. On the real clock, a test that
+    makes thirty-one requests to see the last one refused fails when they straddle a
+    minute's end: the count starts again (a slow machine makes that likelier).
+    """
+    import time
+    from types import SimpleNamespace
+
+    from bzpeer.lib import ratelimit
+
+    now = time.time() // 86400 * 86400 + 1
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: now))
+    return now
+
+
+@pytest.fixture
 def fake_arxiv(settings):
     """A fake arXiv on 127.0.0.1 (tests/fakearxiv.py) that the app's settings point at."""
     from tests.fakearxiv import FakeArxiv
