@@ -26,8 +26,14 @@ run: $(STAMP)
 	@echo
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# The suite runs in parallel (pytest-xdist), one process per core; on one core it runs in
+# a single process, without xdist. TEST_WORKERS=1 runs it serially anywhere, TEST_WORKERS=4
+# in four processes; PYTEST_ARGS come last (`-n 0` there wins too).
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
+XDIST_ARGS = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist worksteal)
+
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST_ARGS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

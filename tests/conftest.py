@@ -1,7 +1,7 @@
 import os
 
 import pytest
-from support import DEMO_FILE
+from support import DEMO_FILE, delete_redis_namespace
 
 # live_server and the ORM in one browser test run in the same thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -32,23 +32,98 @@ def _test_settings(settings, tmp_path):
     settings.ARXIV_REQUEST_INTERVAL = 0.0
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and no session left on it when it is dropped.
+
+    A live_server request thread, or a Celery worker the worker test killed, can leave a
+    session behind; PostgreSQL then refuses to drop the database ("is being accessed by other
+    users") and the next run meets it. This teardown runs before pytest-django's.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+@pytest.fixture(scope="session")
+def _redis_namespace():
+    """A client for this process's namespace on REDIS_URL (None without Redis).
+
+    Emptied when the session starts (leftovers of an interrupted run) and when it ends.
+    """
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        yield None
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
+    delete_redis_namespace(client, settings.TEST_NAMESPACE)
+    yield client
+    delete_redis_namespace(client, settings.TEST_NAMESPACE)
+    client.close()
+
+
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _clear_cache(_redis_namespace):
+    """Every test starts with an empty cache and no queued tasks.
+
+    On Redis only this process's keys go (cache and Celery's queues): not FLUSHDB, which in a
+    parallel run would empty the other processes' cache in the middle of their tests.
+    """
+    from django.conf import settings
     from django.core.cache import cache
 
-    cache.clear()
+    if _redis_namespace is None:
+        cache.clear()
+    else:
+        delete_redis_namespace(_redis_namespace, settings.TEST_NAMESPACE)
     yield
 
 
 @pytest.fixture
 def demo(db):
-    """The demo researcher and their nine works, imported through the importer."""
+    """The demo researcher and their nine works, imported through the importer.
+
+    Once per process: later tests get the rows that import wrote (tests/demo_rows.py).
+    """
+    from tests.demo_rows import import_demo
     from works.models import AuthorRecord
     from works.services import import_stream
 
-    with DEMO_FILE.open("rb") as stream:
-        import_stream(stream, source_label="Demo data")
+    def real_import():
+        with DEMO_FILE.open("rb") as stream:
+            import_stream(stream, source_label="Demo data")
+
+    import_demo(real_import)
     return AuthorRecord.objects.get(slug="zhengyan-zhang")
+
+
+@pytest.fixture
+def one_ratelimit_window(monkeypatch):
+    """bzpeer.lib.ratelimit's clock stopped a second into a UTC day.
+
+    Its windows are fixed (one minute, ten, an hour, a day) and all begin at midnight UTC, so
+    every hit of the test counts in one window of each length. On the real clock, a test that
+    makes thirty-one requests to see the last one refused fails when they straddle a
+    minute's end: the count starts again (a slow machine makes that likelier).
+    """
+    import time
+    from types import SimpleNamespace
+
+    from bzpeer.lib import ratelimit
+
+    now = time.time() // 86400 * 86400 + 1
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: now))
+    return now
 
 
 @pytest.fixture

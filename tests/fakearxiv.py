@@ -108,6 +108,8 @@ class Hit:
     params: dict[str, str]
     query: str
     user_agent: str = ""
+    # time.time() at arrival: the clock Redis' TIME reads, to compare with RedisSpacing's slots
+    wall: float = 0.0
 
     @property
     def target(self) -> str:
@@ -319,12 +321,19 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):  # noqa: N802
-        arrived = time.monotonic()
+        arrived, wall = time.monotonic(), time.time()
         parts = urlsplit(self.path)
         params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         target = f"{parts.path}?{parts.query}"
         self.fake._log(
-            Hit(arrived, parts.path, params, parts.query, self.headers.get("User-Agent", ""))
+            Hit(
+                arrived,
+                parts.path,
+                params,
+                parts.query,
+                self.headers.get("User-Agent", ""),
+                wall=wall,
+            )
         )
         # The client may have given up (time-out test): nothing left to answer.
         with contextlib.suppress(TimeoutError, BrokenPipeError, ConnectionResetError):

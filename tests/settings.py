@@ -5,6 +5,13 @@ tests run with DEBUG off; the test client speaks plain HTTP, so HTTPS-only setti
 default without DEBUG) are off. tests/test_production_settings.py checks the production
 defaults themselves. Everything else comes from the environment as in production
 (DATABASE_URL, REDIS_URL), so CI exercises both configurations.
+
+`make test` runs the suite in several processes (pytest-xdist). Each one gets
+its own PostgreSQL test database from pytest-django (test_<name>_gw0, ...) and
+its own namespace on the shared Redis database, below: cache keys, Celery's
+queues and the arXiv request slot all start with it, so a process clearing its
+cache between tests, or a worker taking tasks off a queue, never touches
+another process's keys.
 """
 
 import os
@@ -15,6 +22,27 @@ os.environ.setdefault(
 os.environ.setdefault("DJANGO_SECURE_SSL", "0")
 
 from bzpeer.settings import *  # noqa: E402,F403
+from bzpeer.settings import CELERY_BROKER_TRANSPORT_OPTIONS, REDIS_URL  # noqa: E402
 
 # Tests serve static files through the finders; there is no collected folder.
 STATIC_ROOT = None
+
+# "bzpeer-test-gw0" in an xdist worker, "bzpeer-test-main" in a run without xdist;
+# tests/works/test_worker_e2e.py hands the Celery worker it starts a namespace of its own.
+TEST_NAMESPACE = os.environ.get("BZPEER_TEST_NAMESPACE") or (
+    f"bzpeer-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+)
+
+
+def celery_keyprefix(namespace: str) -> str:
+    """Where Celery keeps its queues under a namespace (kombu's global_keyprefix)."""
+    return f"{namespace}:celery:"
+
+
+ARXIV_RATE_LIMIT_KEY = f"{TEST_NAMESPACE}:arxiv:next-slot"
+if REDIS_URL:
+    CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": TEST_NAMESPACE}}  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
+        "global_keyprefix": celery_keyprefix(TEST_NAMESPACE),
+    }

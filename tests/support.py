@@ -24,3 +24,22 @@ def wait_until(page, expression: str, arg=None, *, timeout_ms: int = 20_000) -> 
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
         page.wait_for_timeout(100)
+
+
+def delete_redis_namespace(client, namespace: str) -> int:
+    """Delete every key under ``namespace:`` with the redis-py ``client``; return how many.
+
+    What the suite does instead of FLUSHDB: the processes of a parallel run share one Redis
+    database, each under its own namespace (tests/settings.py), and flushing the database
+    would take the other processes' cache entries and queued tasks with it.
+    """
+    deleted = 0
+    batch: list[bytes] = []
+    for key in client.scan_iter(match=f"{namespace}:*", count=1000):
+        batch.append(key)
+        if len(batch) == 1000:
+            deleted += client.unlink(*batch)
+            batch.clear()
+    if batch:
+        deleted += client.unlink(*batch)
+    return deleted

@@ -55,6 +55,9 @@ def test_the_progress_page_refreshes_until_the_run_finishes(page, live_server, s
         total_expected=58011,
         resumption_token="fake-2",
     )
+    # The page's timers run on a clock the test moves on: "every 3s" is seen to poll, and to
+    # stop, without the test waiting out the seconds.
+    page.clock.install()
     page.goto(live_server.url + reverse("admin:works_importrun_progress", args=[run.pk]))
     counts = page.locator("#run-counts")
     assert counts.get_attribute("hx-trigger") == "every 3s"
@@ -65,6 +68,8 @@ def test_the_progress_page_refreshes_until_the_run_finishes(page, live_server, s
     ImportRun.objects.filter(pk=run.pk).update(
         created_count=9, state=ImportRun.State.SUCCEEDED, resumption_token=""
     )
+    with page.expect_request(lambda request: "/progress/" in request.url):
+        page.clock.run_for(3000)
     wait_until(
         page,
         "document.querySelector('#run-counts').innerText.includes('Succeeded')",
@@ -75,5 +80,6 @@ def test_the_progress_page_refreshes_until_the_run_finishes(page, live_server, s
     assert counts.get_attribute("hx-trigger") is None
     requests = []
     page.on("request", lambda request: requests.append(request.url))
-    page.wait_for_timeout(3500)
+    page.clock.run_for(3500)
+    page.wait_for_timeout(300)  # time for a request the timers made to be reported
     assert [url for url in requests if "/progress/" in url] == []

@@ -52,7 +52,7 @@ def test_reset_clears_the_current_window():
 
 
 @pytest.mark.django_db
-def test_the_decorator_answers_429_with_retry_after_past_the_limit():
+def test_the_decorator_answers_429_with_retry_after_past_the_limit(one_ratelimit_window):
     calls = []
 
     @ratelimit.ratelimit("message", "2/m")

@@ -452,7 +452,7 @@ def test_the_whole_profile_page_costs_the_same_with_1_or_30_works(client):
     assert counts[0] == counts[1]
 
 
-def test_claim_submissions_are_rate_limited(client):
+def test_claim_submissions_are_rate_limited(client, one_ratelimit_window):
     record = record_with_works()
     client.force_login(UserFactory(verified=True))
     url = reverse("profiles:claim", args=[record.slug])

@@ -236,7 +236,7 @@ def test_the_inbox_lists_received_and_sent_invitations(client):
     assert "to " + record.display_name in html
 
 
-def test_messages_are_rate_limited(client):
+def test_messages_are_rate_limited(client, one_ratelimit_window):
     record, owner, _ = claimed_record()
     conversation = collaboration.accept_invitation(
         _invite(record, UserFactory(verified=True)), owner=owner

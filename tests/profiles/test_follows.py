@@ -100,7 +100,7 @@ def test_anonymous_visitors_get_a_login_link_that_comes_back(client):
     assert "Follow researcher" in html
 
 
-def test_follow_toggling_is_rate_limited_with_a_friendly_fragment(client):
+def test_follow_toggling_is_rate_limited_with_a_friendly_fragment(client, one_ratelimit_window):
     record = record_with_works()
     client.force_login(UserFactory())
     url_for = {

@@ -19,7 +19,9 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
+# One Chromium for the module, as tests/browser/conftest.py does: starting one costs a second
+# or two, more than either test.
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -51,7 +53,8 @@ def scored_demo(demo):
 
 def test_why_this_score_opens_in_place_with_htmx(live_server, browser, scored_demo):
     SCREENSHOTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
     page.goto(live_server.url + scored_demo.get_absolute_url())
 
     panel = page.locator("#trust")
@@ -69,6 +72,7 @@ def test_why_this_score_opens_in_place_with_htmx(live_server, browser, scored_de
     assert "Identity 10 + Scholarly record 9 + Collaboration 2 + Community 0 = 21" in text
     assert "Zhiyuan Liu" in text
     panel.screenshot(path=str(SCREENSHOTS / "trust-panel-why.png"))
+    context.close()
 
 
 def test_without_javascript_the_link_opens_the_full_page(live_server, browser, scored_demo):

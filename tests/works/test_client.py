@@ -23,6 +23,8 @@ from works.arxiv.records import ArxivApiError, OaiError
 
 # Arrival times are measured at the server; allow for localhost latency jitter.
 JITTER = 0.03
+# Redis' TIME has microseconds.
+CLOCK_RESOLUTION = 1e-6
 
 
 @pytest.fixture
@@ -153,16 +155,30 @@ def test_local_spacing_spaces_every_request(fake):
     assert min(gaps([h.t for h in hits])) >= 0.3 - JITTER
 
 
+class RecordingRedisSpacing(RedisSpacing):
+    """A RedisSpacing that notes every slot it reserves (seconds, on Redis' clock)."""
+
+    def __init__(self, *args, slots: list[float], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.slots = slots
+
+    def reserve(self) -> tuple[float, float]:
+        slot, now = super().reserve()
+        self.slots.append(slot)  # list.append is atomic: the two threads share the list
+        return slot, now
+
+
 def test_redis_spacing_is_shared_by_two_clients_in_two_threads(fake, local_redis):
     rclient, new_key = local_redis
     key = new_key()
     interval = 0.2
+    slots: list[float] = []
     # Two clients, two spacings, two Redis connection pools: only the key is shared.
     clients = [
         make_client(
             fake,
-            spacing=RedisSpacing(
-                redis.Redis(host="127.0.0.1", port=6379), key=key, interval=interval
+            spacing=RecordingRedisSpacing(
+                redis.Redis(host="127.0.0.1", port=6379), key=key, interval=interval, slots=slots
             ),
         )
         for _ in range(2)
@@ -186,7 +202,17 @@ def test_redis_spacing_is_shared_by_two_clients_in_two_threads(fake, local_redis
     assert not errors
     hits = fake.requests
     assert len(hits) == 6
-    assert min(gaps([h.t for h in hits])) >= interval - JITTER
+    # One queue of slots for both clients, an interval apart, and no request reached the
+    # server before its slot. (Gaps between arrivals would also count how late a busy
+    # machine ran each thread, which is no business of the spacing.) Redis' TIME and the
+    # server's time.time() read the same clock: this machine's.
+    assert len(slots) == 6
+    assert min(gaps(slots)) >= interval - 1e-6
+    arrivals = sorted(h.wall for h in hits)
+    assert all(
+        arrived >= slot - CLOCK_RESOLUTION
+        for arrived, slot in zip(arrivals, sorted(slots), strict=True)
+    ), (arrivals, sorted(slots))
     assert rclient.pttl(key) > 0  # the slot key expires when idle
 
 
@@ -202,32 +228,33 @@ def test_redis_hold_off_pushes_everyones_next_slot(local_redis):
 
 
 def test_local_spacing_is_thread_safe():
-    # The slots the spacing hands out, not when the threads woke up: on a busy machine a thread
-    # can wake late, which says nothing about the reservations.
-    spacing = LocalSpacing(0.05)
     slots: list[float] = []
-    lock = threading.Lock()
-    reserve = spacing.reserve
+    woke: list[float] = []
 
-    def reserve_and_note():
-        slot, now = reserve()
-        with lock:
+    class Recording(LocalSpacing):
+        def reserve(self) -> tuple[float, float]:
+            slot, now = super().reserve()
             slots.append(slot)
-        return slot, now
+            return slot, now
 
-    spacing.reserve = reserve_and_note
+    spacing = Recording(0.05)
 
     def run():
         for _ in range(3):
             spacing.wait_turn()
+            woke.append(time.monotonic())
 
     threads = [threading.Thread(target=run) for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(slots) == 9
-    assert min(gaps(sorted(slots))) >= 0.05 - 1e-9
+    # Nine distinct slots an interval apart, however the threads interleaved, and nobody
+    # woke before their slot: the k-th wake-up is never earlier than the k-th slot. (When a
+    # thread actually runs after waking depends on the machine's load, not on the spacing.)
+    assert len(slots) == len(woke) == 9
+    assert min(gaps(slots)) >= 0.05 - 1e-9
+    assert all(w >= s - 1e-9 for w, s in zip(sorted(woke), sorted(slots), strict=True))
 
 
 def test_default_spacing_from_settings(settings):

@@ -5,9 +5,10 @@ process runs it against the same PostgreSQL test database, and the test then
 reads what the worker wrote: works, authorships, collaboration edges, trust
 snapshots, the run itself, and the times at which the fake arXiv was called.
 
-The worker gets a Redis database of its own (broker, cache and the arXiv
-request spacing), so tasks queued by other tests, or by other test runs on the
-same Redis, never reach it and it never takes theirs.
+The worker gets a Redis namespace of its own on REDIS_URL (broker queues,
+cache and the arXiv request slot; tests/settings.py), so tasks queued by other
+tests, or by the other processes of a parallel run, never reach it and it
+never takes theirs.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -36,6 +37,8 @@ from graph.models import CollaborationEdge
 from graph.weights import CLOSE_WEIGHT_FLOOR, MAX_AUTHORS_FOR_PAIRS
 from profiles.models import TrustSnapshot
 from tests.fakearxiv import OAI_LAST_PAGE, OAI_PAGE_1, FakeArxiv, fixture
+from tests.settings import celery_keyprefix
+from tests.support import delete_redis_namespace
 from works import runs
 from works.arxiv import parsers
 from works.models import AuthorRecord, Authorship, ImportRun, Work
@@ -71,14 +74,6 @@ pytestmark = [
 # ------------------------------------------------------------------ helpers
 
 
-def worker_redis_url() -> str:
-    """The configured Redis server, on a database number no other test uses."""
-    parts = urlsplit(settings.REDIS_URL)
-    current = parts.path.strip("/") or "0"
-    db = "15" if current != "15" else "14"
-    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
-
-
 def worker_database_url() -> str:
     db = connection.settings_dict
     credentials = quote(db["USER"] or "", safe="")
@@ -102,8 +97,8 @@ def wait_for(condition: Callable[[], bool], *, timeout: float, what: str, log: P
 class Worker:
     """``celery -A bzpeer worker`` in a subprocess, with the test's database and fakes."""
 
-    def __init__(self, *, broker_url: str, fake: FakeArxiv, log: Path):
-        self.broker_url = broker_url
+    def __init__(self, *, namespace: str, fake: FakeArxiv, log: Path):
+        self.namespace = namespace
         self.fake = fake
         self.log = log
         self.process: subprocess.Popen | None = None
@@ -113,8 +108,9 @@ class Worker:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
             "DATABASE_URL": worker_database_url(),
-            "REDIS_URL": self.broker_url,
-            "CELERY_BROKER_URL": self.broker_url,
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.REDIS_URL,
+            "BZPEER_TEST_NAMESPACE": self.namespace,
             "ARXIV_API_URL": self.fake.api_url,
             "ARXIV_OAI_URL": self.fake.oai_url,
             "ARXIV_REQUEST_INTERVAL": str(REQUEST_INTERVAL),
@@ -160,36 +156,42 @@ class Worker:
 
 
 @contextlib.contextmanager
-def publishing_to(broker_url: str):
-    """Make this process queue tasks on ``broker_url`` instead of running them eagerly."""
+def publishing_to(namespace: str):
+    """Make this process queue tasks in the worker's ``namespace`` instead of running them."""
     conf = celery_app.conf
-    saved = conf.broker_url, conf.task_always_eager
+    saved = conf.broker_url, conf.broker_transport_options, conf.task_always_eager
 
     def drop_connections():
         # What Celery itself does after a fork: the next publish builds its pools
-        # from the current broker_url (kombu keeps one pool per broker).
+        # from the current broker settings (kombu keeps one pool per broker).
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
 
     drop_connections()
-    conf.broker_url, conf.task_always_eager = broker_url, False
+    conf.broker_url = settings.REDIS_URL
+    conf.broker_transport_options = {
+        **saved[1],
+        "global_keyprefix": celery_keyprefix(namespace),
+    }
+    conf.task_always_eager = False
     forget_broker_failures()
     try:
         yield
     finally:
         drop_connections()
-        conf.broker_url, conf.task_always_eager = saved
+        conf.broker_url, conf.broker_transport_options, conf.task_always_eager = saved
 
 
 @pytest.fixture
-def worker_redis():
-    url = worker_redis_url()
-    client = redis.Redis.from_url(url)
-    # Only this test's own database: leftovers of an aborted earlier run would
+def worker_namespace():
+    """The worker's namespace: this test process's own, with "-e2e" after it."""
+    namespace = f"{settings.TEST_NAMESPACE}-e2e"
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    # Only the worker's own keys: leftovers of an aborted earlier run would
     # otherwise be delivered to the new worker.
-    client.flushdb()
-    yield url
-    client.flushdb()
+    delete_redis_namespace(client, namespace)
+    yield namespace
+    delete_redis_namespace(client, namespace)
     client.close()
 
 
@@ -200,12 +202,12 @@ def fake_arxiv_server():
 
 
 @pytest.fixture
-def start_worker(worker_redis, fake_arxiv_server, tmp_path):
+def start_worker(worker_namespace, fake_arxiv_server, tmp_path):
     started: list[Worker] = []
 
     def start() -> Worker:
         worker = Worker(
-            broker_url=worker_redis, fake=fake_arxiv_server, log=tmp_path / "worker.log"
+            namespace=worker_namespace, fake=fake_arxiv_server, log=tmp_path / "worker.log"
         )
         started.append(worker.start())
         return worker
@@ -272,13 +274,13 @@ def finished(run: ImportRun) -> Callable[[], bool]:
 # -------------------------------------------------------------------- tests
 
 
-def test_a_queued_harvest_runs_on_a_real_worker(start_worker, worker_redis, fake_arxiv_server):
+def test_a_queued_harvest_runs_on_a_real_worker(start_worker, worker_namespace, fake_arxiv_server):
     fake = fake_arxiv_server
     # arXiv's flow control: the first OAI request is turned away for a second.
     fake.fail_next(503, retry_after="1", match="/oai")
     worker = start_worker()
 
-    with publishing_to(worker_redis):
+    with publishing_to(worker_namespace):
         run = runs.start_run(source=ImportRun.Source.OAI, parameters=OAI_FROM, queue=True)
     assert run.state == ImportRun.State.QUEUED and run.errors == []
 
@@ -332,13 +334,13 @@ def test_a_queued_harvest_runs_on_a_real_worker(start_worker, worker_redis, fake
 
 
 def test_a_worker_killed_mid_harvest_is_resumed_from_its_checkpoint(
-    start_worker, worker_redis, fake_arxiv_server
+    start_worker, worker_namespace, fake_arxiv_server
 ):
     fake = fake_arxiv_server
     # Page 2 takes its time: long enough to kill the worker while it waits.
     fake.slow_next(30, match="resumptionToken=fake-2")
     first = start_worker()
-    with publishing_to(worker_redis):
+    with publishing_to(worker_namespace):
         run = runs.start_run(source=ImportRun.Source.OAI, parameters=OAI_FROM, queue=True)
 
     wait_for(
@@ -358,7 +360,7 @@ def test_a_worker_killed_mid_harvest_is_resumed_from_its_checkpoint(
         heartbeat_at=timezone.now() - runs.STALE_AFTER - timezone.timedelta(seconds=1)
     )
     second = start_worker()
-    with publishing_to(worker_redis):
+    with publishing_to(worker_namespace):
         assert runs.resume_stale_runs() == [run.pk]
     wait_for(finished(run), timeout=90, what="the resumed run to finish", log=second.log)
 
