@@ -13,7 +13,7 @@ from profiles.forms import AuthorRecordAdminForm, DecisionForm
 from profiles.levels import email_domain_matches, orcid_is_valid
 from profiles.models import Claim, TrustSnapshot
 from profiles.verification import affiliation_domains
-from works.models import AuthorRecord, Authorship, RecordEvent, SlugRedirect
+from works.models import AuthorRecord, Authorship, IdentityConstraint, RecordEvent, SlugRedirect
 
 
 class RecordEventInline(admin.TabularInline):
@@ -476,7 +476,84 @@ def move_works(modeladmin, request, queryset):
     )
 
 
-AuthorRecordAdmin.actions = [*(AuthorRecordAdmin.actions or []), merge_records, move_works]
+class SplitForm(forms.Form):
+    authorships = forms.ModelMultipleChoiceField(
+        queryset=Authorship.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Works of another person",
+        help_text="They go to a new record and never come back to this one; the rest stay.",
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=300)
+
+    def __init__(self, *args, record, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["authorships"]
+        field.queryset = (
+            Authorship.objects.filter(author=record)
+            .select_related("work")
+            .order_by("-work__year", "work_id")
+        )
+        field.label_from_instance = _signature_label
+
+
+def _signature_label(authorship: Authorship) -> str:
+    return (
+        f"{authorship.work.arxiv_id} ({authorship.work.year}) · {authorship.work.title[:120]} "
+        f"(as “{authorship.printed_name}”)"
+    )
+
+
+@admin.action(
+    description="Split the selected record: another person's works…", permissions=["change"]
+)
+def split_record(modeladmin, request, queryset):
+    if queryset.count() != 1:
+        modeladmin.message_user(
+            request, "Select exactly one record to split.", level=messages.ERROR
+        )
+        return None
+    record = queryset.get()
+    form = SplitForm(request.POST if "apply" in request.POST else None, record=record)
+    if form.is_valid():
+        try:
+            new = corrections.split_record(
+                record=record,
+                authorship_ids=[a.pk for a in form.cleaned_data["authorships"]],
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except corrections.CorrectionError as error:
+            modeladmin.message_user(request, str(error), level=messages.ERROR)
+        else:
+            modeladmin.message_user(request, f"Split off to a new record: {new.slug}.")
+        return None
+    return _intermediate(
+        request, title=f"Split {record}", form=form, queryset=queryset, action="split_record"
+    )
+
+
+class IdentityConstraintInline(admin.TabularInline):
+    """People's corrections that hold this record's signatures on it or off it."""
+
+    model = IdentityConstraint
+    fk_name = "record"
+    extra = 0
+    can_delete = False
+    readonly_fields = ["signature", "kind", "source", "actor", "created_at"]
+    fields = readonly_fields
+    raw_id_fields = ["signature"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+AuthorRecordAdmin.actions = [
+    *(AuthorRecordAdmin.actions or []),
+    merge_records,
+    move_works,
+    split_record,
+]
+AuthorRecordAdmin.inlines = [*AuthorRecordAdmin.inlines, IdentityConstraintInline]
 
 
 class UndoForm(forms.Form):

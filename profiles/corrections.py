@@ -19,6 +19,7 @@ from profiles.trust_queue import queue_trust_recompute
 from profiles.verification import records_counting_as_close, transition
 from works import constraints
 from works.changes import authorships_changed
+from works.clustering import NewRecord, create_records, display_name_for
 from works.models import (
     AuthorRecord,
     Authorship,
@@ -37,6 +38,7 @@ class CorrectionError(Exception):
 NOT_MINE = "not_mine"
 MOVE = "move"
 MERGE = "merge"
+SPLIT = "split"
 UNDO = "undo"
 
 
@@ -165,6 +167,58 @@ def move_authorships(
     return len(ids)
 
 
+def split_record(
+    *, record: AuthorRecord, authorship_ids: list[int], by, reason: str
+) -> AuthorRecord:
+    """An admin splits a record: the chosen signatures are another person's, on a new record,
+    for good (they keep together on it and never come back). Returns the new record."""
+    with transaction.atomic():
+        chosen = list(
+            Authorship.objects.select_for_update()
+            .filter(pk__in=authorship_ids, author=record)
+            .order_by("work_id", "position")
+        )
+        if not chosen:
+            raise CorrectionError("Choose at least one work of this record.")
+        if len(chosen) == record.authorships.count():
+            raise CorrectionError("Leave at least one work on the record: that is a rename.")
+        ids = [a.pk for a in chosen]
+        (new_id,) = create_records(
+            [NewRecord(ids, display_name_for([a.printed_name for a in chosen]))]
+        )
+        new = AuthorRecord.objects.get(pk=new_id)
+        Authorship.objects.filter(pk__in=ids).update(author=new)
+        how = {"source": IdentityConstraint.Source.SPLIT, "actor": by}
+        constraint_ids = constraints.must_link(ids, new, **how) + constraints.cannot_link(
+            ids, record, **how
+        )
+        data = {
+            "action": SPLIT,
+            "authorships": ids,
+            "from_record": record.pk,
+            "to_record": new.pk,
+            "constraints": constraint_ids,
+            "created_record": True,
+        }
+        for on, summary in (
+            (
+                record,
+                f"An admin split {len(ids)} work(s) off to a new record, {new.slug}: "
+                f"another person's. {reason}",
+            ),
+            (new, f"Created by an admin from {len(ids)} work(s) of {record.slug}. {reason}"),
+        ):
+            RecordEvent.objects.create(
+                record=on,
+                kind=RecordEvent.Kind.CORRECTION,
+                summary=summary[:500],
+                actor=by,
+                data=data,
+            )
+        _after_authorships_moved([record.pk, new.pk], actor=by, reason="Record split by an admin.")
+    return new
+
+
 def merge_records(*, source: AuthorRecord, target: AuthorRecord, by, reason: str) -> None:
     """Merge `source` into `target` (two records of one person).
 
@@ -269,14 +323,14 @@ def _log_merge(source: AuthorRecord, target: AuthorRecord, data: dict, *, by, re
 
 def can_undo(event: RecordEvent) -> bool:
     data = event.data or {}
-    return data.get("action") in {NOT_MINE, MOVE, MERGE} and not data.get("undone")
+    return data.get("action") in {NOT_MINE, MOVE, MERGE, SPLIT} and not data.get("undone")
 
 
 def undo(event: RecordEvent, *, by, reason: str) -> None:
     """Put back what a correction moved. Each correction is undone once."""
     data = event.data or {}
     action = data.get("action")
-    if action not in {NOT_MINE, MOVE, MERGE}:
+    if action not in {NOT_MINE, MOVE, MERGE, SPLIT}:
         raise CorrectionError("Only corrections and merges can be undone here.")
     with transaction.atomic():
         # Both records' events carry the same data; mark them all undone, once.
@@ -298,7 +352,7 @@ def undo(event: RecordEvent, *, by, reason: str) -> None:
                 author=source
             )
             if (
-                action == NOT_MINE
+                action in {NOT_MINE, SPLIT}
                 and data.get("created_record", True)
                 and not Authorship.objects.filter(author=target).exists()
             ):
@@ -313,6 +367,8 @@ def undo(event: RecordEvent, *, by, reason: str) -> None:
             NOT_MINE: "An admin undid the “not mine” correction; the work is back on "
             f"{source.slug}.",
             MOVE: f"An admin moved the works back from {target.slug} to {source.slug}.",
+            SPLIT: f"An admin undid the split: the works of {target.slug} are back on "
+            f"{source.slug}.",
             MERGE: f"An admin undid the merge of {source.slug} into {target.slug}.",
         }[action]
         for record in (source, target):

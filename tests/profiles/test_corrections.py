@@ -278,6 +278,37 @@ def test_admin_move_works_action(client):
     assert authorship.author_id == target.pk
 
 
+def test_admin_split_action_puts_the_chosen_works_on_a_new_record_for_good(client):
+    from works.clustering import recluster_block
+
+    client.force_login(make_admin())
+    record = record_with_works(3)
+    chosen = list(Authorship.objects.filter(author=record).order_by("pk")[:2])
+    url = reverse("admin:works_authorrecord_changelist")
+    data = {"action": "split_record", "_selected_action": [record.pk]}
+    page = client.post(url, data)
+    assert chosen[0].work.title in page.content.decode()
+
+    client.post(
+        url,
+        {**data, "apply": "1", "authorships": [a.pk for a in chosen], "reason": "Two people"},
+    )
+
+    new = AuthorRecord.objects.exclude(pk=record.pk).get()
+    assert set(new.authorships.values_list("pk", flat=True)) == {a.pk for a in chosen}
+    _refresh(record, new)
+    assert (record.work_count, new.work_count) == (1, 2)
+    # A re-clustering (the evidence would join them: same name, nothing else) obeys the split.
+    recluster_block(chosen[0].block_key)
+    assert set(new.authorships.values_list("pk", flat=True)) == {a.pk for a in chosen}
+    assert record.authorships.count() == 1
+    # And it can be undone.
+    event = RecordEvent.objects.get(record=record, kind="correction")
+    corrections.undo(event, by=make_admin(), reason="One person after all.")
+    assert record.authorships.count() == 3
+    assert not IdentityConstraint.objects.filter(source="split").exists()
+
+
 def test_admin_undo_action_on_record_events(client):
     admin = make_admin()
     record, owner, _ = claimed_record(works=2)
