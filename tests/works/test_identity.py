@@ -341,3 +341,35 @@ def test_cluster_authors_in_two_processes_ends_as_in_one(capsys):
 
     assert len(records_of("Wei Wang")) == 2
     assert "1 split" in capsys.readouterr().out
+
+
+def test_a_record_the_model_barely_holds_together_is_flagged_and_drops_to_l0(
+    client, monkeypatch, eager_tasks, django_capture_on_commit_callbacks
+):
+    from works import clustering
+    from works.identity.incremental import Cohesion
+
+    works = [
+        paper(["Li Wei", f"Coauthor Number{n}"], category="cs.LG", title=f"Learning {n}")
+        for n in range(4)
+    ]
+    import_records(works)
+    (record_id,) = records_of("Li Wei")
+    # The model's stricter pass would cut the record in two substantial parts.
+    monkeypatch.setattr(
+        clustering,
+        "cohesion",
+        lambda signatures: Cohesion(parts=(2, 2), possibly_several_people=True),
+    )
+
+    block = Authorship.objects.filter(author_id=record_id).first().block_key
+    # What follows a change of records (edges, then trust, which re-derives the level) runs
+    # when the change commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        recluster_block(block)
+
+    record = AuthorRecord.objects.get(pk=record_id)
+    assert record.possibly_several_people
+    assert record.verification_level == 0
+    html = client.get(record.get_absolute_url()).content.decode()
+    assert "This record may hold several people." in html
