@@ -58,6 +58,13 @@ app.conf.beat_schedule = {
         "task": "works.resume_stale_runs",
         "schedule": crontab(minute="*/15"),
     },
+    # The day's new signatures were linked one by one as they arrived; at night every block
+    # they fell in is clustered again from scratch (one task per block on the identity queue),
+    # so that evidence that arrived later (a paper joining two of a person's records) counts.
+    "nightly-reclustering": {
+        "task": "works.recluster_recent_blocks",
+        "schedule": crontab(hour=2, minute=30),
+    },
     # Nightly trust sweep: every score drifts as others claim records and gain
     # followers; one full recompute a night keeps every snapshot current even
     # if an event was missed (or failed to queue while the broker was down).

@@ -27,6 +27,7 @@ def test_every_beat_entry_names_a_registered_task(registered):
         "resume-stale-imports",
         "nightly-trust-sweep",
         "nightly-counter-reconciliation",
+        "nightly-reclustering",
         "follow-digests",
     }
     missing = {
@@ -43,6 +44,7 @@ def test_the_beat_schedule_runs_at_the_documented_times():
     assert schedule["nightly-trust-sweep"] == crontab(hour=3, minute=30)
     assert schedule["nightly-counter-reconciliation"] == crontab(hour=4, minute=30)
     assert schedule["follow-digests"] == crontab(hour=7, minute=0)
+    assert schedule["nightly-reclustering"] == crontab(hour=2, minute=30)
     assert schedule["resume-stale-imports"] == crontab(minute="*/15")
 
 

@@ -361,6 +361,17 @@ class BlockOutcome:
         self.changed_record_ids |= other.changed_record_ids
 
 
+def recent_block_keys(*, since) -> list[str]:
+    """The blocks of the signatures on works imported or changed since then."""
+    return sorted(
+        set(
+            Authorship.objects.filter(work__changed_at__gte=since)
+            .exclude(block_key="")
+            .values_list("block_key", flat=True)
+        )
+    )
+
+
 def recluster_block(block_key: str) -> BlockOutcome:
     """Cluster every signature of one block from scratch and apply the result."""
     with transaction.atomic():

@@ -9,9 +9,12 @@ independent, so every worker of every machine can take them in parallel.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
+from django.utils import timezone
 
 from bzpeer.lib.tasks import enqueue
 from works import clustering, runs
@@ -82,3 +85,13 @@ def resume_stale_runs() -> list[int]:
 def cluster_block(block_key: str) -> dict:
     """Cluster one name block again (works.clustering.recluster_block)."""
     return clustering.recluster_block(block_key).as_summary()
+
+
+@shared_task(name="works.recluster_recent_blocks", soft_time_limit=300, time_limit=360)
+def recluster_recent_blocks(hours: int = 26) -> int:
+    """Queue the re-clustering of every block a recently changed work's signature sits in
+    (beat, nightly; 26 hours so a late night leaves no gap)."""
+    keys = clustering.recent_block_keys(since=timezone.now() - dt.timedelta(hours=hours))
+    for key in keys:
+        enqueue(cluster_block, key)
+    return len(keys)

@@ -373,3 +373,24 @@ def test_a_record_the_model_barely_holds_together_is_flagged_and_drops_to_l0(
     assert record.verification_level == 0
     html = client.get(record.get_absolute_url()).content.decode()
     assert "This record may hold several people." in html
+
+
+def test_the_nightly_task_queues_the_blocks_of_the_days_signatures(monkeypatch):
+    from works import tasks
+
+    hep, cl = two_wei_wangs()
+    import_records(hep)
+    old = Authorship.objects.get(printed_name="Alice Adams", work__arxiv_id=hep[0].arxiv_id)
+    import_records([paper(["Ulla Ulm"], category="math.CO", title="Graphs")])
+    from works.models import Work
+
+    Work.objects.filter(arxiv_id__in=[p.arxiv_id for p in hep]).update(
+        changed_at=WHEN - dt.timedelta(days=30)
+    )
+    queued = []
+    monkeypatch.setattr(tasks, "enqueue", lambda task, key: queued.append((task.name, key)))
+
+    assert tasks.recluster_recent_blocks() == 1
+
+    assert queued == [("works.cluster_block", "ulm u")]
+    assert old.block_key not in {key for _, key in queued}
