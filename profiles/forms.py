@@ -134,6 +134,16 @@ class DigestForm(forms.ModelForm):
         labels = {"digest": "Email me the new works of researchers I follow"}
 
 
+class OrcidRefreshForm(forms.ModelForm):
+    class Meta:
+        model = AccountSettings
+        fields = ["orcid_refresh"]
+        help_texts = {
+            "orcid_refresh": "Works added to your ORCID record that sit on other BZPEER records "
+            "are then offered on your record's edit page."
+        }
+
+
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
         label="Your password",

@@ -65,5 +65,10 @@ urlpatterns += [
         name="conversation",
     ),
     path("accounts/settings/", account_views.account_settings, name="settings"),
+    path(
+        "accounts/settings/orcid/",
+        account_views.orcid_refresh_setting,
+        name="settings-orcid",
+    ),
     path("accounts/delete/", account_views.delete_my_account, name="delete-account"),
 ]
