@@ -223,6 +223,57 @@ def _decision_kwargs(verb: str, form: DecisionForm) -> dict:
     return kwargs
 
 
+class OrcidFilter(admin.SimpleListFilter):
+    """Claims by what their ORCID iD showed: the drift flag is the refresh's word to admins."""
+
+    title = "ORCID"
+    parameter_name = "orcid"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("authenticated", "Authenticated iD"),
+            ("auto", "Approved at once"),
+            ("drift", "No longer lists works"),
+            ("failed", "Check could not read ORCID"),
+        ]
+
+    def queryset(self, request, queryset):
+        return {
+            "authenticated": lambda: queryset.filter(orcid_authenticated=True),
+            "auto": lambda: queryset.filter(auto_approved=True),
+            "drift": lambda: queryset.exclude(orcid_drift=[]),
+            "failed": lambda: queryset.filter(orcid_check__has_key="error"),
+        }.get(self.value(), lambda: queryset)()
+
+
+def _when(iso: str | None) -> str:
+    return f"{iso[:16].replace('T', ' ')} UTC" if iso else "?"
+
+
+def _works_list(works: list[dict], *, with_record: bool = False):
+    if not works:
+        return "none"
+    return format_html(
+        "<ul>{}</ul>",
+        format_html_join(
+            "",
+            "<li>arXiv:{} {}{}</li>",
+            (
+                (
+                    work.get("arxiv_id", ""),
+                    work.get("title", ""),
+                    format_html(
+                        " — on {} ({})", work.get("record_name", ""), work.get("record_slug", "")
+                    )
+                    if with_record
+                    else (f" (by {work['via']})" if work.get("via") else ""),
+                )
+                for work in works
+            ),
+        ),
+    )
+
+
 @admin.register(Claim)
 class ClaimAdmin(admin.ModelAdmin):
     list_display = [
@@ -230,12 +281,13 @@ class ClaimAdmin(admin.ModelAdmin):
         "email",
         "email_verified",
         "orcid",
+        "orcid_summary",
         "strong_evidence",
         "state",
         "created_at",
         "decided_by",
     ]
-    list_filter = [ClaimStateFilter]
+    list_filter = [ClaimStateFilter, OrcidFilter]
     list_select_related = ["record", "user", "decided_by"]
     search_fields = ["record__display_name", "record__slug", "email", "orcid"]
     ordering = ["created_at"]
@@ -247,8 +299,10 @@ class ClaimAdmin(admin.ModelAdmin):
         "email_verified",
         "affiliation_evidence",
         "orcid",
-        "orcid_check",
+        "orcid_id_check",
         "orcid_confirmed",
+        "orcid_comparison",
+        "orcid_drift_display",
         "evidence_links",
         "statement",
         "other_claims",
@@ -294,10 +348,97 @@ class ClaimAdmin(admin.ModelAdmin):
             "matches: approval gives L3" if strong else "does not match: approval gives L2",
         )
 
+    @admin.display(description="ORCID")
+    def orcid_summary(self, obj):
+        if not obj.orcid_authenticated:
+            return "typed" if obj.orcid else "—"
+        parts = ["authenticated"]
+        check = obj.orcid_check or {}
+        if "error" in check:
+            parts.append("check failed")
+        elif check:
+            parts.append(
+                f"{check.get('matched_count', 0)}/{check.get('record_work_count', 0)} works match"
+            )
+        if obj.auto_approved:
+            parts.append("approved at once")
+        if obj.orcid_drift:
+            parts.append(f"NO LONGER LISTS {len(obj.orcid_drift)}")
+        return " · ".join(parts)
+
+    @admin.display(description="What the ORCID record shows")
+    def orcid_comparison(self, obj):
+        """The comparison of the iD's public works and names with the record (its latest check):
+        what matches, what is missing, what conflicts."""
+        if not obj.orcid_authenticated:
+            return "The iD was typed, not authenticated by signing in with ORCID: not checked."
+        check = obj.orcid_check or {}
+        if not check:
+            return "Not checked yet (the check runs right after the claim is sent)."
+        if "error" in check:
+            return format_html(
+                "ORCID could not be read ({}): {}", _when(check.get("checked_at")), check["error"]
+            )
+        refused = (
+            format_html("<p><strong>The approval was refused:</strong> {}</p>", check["refused"])
+            if check.get("refused")
+            else ""
+        )
+        return format_html(
+            "<p><strong>{}</strong></p>{}"
+            "<p>Checked {}. Name on ORCID: {} · record: {} · {}.</p>"
+            "<p><strong>Matching</strong> ({} of the record's {} works; the ORCID record lists {} "
+            "works, {} of them not on BZPEER):</p>{}"
+            "<p><strong>Missing</strong> (on the record, not on ORCID: {}):</p>{}"
+            "<p><strong>Conflicting</strong> (on records other accounts have claimed):</p>{}"
+            "<p><strong>On other, unclaimed records</strong> (offered to the owner once "
+            "approved; {} more are ambiguous):</p>{}",
+            check.get("reason", ""),
+            refused,
+            _when(check.get("checked_at")),
+            check.get("orcid_name") or "not public",
+            check.get("record_name", ""),
+            "compatible" if check.get("name_compatible") else "NOT compatible",
+            check.get("matched_count", 0),
+            check.get("record_work_count", 0),
+            check.get("orcid_work_count", 0),
+            check.get("not_found", 0),
+            _works_list(check.get("matched", [])),
+            check.get("missing_count", 0),
+            _works_list(check.get("missing", [])),
+            _works_list(check.get("conflicting", []), with_record=True),
+            check.get("ambiguous", 0),
+            _works_list(check.get("elsewhere", []), with_record=True),
+        )
+
+    @admin.display(description="ORCID drift")
+    def orcid_drift_display(self, obj):
+        if not obj.orcid_drift:
+            return "None: the iD still lists the works that justified the claim."
+        return format_html(
+            "<strong>Since {}, the iD no longer lists {} of the works that justified this claim"
+            "</strong>: {}. Nothing was changed: revoke the claim if it was wrong.",
+            obj.orcid_drift_seen_at.date() if obj.orcid_drift_seen_at else "?",
+            len(obj.orcid_drift),
+            ", ".join(f"arXiv:{arxiv_id}" for arxiv_id in obj.orcid_drift),
+        )
+
     @admin.display(description="ORCID iD check")
-    def orcid_check(self, obj):
+    def orcid_id_check(self, obj):
         if not obj.orcid:
             return "No ORCID iD given."
+        if obj.orcid_authenticated:
+            listed = len(obj.orcid_matched or ())
+            return format_html(
+                '<a href="https://orcid.org/{}" rel="noopener noreferrer" target="_blank">{}</a>: '
+                "authenticated, the claimant signed in to ORCID with it. {}",
+                obj.orcid,
+                obj.orcid,
+                f"Its public record lists {listed} of the record's works: approval gives L3."
+                if listed
+                else "Its public record lists none of the record's works: approval gives L2 "
+                "unless you confirm the iD.",
+            )
         return format_html(
             '{} · <a href="https://orcid.org/{}" rel="noopener noreferrer" target="_blank">'
             "open the ORCID record</a> and check that it is this person before confirming it",

@@ -111,8 +111,19 @@ def mark_not_mine(*, record: AuthorRecord, work: Work, by) -> AuthorRecord:
     return split
 
 
-def move_authorships(*, authorship_ids: list[int], target: AuthorRecord, by, reason: str) -> int:
-    """An admin moves works from one record to another. Returns how many authorships moved."""
+def move_authorships(
+    *,
+    authorship_ids: list[int],
+    target: AuthorRecord,
+    by,
+    reason: str,
+    actor_label: str = "An admin",
+) -> int:
+    """An admin moves works from one record to another. Returns how many authorships moved.
+
+    `actor_label` says who in the records' history: "The owner" when an owner accepts a work
+    their authenticated ORCID record lists (profiles.orcid.checks.accept_offer).
+    """
     with transaction.atomic():
         authorships = list(
             Authorship.objects.select_for_update()
@@ -142,7 +153,9 @@ def move_authorships(*, authorship_ids: list[int], target: AuthorRecord, by, rea
         RecordEvent.objects.create(
             record=source,
             kind=RecordEvent.Kind.CORRECTION,
-            summary=f"An admin moved {len(ids)} work(s) to {target.slug}: {titles}. {reason}"[:500],
+            summary=f"{actor_label} moved {len(ids)} work(s) to {target.slug}: {titles}. {reason}"[
+                :500
+            ],
             actor=by,
             data=data,
         )
@@ -150,13 +163,14 @@ def move_authorships(*, authorship_ids: list[int], target: AuthorRecord, by, rea
             record=target,
             kind=RecordEvent.Kind.CORRECTION,
             summary=(
-                f"An admin moved {len(ids)} work(s) here from {source.slug}: {titles}. {reason}"
+                f"{actor_label} moved {len(ids)} work(s) here from {source.slug}: {titles}. "
+                f"{reason}"
             )[:500],
             actor=by,
             data=data,
         )
         _after_authorships_moved(
-            [source_id, target.pk], actor=by, reason="Works moved by an admin."
+            [source_id, target.pk], actor=by, reason=f"Works moved by {actor_label.lower()}."
         )
     return len(ids)
 

@@ -44,6 +44,12 @@ class ClaimForm(forms.Form):
         help_text="Tell the admins why this record is yours (up to 1,000 characters).",
     )
 
+    def __init__(self, *args, authenticated_orcid: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if authenticated_orcid:
+            # The account's iD is authenticated and used as it is: nothing to type.
+            del self.fields["orcid"]
+
     def clean_orcid(self) -> str:
         raw = self.cleaned_data["orcid"].strip()
         if not raw:

@@ -103,7 +103,7 @@ class OrcidClient:
         user_agent: str = "BZPEER",
         max_bytes: int = MAX_BODY_BYTES,
         retry_after_default: float = 5.0,
-        retry_after_cap: float = 60.0,
+        retry_after_cap: float = 30.0,
     ):
         self.api_url = api_url.rstrip("/")
         self.spacing = spacing
