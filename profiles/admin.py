@@ -11,7 +11,7 @@ from profiles import claims as claim_services
 from profiles import corrections
 from profiles.forms import AuthorRecordAdminForm, DecisionForm
 from profiles.levels import email_domain_matches, orcid_is_valid
-from profiles.models import Claim, TrustSnapshot
+from profiles.models import Claim, OrcidOffer, TrustSnapshot
 from profiles.verification import affiliation_domains
 from works.models import AuthorRecord, Authorship, RecordEvent, SlugRedirect
 
@@ -508,6 +508,36 @@ class ClaimAdmin(admin.ModelAdmin):
             decide=claim_services.revoke_claim,
             title="Revoke claims",
         )
+
+
+@admin.register(OrcidOffer)
+class OrcidOfferAdmin(admin.ModelAdmin):
+    """Works on owners' ORCID records that sit on other records. Conflicts (on a record another
+    account has claimed) are for admins: an owner never moves them; an admin who agrees moves
+    the work with "Move works from the selected record" on the record that holds it."""
+
+    list_display = ["work", "record", "user", "source", "orcid", "state", "created_at"]
+    list_filter = ["state"]
+    list_select_related = ["work", "record", "user", "source"]
+    search_fields = ["work__arxiv_id", "record__slug", "orcid", "user__email"]
+    readonly_fields = [
+        "work",
+        "record",
+        "user",
+        "source",
+        "authorship",
+        "orcid",
+        "state",
+        "created_at",
+        "decided_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class MergeForm(forms.Form):

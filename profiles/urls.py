@@ -35,6 +35,16 @@ urlpatterns += [
         claim_views.not_mine,
         name="not-mine",
     ),
+    path(
+        "researchers/<slug:slug>/orcid-offers/<int:offer_id>/accept/",
+        claim_views.accept_orcid_offer,
+        name="orcid-offer-accept",
+    ),
+    path(
+        "researchers/<slug:slug>/orcid-offers/<int:offer_id>/decline/",
+        claim_views.decline_orcid_offer,
+        name="orcid-offer-decline",
+    ),
     path("researchers/<slug:slug>/history/", history_views.record_history, name="history"),
     path("researchers/<slug:slug>/invite/", collaboration_views.invite, name="invite"),
     path("inbox/", collaboration_views.inbox, name="inbox"),
