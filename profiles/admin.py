@@ -348,7 +348,7 @@ class ClaimAdmin(admin.ModelAdmin):
             "matches: approval gives L3" if strong else "does not match: approval gives L2",
         )
 
-    @admin.display(description="ORCID")
+    @admin.display(description="ORCID evidence")
     def orcid_summary(self, obj):
         if not obj.orcid_authenticated:
             return "typed" if obj.orcid else "—"

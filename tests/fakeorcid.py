@@ -261,8 +261,11 @@ class FakeOrcid:
     # -------------------------------------------------------------------- records
 
     def add_record(self, record: FakeRecord) -> None:
+        """Add (or replace) a record; the first one added is who signs in, unless told."""
         with self._lock:
             self.records[record.orcid] = record
+            if self.sign_in_as is None:
+                self.sign_in_as = record.orcid
 
     # --------------------------------------------------------------------- faults
 
