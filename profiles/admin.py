@@ -250,6 +250,13 @@ def _when(iso: str | None) -> str:
     return f"{iso[:16].replace('T', ' ')} UTC" if iso else "?"
 
 
+def _how_listed(work: dict) -> str:
+    if not work.get("via"):
+        return ""
+    who = work.get("asserted_by") or "the holder themselves (not proof)"
+    return f" (by {work['via']}, listed by {who})"
+
+
 def _works_list(works: list[dict], *, with_record: bool = False):
     if not works:
         return "none"
@@ -266,7 +273,7 @@ def _works_list(works: list[dict], *, with_record: bool = False):
                         " — on {} ({})", work.get("record_name", ""), work.get("record_slug", "")
                     )
                     if with_record
-                    else (f" (by {work['via']})" if work.get("via") else ""),
+                    else _how_listed(work),
                 )
                 for work in works
             ),
@@ -359,6 +366,7 @@ class ClaimAdmin(admin.ModelAdmin):
         elif check:
             parts.append(
                 f"{check.get('matched_count', 0)}/{check.get('record_work_count', 0)} works match"
+                f" ({check.get('confirmed_count', 0)} by a third party)"
             )
         if obj.auto_approved:
             parts.append("approved at once")
@@ -387,12 +395,13 @@ class ClaimAdmin(admin.ModelAdmin):
         return format_html(
             "<p><strong>{}</strong></p>{}"
             "<p>Checked {}. Name on ORCID: {} · record: {} · {}.</p>"
-            "<p><strong>Matching</strong> ({} of the record's {} works; the ORCID record lists {} "
-            "works, {} of them not on BZPEER):</p>{}"
+            "<p><strong>Matching</strong> ({} of the record's {} works, {} of them listed by a "
+            "publisher or registry; the ORCID record lists {} works, {} of them not on BZPEER):"
+            "</p>{}"
             "<p><strong>Missing</strong> (on the record, not on ORCID: {}):</p>{}"
             "<p><strong>Conflicting</strong> (on records other accounts have claimed):</p>{}"
             "<p><strong>On other, unclaimed records</strong> (offered to the owner once "
-            "approved; {} more are ambiguous):</p>{}",
+            "approved; {} more are ambiguous, {} more listed by the holder only):</p>{}",
             check.get("reason", ""),
             refused,
             _when(check.get("checked_at")),
@@ -401,6 +410,7 @@ class ClaimAdmin(admin.ModelAdmin):
             "compatible" if check.get("name_compatible") else "NOT compatible",
             check.get("matched_count", 0),
             check.get("record_work_count", 0),
+            check.get("confirmed_count", 0),
             check.get("orcid_work_count", 0),
             check.get("not_found", 0),
             _works_list(check.get("matched", [])),
@@ -408,6 +418,7 @@ class ClaimAdmin(admin.ModelAdmin):
             _works_list(check.get("missing", [])),
             _works_list(check.get("conflicting", []), with_record=True),
             check.get("ambiguous", 0),
+            check.get("self_asserted_elsewhere", 0),
             _works_list(check.get("elsewhere", []), with_record=True),
         )
 
@@ -434,10 +445,11 @@ class ClaimAdmin(admin.ModelAdmin):
                 "authenticated, the claimant signed in to ORCID with it. {}",
                 obj.orcid,
                 obj.orcid,
-                f"Its public record lists {listed} of the record's works: approval gives L3."
+                f"A publisher or registry listed {listed} of the record's works on it: approval "
+                "gives L3."
                 if listed
-                else "Its public record lists none of the record's works: approval gives L2 "
-                "unless you confirm the iD.",
+                else "No publisher or registry listed any of the record's works on it: approval "
+                "gives L2 unless you confirm the iD.",
             )
         return format_html(
             '{} · <a href="https://orcid.org/{}" rel="noopener noreferrer" target="_blank">'

@@ -20,8 +20,10 @@ Decisions that PRODUCT.md leaves open, made here:
   a bad affiliation domain lists one.
 - An ORCID iD authenticated by signing in with ORCID is strong evidence when its public record
   listed at least one of the record's works when the claim was checked (PRODUCT.md, L3), whether
-  BZPEER approved the claim at once or an admin did. Works the iD stops listing later do not
-  lower the level by themselves: an admin sees the drift and decides (profiles.orcid.checks).
+  BZPEER approved the claim at once or an admin did. Listed by a third party (a publisher or
+  registry), not typed in by the holder: see profiles.orcid.evidence. Works the iD stops listing
+  later do not lower the level by themselves: an admin sees the drift and decides
+  (profiles.orcid.checks).
 """
 
 from __future__ import annotations
@@ -76,8 +78,8 @@ class ClaimEvidence:
     affiliation_domains: tuple[str, ...]
     orcid: str
     orcid_confirmed_by_admin: bool
-    # The iD was authenticated by signing in with ORCID, and its public record listed this many
-    # of the record's works when the claim was checked.
+    # The iD was authenticated by signing in with ORCID, and a third party had listed this many
+    # of the record's works on its public record when the claim was checked.
     orcid_authenticated: bool = False
     orcid_listed_works: int = 0
 

@@ -35,9 +35,9 @@ class Claim(models.Model):
     # The latest comparison of the iD's public works with the record (profiles.orcid.evidence),
     # for admins: matching, missing and conflicting works, names, the verdict and its reason.
     orcid_check = models.JSONField(default=dict, blank=True)
-    # arXiv ids of the record's works that the iD listed when the claim was checked, before
-    # its decision: the evidence of L3 by ORCID. A later refresh never shrinks it (it flags
-    # `orcid_drift` for an admin instead).
+    # arXiv ids of the record's works that a third party (a publisher or registry, not the
+    # holder) had listed on the iD when the claim was checked, before its decision: the evidence
+    # of L3 by ORCID. A later refresh never shrinks it (it flags `orcid_drift` for an admin).
     orcid_matched = models.JSONField(default=list, blank=True)
     # Of `orcid_matched`, the works the iD no longer lists at the latest refresh, and when that
     # was seen: nothing is removed, an admin looks.

@@ -45,6 +45,9 @@ CLIENT_ID = "APP-BZPEERTEST0001"
 CLIENT_SECRET = "fake-orcid-client-secret"
 
 
+DATACITE_CLIENT = "0000-0001-9884-1913"
+
+
 @dataclass
 class FakeWork:
     title: str
@@ -52,6 +55,9 @@ class FakeWork:
     doi: str | None = None
     relationship: str = "self"
     put_code: int | None = None
+    # Who put it on the record: a member organisation's auto-update (its name), "holder" (typed
+    # in by the holder) or "wizard" (a search-and-link wizard acting for the holder).
+    source: str = "DataCite"
 
 
 @dataclass
@@ -86,6 +92,32 @@ def _external_id(kind: str, value: str, relationship: str) -> dict:
     }
 
 
+def _source(work: FakeWork, record: FakeRecord) -> dict:
+    iD = {"uri": f"https://orcid.org/{record.orcid}", "path": record.orcid, "host": "orcid.org"}
+    client = {
+        "uri": f"https://orcid.org/client/{DATACITE_CLIENT}",
+        "path": DATACITE_CLIENT,
+        "host": "orcid.org",
+    }
+    if work.source == "holder":
+        return {
+            "source-orcid": iD,
+            "source-client-id": None,
+            "source-name": {"value": record.name},
+            "assertion-origin-orcid": None,
+            "assertion-origin-client-id": None,
+            "assertion-origin-name": None,
+        }
+    return {
+        "source-orcid": None,
+        "source-client-id": client,
+        "source-name": {"value": "DataCite" if work.source == "wizard" else work.source},
+        "assertion-origin-orcid": iD if work.source == "wizard" else None,
+        "assertion-origin-client-id": None,
+        "assertion-origin-name": {"value": record.name} if work.source == "wizard" else None,
+    }
+
+
 def works_document(record: FakeRecord) -> dict:
     """``/v3.0/{orcid}/works``: one group per work, as ORCID groups them."""
     groups = []
@@ -106,7 +138,7 @@ def works_document(record: FakeRecord) -> dict:
                         "put-code": put_code,
                         "created-date": stamp,
                         "last-modified-date": stamp,
-                        "source": {"source-name": {"value": record.name}},
+                        "source": _source(work, record),
                         "title": {
                             "title": {"value": work.title},
                             "subtitle": None,

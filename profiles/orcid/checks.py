@@ -6,7 +6,8 @@ database (a claim decided meanwhile is left alone).
 
 - `check_claim`: a pending claim with an authenticated iD. The iD's public names and works are
   compared with the record (`profiles.orcid.evidence`); the comparison is stored on the claim
-  for admins; with enough agreement the claim is approved at once through
+  for admins, and the record's works a third party listed on the iD become the claim's
+  `orcid_matched` (L3 evidence); with enough agreement the claim is approved at once through
   `profiles.claims.approve_claim_by_orcid`, and the owner's works on other records are offered.
   ORCID out of reach leaves the claim pending with the error: an admin decides, or the nightly
   refresh checks it again.
@@ -174,12 +175,12 @@ def check_claim(claim_id, *, client: OrcidClient | None = None) -> str:
         record=claim.record, user_id=claim.user_id, person=person, works=works
     )
     check = {**comparison.to_json(), "checked_at": now.isoformat()}
-    if not _store_pending_check(claim, check, matched=comparison.matched_ids):
+    if not _store_pending_check(claim, check, matched=comparison.confirmed_ids):
         return "skipped"
     if not comparison.enough:
         return "admin"
     try:
-        claims.approve_claim_by_orcid(claim, reason=comparison.reason, matched=comparison.matched)
+        claims.approve_claim_by_orcid(claim, reason=comparison.reason, matched=comparison.confirmed)
     except claims.ClaimError as error:
         # The record was claimed meanwhile, the account owns another record, or the iD backs
         # another approved claim: the database said no, an admin looks.

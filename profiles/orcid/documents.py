@@ -11,6 +11,13 @@ or ``version-of`` (ORCID's way to tie a journal article to its arXiv preprint, w
 BZPEER holds). ``part-of`` (a book's ISBN on a chapter, a journal's ISSN) and ``funded-by`` name
 something else. A DOI arXiv registered for a preprint (``10.48550/arXiv.2101.00001``) counts as
 that arXiv id.
+
+Who put a work there matters: anyone can type any arXiv id into their own ORCID record, or pick
+any DOI in a search-and-link wizard. A summary whose ``source`` is a member organisation's client
+(``source-client-id``: Crossref or DataCite auto-update, a publisher, a university) acting on
+its own, not on the holder's behalf (no ``assertion-origin-orcid``), was asserted by a third
+party that knows the work: `OrcidWork.asserted_by` names it. Works only the holder asserted have
+``asserted_by == ""``.
 """
 
 from __future__ import annotations
@@ -66,6 +73,9 @@ class OrcidWork:
     arxiv_ids: frozenset[str]
     dois: frozenset[str]
     put_code: int | None = None
+    # The member organisation that added it (a registry or publisher), "" when only the holder
+    # (or a wizard acting for them) did.
+    asserted_by: str = ""
 
     @property
     def has_identifiers(self) -> bool:
@@ -136,6 +146,16 @@ def _identifiers(external_ids: Any) -> tuple[set[str], set[str]]:
     return arxiv_ids, dois
 
 
+def _third_party_source(summary: dict) -> str:
+    """The name of the member organisation that asserted this summary on its own, or ''."""
+    source = _dict(summary.get("source"))
+    if not _dict(source.get("source-client-id")).get("path"):
+        return ""  # the holder, or a trusted individual, typed it
+    if _dict(source.get("assertion-origin-orcid")).get("path"):
+        return ""  # a wizard acting for the holder (search and link): still the holder's word
+    return _text(source.get("source-name")) or "an ORCID member organisation"
+
+
 def parse_works(document: Any) -> list[OrcidWork]:
     """The works of a works summary (`/works`, or a record's ``activities-summary.works``)."""
     if not isinstance(document, dict) or not isinstance(document.get("group", []), list):
@@ -152,12 +172,14 @@ def parse_works(document: Any) -> list[OrcidWork]:
         first = summaries[0] if summaries else {}
         title = _text(_dict(first.get("title")).get("title"))
         put_code = first.get("put-code")
+        asserted_by = next(filter(None, map(_third_party_source, summaries)), "")
         works.append(
             OrcidWork(
                 title=title[:500],
                 arxiv_ids=frozenset(arxiv_ids),
                 dois=frozenset(dois),
                 put_code=put_code if isinstance(put_code, int) else None,
+                asserted_by=asserted_by[:200],
             )
         )
     return works

@@ -12,9 +12,15 @@ agreement", issue 14):
    and "Zhengyan Zhang") and two different full given names never agree; either name may be
    written family name first ("Zhang Zhengyan").
 3. Works agree: at least MIN_MATCHING_WORKS (2) of the record's works are listed on the ORCID
-   record, or its only work when the record has one. A work is listed when the ORCID record
-   carries its arXiv id (any version, with or without a prefix, or the DOI arXiv registered for
-   it) or one of its DOIs (case-insensitive, without https://doi.org/).
+   record by a third party, or its only work when the record has one. A work is listed when the
+   ORCID record carries its arXiv id (any version, with or without a prefix, or the DOI arXiv
+   registered for it) or one of its DOIs (case-insensitive, without https://doi.org/). By a
+   third party: an ORCID member organisation put it there on its own (Crossref or DataCite
+   auto-update, a publisher; `OrcidWork.asserted_by`), not the holder, who can type any arXiv id
+   into their own record, nor a search-and-link wizard acting for them. Works the holder listed
+   themselves are shown to admins but prove nothing: counting them would let anyone who names
+   their ORCID record after a researcher and types in two of their arXiv ids own that
+   researcher's record at L3.
 4. No conflict: no work listed on the ORCID record has a signature compatible with the
    claimant's names on a record that another account has claimed.
 5. The record is not flagged as possibly several people (one person cannot vouch for works
@@ -132,15 +138,27 @@ class Comparison:
     name_compatible: bool
     record_work_count: int
     orcid_work_count: int
-    matched: list[dict] = field(default_factory=list)  # the record's works the iD lists
+    # The record's works the iD lists; "asserted_by" names the third party, "" for the holder.
+    matched: list[dict] = field(default_factory=list)
     missing: list[dict] = field(default_factory=list)  # the record's works it does not list
     conflicting: list[dict] = field(default_factory=list)  # on records others have claimed
-    elsewhere: list[dict] = field(default_factory=list)  # on other records: offered to move
+    # On other records, listed by a third party: offered to the owner to move.
+    elsewhere: list[dict] = field(default_factory=list)
     ambiguous: int = 0  # on other works, but more than one signature could be the claimant's
+    self_asserted_elsewhere: int = 0  # on other records, listed by the holder only: not offered
     not_found: int = 0  # listed on ORCID, not among BZPEER's works
     flagged_several: bool = False
     enough: bool = False
     reason: str = ""
+
+    @property
+    def confirmed(self) -> list[dict]:
+        """The matched works a third party listed: the evidence that counts."""
+        return [work for work in self.matched if work["asserted_by"]]
+
+    @property
+    def confirmed_ids(self) -> list[str]:
+        return [work["arxiv_id"] for work in self.confirmed]
 
     @property
     def matched_ids(self) -> list[str]:
@@ -159,16 +177,30 @@ class Comparison:
             "orcid_work_count": self.orcid_work_count,
             "matched": capped(self.matched),
             "matched_count": len(self.matched),
+            "confirmed_count": len(self.confirmed),
             "missing": capped(self.missing),
             "missing_count": len(self.missing),
             "conflicting": capped(self.conflicting),
             "elsewhere": capped(self.elsewhere),
             "ambiguous": self.ambiguous,
+            "self_asserted_elsewhere": self.self_asserted_elsewhere,
             "not_found": self.not_found,
             "flagged_several": self.flagged_several,
             "enough": self.enough,
             "reason": self.reason,
         }
+
+
+def _sources(works: Iterable[OrcidWork]) -> tuple[dict[str, str], dict[str, str]]:
+    """Who listed each arXiv id and DOI: a third party's name when one did, else ''."""
+    by_arxiv: dict[str, str] = {}
+    by_doi: dict[str, str] = {}
+    for work in works:
+        for arxiv_id in work.arxiv_ids:
+            by_arxiv[arxiv_id] = by_arxiv.get(arxiv_id) or work.asserted_by
+        for doi in work.dois:
+            by_doi[doi] = by_doi.get(doi) or work.asserted_by
+    return by_arxiv, by_doi
 
 
 def listed_identifiers(works: Iterable[OrcidWork]) -> tuple[set[str], set[str]]:
@@ -192,7 +224,7 @@ def compare(
 ) -> Comparison:
     """Compare an ORCID record with an author record; `signatures` are the signatures, on other
     records, of the works the ORCID record lists that BZPEER holds but this record does not."""
-    arxiv_ids, dois = listed_identifiers(orcid_works)
+    by_arxiv, by_doi = _sources(orcid_works)
     claimant_names = [*person.names, *record_names]
     comparison = Comparison(
         orcid=person.orcid,
@@ -205,13 +237,19 @@ def compare(
     )
     for work in sorted(record_works, key=lambda w: w.arxiv_id):
         entry = {"arxiv_id": work.arxiv_id, "title": work.title[:300]}
-        if work.arxiv_id in arxiv_ids:
-            comparison.matched.append({**entry, "via": "arXiv id"})
-        elif dois.intersection(work.dois):
-            comparison.matched.append({**entry, "via": "DOI"})
+        by_id = [by_arxiv[work.arxiv_id]] if work.arxiv_id in by_arxiv else []
+        by_dois = [by_doi[doi] for doi in work.dois if doi in by_doi]
+        if by_id or by_dois:
+            comparison.matched.append(
+                {
+                    **entry,
+                    "via": "arXiv id" if by_id else "DOI",
+                    "asserted_by": next(filter(None, by_id + by_dois), ""),
+                }
+            )
         else:
             comparison.missing.append(entry)
-    _place_other_works(comparison, signatures, claimant_names)
+    _place_other_works(comparison, signatures, claimant_names, by_arxiv)
     on_record = {work.arxiv_id for work in record_works}
     record_dois = {doi for work in record_works for doi in work.dois}
     found_elsewhere = {signature.arxiv_id for signature in signatures}
@@ -227,11 +265,16 @@ def compare(
 
 
 def _place_other_works(
-    comparison: Comparison, signatures: list[Signature], claimant_names: list[str]
+    comparison: Comparison,
+    signatures: list[Signature],
+    claimant_names: list[str],
+    by_arxiv: dict[str, str],
 ) -> None:
     """Each listed work held by other records: a conflict when a compatible signature sits on
-    a record another account claimed, an offer when exactly one compatible signature does
-    not, and ambiguous otherwise (several namesakes on one paper)."""
+    a record another account claimed (whoever listed it), an offer when exactly one compatible
+    signature does not and a third party listed the work, and ambiguous when several namesakes
+    sign one paper. A work only the holder listed is never offered: moving it would rest on
+    their word alone."""
     by_work: dict[int, list[Signature]] = {}
     for signature in signatures:
         if any_compatible([signature.printed_name], claimant_names):
@@ -244,7 +287,11 @@ def _place_other_works(
             comparison.conflicting.append(
                 {**entry, "record_slug": claimed.record_slug, "record_name": claimed.record_name}
             )
-        elif len(candidates) == 1:
+        elif len(candidates) > 1:
+            comparison.ambiguous += 1
+        elif not by_arxiv.get(first.arxiv_id):
+            comparison.self_asserted_elsewhere += 1
+        else:
             comparison.elsewhere.append(
                 {
                     **entry,
@@ -252,10 +299,9 @@ def _place_other_works(
                     "record_id": first.record_id,
                     "record_slug": first.record_slug,
                     "record_name": first.record_name,
+                    "asserted_by": by_arxiv[first.arxiv_id],
                 }
             )
-        else:
-            comparison.ambiguous += 1
 
 
 def _arxiv_list(works: list[dict]) -> str:
@@ -267,8 +313,10 @@ def _arxiv_list(works: list[dict]) -> str:
 def agreement(comparison: Comparison) -> tuple[bool, str]:
     """Whether the comparison is enough to approve at once, and the reason, in one sentence a
     claimant, an admin and a visitor can check."""
-    matched, total = len(comparison.matched), comparison.record_work_count
+    confirmed, total = comparison.confirmed, comparison.record_work_count
+    listed = len(comparison.matched)
     needed = 1 if total == 1 else MIN_MATCHING_WORKS
+    works = f"work{'s' if total != 1 else ''}"
     against = []
     if comparison.flagged_several:
         against.append("the record is flagged as possibly several people")
@@ -277,11 +325,16 @@ def agreement(comparison: Comparison) -> tuple[bool, str]:
             f"the ORCID record's name ({comparison.orcid_name or 'not public'}) is not "
             f"compatible with the record's ({comparison.record_name})"
         )
-    if matched < needed:
+    if len(confirmed) < needed:
+        by_holder = listed - len(confirmed)
+        holder = (
+            f" ({by_holder} more listed by the holder themselves, which proves nothing)"
+            if by_holder
+            else ""
+        )
         against.append(
-            f"the ORCID record lists {matched} of the record's {total} "
-            f"work{'s' if total != 1 else ''}, and {needed} {'is' if needed == 1 else 'are'} "
-            "needed"
+            f"a publisher or registry listed {len(confirmed)} of the record's {total} {works} "
+            f"on the ORCID record{holder}, and {needed} {'is' if needed == 1 else 'are'} needed"
         )
     if comparison.conflicting:
         against.append(
@@ -290,10 +343,11 @@ def agreement(comparison: Comparison) -> tuple[bool, str]:
         )
     if against:
         return False, "Not approved at once: " + "; ".join(against) + ". An admin decides."
+    sources = ", ".join(sorted({work["asserted_by"] for work in confirmed}))
     return True, (
         f"The ORCID record {comparison.orcid}, authenticated by signing in with ORCID, lists "
-        f"{matched} of this record's {total} work{'s' if total != 1 else ''} "
-        f"({_arxiv_list(comparison.matched)}), its name ({comparison.orcid_name}) is "
+        f"{len(confirmed)} of this record's {total} {works} ({_arxiv_list(confirmed)}), put "
+        f"there by {sources}, not by its holder; its name ({comparison.orcid_name}) is "
         "compatible with the record's, and none of its works sits on a record another account "
         "has claimed."
     )

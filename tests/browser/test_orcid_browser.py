@@ -199,11 +199,15 @@ def test_an_admin_reads_the_comparison_of_a_claim_left_to_them(
     _log_in(page, live_server, admin.email)
 
     page.goto(live_server.url + reverse("admin:profiles_claim_changelist") + "?orcid=authenticated")
-    assert "authenticated · 1/4 works match" in page.locator("#result_list").inner_text()
+    assert "authenticated · 1/4 works match (1 by a third party)" in (
+        page.locator("#result_list").inner_text()
+    )
     page.screenshot(path=screenshot_path("orcid-admin-claims"), full_page=True)
     page.goto(live_server.url + reverse("admin:profiles_claim_change", args=[claim.pk]))
     comparison = page.locator(".field-orcid_comparison").inner_text()
-    assert "Not approved at once: the ORCID record lists 1 of the record's 4 works" in comparison
+    assert "Not approved at once: a publisher or registry listed 1 of the record's 4 works" in (
+        comparison
+    )
     assert "Missing (on the record, not on ORCID: 3)" in comparison
     page.screenshot(path=screenshot_path("orcid-admin-comparison"), full_page=True)
     _no_violations(page)

@@ -147,8 +147,8 @@ def test_too_little_agreement_goes_to_the_admins_with_the_comparison(client, fak
     assert (claim.state, record.claim_state, record.verification_level) == ("pending", "pending", 1)
     assert claim.orcid_matched == ids[:1]
     assert claim.orcid_check["reason"] == (
-        "Not approved at once: the ORCID record lists 1 of the record's 3 works, and 2 are "
-        "needed. An admin decides."
+        "Not approved at once: a publisher or registry listed 1 of the record's 3 works on the "
+        "ORCID record, and 2 are needed. An admin decides."
     )
     assert [w["arxiv_id"] for w in claim.orcid_check["missing"]] == ids[1:]
     assert mail.outbox == []
@@ -159,12 +159,13 @@ def test_too_little_agreement_goes_to_the_admins_with_the_comparison(client, fak
     client.force_login(make_admin())
     admin_page = client.get(reverse("admin:profiles_claim_change", args=[claim.pk]))
     html = admin_page.content.decode()
-    assert "Matching</strong> (1 of the record's 3 works" in html
+    assert "Matching</strong> (1 of the record's 3 works, 1 of them listed by a publisher" in html
+    assert "(by arXiv id, listed by DataCite)" in html
     assert f"arXiv:{ids[1]}" in html  # missing
     assert "Conflicting</strong>" in html
     assert "approval gives L3" in html  # the iD lists one work of the record
     listed = client.get(reverse("admin:profiles_claim_changelist") + "?orcid=authenticated")
-    assert "authenticated · 1/3 works match" in listed.content.decode()
+    assert "authenticated · 1/3 works match (1 by a third party)" in listed.content.decode()
 
 
 def test_an_admin_approving_an_authenticated_claim_that_lists_works_gives_l3(fake_orcid, committed):
@@ -207,6 +208,28 @@ def test_an_admin_can_revoke_a_claim_approved_at_once(fake_orcid, committed):
 
     record.refresh_from_db()
     assert (record.claim_state, record.verification_level) == ("unclaimed", 1)
+
+
+def test_works_the_holder_typed_into_orcid_approve_nothing_and_give_no_l3(
+    client, fake_orcid, committed
+):
+    """Anyone can name an ORCID record after a researcher and type in their arXiv ids."""
+    record = researcher(works=2)
+    impostor = listing(fake_orcid, arxiv_ids(record))
+    for work in impostor.works:
+        work.source = "holder"
+
+    send_claim(client, record, orcid_account(), committed)
+
+    claim = Claim.objects.get(record=record)
+    assert (claim.state, claim.orcid_matched) == ("pending", [])
+    assert (
+        "2 more listed by the holder themselves, which proves nothing"
+        in (claim.orcid_check["reason"])
+    )
+    claims.approve_claim(claim, by=make_admin(), reason="The lab page lists them.")
+    record.refresh_from_db()
+    assert record.verification_level == 2
 
 
 def test_a_typed_orcid_is_never_checked(client, fake_orcid, committed):
@@ -367,7 +390,7 @@ def test_the_claim_page_explains_the_rule_to_an_authenticated_claimant(client, f
 
     assert ORCID in html
     assert "Authenticated" in html
-    assert "If it lists at least 2 of them" in html
+    assert "has put at least 2 of them on your ORCID record" in html
     assert 'name="orcid"' not in html  # nothing to type
 
 

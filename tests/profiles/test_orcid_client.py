@@ -47,8 +47,10 @@ def fake():
             FakeWork("A journal article", doi="https://doi.org/10.1000/ABC.123"),
             FakeWork("An arXiv DOI", doi="10.48550/arXiv.2101.00001"),
             FakeWork("A chapter of a book", doi="10.1000/book", relationship="part-of"),
-            FakeWork("Old style", arxiv="hep-th/9901001v2"),
+            FakeWork("Old style", arxiv="hep-th/9901001v2", source="Crossref"),
             FakeWork("No identifier"),
+            FakeWork("Typed in by the holder", arxiv="2201.00001", source="holder"),
+            FakeWork("Picked in a search-and-link wizard", arxiv="2201.00002", source="wizard"),
         ],
     )
     with FakeOrcid([record]) as server:
@@ -81,14 +83,20 @@ def client(fake, sleeps, spacing) -> OrcidClient:
 def test_works_are_read_with_normalised_identifiers(client):
     works = client.works(ORCID)
 
+    datacite = "DataCite"
     assert works == [
-        OrcidWork("Pre-trained models", frozenset({"2106.07139"}), frozenset(), 1000),
-        OrcidWork("A journal article", frozenset(), frozenset({"10.1000/abc.123"}), 1001),
-        OrcidWork("An arXiv DOI", frozenset({"2101.00001"}), frozenset(), 1002),
+        OrcidWork("Pre-trained models", frozenset({"2106.07139"}), frozenset(), 1000, datacite),
+        OrcidWork("A journal article", frozenset(), frozenset({"10.1000/abc.123"}), 1001, datacite),
+        OrcidWork("An arXiv DOI", frozenset({"2101.00001"}), frozenset(), 1002, datacite),
         # part-of names the book, not the chapter: no identifier of the work itself.
-        OrcidWork("A chapter of a book", frozenset(), frozenset(), 1003),
-        OrcidWork("Old style", frozenset({"hep-th/9901001"}), frozenset(), 1004),
-        OrcidWork("No identifier", frozenset(), frozenset(), 1005),
+        OrcidWork("A chapter of a book", frozenset(), frozenset(), 1003, datacite),
+        OrcidWork("Old style", frozenset({"hep-th/9901001"}), frozenset(), 1004, "Crossref"),
+        OrcidWork("No identifier", frozenset(), frozenset(), 1005, datacite),
+        # Only the holder's word: no third party asserted these.
+        OrcidWork("Typed in by the holder", frozenset({"2201.00001"}), frozenset(), 1006, ""),
+        OrcidWork(
+            "Picked in a search-and-link wizard", frozenset({"2201.00002"}), frozenset(), 1007, ""
+        ),
     ]
 
 
@@ -118,7 +126,7 @@ def test_every_request_waits_its_turn_and_says_who_asks(client, fake, spacing):
 def test_429_waits_what_retry_after_says_and_makes_everyone_wait(client, fake, sleeps, spacing):
     fake.fail_next(429, retry_after="7", match="/works")
 
-    assert len(client.works(ORCID)) == 6
+    assert len(client.works(ORCID)) == 8
     assert sleeps == [7.0]
     assert spacing.held_off == [7.0]
     assert fake.api_requests() == [f"/v3.0/{ORCID}/works"] * 2
@@ -155,7 +163,7 @@ def test_server_errors_back_off_exponentially(client, fake, sleeps):
 def test_a_read_time_out_is_retried(client, fake, sleeps):
     fake.slow_next(3.0)
 
-    assert len(client.works(ORCID)) == 6
+    assert len(client.works(ORCID)) == 8
     assert sleeps == [1.0]
 
 

@@ -60,9 +60,10 @@ def _works(*ids: str) -> list[RecordWork]:
     return [RecordWork(arxiv_id=i, title=f"Work {i}", dois=(f"10.1000/{i}",)) for i in ids]
 
 
-def _listed(*ids: str, dois: tuple[str, ...] = ()) -> list[OrcidWork]:
-    works = [OrcidWork(f"On ORCID {i}", frozenset({i}), frozenset()) for i in ids]
-    works += [OrcidWork(f"DOI {d}", frozenset(), frozenset({d})) for d in dois]
+def _listed(*ids: str, dois: tuple[str, ...] = (), by: str = "Crossref") -> list[OrcidWork]:
+    """ORCID works listing these ids, put there by `by` ("" for the holder themselves)."""
+    works = [OrcidWork(f"On ORCID {i}", frozenset({i}), frozenset(), asserted_by=by) for i in ids]
+    works += [OrcidWork(f"DOI {d}", frozenset(), frozenset({d}), asserted_by=by) for d in dois]
     return works
 
 
@@ -99,16 +100,52 @@ def test_two_matching_works_and_a_compatible_name_are_enough():
 
     assert comparison.enough
     assert comparison.matched == [
-        {"arxiv_id": "2101.00001", "title": "Work 2101.00001", "via": "arXiv id"},
-        {"arxiv_id": "2101.00003", "title": "Work 2101.00003", "via": "DOI"},
+        {
+            "arxiv_id": "2101.00001",
+            "title": "Work 2101.00001",
+            "via": "arXiv id",
+            "asserted_by": "Crossref",
+        },
+        {
+            "arxiv_id": "2101.00003",
+            "title": "Work 2101.00003",
+            "via": "DOI",
+            "asserted_by": "Crossref",
+        },
     ]
     assert comparison.missing == [{"arxiv_id": "2101.00002", "title": "Work 2101.00002"}]
     assert comparison.reason == (
         f"The ORCID record {ORCID}, authenticated by signing in with ORCID, lists 2 of this "
-        "record's 3 works (arXiv:2101.00001, arXiv:2101.00003), its name (Zhengyan Zhang) is "
-        "compatible with the record's, and none of its works sits on a record another account "
-        "has claimed."
+        "record's 3 works (arXiv:2101.00001, arXiv:2101.00003), put there by Crossref, not by "
+        "its holder; its name (Zhengyan Zhang) is compatible with the record's, and none of its "
+        "works sits on a record another account has claimed."
     )
+
+
+def test_works_the_holder_listed_themselves_prove_nothing():
+    comparison = _compare(
+        _works("2101.00001", "2101.00002", "2101.00003"),
+        _listed("2101.00001", "2101.00002", by="") + _listed("2101.00003", by="DataCite"),
+    )
+
+    assert not comparison.enough
+    assert comparison.matched_ids == ["2101.00001", "2101.00002", "2101.00003"]
+    assert comparison.confirmed_ids == ["2101.00003"]
+    assert comparison.reason == (
+        "Not approved at once: a publisher or registry listed 1 of the record's 3 works on the "
+        "ORCID record (2 more listed by the holder themselves, which proves nothing), and 2 are "
+        "needed. An admin decides."
+    )
+
+
+def test_a_work_listed_by_the_holder_and_by_a_registry_counts():
+    comparison = _compare(
+        _works("2101.00001", "2101.00002"),
+        _listed("2101.00001", "2101.00002", by="") + _listed("2101.00001", "2101.00002"),
+    )
+
+    assert comparison.enough
+    assert comparison.confirmed_ids == ["2101.00001", "2101.00002"]
 
 
 def test_one_matching_work_of_several_is_not_enough():
@@ -116,8 +153,8 @@ def test_one_matching_work_of_several_is_not_enough():
 
     assert not comparison.enough
     assert comparison.reason == (
-        "Not approved at once: the ORCID record lists 1 of the record's 2 works, and 2 are "
-        "needed. An admin decides."
+        "Not approved at once: a publisher or registry listed 1 of the record's 2 works on the "
+        "ORCID record, and 2 are needed. An admin decides."
     )
 
 
@@ -125,7 +162,7 @@ def test_the_only_work_of_a_record_is_enough():
     comparison = _compare(_works("2101.00001"), _listed("2101.00001"))
 
     assert comparison.enough
-    assert comparison.matched_ids == ["2101.00001"]
+    assert comparison.confirmed_ids == ["2101.00001"]
 
 
 def test_no_matching_work_is_not_enough():
@@ -195,7 +232,8 @@ def test_a_listed_work_on_a_record_another_account_claimed_is_a_conflict():
 def test_works_on_other_unclaimed_records_are_offered_when_one_signature_fits():
     comparison = _compare(
         _works("2101.00001", "2101.00002"),
-        _listed("2101.00001", "2101.00002", "2201.00005", "2201.00006", "2201.00007"),
+        _listed("2101.00001", "2101.00002", "2201.00005", "2201.00006", "2201.00007")
+        + _listed("2201.00008", by=""),
         [
             _signature("2201.00005", "Zhengyan Zhang", record_id=51),
             # A co-author who shares the family name only: not the claimant.
@@ -205,12 +243,15 @@ def test_works_on_other_unclaimed_records_are_offered_when_one_signature_fits():
             _signature("2201.00006", "Zhengyan Zhang", record_id=54),
             # A signature that cannot be the claimant's at all.
             _signature("2201.00007", "Wei Wang", record_id=55),
+            # Only the holder listed it: never offered.
+            _signature("2201.00008", "Zhengyan Zhang", record_id=56),
         ],
     )
 
     assert comparison.enough
     assert [(w["arxiv_id"], w["record_id"]) for w in comparison.elsewhere] == [("2201.00005", 51)]
     assert comparison.ambiguous == 1
+    assert comparison.self_asserted_elsewhere == 1
     assert comparison.conflicting == []
 
 
