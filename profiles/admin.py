@@ -1,5 +1,7 @@
 import json
 
+from allauth.socialaccount.admin import SocialAccountAdmin
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -138,6 +140,26 @@ class TrustSnapshotAdmin(admin.ModelAdmin):
 
 
 admin.site.register(SlugRedirect)
+
+
+# --- ORCID connections (allauth) ------------------------------------------------------------
+# The ORCID app comes from the environment only (profiles.orcid.signin), and no token is kept:
+# their admin pages would only mislead. A connection is what makes an iD "authenticated", so
+# admins read it but never type one: an iD attached by hand would be vouched for by nobody.
+admin.site.unregister(SocialApp)
+admin.site.unregister(SocialToken)
+admin.site.unregister(SocialAccount)
+
+
+@admin.register(SocialAccount)
+class ReadOnlySocialAccountAdmin(SocialAccountAdmin):
+    readonly_fields = ["user", "provider", "uid", "extra_data", "date_joined", "last_login"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 # --- Claims, merges, moves and undo (accounts work) -----------------------------------------

@@ -23,6 +23,13 @@ API: ``/v3.0/{orcid}/record`` and ``/v3.0/{orcid}/works`` answer the documented 
 ``-normalized``, ``-url``, ``-relationship``) and ``work-summary[]`` with ``title``). An unknown
 iD gets ORCID's 404 error JSON.
 
+Standalone, for demos with ``make run`` (the demo researcher's nine works, put there by
+DataCite; whoever signs in is that iD)::
+
+    python tests/fakeorcid.py --port 8766
+    ORCID_CLIENT_ID=APP-BZPEERTEST0001 ORCID_CLIENT_SECRET=fake-orcid-client-secret \
+        ORCID_BASE_URL=http://127.0.0.1:8766 make run
+
 Faults (consumed in order by the first request whose path contains ``match``):
 ``fail_next(status, retry_after=None, body=b"")`` (401, 404, 429, 503, ...),
 ``malformed_next()`` (a 200 that is not JSON), ``huge_next(size, declare_length=True)`` (a
@@ -31,14 +38,17 @@ Faults (consumed in order by the first request whose path contains ``match``):
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
 import json
+import re
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 CLIENT_ID = "APP-BZPEERTEST0001"
@@ -492,3 +502,38 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(body)
+
+
+DEMO_ORCID = "0000-0002-1825-0097"
+DEMO_FILE = (
+    Path(__file__).resolve().parent.parent / "works" / "demo" / "zhengyan-zhang.arxivraw.xml"
+)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve a fake ORCID (OAuth and public API).")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8766)
+    args = parser.parse_args(argv)
+    ids = re.findall(r"<id>([^<]+)</id>", DEMO_FILE.read_text())
+    demo = FakeRecord(
+        DEMO_ORCID,
+        "Zhengyan",
+        "Zhang",
+        works=[FakeWork(f"arXiv:{arxiv_id}", arxiv=arxiv_id) for arxiv_id in ids],
+    )
+    fake = FakeOrcid([demo], host=args.host, port=args.port).start()
+    print(f"ORCID_BASE_URL={fake.base_url}", flush=True)
+    print(f"ORCID_CLIENT_ID={CLIENT_ID} ORCID_CLIENT_SECRET={CLIENT_SECRET}", flush=True)
+    print(f"Signing in gives the iD {DEMO_ORCID}. Ctrl-C to stop.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -80,7 +80,8 @@ def test_without_orcid_configured_no_page_offers_it_and_its_addresses_are_absent
 
 def test_without_orcid_configured_the_policy_lets_forms_post_only_here(client):
     policy = client.get("/accounts/login/")["Content-Security-Policy"]
-    assert "form-action 'self';" in policy
+    directives = {part.strip().split(" ", 1)[0]: part.strip() for part in policy.split(";")}
+    assert directives["form-action"] == "form-action 'self'"
 
 
 # --- With configuration -------------------------------------------------------------------
@@ -279,3 +280,27 @@ def test_signing_in_does_not_depend_on_the_public_api(client, orcid):
 
     assert response.status_code == 302
     assert authenticated_orcid(user) == ORCID
+
+
+def test_an_anonymous_connect_attaches_nothing(client, orcid):
+    response = sign_in(client, process="connect")
+
+    assert response.status_code == 302
+    assert not SocialAccount.objects.exists()
+    assert logged_in_user_id(client) is None
+
+
+def test_admins_read_connections_but_cannot_attach_an_id_by_hand(client):
+    from tests.accounts_helpers import make_admin
+
+    user = UserFactory(verified=True)
+    account = SocialAccount.objects.create(user=user, provider="orcid", uid=ORCID)
+    client.force_login(make_admin())
+
+    page = client.get(reverse("admin:socialaccount_socialaccount_change", args=[account.pk]))
+    assert page.status_code == 200
+    assert b'name="uid"' not in page.content
+    assert client.get(reverse("admin:socialaccount_socialaccount_add")).status_code == 403
+    index = client.get(reverse("admin:index")).content.decode()
+    assert "Social applications" not in index
+    assert "Social application tokens" not in index
