@@ -34,6 +34,7 @@ from profiles.accounts import authenticated_orcid
 from profiles.corrections import CorrectionError, move_authorships
 from profiles.models import AccountSettings, Claim, OrcidOffer
 from profiles.orcid.client import OrcidClient, OrcidError, OrcidNotFound
+from profiles.orcid.config import orcid_configured
 from profiles.orcid.documents import OrcidPerson, OrcidWork
 from profiles.orcid.evidence import (
     Comparison,
@@ -156,6 +157,9 @@ def check_claim(claim_id, *, client: OrcidClient | None = None) -> str:
         return "skipped"
     now = timezone.now()
     try:
+        if client is None and not orcid_configured():
+            # Connected while ORCID was configured; the site has stopped using ORCID since.
+            raise OrcidError("ORCID is not configured on this site (ORCID_CLIENT_ID)")
         person, works = _read(client or OrcidClient.from_settings(), claim.orcid)
     except OrcidError as error:
         log.warning("ORCID check of claim %s failed: %s", claim.pk, error)
@@ -317,6 +321,8 @@ def sync_account(user_id: int, *, client: OrcidClient | None = None) -> str:
         .filter(user_id=user_id, state=Claim.State.APPROVED, orcid_authenticated=True)
         .first()
     )
+    if client is None and not orcid_configured():
+        return "skipped"
     if claim is None or authenticated_orcid(claim.user) != claim.orcid:
         return "skipped"  # no such owner, or the account no longer holds that iD
     now = timezone.now()
@@ -357,7 +363,10 @@ def _store_drift(
 
 def due_refreshes() -> tuple[list[int], list[str]]:
     """Who the nightly refresh reads: owners who opted in (their approved claim has an
-    authenticated iD), and pending claims whose check could not read ORCID."""
+    authenticated iD), and pending claims whose check could not read ORCID. Nobody when the
+    site does not use ORCID (any more)."""
+    if not orcid_configured():
+        return [], []
     owners = list(
         AccountSettings.objects.filter(
             orcid_refresh=True,

@@ -53,8 +53,9 @@ class OrcidOAuth2Adapter(AllauthOrcidOAuth2Adapter):
 def _public_person(orcid: str) -> dict:
     """The record's public names and emails ({} when ORCID cannot tell now: signing in does
     not depend on the public API). One quick attempt, no shared spacing: a visitor waits."""
-    client = OrcidClient.from_settings(spacing=None, max_retries=1, timeout=(3, 10))
-    client.retry_after_cap = 2.0
+    client = OrcidClient.from_settings(
+        spacing=None, max_retries=1, timeout=(3, 10), retry_after_cap=2.0
+    )
     try:
         record = client.record(orcid)
         parse_person(record, orcid=orcid)  # the record of this iD, in the documented shape

@@ -382,6 +382,20 @@ def test_the_nightly_refresh_checks_a_failed_claim_again(
     assert Claim.objects.get(record=record).state == "approved"
 
 
+def test_a_site_that_stopped_using_orcid_reads_nothing_and_leaves_the_claim_to_admins(
+    client, committed
+):
+    # The account connected ORCID while it was configured; the site has dropped it since.
+    record = researcher(works=2)
+
+    send_claim(client, record, orcid_account(), committed)
+
+    claim = Claim.objects.get(record=record)
+    assert (claim.state, claim.orcid_authenticated) == ("pending", True)
+    assert "ORCID is not configured on this site" in claim.orcid_check["error"]
+    assert checks.due_refreshes() == ([], [])
+
+
 def test_the_claim_page_explains_the_rule_to_an_authenticated_claimant(client, fake_orcid):
     record = researcher(works=3)
     client.force_login(orcid_account())

@@ -108,6 +108,36 @@ def test_the_owner_is_offered_works_of_their_orcid_record_on_other_records(clien
     assert offer_url(owner, offer, "decline") in html
 
 
+@pytest.mark.parametrize("more", [0, 29])
+def test_the_edit_page_costs_the_same_queries_with_1_or_30_offers(
+    client, owner, more, django_assert_num_queries
+):
+    for _ in range(more):
+        work, source = stray_work()
+        OrcidOffer.objects.create(
+            user=owner.user,
+            record=owner.record,
+            work=work,
+            authorship=Authorship.objects.get(work=work, author=source),
+            source=source,
+            orcid=ORCID,
+        )
+    OrcidOffer.objects.create(
+        user=owner.user, record=owner.record, work=WorkFactory(), orcid=ORCID, state="conflict"
+    )
+    client.force_login(owner.user)
+
+    with django_assert_num_queries(QUERIES_FOR_THE_EDIT_PAGE):
+        html = client.get(reverse("profiles:edit", args=[owner.record.slug])).content.decode()
+
+    assert html.count("Move here") == 1 + more
+
+
+# Session and user, the record, the owner check, the works, the offers (with their works and
+# source records, one join).
+QUERIES_FOR_THE_EDIT_PAGE = 6
+
+
 def test_accepting_moves_the_work_here_through_the_corrections(client, owner):
     offer = OrcidOffer.objects.get()
     client.force_login(owner.user)
