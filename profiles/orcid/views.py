@@ -9,6 +9,7 @@ and, when public, an email.
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
@@ -68,6 +69,7 @@ def _public_person(orcid: str) -> dict:
 
 
 def _configured_only(view):
+    @functools.wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs):
         if not orcid_configured():
             raise Http404("Signing in with ORCID is not configured.")

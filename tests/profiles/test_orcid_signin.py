@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from allauth.socialaccount.models import SocialAccount
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -162,6 +163,7 @@ def test_a_new_visitor_without_a_public_email_is_asked_for_one_and_verifies_it(c
     done = client.post("/accounts/3rdparty/signup/", {"email": "josiah@example.org"})
 
     assert done.status_code == 302
+    assert done["Location"] == "/accounts/confirm-email/"
     account = SocialAccount.objects.get(uid=ORCID)
     assert account.user.email == "josiah@example.org"
     assert not account.user.emailaddress_set.filter(verified=True).exists()
@@ -304,3 +306,21 @@ def test_admins_read_connections_but_cannot_attach_an_id_by_hand(client):
     index = client.get(reverse("admin:index")).content.decode()
     assert "Social applications" not in index
     assert "Social application tokens" not in index
+
+
+def test_a_new_visitor_giving_someone_elses_email_learns_nothing_and_gets_nothing(client, orcid):
+    victim = UserFactory(verified=True, email="victim@example.org")
+    response = sign_in(client)
+
+    done = client.post(response["Location"], {"email": "victim@example.org"})
+
+    # The same answer as for a new address (no enumeration), and no iD on anybody's account.
+    assert done.status_code == 302
+    assert done["Location"] == "/accounts/confirm-email/"
+    assert not SocialAccount.objects.filter(user=victim).exists()
+    assert authenticated_orcid(victim) is None
+    assert logged_in_user_id(client) is None
+    assert not SocialAccount.objects.exists()
+    assert get_user_model().objects.count() == 1
+    # The address's owner hears that someone tried to sign up with it.
+    assert [m.to for m in mail.outbox] == [["victim@example.org"]]
