@@ -26,6 +26,9 @@ app.conf.task_queues = [
     Queue("trust"),
     Queue("email"),
     Queue("identity"),
+    # ORCID's public API: claim checks and owners' refreshes, apart from everything else so
+    # that a slow ORCID (Retry-After) never holds up trust or emails.
+    Queue("orcid"),
 ]
 app.conf.task_default_queue = "default"
 app.conf.task_routes = {
@@ -36,6 +39,7 @@ app.conf.task_routes = {
     "graph.*": {"queue": "graph"},
     "profiles.recompute_*": {"queue": "trust"},
     "profiles.send_*": {"queue": "email"},
+    "profiles.orcid_*": {"queue": "orcid"},
 }
 # acks_late tasks (works.run_import) keep running through a broker blip: their
 # message comes back after the visibility timeout and finds the run finished
@@ -85,6 +89,13 @@ app.conf.beat_schedule = {
     "follow-digests": {
         "task": "profiles.send_digests",
         "schedule": crontab(hour=7, minute=0),
+    },
+    # Owners who opted in get their ORCID works re-read: new offers of works on other records,
+    # and a flag for admins when the iD no longer lists works that justified a claim. Pending
+    # claims whose check could not read ORCID are checked again. Before the digests.
+    "orcid-refresh": {
+        "task": "profiles.orcid_refresh_all",
+        "schedule": crontab(hour=6, minute=0),
     },
 }
 

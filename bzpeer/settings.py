@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "template_partials",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.orcid",
     "csp",
     "works",
     "profiles",
@@ -93,6 +95,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "profiles.context_processors.orcid",
             ],
         },
     },
@@ -225,6 +228,39 @@ ACCOUNT_ADAPTER = "bzpeer.lib.accounts.AccountAdapter"
 # Requests per address to /api/ ("count/period", bzpeer.lib.ratelimit.Rate): past it, 429.
 API_RATE_LIMIT = env_str("API_RATE_LIMIT", "300/m")
 
+# --- ORCID: sign in, connect, and read public works (issue 14) ----------------
+# Without a client id and secret there is no ORCID button and /accounts/orcid/ answers 404;
+# everything else works. ORCID_BASE_URL is where people sign in (https://sandbox.orcid.org
+# for the sandbox, a fake in tests); the public API defaults to its "pub." host.
+ORCID_CLIENT_ID = env_str("ORCID_CLIENT_ID")
+ORCID_CLIENT_SECRET = env_str("ORCID_CLIENT_SECRET")
+ORCID_BASE_URL = env_str("ORCID_BASE_URL", "https://orcid.org").rstrip("/")
+_orcid_base = urlparse(ORCID_BASE_URL)
+if _orcid_base.scheme not in {"http", "https"} or not _orcid_base.netloc:
+    raise ImproperlyConfigured(f"ORCID_BASE_URL must be an http(s) address, got {ORCID_BASE_URL!r}")
+ORCID_API_URL = (
+    env_str("ORCID_API_URL")
+    or (
+        f"https://pub.{_orcid_base.hostname}/v3.0"
+        if _orcid_base.hostname in {"orcid.org", "sandbox.orcid.org"}
+        else f"{ORCID_BASE_URL}/v3.0"
+    )
+).rstrip("/")
+# Seconds between two requests to ORCID's public API across every worker: ORCID allows 24 a
+# second per address; a tenth of that leaves room for everyone else behind our address.
+ORCID_REQUEST_INTERVAL = env_float("ORCID_REQUEST_INTERVAL", 0.1)
+ORCID_USER_AGENT = env_str("ORCID_USER_AGENT", "BZPEER/0.1 (researcher profiles)")
+# allauth's ORCID provider, with its addresses read from the settings above at request time
+# (allauth's own builds them once, at import, for https://orcid.org-like hosts only). The app
+# (client id and secret) comes from the same settings through the social account adapter, never
+# from the database.
+SOCIALACCOUNT_ADAPTER = "profiles.orcid.signin.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {"orcid": {"provider_class": "profiles.orcid.provider.OrcidProvider"}}
+# The access token is never used again (public data needs none): not stored.
+SOCIALACCOUNT_STORE_TOKENS = False
+# ORCID rarely shares an email: a new account made by signing in with ORCID is asked for one
+# (ACCOUNT_SIGNUP_FIELDS requires it) and verifies it like any other before it can claim.
+
 # --- Email ------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "BZPEER <no-reply@bzpeer.localhost>")
 # Links in emails sent by background tasks (digests, notices), which have no request to
@@ -300,7 +336,9 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        # Signing in with ORCID posts to our own /accounts/orcid/login/, which redirects to
+        # ORCID: browsers apply form-action to that redirect too.
+        "form-action": [SELF, *([ORCID_BASE_URL] if ORCID_CLIENT_ID else [])],
         "frame-ancestors": [NONE],
     }
 }

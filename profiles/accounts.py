@@ -7,7 +7,9 @@ module reads only models. Deleting an account is a workflow: `profiles.account_d
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
 
+from profiles.levels import normalise_orcid
 from profiles.models import AccountSettings, Claim
 from works.models import AuthorRecord
 
@@ -22,6 +24,23 @@ def verified_email(user) -> str | None:
         .values_list("email", flat=True)
         .first()
     )
+
+
+def authenticated_orcid(user) -> str | None:
+    """The ORCID iD the account signed in to ORCID with (allauth's social account), or None.
+
+    An iD typed into a form proves nothing; this one ORCID vouched for at sign-in. A social
+    account's (provider, uid) is unique, so no other account holds it.
+    """
+    if not user.is_authenticated:
+        return None
+    uid = (
+        SocialAccount.objects.filter(user=user, provider="orcid")
+        .order_by("id")
+        .values_list("uid", flat=True)
+        .first()
+    )
+    return normalise_orcid(uid) if uid else None
 
 
 def settings_for(user) -> AccountSettings:

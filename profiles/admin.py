@@ -1,5 +1,7 @@
 import json
 
+from allauth.socialaccount.admin import SocialAccountAdmin
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -11,7 +13,7 @@ from profiles import claims as claim_services
 from profiles import corrections
 from profiles.forms import AuthorRecordAdminForm, DecisionForm
 from profiles.levels import email_domain_matches, orcid_is_valid
-from profiles.models import Claim, TrustSnapshot
+from profiles.models import Claim, OrcidOffer, TrustSnapshot
 from profiles.verification import affiliation_domains
 from works.models import AuthorRecord, Authorship, IdentityConstraint, RecordEvent, SlugRedirect
 
@@ -140,6 +142,26 @@ class TrustSnapshotAdmin(admin.ModelAdmin):
 admin.site.register(SlugRedirect)
 
 
+# --- ORCID connections (allauth) ------------------------------------------------------------
+# The ORCID app comes from the environment only (profiles.orcid.signin), and no token is kept:
+# their admin pages would only mislead. A connection is what makes an iD "authenticated", so
+# admins read it but never type one: an iD attached by hand would be vouched for by nobody.
+admin.site.unregister(SocialApp)
+admin.site.unregister(SocialToken)
+admin.site.unregister(SocialAccount)
+
+
+@admin.register(SocialAccount)
+class ReadOnlySocialAccountAdmin(SocialAccountAdmin):
+    readonly_fields = ["user", "provider", "uid", "extra_data", "date_joined", "last_login"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 # --- Claims, merges, moves and undo (accounts work) -----------------------------------------
 # Decisions go through the services (profiles.claims, profiles.corrections), never through an
 # admin form's save: each one is a conditional transition that logs who, when and why. Every
@@ -223,6 +245,64 @@ def _decision_kwargs(verb: str, form: DecisionForm) -> dict:
     return kwargs
 
 
+class OrcidFilter(admin.SimpleListFilter):
+    """Claims by what their ORCID iD showed: the drift flag is the refresh's word to admins."""
+
+    title = "ORCID"
+    parameter_name = "orcid"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("authenticated", "Authenticated iD"),
+            ("auto", "Approved at once"),
+            ("drift", "No longer lists works"),
+            ("failed", "Check could not read ORCID"),
+        ]
+
+    def queryset(self, request, queryset):
+        return {
+            "authenticated": lambda: queryset.filter(orcid_authenticated=True),
+            "auto": lambda: queryset.filter(auto_approved=True),
+            "drift": lambda: queryset.exclude(orcid_drift=[]),
+            "failed": lambda: queryset.filter(orcid_check__has_key="error"),
+        }.get(self.value(), lambda: queryset)()
+
+
+def _when(iso: str | None) -> str:
+    return f"{iso[:16].replace('T', ' ')} UTC" if iso else "?"
+
+
+def _how_listed(work: dict) -> str:
+    if not work.get("via"):
+        return ""
+    who = work.get("asserted_by") or "the holder themselves (not proof)"
+    return f" (by {work['via']}, listed by {who})"
+
+
+def _works_list(works: list[dict], *, with_record: bool = False):
+    if not works:
+        return "none"
+    return format_html(
+        "<ul>{}</ul>",
+        format_html_join(
+            "",
+            "<li>arXiv:{} {}{}</li>",
+            (
+                (
+                    work.get("arxiv_id", ""),
+                    work.get("title", ""),
+                    format_html(
+                        " — on {} ({})", work.get("record_name", ""), work.get("record_slug", "")
+                    )
+                    if with_record
+                    else _how_listed(work),
+                )
+                for work in works
+            ),
+        ),
+    )
+
+
 @admin.register(Claim)
 class ClaimAdmin(admin.ModelAdmin):
     list_display = [
@@ -230,12 +310,13 @@ class ClaimAdmin(admin.ModelAdmin):
         "email",
         "email_verified",
         "orcid",
+        "orcid_summary",
         "strong_evidence",
         "state",
         "created_at",
         "decided_by",
     ]
-    list_filter = [ClaimStateFilter]
+    list_filter = [ClaimStateFilter, OrcidFilter]
     list_select_related = ["record", "user", "decided_by"]
     search_fields = ["record__display_name", "record__slug", "email", "orcid"]
     ordering = ["created_at"]
@@ -247,8 +328,10 @@ class ClaimAdmin(admin.ModelAdmin):
         "email_verified",
         "affiliation_evidence",
         "orcid",
-        "orcid_check",
+        "orcid_id_check",
         "orcid_confirmed",
+        "orcid_comparison",
+        "orcid_drift_display",
         "evidence_links",
         "statement",
         "other_claims",
@@ -294,10 +377,102 @@ class ClaimAdmin(admin.ModelAdmin):
             "matches: approval gives L3" if strong else "does not match: approval gives L2",
         )
 
+    @admin.display(description="ORCID evidence")
+    def orcid_summary(self, obj):
+        if not obj.orcid_authenticated:
+            return "typed" if obj.orcid else "—"
+        parts = ["authenticated"]
+        check = obj.orcid_check or {}
+        if "error" in check:
+            parts.append("check failed")
+        elif check:
+            parts.append(
+                f"{check.get('matched_count', 0)}/{check.get('record_work_count', 0)} works match"
+                f" ({check.get('confirmed_count', 0)} by a third party)"
+            )
+        if obj.auto_approved:
+            parts.append("approved at once")
+        if obj.orcid_drift:
+            parts.append(f"NO LONGER LISTS {len(obj.orcid_drift)}")
+        return " · ".join(parts)
+
+    @admin.display(description="What the ORCID record shows")
+    def orcid_comparison(self, obj):
+        """The comparison of the iD's public works and names with the record (its latest check):
+        what matches, what is missing, what conflicts."""
+        if not obj.orcid_authenticated:
+            return "The iD was typed, not authenticated by signing in with ORCID: not checked."
+        check = obj.orcid_check or {}
+        if not check:
+            return "Not checked yet (the check runs right after the claim is sent)."
+        if "error" in check:
+            return format_html(
+                "ORCID could not be read ({}): {}", _when(check.get("checked_at")), check["error"]
+            )
+        refused = (
+            format_html("<p><strong>The approval was refused:</strong> {}</p>", check["refused"])
+            if check.get("refused")
+            else ""
+        )
+        return format_html(
+            "<p><strong>{}</strong></p>{}"
+            "<p>Checked {}. Name on ORCID: {} · record: {} · {}.</p>"
+            "<p><strong>Matching</strong> ({} of the record's {} works, {} of them listed by a "
+            "publisher or registry; the ORCID record lists {} works, {} of them not on BZPEER):"
+            "</p>{}"
+            "<p><strong>Missing</strong> (on the record, not on ORCID: {}):</p>{}"
+            "<p><strong>Conflicting</strong> (on records other accounts have claimed):</p>{}"
+            "<p><strong>On other, unclaimed records</strong> (offered to the owner once "
+            "approved; {} more are ambiguous, {} more listed by the holder only):</p>{}",
+            check.get("reason", ""),
+            refused,
+            _when(check.get("checked_at")),
+            check.get("orcid_name") or "not public",
+            check.get("record_name", ""),
+            "compatible" if check.get("name_compatible") else "NOT compatible",
+            check.get("matched_count", 0),
+            check.get("record_work_count", 0),
+            check.get("confirmed_count", 0),
+            check.get("orcid_work_count", 0),
+            check.get("not_found", 0),
+            _works_list(check.get("matched", [])),
+            check.get("missing_count", 0),
+            _works_list(check.get("missing", [])),
+            _works_list(check.get("conflicting", []), with_record=True),
+            check.get("ambiguous", 0),
+            check.get("self_asserted_elsewhere", 0),
+            _works_list(check.get("elsewhere", []), with_record=True),
+        )
+
+    @admin.display(description="ORCID drift")
+    def orcid_drift_display(self, obj):
+        if not obj.orcid_drift:
+            return "None: the iD still lists the works that justified the claim."
+        return format_html(
+            "<strong>Since {}, the iD no longer lists {} of the works that justified this claim"
+            "</strong>: {}. Nothing was changed: revoke the claim if it was wrong.",
+            obj.orcid_drift_seen_at.date() if obj.orcid_drift_seen_at else "?",
+            len(obj.orcid_drift),
+            ", ".join(f"arXiv:{arxiv_id}" for arxiv_id in obj.orcid_drift),
+        )
+
     @admin.display(description="ORCID iD check")
-    def orcid_check(self, obj):
+    def orcid_id_check(self, obj):
         if not obj.orcid:
             return "No ORCID iD given."
+        if obj.orcid_authenticated:
+            listed = len(obj.orcid_matched or ())
+            return format_html(
+                '<a href="https://orcid.org/{}" rel="noopener noreferrer" target="_blank">{}</a>: '
+                "authenticated, the claimant signed in to ORCID with it. {}",
+                obj.orcid,
+                obj.orcid,
+                f"A publisher or registry listed {listed} of the record's works on it: approval "
+                "gives L3."
+                if listed
+                else "No publisher or registry listed any of the record's works on it: approval "
+                "gives L2 unless you confirm the iD.",
+            )
         return format_html(
             '{} · <a href="https://orcid.org/{}" rel="noopener noreferrer" target="_blank">'
             "open the ORCID record</a> and check that it is this person before confirming it",
@@ -367,6 +542,36 @@ class ClaimAdmin(admin.ModelAdmin):
             decide=claim_services.revoke_claim,
             title="Revoke claims",
         )
+
+
+@admin.register(OrcidOffer)
+class OrcidOfferAdmin(admin.ModelAdmin):
+    """Works on owners' ORCID records that sit on other records. Conflicts (on a record another
+    account has claimed) are for admins: an owner never moves them; an admin who agrees moves
+    the work with "Move works from the selected record" on the record that holds it."""
+
+    list_display = ["work", "record", "user", "source", "orcid", "state", "created_at"]
+    list_filter = ["state"]
+    list_select_related = ["work", "record", "user", "source"]
+    search_fields = ["work__arxiv_id", "record__slug", "orcid", "user__email"]
+    readonly_fields = [
+        "work",
+        "record",
+        "user",
+        "source",
+        "authorship",
+        "orcid",
+        "state",
+        "created_at",
+        "decided_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class MergeForm(forms.Form):

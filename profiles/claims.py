@@ -52,9 +52,20 @@ def why_cannot_claim(*, record: AuthorRecord, user, claims: list[Claim], email: 
 
 
 def submit_claim(
-    *, record: AuthorRecord, user, orcid: str = "", links: list[str], statement: str
+    *,
+    record: AuthorRecord,
+    user,
+    orcid: str = "",
+    orcid_authenticated: bool = False,
+    links: list[str],
+    statement: str,
 ) -> Claim:
-    """Create a pending claim with its evidence; the record shows "Claim pending"."""
+    """Create a pending claim with its evidence; the record shows "Claim pending".
+
+    With an authenticated iD (the account signed in to ORCID with it), the iD's public works
+    are compared with the record in the background (`profiles.orcid_check_claim`, on the
+    "orcid" queue), which approves the claim at once when they agree.
+    """
     email = verified_email(user)
     own = list(
         Claim.objects.filter(user=user).filter(
@@ -72,6 +83,7 @@ def submit_claim(
                 email=email,
                 email_verified=True,
                 orcid=orcid,
+                orcid_authenticated=bool(orcid_authenticated and orcid),
                 links=links[:MAX_EVIDENCE_LINKS],
                 statement=statement,
             )
@@ -87,6 +99,8 @@ def submit_claim(
         # Two submissions of the same claim at once (a double click): the partial unique
         # index on pending (user, record) lets one through.
         raise ClaimError("You already have a claim waiting for a decision.") from error
+    if claim.orcid_authenticated:
+        enqueue_on_commit("profiles.orcid_check_claim", str(claim.pk))
     return claim
 
 
@@ -111,15 +125,7 @@ def withdraw_claim(claim: Claim, *, by) -> None:
 def approve_claim(claim: Claim, *, by, reason: str, orcid_confirmed: bool = False) -> None:
     """Approve a pending claim: the record becomes Claimed, at L2 or L3 (strong evidence)."""
     _refuse_own(claim, by=by, verb="approve")
-    if claim.orcid:
-        holder = (
-            Claim.objects.filter(orcid=claim.orcid, state=Claim.State.APPROVED)
-            .exclude(pk=claim.pk)
-            .select_related("record")
-            .first()
-        )
-        if holder is not None:
-            raise ClaimError(_orcid_taken(claim.orcid, holder.record))
+    _refuse_taken_orcid(claim)
     _decide(
         claim,
         to_state=Claim.State.APPROVED,
@@ -128,6 +134,41 @@ def approve_claim(claim: Claim, *, by, reason: str, orcid_confirmed: bool = Fals
         reason=reason,
         public_reason="A claim was approved by an admin.",
         extra={"orcid_confirmed": bool(orcid_confirmed and claim.orcid)},
+    )
+    if claim.orcid_authenticated:
+        # The owner's ORCID works that sit on other records are offered to them.
+        enqueue_on_commit("profiles.orcid_sync_account", claim.user_id)
+
+
+def approve_claim_by_orcid(claim: Claim, *, reason: str, matched: list[dict]) -> None:
+    """BZPEER approves a pending claim itself: the claimant's authenticated ORCID record lists
+    enough of the record's works (the rule is in profiles.orcid.evidence). Nobody decides, so
+    the actor is None; the record's history says why and lists the works that matched."""
+    if not claim.orcid_authenticated:
+        raise ClaimError("Only a claim with an authenticated ORCID iD is approved at once.")
+    _refuse_taken_orcid(claim)
+    listed = ", ".join(f"arXiv:{work['arxiv_id']}" for work in matched[:5])
+    if len(matched) > 5:
+        listed += f" and {len(matched) - 5} more"
+    _decide(
+        claim,
+        to_state=Claim.State.APPROVED,
+        from_states=[Claim.State.PENDING],
+        by=None,
+        reason=reason,
+        public_reason=(
+            f"A claim was approved at once: the claimant's ORCID iD {claim.orcid}, "
+            f"authenticated by signing in with ORCID, lists {len(matched)} works of this "
+            f"record ({listed})."
+        ),
+        extra={"auto_approved": True},
+        event_data={
+            "orcid": claim.orcid,
+            "matched_works": [
+                {"arxiv_id": work["arxiv_id"], "title": work.get("title", "")} for work in matched
+            ],
+            "rule": reason,
+        },
     )
 
 
@@ -177,6 +218,19 @@ def release_claims(*, user, reason: str) -> list[int]:
     return affected
 
 
+def _refuse_taken_orcid(claim: Claim) -> None:
+    if not claim.orcid:
+        return
+    holder = (
+        Claim.objects.filter(orcid=claim.orcid, state=Claim.State.APPROVED)
+        .exclude(pk=claim.pk)
+        .select_related("record")
+        .first()
+    )
+    if holder is not None:
+        raise ClaimError(_orcid_taken(claim.orcid, holder.record))
+
+
 def _orcid_taken(orcid: str, record: AuthorRecord | None) -> str:
     where = f" (on {record.display_name}, {record.slug})" if record is not None else ""
     return (
@@ -199,6 +253,7 @@ def _decide(
     reason: str,
     public_reason: str,
     extra: dict | None = None,
+    event_data: dict | None = None,
     notify: bool = True,
     queue_trust: bool = True,
 ) -> list[int]:
@@ -207,7 +262,8 @@ def _decide(
     The admin's own `reason` is stored on the claim and sent to the claimant; the public history
     gets `public_reason` only (a rejection's reason can be about the person). Returns the records
     whose trust the decision moved, and queues their recompute unless `queue_trust` is False
-    (the caller's event queues once for everything it changed).
+    (the caller's event queues once for everything it changed). `event_data` goes into the data
+    of the record's history entry.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -228,12 +284,18 @@ def _decide(
             raise ClaimError("This claim was already decided; reload to see its state.")
         claim.refresh_from_db()
         record = claim.record
-        changed = transition(record, actor=by, reason=public_reason, queue_trust=False)
+        changed = transition(
+            record, actor=by, reason=public_reason, queue_trust=False, data=event_data
+        )
         if not changed:
             # The record's state did not move (another claim is still pending): the decision
             # still belongs in the record's history.
             RecordEvent.objects.create(
-                record=record, kind=RecordEvent.Kind.CLAIM, summary=public_reason, actor=by
+                record=record,
+                kind=RecordEvent.Kind.CLAIM,
+                summary=public_reason[:500],
+                actor=by,
+                data=event_data or {},
             )
         if to_state == Claim.State.APPROVED:
             _confirm_signatures(claim)

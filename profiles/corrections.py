@@ -111,10 +111,17 @@ def move_authorships(
     target: AuthorRecord,
     by,
     reason: str,
-    source: str = IdentityConstraint.Source.MOVE,
+    constraint_source: str = IdentityConstraint.Source.MOVE,
+    actor_label: str = "An admin",
 ) -> int:
-    """An admin (or an owner, from their authenticated ORCID record: ``source``) moves works
-    from one record to another, for good. Returns how many authorships moved."""
+    """An admin moves works from one record to another, for good (must-linked to it). Returns
+    how many authorships moved.
+
+    `actor_label` says who in the records' history, `constraint_source` why the move holds:
+    "The owner"
+    and ORCID when an owner accepts a work their authenticated ORCID record lists
+    (profiles.orcid.checks.accept_offer).
+    """
     with transaction.atomic():
         authorships = list(
             Authorship.objects.select_for_update()
@@ -135,7 +142,7 @@ def move_authorships(
             raise CorrectionError("That record was merged into another; move to the surviving one.")
         ids = [a.pk for a in authorships]
         Authorship.objects.filter(pk__in=ids).update(author=target)
-        constraint_ids = constraints.must_link(ids, target, source=source, actor=by)
+        constraint_ids = constraints.must_link(ids, target, source=constraint_source, actor=by)
         titles = ", ".join(sorted({a.work.arxiv_id for a in authorships}))[:300]
         data = {
             "action": MOVE,
@@ -148,7 +155,9 @@ def move_authorships(
         RecordEvent.objects.create(
             record=source,
             kind=RecordEvent.Kind.CORRECTION,
-            summary=f"An admin moved {len(ids)} work(s) to {target.slug}: {titles}. {reason}"[:500],
+            summary=f"{actor_label} moved {len(ids)} work(s) to {target.slug}: {titles}. {reason}"[
+                :500
+            ],
             actor=by,
             data=data,
         )
@@ -156,13 +165,14 @@ def move_authorships(
             record=target,
             kind=RecordEvent.Kind.CORRECTION,
             summary=(
-                f"An admin moved {len(ids)} work(s) here from {source.slug}: {titles}. {reason}"
+                f"{actor_label} moved {len(ids)} work(s) here from {source.slug}: {titles}. "
+                f"{reason}"
             )[:500],
             actor=by,
             data=data,
         )
         _after_authorships_moved(
-            [source_id, target.pk], actor=by, reason="Works moved by an admin."
+            [source_id, target.pk], actor=by, reason=f"Works moved by {actor_label.lower()}."
         )
     return len(ids)
 

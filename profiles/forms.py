@@ -44,6 +44,12 @@ class ClaimForm(forms.Form):
         help_text="Tell the admins why this record is yours (up to 1,000 characters).",
     )
 
+    def __init__(self, *args, authenticated_orcid: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if authenticated_orcid:
+            # The account's iD is authenticated and used as it is: nothing to type.
+            del self.fields["orcid"]
+
     def clean_orcid(self) -> str:
         raw = self.cleaned_data["orcid"].strip()
         if not raw:
@@ -132,6 +138,16 @@ class DigestForm(forms.ModelForm):
         fields = ["digest"]
         widgets = {"digest": forms.RadioSelect}
         labels = {"digest": "Email me the new works of researchers I follow"}
+
+
+class OrcidRefreshForm(forms.ModelForm):
+    class Meta:
+        model = AccountSettings
+        fields = ["orcid_refresh"]
+        help_texts = {
+            "orcid_refresh": "Works added to your ORCID record that sit on other BZPEER records "
+            "are then offered on your record's edit page."
+        }
 
 
 class DeleteAccountForm(forms.Form):

@@ -18,6 +18,12 @@ Decisions that PRODUCT.md leaves open, made here:
   claimed, so their claim state is always "unclaimed" whatever claim rows exist.
 - Only a verified email's domain can count as institutional, and never a webmail domain, even if
   a bad affiliation domain lists one.
+- An ORCID iD authenticated by signing in with ORCID is strong evidence when its public record
+  listed at least one of the record's works when the claim was checked (PRODUCT.md, L3), whether
+  BZPEER approved the claim at once or an admin did. Listed by a third party (a publisher or
+  registry), not typed in by the holder: see profiles.orcid.evidence. Works the iD stops listing
+  later do not lower the level by themselves: an admin sees the drift and decides
+  (profiles.orcid.checks).
 """
 
 from __future__ import annotations
@@ -72,6 +78,10 @@ class ClaimEvidence:
     affiliation_domains: tuple[str, ...]
     orcid: str
     orcid_confirmed_by_admin: bool
+    # The iD was authenticated by signing in with ORCID, and a third party had listed this many
+    # of the record's works on its public record when the claim was checked.
+    orcid_authenticated: bool = False
+    orcid_listed_works: int = 0
 
 
 @dataclass(frozen=True)
@@ -180,6 +190,12 @@ def derive(facts: RecordFacts) -> tuple[Level, ClaimState, str]:
     orcid = normalise_orcid(claim.orcid)
     if claim.orcid_confirmed_by_admin and orcid is not None:
         strong.append(f"the ORCID iD {orcid}, confirmed by an admin")
+    elif claim.orcid_authenticated and claim.orcid_listed_works > 0 and orcid is not None:
+        works = "work" if claim.orcid_listed_works == 1 else "works"
+        strong.append(
+            f"the ORCID iD {orcid}, authenticated by signing in with ORCID, whose public record "
+            f"lists {claim.orcid_listed_works} {works} of this record"
+        )
     if strong:
         return (
             Level.L3,

@@ -29,6 +29,22 @@ class Claim(models.Model):
     email_verified = models.BooleanField(default=False)
     orcid = models.CharField(max_length=19, blank=True)
     orcid_confirmed = models.BooleanField(default=False, help_text="Confirmed by an admin")
+    # The iD is the one the account signed in to ORCID with (allauth's ORCID social account),
+    # not one it typed: BZPEER can read its public works and compare them with the record.
+    orcid_authenticated = models.BooleanField(default=False)
+    # The latest comparison of the iD's public works with the record (profiles.orcid.evidence),
+    # for admins: matching, missing and conflicting works, names, the verdict and its reason.
+    orcid_check = models.JSONField(default=dict, blank=True)
+    # arXiv ids of the record's works that a third party (a publisher or registry, not the
+    # holder) had listed on the iD when the claim was checked, before its decision: the evidence
+    # of L3 by ORCID. A later refresh never shrinks it (it flags `orcid_drift` for an admin).
+    orcid_matched = models.JSONField(default=list, blank=True)
+    # Of `orcid_matched`, the works the iD no longer lists at the latest refresh, and when that
+    # was seen: nothing is removed, an admin looks.
+    orcid_drift = models.JSONField(default=list, blank=True)
+    orcid_drift_seen_at = models.DateTimeField(null=True, blank=True)
+    # Approved by BZPEER itself because the iD's works agree with the record (no admin).
+    auto_approved = models.BooleanField(default=False)
     links = models.JSONField(default=list, blank=True)
     statement = models.TextField(max_length=1000, blank=True)
     decided_by = models.ForeignKey(
@@ -60,6 +76,15 @@ class Claim(models.Model):
                 condition=Q(state="approved") & ~Q(orcid=""),
                 name="claim_one_approved_per_orcid",
             ),
+            # Only an authenticated iD's works can approve a claim without an admin.
+            models.CheckConstraint(
+                condition=Q(auto_approved=False) | Q(orcid_authenticated=True),
+                name="claim_auto_approved_by_authenticated_orcid",
+            ),
+            models.CheckConstraint(
+                condition=Q(orcid_authenticated=False) | ~Q(orcid=""),
+                name="claim_authenticated_orcid_not_empty",
+            ),
         ]
 
     def __str__(self):
@@ -90,6 +115,12 @@ class AccountSettings(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bzpeer_settings"
     )
     digest = models.CharField(max_length=6, choices=Digest.choices, default=Digest.NONE)
+    # The owner asks BZPEER to re-read their ORCID works every night and offer new matches
+    # (profiles.orcid.sync).
+    orcid_refresh = models.BooleanField(
+        "Check my ORCID record every night for works that sit on other records",
+        default=False,
+    )
     following_seen_at = models.DateTimeField(null=True, blank=True)
     last_digest_at = models.DateTimeField(null=True, blank=True)
 
@@ -253,3 +284,44 @@ class Block(models.Model):
 
     def __str__(self):
         return f"{self.owner_id} blocks {self.blocked_id}"
+
+
+class OrcidOffer(models.Model):
+    """A work on the owner's ORCID record that sits on another record: offered to move here.
+
+    One row per account and work, whatever its answer, so a declined work is never offered
+    again. A work whose signature sits on a record another account has claimed is never moved
+    by its owner: it stays a conflict, for an admin.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", "offered"
+        ACCEPTED = "accepted", "moved here"
+        DECLINED = "declined", "declined"
+        CONFLICT = "conflict", "on a record another account has claimed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="orcid_offers"
+    )
+    record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="+")
+    work = models.ForeignKey("works.Work", on_delete=models.CASCADE, related_name="+")
+    # The signature to move and the record it sat on when offered.
+    authorship = models.ForeignKey(
+        "works.Authorship", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.ForeignKey(
+        AuthorRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    orcid = models.CharField(max_length=19)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "work"], name="orcid_offer_once_per_work"),
+        ]
+
+    def __str__(self):
+        return f"{self.work_id} offered to {self.user_id} ({self.state})"

@@ -4,7 +4,7 @@ Pure: no Django imports, no database. A recompute gathers `TrustInputs` from the
 calls `score()` and stores both (`TrustInputs.to_json()`, `TrustResult.to_json()`) with
 `FORMULA_VERSION` in a trust snapshot, so any past snapshot can be re-explained and re-scored.
 
-Formula (version 2026-11.1), a sum of four capped components:
+Formula (version 2026-12.1), a sum of four capped components:
 - identity, up to 40: L0 0, L1 10, L2 25, L3 40.
 - scholarly_record, up to 30: n = distinct works neither withdrawn nor disputed,
   floor(10 * log10(1 + n)).
@@ -36,7 +36,7 @@ from profiles.levels import ClaimState, Level
 # the code, so the next sweep rewrites them only when it changes. tests/profiles/
 # test_formula_version.py holds a recorded table of inputs and outputs and fails when the
 # outputs change under the version they were recorded with.
-FORMULA_VERSION = "2026-11.1"
+FORMULA_VERSION = "2026-12.1"
 
 IDENTITY_CAP = 40
 SCHOLARLY_CAP = 30
@@ -111,6 +111,28 @@ class FollowerInput:
 
 
 @dataclass(frozen=True)
+class OrcidInput:
+    """The approved claim's ORCID evidence: an iD authenticated by signing in with ORCID, the
+    record's works its public record listed, and, when BZPEER approved the claim at once, why."""
+
+    orcid: str
+    matched: tuple[str, ...]  # arXiv ids
+    approved_at_once: bool = False
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "matched", tuple(self.matched))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "orcid": self.orcid,
+            "matched": list(self.matched),
+            "approved_at_once": self.approved_at_once,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
 class TrustInputs:
     level: int
     claim_state: str
@@ -120,6 +142,7 @@ class TrustInputs:
     level_reason: str = ""
     level_source: str = "arXiv"
     level_date: datetime.date | None = None
+    orcid: OrcidInput | None = None
 
     def __post_init__(self) -> None:
         # Normalise so that inputs built from lists or plain values compare equal to stored ones,
@@ -131,7 +154,11 @@ class TrustInputs:
         object.__setattr__(self, "followers", tuple(self.followers))
 
     def to_json(self) -> dict[str, Any]:
+        # "orcid" only when there is ORCID evidence: the inputs of every other record keep the
+        # shape (and fingerprint) they had before ORCID evidence existed.
+        orcid = {"orcid": self.orcid.to_json()} if self.orcid is not None else {}
         return {
+            **orcid,
             "level": int(self.level),
             "claim_state": str(self.claim_state),
             "level_reason": self.level_reason,
@@ -176,6 +203,7 @@ class TrustInputs:
             level_reason=data.get("level_reason", ""),
             level_source=data.get("level_source", "arXiv"),
             level_date=_date_from_json(data.get("level_date")),
+            orcid=OrcidInput(**data["orcid"]) if data.get("orcid") else None,
             works=tuple(
                 WorkInput(
                     arxiv_id=work["arxiv_id"],
@@ -344,11 +372,13 @@ def _identity(inputs: TrustInputs) -> Component:
             date=_date_to_json(inputs.level_date) or "",
         ),
         EvidenceRow(what=f"Claim state: {claim_state.label}", source="BZPEER", date=""),
+        *_orcid_evidence(inputs),
     ]
     to_l2 = IDENTITY_POINTS[Level.L2] - points
     to_l3 = IDENTITY_POINTS[Level.L3] - points
     strong = (
-        "an institutional email on the affiliation's domain or an ORCID iD confirmed by an admin"
+        "an institutional email on the affiliation's domain, an ORCID iD confirmed by an admin, "
+        "or an ORCID iD you sign in with whose public record lists works of this record"
     )
     if level is Level.L3:
         how = REACHED_CAP
@@ -384,6 +414,36 @@ def _identity(inputs: TrustInputs) -> Component:
         how_to_raise=how,
         explanation="Follows the verification level: L0 0, L1 10, L2 25, L3 40 points.",
     )
+
+
+ORCID_WORKS_SHOWN = 10
+
+
+def _orcid_evidence(inputs: TrustInputs) -> list[EvidenceRow]:
+    orcid = inputs.orcid
+    if orcid is None:
+        return []
+    date = _date_to_json(inputs.level_date) or ""
+    listed = ", ".join(f"arXiv:{arxiv_id}" for arxiv_id in orcid.matched[:ORCID_WORKS_SHOWN])
+    if len(orcid.matched) > ORCID_WORKS_SHOWN:
+        listed += f" and {len(orcid.matched) - ORCID_WORKS_SHOWN} more"
+    rows = [
+        EvidenceRow(
+            what=f"ORCID iD {orcid.orcid}, authenticated by signing in with ORCID: its public "
+            f"record lists {_plural(len(orcid.matched), 'work')} of this record ({listed})",
+            source="ORCID",
+            date=date,
+        )
+    ]
+    if orcid.approved_at_once:
+        rows.append(
+            EvidenceRow(
+                what=f"Claim approved at once, without an admin: {orcid.reason}",
+                source="BZPEER ORCID check",
+                date=date,
+            )
+        )
+    return rows
 
 
 def _scholarly_record(inputs: TrustInputs) -> Component:

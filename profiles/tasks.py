@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from bzpeer.lib.tasks import enqueue
 from profiles import claims, collaboration, counters, follows, trust
+from profiles.orcid import checks as orcid_checks
 from profiles.trust_queue import trust_lock_key
 
 
@@ -96,3 +97,33 @@ def send_digests() -> int:
 @shared_task(name="profiles.send_account_digest", soft_time_limit=120, time_limit=150)
 def send_account_digest(user_id: int) -> int:
     return follows.send_digest(user_id=user_id, now=timezone.now())
+
+
+# --- ORCID (issue 14): the "orcid" queue -------------------------------------------------------
+# Each reads ORCID's public API through the polite client (its own retries and Retry-After), so
+# no task-level retry: a check that could not read ORCID leaves the claim pending with the error,
+# and the nightly refresh tries it again.
+
+
+@shared_task(name="profiles.orcid_check_claim", soft_time_limit=600, time_limit=660)
+def orcid_check_claim(claim_id: str) -> str:
+    """Compare a new claim's authenticated iD with its record; approve it at once if they agree."""
+    return orcid_checks.check_claim(claim_id)
+
+
+@shared_task(name="profiles.orcid_sync_account", soft_time_limit=600, time_limit=660)
+def orcid_sync_account(user_id: int) -> str:
+    """Re-read an owner's ORCID works: new offers, and a drift flag for admins."""
+    return orcid_checks.sync_account(user_id)
+
+
+@shared_task(name="profiles.orcid_refresh_all", soft_time_limit=300, time_limit=360)
+def orcid_refresh_all() -> int:
+    """The nightly refresh (beat): one task per owner who opted in, and a new check of every
+    pending claim whose check could not read ORCID."""
+    owners, pending = orcid_checks.due_refreshes()
+    for user_id in owners:
+        enqueue(orcid_sync_account, user_id)
+    for claim_id in pending:
+        enqueue(orcid_check_claim, claim_id)
+    return len(owners) + len(pending)

@@ -397,6 +397,7 @@ class _BatchFacts:
         # together): built directly, the formula's dataclasses are made only for the records
         # that changed.
         return {
+            **_orcid_input(approved),
             "level": int(record.verification_level),
             "claim_state": str(record.claim_state),
             "level_reason": level_reason,
@@ -415,6 +416,23 @@ class _BatchFacts:
         }, agrees
 
 
+def _orcid_input(approved: Claim | None) -> dict:
+    """The approved claim's ORCID evidence, as TrustInputs.to_json() writes it ({} for none).
+
+    The reason is shown only for a claim BZPEER approved itself: an admin's reason is theirs
+    and the claimant's, never public (profiles.claims)."""
+    if approved is None or not approved.orcid_authenticated or not approved.orcid_matched:
+        return {}
+    return {
+        "orcid": {
+            "orcid": approved.orcid,
+            "matched": sorted(approved.orcid_matched),
+            "approved_at_once": approved.auto_approved,
+            "reason": approved.reason if approved.auto_approved else "",
+        }
+    }
+
+
 def _open_claims(ids: list[int]) -> dict[int, list[Claim]]:
     """Each record's pending and approved claims, with the fields the level needs: one query."""
     claims = defaultdict(list)
@@ -431,6 +449,10 @@ def _open_claims(ids: list[int]) -> dict[int, list[Claim]]:
             "email_verified",
             "orcid",
             "orcid_confirmed",
+            "orcid_authenticated",
+            "orcid_matched",
+            "auto_approved",
+            "reason",
             "decided_at",
         )
     ):
@@ -504,7 +526,8 @@ def _level_evidence(record: _RecordRow, *, approved: Claim | None) -> tuple[str,
     """
     if record.verification_level >= Level.L2 and approved is not None:
         decided = _date(approved.decided_at)
-        return "BZPEER claim review", decided.isoformat() if decided else None
+        source = "ORCID, checked by BZPEER" if approved.auto_approved else "BZPEER claim review"
+        return source, decided.isoformat() if decided else None
     if record.possibly_several_people:
         return "BZPEER", None
     return "arXiv", record.created_at.date().isoformat()

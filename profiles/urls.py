@@ -35,6 +35,16 @@ urlpatterns += [
         claim_views.not_mine,
         name="not-mine",
     ),
+    path(
+        "researchers/<slug:slug>/orcid-offers/<int:offer_id>/accept/",
+        claim_views.accept_orcid_offer,
+        name="orcid-offer-accept",
+    ),
+    path(
+        "researchers/<slug:slug>/orcid-offers/<int:offer_id>/decline/",
+        claim_views.decline_orcid_offer,
+        name="orcid-offer-decline",
+    ),
     path("researchers/<slug:slug>/history/", history_views.record_history, name="history"),
     path("researchers/<slug:slug>/invite/", collaboration_views.invite, name="invite"),
     path("inbox/", collaboration_views.inbox, name="inbox"),
@@ -65,5 +75,10 @@ urlpatterns += [
         name="conversation",
     ),
     path("accounts/settings/", account_views.account_settings, name="settings"),
+    path(
+        "accounts/settings/orcid/",
+        account_views.orcid_refresh_setting,
+        name="settings-orcid",
+    ),
     path("accounts/delete/", account_views.delete_my_account, name="delete-account"),
 ]

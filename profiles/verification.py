@@ -50,6 +50,8 @@ def claim_evidence(claim: Claim, *, affiliation: str) -> ClaimEvidence:
         affiliation_domains=affiliation_domains(affiliation),
         orcid=claim.orcid,
         orcid_confirmed_by_admin=claim.orcid_confirmed,
+        orcid_authenticated=claim.orcid_authenticated,
+        orcid_listed_works=len(claim.orcid_matched or ()),
     )
 
 
@@ -85,7 +87,15 @@ def facts_for(record: AuthorRecord) -> RecordFacts:
     claims = list(
         Claim.objects.filter(
             record=record, state__in=[Claim.State.PENDING, Claim.State.APPROVED]
-        ).only("state", "email", "email_verified", "orcid", "orcid_confirmed")
+        ).only(
+            "state",
+            "email",
+            "email_verified",
+            "orcid",
+            "orcid_confirmed",
+            "orcid_authenticated",
+            "orcid_matched",
+        )
     )
     approved = next((c for c in claims if c.state == Claim.State.APPROVED), None)
     pending = any(c.state == Claim.State.PENDING for c in claims)
@@ -94,7 +104,14 @@ def facts_for(record: AuthorRecord) -> RecordFacts:
     )
 
 
-def transition(record: AuthorRecord, *, actor=None, reason: str, queue_trust: bool = True) -> bool:
+def transition(
+    record: AuthorRecord,
+    *,
+    actor=None,
+    reason: str,
+    queue_trust: bool = True,
+    data: dict | None = None,
+) -> bool:
     """Re-derive the record's level and claim state; store and log them if they changed.
 
     Returns True when something changed. Callers: claim decisions (with the deciding admin as
@@ -106,7 +123,7 @@ def transition(record: AuthorRecord, *, actor=None, reason: str, queue_trust: bo
     collaborator (their collaboration component depends on its level): `transition` queues
     their recompute, unless `queue_trust` is False because the caller queues once for its whole
     event (a claim decision, an account deletion) or is itself a recompute (which never queues
-    another).
+    another). `data` is added to the logged event's data (the works an ORCID check matched).
     """
     with transaction.atomic():
         locked = AuthorRecord.objects.select_for_update().get(pk=record.pk)
@@ -127,6 +144,7 @@ def transition(record: AuthorRecord, *, actor=None, reason: str, queue_trust: bo
             explanation=explanation,
             old=(old_level, old_state),
             new=(level, claim_state),
+            data=data,
         )
         record.verification_level = locked.verification_level
         record.claim_state = locked.claim_state
@@ -143,6 +161,7 @@ def _log_transition(
     explanation: str,
     old: tuple[Level, ClaimState],
     new: tuple[Level, ClaimState],
+    data: dict | None = None,
 ) -> None:
     (old_level, old_state), (level, claim_state) = old, new
     changes = []
@@ -160,6 +179,7 @@ def _log_transition(
             "to": {"level": int(level), "claim_state": str(claim_state)},
             "reason": reason,
             "explanation": explanation,
+            **(data or {}),
         },
     )
 

@@ -146,3 +146,28 @@ def eager_tasks():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def fake_orcid(settings):
+    """A fake ORCID on 127.0.0.1 (tests/fakeorcid.py), configured as the site's ORCID: the
+    sign-in buttons show, and the public API is the fake's. Without this fixture ORCID is not
+    configured at all, as on a site without ORCID_CLIENT_ID."""
+    from tests.fakeorcid import CLIENT_ID, CLIENT_SECRET, FakeOrcid
+
+    with FakeOrcid() as fake:
+        settings.ORCID_CLIENT_ID = CLIENT_ID
+        settings.ORCID_CLIENT_SECRET = CLIENT_SECRET
+        settings.ORCID_BASE_URL = fake.base_url
+        settings.ORCID_API_URL = fake.api_url
+        settings.ORCID_REQUEST_INTERVAL = 0.0
+        # As bzpeer/settings.py does with ORCID configured (tests/test_production_settings.py).
+        policy = settings.CONTENT_SECURITY_POLICY
+        settings.CONTENT_SECURITY_POLICY = {
+            **policy,
+            "DIRECTIVES": {
+                **policy["DIRECTIVES"],
+                "form-action": [*policy["DIRECTIVES"]["form-action"], fake.base_url],
+            },
+        }
+        yield fake

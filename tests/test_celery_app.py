@@ -29,6 +29,7 @@ def test_every_beat_entry_names_a_registered_task(registered):
         "nightly-counter-reconciliation",
         "nightly-reclustering",
         "follow-digests",
+        "orcid-refresh",
     }
     missing = {
         entry_name: entry["task"]
@@ -45,6 +46,7 @@ def test_the_beat_schedule_runs_at_the_documented_times():
     assert schedule["nightly-counter-reconciliation"] == crontab(hour=4, minute=30)
     assert schedule["follow-digests"] == crontab(hour=7, minute=0)
     assert schedule["nightly-reclustering"] == crontab(hour=2, minute=30)
+    assert schedule["orcid-refresh"] == crontab(hour=6, minute=0)
     assert schedule["resume-stale-imports"] == crontab(minute="*/15")
 
 
@@ -68,6 +70,9 @@ def test_tasks_are_named_after_their_app_and_have_time_limits(registered):
         ("profiles.recompute_all_trust", "trust"),
         ("profiles.send_digests", "email"),
         ("profiles.reconcile_counters", "default"),
+        ("profiles.orcid_check_claim", "orcid"),
+        ("profiles.orcid_sync_account", "orcid"),
+        ("profiles.orcid_refresh_all", "orcid"),
         ("something.else", "default"),
     ],
 )
@@ -83,6 +88,7 @@ def test_queues_and_serialisation():
         "trust",
         "email",
         "identity",
+        "orcid",
     }
     assert app.conf.task_serializer == "json"
     assert app.conf.result_serializer == "json"

@@ -130,3 +130,39 @@ def test_the_embedded_default_makes_a_key_of_its_own_once(tmp_path):
 def test_a_database_without_a_key_is_refused():
     with pytest.raises(ImproperlyConfigured, match="required when DJANGO_DEBUG is off"):
         load_settings({"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x"})
+
+
+def test_orcid_is_off_without_a_client_id_and_forms_post_only_here():
+    loaded = load_settings(production_environment())
+
+    assert loaded["ORCID_CLIENT_ID"] == ""
+    assert loaded["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["form-action"] == ["'self'"]
+
+
+@pytest.mark.parametrize(
+    ("base", "api"),
+    [
+        ("https://orcid.org", "https://pub.orcid.org/v3.0"),
+        ("https://sandbox.orcid.org/", "https://pub.sandbox.orcid.org/v3.0"),
+        ("http://127.0.0.1:8766", "http://127.0.0.1:8766/v3.0"),
+    ],
+)
+def test_orcid_configured_lets_the_sign_in_form_go_to_orcid(base, api):
+    loaded = load_settings(
+        production_environment(
+            ORCID_CLIENT_ID="APP-0123456789ABCDEF",
+            ORCID_CLIENT_SECRET="secret",
+            ORCID_BASE_URL=base,
+        )
+    )
+
+    assert loaded["ORCID_API_URL"] == api
+    assert loaded["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["form-action"] == [
+        "'self'",
+        base.rstrip("/"),
+    ]
+
+
+def test_a_bad_orcid_base_url_stops_the_start():
+    with pytest.raises(ImproperlyConfigured, match="ORCID_BASE_URL"):
+        load_settings(production_environment(ORCID_BASE_URL="orcid.org"))

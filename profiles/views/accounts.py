@@ -7,13 +7,15 @@ from django.contrib.auth import logout
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
 from bzpeer.lib.ratelimit import hit, too_many_requests
 from profiles.account_deletion import delete_account
-from profiles.accounts import settings_for, verified_email
-from profiles.forms import DeleteAccountForm, DigestForm
+from profiles.accounts import authenticated_orcid, settings_for, verified_email
+from profiles.forms import DeleteAccountForm, DigestForm, OrcidRefreshForm
 from profiles.models import Block, Claim
+from profiles.orcid.config import profile_url
 from profiles.views.auth import login_required
 
 # Password checks before deleting an account, per account: someone who found a signed-in
@@ -28,8 +30,12 @@ DELETE_ACCOUNT_THROTTLED = (
 
 def _settings_context(request: HttpRequest, **extra) -> dict:
     user = request.user
+    orcid = authenticated_orcid(user)
     return {
         "email": verified_email(user),
+        "orcid": orcid,
+        "orcid_url": profile_url(orcid) if orcid else "",
+        "orcid_form": OrcidRefreshForm(instance=settings_for(user)) if orcid else None,
         "claims": list(
             Claim.objects.filter(user=user).select_related("record").order_by("-created_at")
         ),
@@ -55,6 +61,25 @@ def account_settings(request: HttpRequest):
         _settings_context(request, form=form, delete_form=DeleteAccountForm(user=request.user)),
         status=400 if request.method == "POST" else 200,
     )
+
+
+@require_POST
+@login_required
+def orcid_refresh_setting(request: HttpRequest):
+    """The owner's choice to have their ORCID works re-read every night."""
+    if authenticated_orcid(request.user) is None:
+        messages.error(request, "Connect your ORCID iD first.")
+        return redirect(reverse("profiles:settings") + "#orcid")
+    form = OrcidRefreshForm(request.POST, instance=settings_for(request.user))
+    if form.is_valid():
+        form.save()
+        messages.success(
+            request,
+            "Your ORCID record will be checked every night."
+            if form.cleaned_data["orcid_refresh"]
+            else "Your ORCID record will no longer be checked every night.",
+        )
+    return redirect(reverse("profiles:settings") + "#orcid")
 
 
 @require_http_methods(["GET", "POST"])

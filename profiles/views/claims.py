@@ -8,13 +8,17 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bzpeer.lib.ratelimit import ratelimit
 from profiles import claims, corrections
-from profiles.accounts import verified_email
+from profiles.accounts import authenticated_orcid, verified_email
 from profiles.forms import ClaimForm, OwnerEditForm
-from profiles.models import Claim
+from profiles.models import Claim, OrcidOffer
+from profiles.orcid import checks as orcid_checks
+from profiles.orcid.config import profile_url
+from profiles.orcid.evidence import MIN_MATCHING_WORKS
 from profiles.views.auth import login_required
 from profiles.views.sections import identity_section
 from works.models import AuthorRecord, Authorship, RecordEvent, Work
@@ -37,30 +41,56 @@ def _require_owner(request: HttpRequest, record: AuthorRecord) -> None:
 def claim_record(request: HttpRequest, record: AuthorRecord):
     context = identity_section(record, request.user)
     panel = context["claim_panel"]
-    form = ClaimForm(request.POST or None)
+    orcid = authenticated_orcid(request.user)
+    form = ClaimForm(request.POST or None, authenticated_orcid=orcid)
     if request.method == "POST" and panel.can_claim and form.is_valid():
         try:
-            claims.submit_claim(
+            claim = claims.submit_claim(
                 record=record,
                 user=request.user,
-                orcid=form.cleaned_data["orcid"],
+                orcid=orcid or form.cleaned_data["orcid"],
+                orcid_authenticated=bool(orcid),
                 links=form.cleaned_data["links"],
                 statement=form.cleaned_data["statement"],
             )
         except claims.ClaimError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(
-                request,
-                "Your claim was sent. An admin will review it; we will email you the decision.",
-            )
+            messages.success(request, _claim_sent_message(claim))
             return redirect(f"{record.get_absolute_url()}#identity")
     return TemplateResponse(
         request,
         "profiles/claim.html",
-        {"record": record, "form": form, "email": verified_email(request.user), **context},
+        {
+            "record": record,
+            "form": form,
+            "email": verified_email(request.user),
+            "orcid": orcid,
+            "orcid_url": profile_url(orcid) if orcid else "",
+            "orcid_needed": 1 if record.work_count == 1 else MIN_MATCHING_WORKS,
+            **context,
+        },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _claim_sent_message(claim: Claim) -> str:
+    # With eager tasks (or a quick worker) the ORCID check has already run.
+    claim.refresh_from_db(fields=["state", "orcid_check"])
+    if claim.state == Claim.State.APPROVED:
+        return (
+            "Your claim was approved at once: your ORCID record lists works of this record. "
+            "It is yours now: edit it from your record's page."
+        )
+    if claim.orcid_authenticated and claim.orcid_check.get("reason"):
+        return f"Your claim was sent. {claim.orcid_check['reason']}"
+    if claim.orcid_authenticated:
+        return (
+            "Your claim was sent. We are comparing the works on your ORCID record with this "
+            "record: if they agree, it is approved within minutes; otherwise an admin reviews "
+            "it and we email you the decision."
+        )
+    return "Your claim was sent. An admin will review it; we will email you the decision."
 
 
 @require_POST
@@ -94,12 +124,69 @@ def edit_record(request: HttpRequest, record: AuthorRecord):
         .only("work__id", "work__arxiv_id", "work__title", "work__year")
         .order_by("-work__year", "-work_id")
     )
+    offers = list(
+        OrcidOffer.objects.filter(
+            user=request.user,
+            record=record,
+            state__in=[OrcidOffer.State.OPEN, OrcidOffer.State.CONFLICT],
+        )
+        .select_related("work", "source")
+        .order_by("state", "-work__year", "work_id")
+    )
     return TemplateResponse(
         request,
         "profiles/edit.html",
-        {"record": record, "form": form, "authorships": works},
+        {
+            "record": record,
+            "form": form,
+            "authorships": works,
+            "orcid_offers": [o for o in offers if o.state == OrcidOffer.State.OPEN],
+            "orcid_conflicts": [o for o in offers if o.state == OrcidOffer.State.CONFLICT],
+        },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _owners_offer(request: HttpRequest, record: AuthorRecord, offer_id: int) -> OrcidOffer:
+    """The owner's open offer on their record (403 for anyone else, 404 for no such offer)."""
+    _require_owner(request, record)
+    return get_object_or_404(
+        OrcidOffer.objects.select_related("work"),
+        pk=offer_id,
+        user=request.user,
+        record=record,
+        state=OrcidOffer.State.OPEN,
+    )
+
+
+@require_POST
+@login_required
+@record_from_slug("profiles:orcid-offer-accept")
+def accept_orcid_offer(request: HttpRequest, record: AuthorRecord, offer_id: int):
+    offer = _owners_offer(request, record, offer_id)
+    try:
+        outcome = orcid_checks.accept_offer(offer, by=request.user)
+    except orcid_checks.OfferError as error:
+        messages.error(request, str(error))
+    else:
+        (messages.success if outcome.moved else messages.warning)(request, outcome.message)
+    return redirect(reverse("profiles:edit", args=[record.slug]) + "#orcid-offers")
+
+
+@require_POST
+@login_required
+@record_from_slug("profiles:orcid-offer-decline")
+def decline_orcid_offer(request: HttpRequest, record: AuthorRecord, offer_id: int):
+    offer = _owners_offer(request, record, offer_id)
+    try:
+        orcid_checks.decline_offer(offer, by=request.user)
+    except orcid_checks.OfferError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, f"“{offer.work.title[:120]}” stays where it is; it will not be offered again."
+        )
+    return redirect(reverse("profiles:edit", args=[record.slug]) + "#orcid-offers")
 
 
 _LABELS = {

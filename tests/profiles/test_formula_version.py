@@ -30,6 +30,7 @@ from profiles.scoring import (
     FORMULA_VERSION,
     CollaboratorInput,
     FollowerInput,
+    OrcidInput,
     TrustInputs,
     WorkInput,
     score,
@@ -52,6 +53,7 @@ class Case:
     followers: tuple[FollowerInput, ...] = ()
     level_source: str = "arXiv"
     level_date: dt.date | None = dt.date(2024, 3, 1)
+    orcid: OrcidInput | None = None
 
 
 def works(count: int, *, withdrawn: int = 0, disputed: int = 0, start: int = 0) -> tuple:
@@ -140,6 +142,32 @@ CASES = {
         works(5),
         level_source="BZPEER claim review",
     ),
+    "approved at once: an authenticated ORCID iD listing 3 works": Case(
+        person(
+            5,
+            approved_claim=claim(
+                orcid="0000-0002-1825-0097", orcid_authenticated=True, orcid_listed_works=3
+            ),
+        ),
+        works(5),
+        level_source="ORCID, checked by BZPEER",
+        orcid=OrcidInput(
+            orcid="0000-0002-1825-0097",
+            matched=("2401.00000", "2401.00001", "2401.00002"),
+            approved_at_once=True,
+            reason="The ORCID record 0000-0002-1825-0097 lists 3 of this record's 5 works.",
+        ),
+    ),
+    "approved by an admin: an authenticated ORCID iD listing none of the works": Case(
+        person(
+            5,
+            approved_claim=claim(
+                orcid="0000-0002-1825-0097", orcid_authenticated=True, orcid_listed_works=0
+            ),
+        ),
+        works(5),
+        level_source="BZPEER claim review",
+    ),
     "approved claim, unconfirmed ORCID": Case(
         person(5, approved_claim=claim(orcid="0000-0002-1825-0097")), works(5)
     ),
@@ -182,6 +210,7 @@ def inputs_digest(case: Case) -> str:
                 followers=case.followers,
                 level_source=case.level_source,
                 level_date=case.level_date,
+                orcid=case.orcid,
             ).to_json(),
         }
     )
@@ -200,6 +229,7 @@ def outcome(case: Case) -> dict:
             works=case.works,
             close_collaborators=case.collaborators,
             followers=case.followers,
+            orcid=case.orcid,
         )
     )
     explained = result.to_json()

@@ -79,7 +79,7 @@ def test_seed_researcher_scores_21_emerging():
         "community": 0,
     }
     assert {c.key: c.cap for c in result.components} == CAPS
-    assert result.formula_version == FORMULA_VERSION == "2026-11.1"
+    assert result.formula_version == FORMULA_VERSION == "2026-12.1"
 
 
 def test_seed_identity_evidence_and_how_to_raise():

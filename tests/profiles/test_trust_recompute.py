@@ -56,7 +56,7 @@ def test_demo_researcher_calibration_is_21_emerging_l1_unclaimed_with_4_close_co
     assert demo.close_collaborator_count == len(collaborators) == 4
     assert len(snapshot.inputs["works"]) == 9
     assert sum(1 for w in snapshot.inputs["works"] if w["withdrawn"]) == 1
-    assert snapshot.formula_version == "2026-11.1"
+    assert snapshot.formula_version == "2026-12.1"
     assert len(snapshot.fingerprint) == 64
 
 

@@ -64,7 +64,7 @@ def test_why_page_lists_every_component_with_evidence_and_how_to_raise(client):
     assert html.count("arXiv:2401.") == 3
     assert "What would raise it:" in html
     assert "Claim this record (L2) to add 15 points" in html
-    assert "Formula 2026-11.1" in html
+    assert "Formula 2026-12.1" in html
     assert "<svg" in html  # the chart, inline
     assert "HX-Request" in response["Vary"]
 
