@@ -114,13 +114,12 @@ def move_authorships(
     constraint_source: str = IdentityConstraint.Source.MOVE,
     actor_label: str = "An admin",
 ) -> int:
-    """An admin moves works from one record to another, for good (must-linked to it). Returns
-    how many authorships moved.
+    """Move works from one record to another, for good (must-linked to it). Returns how many
+    authorships moved.
 
-    `actor_label` says who in the records' history, `constraint_source` why the move holds:
-    "The owner"
-    and ORCID when an owner accepts a work their authenticated ORCID record lists
-    (profiles.orcid.checks.accept_offer).
+    `actor_label` says who in the records' history, `constraint_source` why the move holds: "The
+    owner" and ORCID when an owner accepts a work their authenticated ORCID record lists
+    (profiles.orcid.checks.accept_offer); an admin's move otherwise.
     """
     with transaction.atomic():
         authorships = list(
@@ -128,18 +127,7 @@ def move_authorships(
             .filter(pk__in=authorship_ids)
             .select_related("work")
         )
-        sources = {a.author_id for a in authorships}
-        if not authorships:
-            raise CorrectionError("Choose at least one work to move.")
-        if len(sources) != 1:
-            raise CorrectionError("Move works from one record at a time.")
-        source_id = sources.pop()
-        if source_id is None:
-            raise CorrectionError("These signatures name no person.")
-        if source_id == target.pk:
-            raise CorrectionError("The works are already on that record.")
-        if target.merged_into_id:
-            raise CorrectionError("That record was merged into another; move to the surviving one.")
+        source_id = _movable_from(authorships, target)
         ids = [a.pk for a in authorships]
         Authorship.objects.filter(pk__in=ids).update(author=target)
         constraint_ids = constraints.must_link(ids, target, source=constraint_source, actor=by)
@@ -152,29 +140,39 @@ def move_authorships(
             "constraints": constraint_ids,
         }
         source = AuthorRecord.objects.get(pk=source_id)
-        RecordEvent.objects.create(
-            record=source,
-            kind=RecordEvent.Kind.CORRECTION,
-            summary=f"{actor_label} moved {len(ids)} work(s) to {target.slug}: {titles}. {reason}"[
-                :500
-            ],
-            actor=by,
-            data=data,
-        )
-        RecordEvent.objects.create(
-            record=target,
-            kind=RecordEvent.Kind.CORRECTION,
-            summary=(
-                f"{actor_label} moved {len(ids)} work(s) here from {source.slug}: {titles}. "
-                f"{reason}"
-            )[:500],
-            actor=by,
-            data=data,
-        )
+        moved = f"{actor_label} moved {len(ids)} work(s)"
+        for record, summary in (
+            (source, f"{moved} to {target.slug}: {titles}. {reason}"),
+            (target, f"{moved} here from {source.slug}: {titles}. {reason}"),
+        ):
+            RecordEvent.objects.create(
+                record=record,
+                kind=RecordEvent.Kind.CORRECTION,
+                summary=summary[:500],
+                actor=by,
+                data=data,
+            )
         _after_authorships_moved(
             [source_id, target.pk], actor=by, reason=f"Works moved by {actor_label.lower()}."
         )
     return len(ids)
+
+
+def _movable_from(authorships: list[Authorship], target: AuthorRecord) -> int:
+    """The one record these signatures can move from, or CorrectionError saying why not."""
+    sources = {a.author_id for a in authorships}
+    if not authorships:
+        raise CorrectionError("Choose at least one work to move.")
+    if len(sources) != 1:
+        raise CorrectionError("Move works from one record at a time.")
+    source_id = sources.pop()
+    if source_id is None:
+        raise CorrectionError("These signatures name no person.")
+    if source_id == target.pk:
+        raise CorrectionError("The works are already on that record.")
+    if target.merged_into_id:
+        raise CorrectionError("That record was merged into another; move to the surviving one.")
+    return source_id
 
 
 def split_record(
