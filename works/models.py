@@ -219,6 +219,12 @@ class AuthorRecord(models.Model):
                 name="record_organisations_unclaimed",
             ),
             models.CheckConstraint(condition=~Q(slug=""), name="record_slug_not_empty"),
+            # An organisation is its name: one live record per key (works.resolution).
+            models.UniqueConstraint(
+                fields=["name_key"],
+                condition=Q(kind="organisation", merged_into__isnull=True),
+                name="record_one_live_organisation_per_key",
+            ),
         ]
 
     def __str__(self):

@@ -56,6 +56,9 @@ def _create_records(signatures: list[Signature]) -> None:
             for s in signatures
         ],
         batch_size=1000,
+        # A concurrent import may have created the same organisation a moment ago: the
+        # database keeps one live record per key, and records_for reads it back.
+        ignore_conflicts=True,
     )
 
 

@@ -1,6 +1,7 @@
 """One rule for "the record at this slug", the same on every view that takes one."""
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from tests.factories import AuthorRecordFactory, UserFactory
@@ -78,3 +79,27 @@ def test_a_merge_cycle_ends_in_a_404_on_every_view(client, db):
 
     for view_name, kwargs in SLUG_VIEWS[:4]:
         assert client.get(reverse(view_name, kwargs={"slug": "first", **kwargs})).status_code == 404
+
+
+def test_the_database_keeps_one_live_organisation_per_name_key(db):
+    first = AuthorRecord.objects.create(
+        slug="deepseek-ai", display_name="DeepSeek-AI", name_key="deepseek ai", kind="organisation"
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AuthorRecord.objects.create(
+            slug="deepseek-ai-2",
+            display_name="DeepSeek AI",
+            name_key="deepseek ai",
+            kind="organisation",
+        )
+    # A merged-away organisation and people sharing the key are not the live organisation.
+    AuthorRecord.objects.create(
+        slug="deepseek-ai-3",
+        display_name="DeepSeek AI",
+        name_key="deepseek ai",
+        kind="organisation",
+        merged_into=first,
+    )
+    AuthorRecord.objects.create(slug="wei-wang", display_name="Wei Wang", name_key="wei wang")
+    AuthorRecord.objects.create(slug="wei-wang-2", display_name="Wei Wang", name_key="wei wang")
+    assert AuthorRecord.objects.filter(name_key="deepseek ai").count() == 2
