@@ -31,6 +31,9 @@ api.add_router("", researchers_router)
 api.add_router("", graph_router)
 api.add_router("", works_router)
 
+# A database that is down answers 503 with Retry-After rather than a 500 (bzpeer/lib/unavailable).
+handler500 = "bzpeer.views.server_error"
+
 urlpatterns = [
     # Before the admin's own URLs: its login goes through allauth's, which has a lockout.
     path("admin/login/", admin_login, name="admin-login"),

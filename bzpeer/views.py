@@ -1,6 +1,7 @@
 """Site-wide views that belong to no app."""
 
 import logging
+import sys
 
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -9,6 +10,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
+from django.views.defaults import server_error as default_server_error
+
+from bzpeer.lib.unavailable import database_unavailable, unavailable_page
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,18 @@ def healthz(request: HttpRequest) -> HttpResponse:
         log.error("health check: the database does not answer: %s", error)
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a 503 "temporarily unavailable" while the database is down, else the 500.
+
+    The last stop of every exception, wherever it was raised (a view, a template, the session
+    or authentication middleware), so one check covers every page. Django calls it inside the
+    ``except`` block, hence ``sys.exc_info()``.
+    """
+    if database_unavailable(sys.exc_info()[1]):
+        return unavailable_page()
+    return default_server_error(request)
 
 
 @never_cache

@@ -38,6 +38,7 @@ from ninja.errors import HttpError, ValidationError
 from ninja.renderers import BaseRenderer
 
 from bzpeer.lib.ratelimit import Rate, client_ip, hit
+from bzpeer.lib.unavailable import DETAIL, RETRY_AFTER_SECONDS, database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +292,9 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     if isinstance(exc, Http404):
         return problem(404, str(exc) or "Nothing is published at this address.")
+    if database_unavailable(exc):
+        log.error("API: the database is unavailable on %s: %s", request.path, exc)
+        return problem(503, DETAIL, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     log.exception("API error on %s", request.path, exc_info=exc)
     return problem(500, "Something went wrong on our side; it has been logged.")
 
@@ -350,5 +354,7 @@ class ApiMiddleware:
         ):
             # Django's own pages (an unknown path's HTML 404, a 500) in the API's voice.
             detail = {404: "Nothing is published at this address."}.get(response.status_code, "")
-            return problem(response.status_code, detail)
+            # A 503 (the database is down) keeps telling clients when to come back.
+            retry = {"Retry-After": response["Retry-After"]} if "Retry-After" in response else None
+            return problem(response.status_code, detail, headers=retry)
         return response

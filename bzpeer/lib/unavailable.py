@@ -1,0 +1,36 @@
+"""The answer while the database is down: a plain 503 with Retry-After, never a 500.
+
+PostgreSQL restarting (a minor-version upgrade, a fail-over) takes tens of seconds. Every
+page that reads a row meanwhile raises ``OperationalError`` (connection refused, or the
+connection was terminated under it) or ``InterfaceError`` (a pooled connection already
+closed). Those are not bugs of the page: the visitor gets "temporarily unavailable, try
+again shortly" and the load balancer a status that says the same. Other database errors
+(an integrity error, bad SQL) stay 500s: they are bugs.
+"""
+
+from __future__ import annotations
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.template import loader
+
+# Long enough for a database restart, short enough that a reader does not give up.
+RETRY_AFTER_SECONDS = 30
+DETAIL = "The site is temporarily unavailable: its database is restarting. Try again shortly."
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """Whether ``error`` (or what it was raised from) says the database cannot be reached."""
+    while error is not None:
+        if isinstance(error, OperationalError | InterfaceError):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def unavailable_page() -> HttpResponse:
+    """The HTML page, rendered without a request: nothing in it may touch the database."""
+    response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
