@@ -27,7 +27,9 @@ OAI (``/oai``): ``oai_pages`` served in order; page i's ``<resumptionToken>``
   token together with other arguments → badArgument.
 Faults (consumed in order, each by the first request whose ``path?query``
   contains ``match``, default any): ``fail_next(status, retry_after, times)``,
-  ``slow_next(seconds, times)``, ``drop_next(times)``, ``empty_next(total)``.
+  ``slow_next(seconds, times)``, ``drop_next(times)``, ``empty_next(total)``,
+  ``call_next(action)`` (runs ``action()`` in the server's thread, then answers as usual:
+  a fault elsewhere, such as cutting the harvester's database connection mid-run).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -118,13 +120,14 @@ class Hit:
 
 @dataclass
 class Fault:
-    kind: str  # "fail", "slow", "drop", "empty"
+    kind: str  # "fail", "slow", "drop", "empty", "call"
     status: int = 503
     retry_after: str | None = None
     seconds: float = 0.0
     total: int = 0
     match: str | None = None
     body: bytes = b""
+    action: Callable[[], object] | None = None
 
 
 @dataclass
@@ -244,6 +247,10 @@ class FakeArxiv:
         """Answer an API request with an empty feed (totalResults ``total``)."""
         self._add(Fault("empty", total=total, match=match), times)
 
+    def call_next(self, action: Callable[[], object], *, match: str | None = None) -> None:
+        """Run ``action()`` when the next matching request arrives, then answer it normally."""
+        self._add(Fault("call", action=action, match=match), 1)
+
     def _take_fault(self, target: str) -> Fault | None:
         with self._state.lock:
             for i, fault in enumerate(self._state.faults):
@@ -347,7 +354,9 @@ class _Handler(BaseHTTPRequestHandler):
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
                 return
-            if fault.kind == "slow":
+            if fault.kind == "call" and fault.action is not None:
+                fault.action()
+            elif fault.kind == "slow":
                 time.sleep(fault.seconds)
             elif fault.kind == "fail":
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}

@@ -28,7 +28,7 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import DateTimeField, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -68,6 +68,11 @@ FIRST_HARVEST_LOOKBACK = dt.timedelta(days=1)
 
 _SET_RE = re.compile(r"^[A-Za-z][A-Za-z0-9.-]*(:[A-Za-z0-9.-]+)*$")  # math, physics:hep-th
 _ID_RE = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
+
+
+# What a PostgreSQL restart (or a connection cut under the run) raises. The page in flight
+# rolls back with its checkpoint, so the run can continue exactly where it stood.
+DATABASE_LOST = (OperationalError, InterfaceError)
 
 
 class InvalidRunParameters(ValueError):
@@ -236,10 +241,10 @@ def execute_run(
 ) -> bool:
     """Claim the run and harvest until it is done; return False if it was not ours to run.
 
-    ``ArxivUnavailable`` (arXiv kept failing) fails the run, unless
-    ``retry_transient``: then the run goes back to queued, keeping its
-    checkpoint, and the error propagates for the task to retry later. A soft
-    time limit does the same (the task continues in a fresh task).
+    ``ArxivUnavailable`` (arXiv kept failing) and a lost database connection
+    fail the run, unless ``retry_transient``: then the run goes back to queued,
+    keeping its checkpoint, and the error propagates for the task to retry
+    later. A soft time limit does the same (the task continues in a fresh task).
     """
     if not _claim(run):
         log.info("import run %s is not claimable (finished or running elsewhere)", run.pk)
@@ -258,6 +263,10 @@ def execute_run(
     except SoftTimeLimitExceeded:
         _release(run, note="time limit reached; continuing from the checkpoint in a new task")
         raise
+    except DATABASE_LOST as error:
+        _after_database_loss(run, error, retry_transient=retry_transient)
+        if retry_transient:
+            raise
     except Exception as error:
         log.exception("import run %s failed", run.pk)
         _finish(run, State.FAILED, note=f"{type(error).__name__}: {error}")
@@ -369,6 +378,35 @@ def _finish(run: ImportRun, state: str, *, note: str = "") -> None:
         changes["resumption_token"] = ""
     ImportRun.objects.filter(pk=run.pk, state=State.RUNNING).update(**changes)
     run.refresh_from_db()
+
+
+def _after_database_loss(run: ImportRun, error: Exception, *, retry_transient: bool) -> None:
+    """Say on the run that its database connection was lost: failed, or queued for a retry.
+
+    The broken connection is dropped first so that the next query opens a fresh one (Django
+    only reconnects by itself at the start of a request or a task). If the database is still
+    down, nothing can be written: the run stays "running", its heartbeat goes stale and
+    ``resume_stale_runs`` queues it again.
+    """
+    reason = f"lost the database connection ({type(error).__name__}: {_first_line(error)})"
+    log.warning("import run %s: %s", run.pk, reason)
+    if not connection.in_atomic_block:
+        connection.close()
+    try:
+        if retry_transient:
+            _release(run, note=f"{reason}; the run will be retried from its checkpoint")
+        else:
+            _finish(run, State.FAILED, note=f"{reason}; resume it to continue from its checkpoint")
+    except DATABASE_LOST:
+        log.error(
+            "import run %s: the database is still unreachable; left to the stale sweep", run.pk
+        )
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [""])[0]
 
 
 def _release(run: ImportRun, *, note: str) -> None:

@@ -13,7 +13,7 @@ import datetime as dt
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from bzpeer.lib.tasks import enqueue
@@ -45,15 +45,18 @@ def retry_delay(retries: int) -> int:
     time_limit=2 * 3600 + 300,
 )
 def run_import(self, run_id: int) -> None:
-    run = ImportRun.objects.filter(pk=run_id).first()
-    if run is None or not run.is_active:
-        return
     # Eagerly (embedded default) a retry would run at once, hammering arXiv:
     # the run fails instead and can be resumed from the admin.
     retry_transient = not self.request.is_eager and self.request.retries < self.max_retries
     try:
+        run = ImportRun.objects.filter(pk=run_id).first()
+        if run is None or not run.is_active:
+            return
         runs.execute_run(run, retry_transient=retry_transient)
-    except ArxivUnavailable as error:
+    except (ArxivUnavailable, OperationalError, InterfaceError) as error:
+        # arXiv down, or the database restarting: the run waits, queued at its checkpoint.
+        if not retry_transient:
+            raise
         raise self.retry(exc=error, countdown=retry_delay(self.request.retries)) from None
     except SoftTimeLimitExceeded:
         enqueue(run_import, run_id)
