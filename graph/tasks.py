@@ -13,6 +13,11 @@ from graph.signals import edges_changed
 
 @shared_task(
     name="graph.rebuild_edges",
+    # Recomputed from the authorships, so running it twice is harmless; acknowledged only once
+    # done, so a worker killed (or a pool process lost) mid-rebuild leaves the message to be
+    # delivered again. Acked on arrival, it was lost, and with it the import's edges.
+    acks_late=True,
+    reject_on_worker_lost=True,
     # Two overlapping rebuilds on PostgreSQL can still deadlock on an edge row; the loser
     # simply runs again.
     autoretry_for=(OperationalError,),

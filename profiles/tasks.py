@@ -17,15 +17,27 @@ from profiles import claims, collaboration, counters, follows, trust
 from profiles.orcid import checks as orcid_checks
 from profiles.trust_queue import trust_lock_key
 
+# Event-driven recomputes are idempotent (a record already scored from the same inputs is not
+# written again), so they are acknowledged only once done: a worker killed mid-recompute leaves
+# the message to be delivered again instead of dropping the event until the nightly sweep.
+_REDELIVER_IF_KILLED = {"acks_late": True, "reject_on_worker_lost": True}
 
-@shared_task(name="profiles.recompute_trust", soft_time_limit=60, time_limit=90)
+
+@shared_task(
+    name="profiles.recompute_trust", soft_time_limit=60, time_limit=90, **_REDELIVER_IF_KILLED
+)
 def recompute_trust(author_id: int) -> None:
     cache.delete(trust_lock_key(author_id))
     trust.recompute(author_ids=[author_id])
 
 
 @shared_task(
-    name="profiles.recompute_all_trust", soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300
+    # Acknowledged on arrival: its time limit outlasts the broker's visibility timeout (3 h), so
+    # a late ack would hand a long sweep to a second worker. A sweep killed half-way leaves its
+    # committed batches; the next night's sweep does the rest (tests/test_killed_jobs.py).
+    name="profiles.recompute_all_trust",
+    soft_time_limit=3 * 3600,
+    time_limit=3 * 3600 + 300,
 )
 def recompute_all_trust(full: bool | None = None) -> None:
     """The nightly sweep. Sundays (UTC) it reads every record's works in full: a safety net for
@@ -34,7 +46,12 @@ def recompute_all_trust(full: bool | None = None) -> None:
     trust.recompute_all(full=timezone.now().weekday() == 6 if full is None else full)
 
 
-@shared_task(name="profiles.recompute_trust_batch", soft_time_limit=600, time_limit=660)
+@shared_task(
+    name="profiles.recompute_trust_batch",
+    soft_time_limit=600,
+    time_limit=660,
+    **_REDELIVER_IF_KILLED,
+)
 def recompute_trust_batch(author_ids: list[int]) -> None:
     trust.recompute(author_ids=author_ids)
 

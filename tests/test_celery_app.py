@@ -125,3 +125,26 @@ def test_a_task_named_in_a_process_that_imported_no_tasks_module_is_found():
     assert (result.returncode, result.stdout.strip()) == (0, "profiles.send_claim_decision"), (
         result.stderr
     )
+
+
+def test_idempotent_tasks_are_acknowledged_once_done_within_the_visibility_timeout(registered):
+    from django.conf import settings
+
+    late = {name for name, task in registered.items() if task.acks_late}
+    assert late == {
+        "works.run_import",
+        "works.resume_stale_runs",
+        "works.cluster_block",
+        "graph.rebuild_edges",
+        "profiles.recompute_trust",
+        "profiles.recompute_trust_batch",
+    }
+    # A task still running when its message becomes visible again would run twice at once.
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert all(registered[name].time_limit < visibility for name in late)
+    # A pool process killed mid-task (out of memory, SIGKILL) hands these back at once.
+    assert {name for name, task in registered.items() if task.reject_on_worker_lost} == {
+        "graph.rebuild_edges",
+        "profiles.recompute_trust",
+        "profiles.recompute_trust_batch",
+    }
