@@ -132,7 +132,11 @@ def publishing_to(broker_url: str, namespace: str):
         forget_broker_failures()
 
 
-def start_worker(redis_url: str, namespace: str, fake: FakeArxiv, log: Path) -> subprocess.Popen:
+def start_worker(
+    redis_url: str, namespace: str, fake: FakeArxiv, log: Path, *, pool: str = "solo"
+) -> subprocess.Popen:
+    """``celery worker`` on the test database and ``redis_url``; ``pool="prefork"`` gives it
+    one child process that runs the tasks (the one an out-of-memory kill would take)."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
@@ -146,7 +150,8 @@ def start_worker(redis_url: str, namespace: str, fake: FakeArxiv, log: Path) -> 
         "PYTHONPATH": str(PROJECT_ROOT),
     }
     command = [
-        sys.executable, "-m", "celery", "-A", "bzpeer", "worker", "--pool=solo",
+        sys.executable, "-m", "celery", "-A", "bzpeer", "worker", f"--pool={pool}",
+        "--concurrency=1",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
         "-Q", "default,harvest,graph,trust", "--loglevel=INFO",
         "-n", f"restart-{uuid.uuid4().hex[:8]}@%h",
