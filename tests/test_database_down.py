@@ -2,22 +2,29 @@
 
 A real gunicorn serves the real settings (DEBUG off) with DATABASE_URL pointing at a port
 where nothing listens, as a web container sees the database while it restarts. Runs on the
-embedded default too: the server is a separate process with its own environment.
+embedded default too: the server is a separate process with its own environment. On
+PostgreSQL, the last test restarts the database under a running server (through a relay it
+cuts and restores) and checks that the same server answers 200 again once it is back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from django.db import connection
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,11 +44,10 @@ def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str,
         return error.code, dict(error.headers), error.read().decode()
 
 
-@pytest.fixture(scope="module")
-def server_without_database(tmp_path_factory):
-    """gunicorn on a free port; its database is a closed port on 127.0.0.1."""
+@contextlib.contextmanager
+def gunicorn(database_url: str, log: Path) -> Iterator[str]:
+    """gunicorn (one sync worker, the test settings, DEBUG off) on a free port: its base URL."""
     port = free_port()
-    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     env = {
         key: value
         for key, value in os.environ.items()
@@ -50,7 +56,7 @@ def server_without_database(tmp_path_factory):
     env.update(
         DJANGO_SETTINGS_MODULE="tests.settings",
         DJANGO_DEBUG="0",
-        DATABASE_URL=f"postgres://bzpeer@127.0.0.1:{free_port()}/bzpeer",
+        DATABASE_URL=database_url,
         PYTHONPATH=str(PROJECT_ROOT),
     )
     command = [
@@ -63,19 +69,32 @@ def server_without_database(tmp_path_factory):
         )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while True:
+    try:
+        while True:
+            try:
+                get(base + "/robots.txt")
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    tail = log.read_text()[-3000:]
+                    raise AssertionError(f"gunicorn did not start:\n{tail}") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
         try:
-            get(base + "/robots.txt")
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                tail = log.read_text()[-3000:]
-                raise AssertionError(f"gunicorn did not start:\n{tail}") from None
-            time.sleep(0.2)
-    yield base, log
-    process.terminate()
-    process.wait(timeout=15)
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def server_without_database(tmp_path_factory):
+    """gunicorn whose database is a closed port on 127.0.0.1."""
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    with gunicorn(f"postgres://bzpeer@127.0.0.1:{free_port()}/bzpeer", log) as base:
+        yield base, log
 
 
 @pytest.mark.parametrize(
@@ -119,3 +138,92 @@ def test_healthz_says_so_and_pages_that_need_no_database_still_answer(server_wit
     status, _, body = get(base + "/accounts/login/")
     assert status == 200 and "Log in" in body
     assert get(base + "/static/css/site.css")[0] == 200
+
+
+# ---------------------------------------------------------- a real PostgreSQL restarting
+
+
+class Outage:
+    """A TCP relay in front of PostgreSQL that can go down and come back, as a restart does:
+    ``cut()`` drops every open connection and refuses new ones; ``restore()`` relays again."""
+
+    def __init__(self, host: str, port: int):
+        self.target = (host, port)
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._open: list[socket.socket] = []
+        self._listener: socket.socket | None = None
+
+    def restore(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener.settimeout(0.05)
+        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        with self._lock:
+            dropped, self._open = self._open, []
+        for sock in dropped:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while self._listener is listener:
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            with self._lock:
+                self._open += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="restarts a relay in front of a PostgreSQL server"
+)
+def test_pages_answer_503_while_postgresql_restarts_and_200_again_after(tmp_path):
+    db = connection.settings_dict
+    outage = Outage(db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432))
+    outage.restore()
+    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+    url = f"postgres://{quote(db['USER'], safe='')}{password}@127.0.0.1:{outage.port}/{db['NAME']}"
+    try:
+        with gunicorn(url, tmp_path / "gunicorn.log") as base:
+            # The worker keeps its connection between requests (CONN_MAX_AGE): the restart
+            # kills it under the worker, which must notice instead of failing every request.
+            assert get(base + "/")[0] == 200
+            assert get(base + "/search/?q=zhang")[0] == 200
+
+            outage.cut()
+            # (The home page, cached, may still be served: that is fine.)
+            for path in (
+                "/search/?q=zhang",
+                "/researchers/zhengyan-zhang/",
+                "/api/v1/researchers?q=zhang",
+            ):
+                status, headers, body = get(base + path)
+                assert (status, headers.get("Retry-After")) == (503, "30"), (path, body[:300])
+                assert "temporarily unavailable" in body and "Traceback" not in body
+            assert get(base + "/healthz")[0] == 503
+
+            outage.restore()
+            assert get(base + "/search/?q=zhang")[0] == 200
+            assert get(base + "/healthz")[:3:2] == (200, "ok\n")
+    finally:
+        outage.cut()
