@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from celery.exceptions import Retry, SoftTimeLimitExceeded
+from django.db import OperationalError
 from django.utils import timezone
 
 from works import runs, tasks
@@ -67,6 +68,50 @@ def test_run_import_retries_arxiv_outages_with_backoff_on_a_worker(fake_arxiv, m
     assert retried["countdown"] == 120  # 60 s doubled once
     run.refresh_from_db()
     assert run.state == ImportRun.State.QUEUED  # ready for the retry, checkpoint kept
+
+
+def test_run_import_retries_while_the_database_is_unreachable(fake_arxiv, monkeypatch):
+    run = queued_run()
+    retried = {}
+
+    def fake_retry(*, exc, countdown):
+        retried.update(exc=exc, countdown=countdown)
+        return Retry(exc=exc, when=countdown)
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+    monkeypatch.setattr(tasks.run_import, "retry", fake_retry)
+    # The database is away before the task can even read its run.
+    monkeypatch.setattr(tasks.ImportRun.objects, "filter", database_gone)
+    tasks.run_import.push_request(retries=0, is_eager=False)
+    try:
+        with pytest.raises(Retry):
+            tasks.run_import.run(run.pk)
+    finally:
+        tasks.run_import.pop_request()
+
+    assert isinstance(retried["exc"], OperationalError)
+    assert retried["countdown"] == 60
+    assert fake_arxiv.requests == []
+
+
+def test_a_run_whose_database_stays_away_is_left_to_the_stale_sweep(
+    fake_arxiv, monkeypatch, caplog
+):
+    run = queued_run()
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(runs, "_harvest", database_gone)
+    monkeypatch.setattr(runs, "_release", database_gone)  # nothing can be written either
+    with pytest.raises(OperationalError):
+        runs.execute_run(run, retry_transient=True)
+
+    run.refresh_from_db()
+    assert run.state == ImportRun.State.RUNNING  # its heartbeat goes stale: the sweep's
+    assert "still unreachable; left to the stale sweep" in caplog.text
 
 
 def test_run_import_gives_up_after_the_last_retry(fake_arxiv):
