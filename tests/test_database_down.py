@@ -26,13 +26,9 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
+from tests.faults import free_port
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:

@@ -22,6 +22,7 @@ from graph.models import CollaborationEdge
 from graph.services import rebuild_all_edges
 from profiles.models import TrustSnapshot
 from profiles.trust import recompute_all
+from tests.faults import edges_and_counts
 from tests.support import DEMO_FILE
 from tests.works.test_worker_e2e import worker_database_url
 from works.models import AuthorRecord
@@ -120,17 +121,6 @@ def test_a_trust_sweep_killed_midway_is_completed_by_the_next_one(corpus, tmp_pa
 
 
 # -------------------------------------------------------------------------- edge rebuild
-
-
-def edges_and_counts() -> tuple[dict, dict]:
-    edges = {
-        (a, b): (round(weight, 9), shared, year)
-        for a, b, weight, shared, year in CollaborationEdge.objects.values_list(
-            "author__slug", "coauthor__slug", "weight", "shared_works", "latest_year"
-        )
-    }
-    counts = dict(AuthorRecord.objects.values_list("slug", "close_collaborator_count"))
-    return edges, counts
 
 
 def edge_table_constraints() -> list[str]:

@@ -8,28 +8,36 @@ out-of-memory killer would, and releases the lock once the task has been deliver
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import uuid
 from collections.abc import Callable
 
 import psycopg
 import pytest
-from django.db import connection
 
 from graph.models import CollaborationEdge
 from graph.services import rebuild_all_edges
 from graph.tasks import rebuild_edges
 from tests.fakearxiv import FakeArxiv
+from tests.faults import (
+    PrivateRedis,
+    edges_and_counts,
+    other_connection,
+    publishing_to,
+    start_worker,
+    stop_worker,
+    why_no_worker,
+)
 from tests.support import DEMO_FILE
-from tests.test_killed_jobs import edges_and_counts
-from tests.test_redis_restart import PrivateRedis, publishing_to, start_worker
-from tests.test_redis_restart import pytestmark as worker_marks
 from tests.works.test_worker_e2e import wait_for
 from works.models import AuthorRecord
 from works.services import import_stream
 
-pytestmark = worker_marks
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(why_no_worker() is not None, reason=why_no_worker() or ""),
+]
 
 
 @pytest.fixture
@@ -38,17 +46,6 @@ def private_redis(tmp_path):
     server.start()
     yield server
     server.stop()
-
-
-def other_connection() -> psycopg.Connection:
-    db = connection.settings_dict
-    return psycopg.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-    )
 
 
 def sessions_waiting_on_a_lock(monitor: psycopg.Connection) -> Callable[[], list[int]]:
@@ -105,12 +102,7 @@ def test_an_edge_rebuild_whose_pool_process_is_killed_is_delivered_again(private
                 log=log,
             )
         finally:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+            stop_worker(worker)
 
     assert "WorkerLostError" in log.read_text()
     assert edges_and_counts() == uninterrupted

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import contextlib
 
-import psycopg
 import pytest
 from django.db import connection, transaction
 
+from tests.faults import other_connection
 from tests.works.test_runs import OAI_FROM, PAGE_1_IDS, database_state, run_outcome
 from works import runs
 from works.models import ImportRun, Work
@@ -34,15 +34,7 @@ class Rollback(Exception):
 
 def terminate_backend(pid: int) -> None:
     """What a restart does to the connection: pg_terminate_backend from another session."""
-    db = connection.settings_dict
-    with psycopg.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        autocommit=True,
-    ) as other:
+    with other_connection() as other:
         (terminated,) = other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()
     assert terminated
 
