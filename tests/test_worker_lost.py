@@ -69,21 +69,22 @@ def pool_children(worker: subprocess.Popen) -> list[int]:
 
 
 def test_an_edge_rebuild_whose_pool_process_is_killed_is_delivered_again(private_redis, tmp_path):
-    with DEMO_FILE.open("rb") as stream:
-        import_stream(stream, source_label="Demo data")
-    rebuild_all_edges()
-    uninterrupted = edges_and_counts()
-    people = list(AuthorRecord.objects.people().values_list("id", flat=True))
-    CollaborationEdge.objects.all().delete()
-    AuthorRecord.objects.update(close_collaborator_count=0)
-
     namespace = f"lost-{uuid.uuid4().hex[:8]}"
     log = tmp_path / "worker.log"
     with FakeArxiv() as fake, other_connection() as locker, other_connection() as monitor:
         monitor.autocommit = True
         waiting = sessions_waiting_on_a_lock(monitor)
+        # Started first: it boots while the corpus is imported here.
         worker = start_worker(private_redis.url, namespace, fake, log, pool="prefork")
         try:
+            with DEMO_FILE.open("rb") as stream:
+                import_stream(stream, source_label="Demo data")
+            rebuild_all_edges()
+            uninterrupted = edges_and_counts()
+            people = list(AuthorRecord.objects.people().values_list("id", flat=True))
+            CollaborationEdge.objects.all().delete()
+            AuthorRecord.objects.update(close_collaborator_count=0)
+
             locker.execute(f"LOCK TABLE {CollaborationEdge._meta.db_table} IN EXCLUSIVE MODE")
             with publishing_to(private_redis.url, namespace):
                 task_id = rebuild_edges.delay(people).id
