@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A database that is down: the 503 page rather than a 500 (bzpeer/lib/unavailable.py).
+    "bzpeer.lib.unavailable.DatabaseUnavailableMiddleware",
     # CORS, the rate limit and problem documents for /api/, before anything reads a session.
     "bzpeer.lib.api.ApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -136,6 +136,17 @@ def test_healthz_says_so_and_pages_that_need_no_database_still_answer(server_wit
     assert get(base + "/static/css/site.css")[0] == 200
 
 
+def test_the_outage_is_logged_in_one_line_per_request_not_a_traceback(server_without_database):
+    base, log = server_without_database
+    assert get(base + "/search/?q=zhang")[0] == 503
+    lines = log.read_text().splitlines()
+    assert any(
+        "database unavailable on /search/: OperationalError: connection failed" in line
+        for line in lines
+    ), lines[-20:]
+    assert not any("Traceback" in line for line in lines)
+
+
 # ---------------------------------------------------------- a real PostgreSQL restarting
 
 

@@ -10,9 +10,14 @@ again shortly" and the load balancer a status that says the same. Other database
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.template import loader
+
+log = logging.getLogger(__name__)
 
 # Long enough for a database restart, short enough that a reader does not give up.
 RETRY_AFTER_SECONDS = 30
@@ -34,3 +39,27 @@ def unavailable_page() -> HttpResponse:
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view or its template that meets a database that is down answers the 503 page here.
+
+    Logged in one line: a restart would otherwise log a full traceback for every request.
+    What is raised outside views (a middleware reading the session) reaches handler500
+    (``bzpeer.views.server_error``), which answers the same page.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not database_unavailable(exception):
+            return None
+        first_line = (str(exception).strip().splitlines() or [""])[0]
+        log.error(
+            "database unavailable on %s: %s: %s", request.path, type(exception).__name__, first_line
+        )
+        return unavailable_page()
