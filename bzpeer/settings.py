@@ -135,6 +135,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Queued tasks live in Redis only: it must persist them (docker-compose.yml runs it with
+# --appendonly yes), or a restart drops every task it had accepted (tests/test_redis_restart.py).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL) or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not bool(REDIS_URL or env_str("CELERY_BROKER_URL"))
