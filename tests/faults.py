@@ -64,10 +64,11 @@ class PrivateRedis:
             REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
             "--dir", str(self.folder), "--appendonly", "yes", "--save", "",
         ]  # fmt: skip
-        log = (self.folder / "redis.log").open("ab")
-        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        log = self.folder / "redis.log"
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-        wait_for(lambda: self._answers(client), timeout=20, what="redis", log=self.folder)
+        wait_for(lambda: self._answers(client), timeout=20, what="redis", log=log)
         client.close()
 
     @staticmethod
@@ -138,6 +139,7 @@ def start_worker(
 
 
 def stop_worker(worker: subprocess.Popen) -> None:
+    """A warm shutdown (SIGTERM), or SIGKILL if it takes longer than 20 seconds."""
     worker.send_signal(signal.SIGTERM)
     try:
         worker.wait(timeout=20)
@@ -147,6 +149,7 @@ def stop_worker(worker: subprocess.Popen) -> None:
 
 
 def other_connection() -> psycopg.Connection:
+    """A session of its own on the test database, beside Django's (to terminate or lock)."""
     db = connection.settings_dict
     return psycopg.connect(
         dbname=db["NAME"],
@@ -158,6 +161,7 @@ def other_connection() -> psycopg.Connection:
 
 
 def edges_and_counts() -> tuple[dict, dict]:
+    """Every edge and every close-collaborator count, by slugs (ids differ between runs)."""
     edges = {
         (a, b): (round(weight, 9), shared, year)
         for a, b, weight, shared, year in CollaborationEdge.objects.values_list(
