@@ -26,12 +26,19 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from works.arxiv.names import is_junk_name, is_organisation, latex_to_unicode, name_key
+from works.arxiv.names import (
+    SURNAME_PARTICLES,
+    is_junk_name,
+    is_organisation,
+    latex_to_unicode,
+    name_key,
+)
 
 __all__ = [
     "NameParts",
     "block_key",
     "coauthor_key",
+    "is_common_surname",
     "is_person_name",
     "name_compatibility",
     "parse_name",
@@ -224,6 +231,13 @@ _SURNAME_RANK = {}
 for _rank, _name in enumerate(_EAST_ASIAN_SURNAMES):
     _SURNAME_RANK.setdefault(_name, _rank)
 
+
+def is_common_surname(surname: str) -> bool:
+    """One of the most frequent East Asian surnames, each shared by millions: a name
+    with it is common however few of its signatures a corpus holds."""
+    return surname in _SURNAME_RANK
+
+
 _PINYIN_INITIALS = [
     "zh",
     "ch",
@@ -329,33 +343,10 @@ def _surname_first(first: str, last: str) -> bool:
 # --------------------------------------------------------------------------
 
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "2nd", "3rd", "jnr", "snr"})
-_PARTICLES = frozenset(
-    [
-        "van",
-        "von",
-        "der",
-        "den",
-        "de",
-        "del",
-        "della",
-        "delle",
-        "dei",
-        "degli",
-        "di",
-        "da",
-        "das",
-        "dos",
-        "du",
-        "des",
-        "le",
-        "la",
-        "les",
-        "ter",
-        "ten",
-        "zu",
-        "st",
-    ]
-)
+# The surname particles of works.arxiv.names (one list), as name keys; "'t" (a key
+# of one letter) is left out, as it would read a middle initial "T." as a particle,
+# and "St." joins them ("John St Clair").
+_PARTICLES = frozenset({key for key in map(name_key, SURNAME_PARTICLES) if len(key) > 1} | {"st"})
 _PAREN_RE = re.compile(r"\(([^()]*)\)")
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 _TOKEN_SPLIT_RE = re.compile(r"\s+")
