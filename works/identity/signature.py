@@ -15,7 +15,13 @@ from functools import lru_cache
 
 from works.identity.names import NameParts, coauthor_key, parse_name
 
-__all__ = ["Signature", "text_tokens", "where_tokens"]
+__all__ = ["MAX_COUNTED_AUTHORS", "Signature", "text_tokens", "where_tokens"]
+
+# On a work with more authors than this (a collaboration paper) co-authors say nothing
+# about who is who: two namesakes in one collaboration share hundreds of them, and
+# one person's next paper shares them with every member. Such a signature keeps no
+# co-author keys; its topics, words and years still count.
+MAX_COUNTED_AUTHORS = 100
 
 _WORD_RE = re.compile(r"[a-z0-9]+")
 _DIGITS_RE = re.compile(r"\d+")
@@ -199,7 +205,9 @@ class Signature:
         self.affiliations = tuple(self.affiliations)
         self.name = parse_name(self.author)
         own = f"{self.name.first_initial} {self.name.surname}" if self.name else None
-        keys = {coauthor_key(c) for c in self.coauthors}
+        keys = set()
+        if len(self.coauthors) < MAX_COUNTED_AUTHORS:
+            keys = {coauthor_key(c) for c in self.coauthors}
         self.coauthor_keys = frozenset(k for k in keys if k and k != own)
         self.title_tokens = text_tokens(self.title)
         self.abstract_tokens = text_tokens(self.abstract)
