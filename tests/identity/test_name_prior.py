@@ -90,10 +90,9 @@ def test_the_prior_is_for_identical_full_names_in_a_shared_field_only():
     ]
     profiles = [profile_of(s, 10) for s in signatures]
     left, right, features, _ = small_block_features(profiles)
-    rarity = dict(zip(zip(left.tolist(), right.tolist()), feature("rare_full_name", features)))
-    same_field = dict(
-        zip(zip(left.tolist(), right.tolist()), feature("rare_name_same_field", features))
-    )
+    pairs = list(zip(left.tolist(), right.tolist(), strict=True))
+    rarity = dict(zip(pairs, feature("rare_full_name", features), strict=True))
+    same_field = dict(zip(pairs, feature("rare_name_same_field", features), strict=True))
 
     assert rarity[(0, 1)] == same_field[(0, 1)] == np.float32(COMMON - np.log1p(10))
     assert rarity[(0, 2)] == same_field[(0, 2)] == 0.0  # an initial: evidence must do it
