@@ -100,7 +100,7 @@ def test_the_prior_is_for_identical_full_names_in_a_shared_field_only():
     assert same_field[(0, 3)] == 0.0  # cond-mat and cs.CL share nothing
 
 
-def test_the_coauthors_of_a_500_author_work_count_for_nothing():
+def test_between_two_500_author_works_shared_coauthors_count_for_nothing():
     collaboration = [f"Member Number{k}" for k in range(499)]
     big = [
         sig("Wei Wang", collaboration, ["hep-ex"], f"Measurement {k}", 2015 + k) for k in range(2)
@@ -109,13 +109,21 @@ def test_the_coauthors_of_a_500_author_work_count_for_nothing():
         sig("Wei Wang", collaboration[:3], ["hep-ex"], f"Measurement {k}", 2015 + k)
         for k in range(2)
     ]
-
-    assert big[0].coauthor_keys == frozenset()
     model = default_model()
-    p_big, p_small = (
-        model.signatures.predict(small_block_features([profile_of(s) for s in pair])[2])[0]
-        for pair in (big, small)
-    )
+    big_features = small_block_features([profile_of(s) for s in big])[2]
+    small_features = small_block_features([profile_of(s) for s in small])[2]
+
+    assert feature("shared_coauthors", big_features).tolist() == [0.0]
+    assert feature("coauthor_overlap", big_features).tolist() == [0.0]
     # Three shared co-authors on small papers are evidence; 499 on collaboration papers not.
-    assert feature("shared_coauthors", small_block_features([profile_of(s) for s in big])[2]) == 0
-    assert p_big < p_small
+    assert model.signatures.predict(big_features)[0] < model.signatures.predict(small_features)[0]
+
+
+def test_a_small_papers_team_found_on_a_big_work_still_counts():
+    team = [f"Member Number{k}" for k in range(9)]
+    big = sig("Wei Wang", team + [f"Other Person{k}" for k in range(190)], ["cs.CL"])
+    small = sig("Wei Wang", team, ["cs.CL"])
+
+    features = small_block_features([profile_of(big), profile_of(small)])[2]
+
+    assert feature("shared_coauthors", features).tolist() == [9.0]

@@ -108,6 +108,8 @@ class Profile:
     paper_ids: frozenset[str]
     size: int = 1
     commonness: float = COMMON
+    # Every signature is on a collaboration paper (Signature.on_collaboration_paper).
+    collaboration_only: bool = False
 
 
 def profile_of(signature: Signature, name_count: int | None = None) -> Profile:
@@ -124,6 +126,7 @@ def profile_of(signature: Signature, name_count: int | None = None) -> Profile:
         years=(signature.year,) if signature.year else (),
         paper_ids=frozenset([signature.paper_id]),
         commonness=name_commonness(signature.name, name_count),
+        collaboration_only=signature.on_collaboration_paper,
     )
 
 
@@ -143,6 +146,7 @@ def merge_profiles(profiles: Sequence[Profile]) -> Profile:
         paper_ids=frozenset(chain.from_iterable(p.paper_ids for p in profiles)),
         size=sum(p.size for p in profiles),
         commonness=max(p.commonness for p in profiles),
+        collaboration_only=all(p.collaboration_only for p in profiles),
     )
 
 
@@ -172,6 +176,7 @@ class BlockData:
     year_max: np.ndarray
     sizes: np.ndarray
     commonness: np.ndarray
+    collaboration_only: np.ndarray
 
     @classmethod
     def build(cls, items: Sequence[Signature | Profile]) -> BlockData:
@@ -196,6 +201,7 @@ class BlockData:
             year_max=np.array([max(y) if y else np.nan for y in years], dtype=np.float64),
             sizes=np.array([p.size for p in profiles], dtype=np.float64),
             commonness=np.array([p.commonness for p in profiles], dtype=np.float64),
+            collaboration_only=np.array([p.collaboration_only for p in profiles], dtype=bool),
         )
 
     def __len__(self) -> int:
@@ -311,7 +317,17 @@ def pair_features(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.n
     out[:, 18] = commonness
     out[:, 19] = _rare_full_name(out[:, 0], commonness)
     out[:, 20] = np.where(_row_dot(block.where, left, right) > 0, out[:, 19], 0.0)
+    collaborations = block.collaboration_only[left] & block.collaboration_only[right]
+    out[np.ix_(collaborations, _COAUTHOR_EVIDENCE)] = 0.0
     return out
+
+
+# Shared co-authors (count, Jaccard, IDF cosine, share of the smaller side): no evidence
+# between two collaboration papers (see works.identity.signature.MAX_COUNTED_AUTHORS).
+_COAUTHOR_EVIDENCE = [
+    FEATURE_NAMES.index(name)
+    for name in ("shared_coauthors", "coauthor_jaccard", "coauthor_idf_cos", "coauthor_overlap")
+]
 
 
 def _rare_full_name(levels, commonness):
@@ -432,7 +448,7 @@ def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
     if a.years and b.years:
         gap = max(0.0, max(min(a.years), min(b.years)) - min(max(a.years), max(b.years)))
     rarity = float(_rare_full_name(level, max(a.commonness, b.commonness)))
-    return [
+    row = [
         level,
         all(n.initials_only for n in a.names) or all(n.initials_only for n in b.names),
         shared,
@@ -455,6 +471,10 @@ def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
         rarity,
         rarity if _dot(fa["where"], fb["where"]) > 0 else 0.0,
     ]
+    if a.collaboration_only and b.collaboration_only:
+        for column in _COAUTHOR_EVIDENCE:
+            row[column] = 0.0
+    return row
 
 
 def small_block_features(profiles: Sequence[Profile]) -> tuple[np.ndarray, ...]:

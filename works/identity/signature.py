@@ -17,10 +17,11 @@ from works.identity.names import NameParts, coauthor_key, parse_name
 
 __all__ = ["MAX_COUNTED_AUTHORS", "Signature", "text_tokens", "where_tokens"]
 
-# On a work with more authors than this (a collaboration paper) co-authors say nothing
-# about who is who: two namesakes in one collaboration share hundreds of them, and
-# one person's next paper shares them with every member. Such a signature keeps no
-# co-author keys; its topics, words and years still count.
+# A work with more authors than this is a collaboration paper: between two of them
+# shared co-authors say nothing about who is who (two namesakes in one collaboration
+# share hundreds), so pairs of such signatures get no co-author evidence
+# (works.identity.features). Against a small paper they still count: the small
+# paper's team found on the big one is that team.
 MAX_COUNTED_AUTHORS = 100
 
 _WORD_RE = re.compile(r"[a-z0-9]+")
@@ -205,9 +206,7 @@ class Signature:
         self.affiliations = tuple(self.affiliations)
         self.name = parse_name(self.author)
         own = f"{self.name.first_initial} {self.name.surname}" if self.name else None
-        keys = set()
-        if len(self.coauthors) < MAX_COUNTED_AUTHORS:
-            keys = {coauthor_key(c) for c in self.coauthors}
+        keys = {coauthor_key(c) for c in self.coauthors}
         self.coauthor_keys = frozenset(k for k in keys if k and k != own)
         self.title_tokens = text_tokens(self.title)
         self.abstract_tokens = text_tokens(self.abstract)
@@ -215,6 +214,10 @@ class Signature:
         self.affiliation_tokens = tuple(
             dict.fromkeys(t for a in self.affiliations for t in text_tokens(a))
         )
+
+    @property
+    def on_collaboration_paper(self) -> bool:
+        return len(self.coauthors) >= MAX_COUNTED_AUTHORS
 
     @property
     def block_key(self) -> str | None:
