@@ -11,6 +11,10 @@ average-linkage threshold by an inner cross-validation on those training
 blocks only, and clusters its own blocks. Figures are over all signatures of
 the file, every signature predicted by a model that never saw its block.
 
+Training adds rare-name blocks made of the training folds' people
+(``training.rare_name_signatures``; ``--no-rare-names`` leaves them out); the
+"rare names" row clusters the held-out people under invented rare names.
+
 Variants remove or move fields before anything is computed, to show how
 the figures degrade when a field is missing: ``no-affiliations``,
 ``no-venue``, ``no-coauthors``, ``no-title``, and ``arxiv-like`` (venue moved
