@@ -536,7 +536,9 @@ def _mark_cohesion(plan: ClusterPlan, rows: list[dict]) -> set[int]:
     flagged, clear = [], []
     for cluster, record_id in zip(plan.clusters, plan.records, strict=True):
         several = len(cluster) >= COHESION_MIN_SIGNATURES and (
-            cohesion(_signatures_for(row_of[s] for s in cluster)).possibly_several_people
+            cohesion(
+                _signatures_for(row_of[s] for s in cluster), name_count=len(rows)
+            ).possibly_several_people
         )
         (flagged if several else clear).append(record_id)
     changed = set(

@@ -359,7 +359,7 @@ def test_a_record_the_model_barely_holds_together_is_flagged_and_drops_to_l0(
     monkeypatch.setattr(
         clustering,
         "cohesion",
-        lambda signatures: Cohesion(parts=(2, 2), possibly_several_people=True),
+        lambda signatures, **_: Cohesion(parts=(2, 2), possibly_several_people=True),
     )
 
     block = Authorship.objects.filter(author_id=record_id).first().block_key

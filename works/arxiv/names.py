@@ -177,7 +177,8 @@ _SUFFIXES = frozenset(
 )
 # Particles that belong to the surname. Lower-case forms always count;
 # these also count when capitalised ("Adrian Del Maestro", "Hans De Raedt").
-_PARTICLES = frozenset(
+# works.identity.names splits names with the same list.
+SURNAME_PARTICLES = frozenset(
     {
         "van",
         "von",
@@ -217,7 +218,7 @@ def _is_particle(token: str) -> bool:
     if token in _LOWER_ONLY_PARTICLES:
         return True
     low = token.lower()
-    if low not in _PARTICLES:
+    if low not in SURNAME_PARTICLES:
         return False
     return token == low or token[0].isupper() and token[1:] == low[1:]
 

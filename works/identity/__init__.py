@@ -21,13 +21,16 @@ Signatures
     reads the labelled JSON-lines format.
 
 Clustering a block
-    ``cluster_block(signatures, *, must_link=(), cannot_link=(), model=None)
-    -> list[list[signature_id]]``
+    ``cluster_block(signatures, *, must_link=(), cannot_link=(), model=None,
+    name_count=None) -> list[list[signature_id]]``
         the people of one block. ``must_link``/``cannot_link`` are pairs of
         signature ids (owner confirmations and admin merges; "not mine" and
         admin splits) and are always obeyed; contradicting ones raise
         :class:`ConstraintConflict`. Two signatures on one paper, or with
         incompatible names, are never merged unless a must-link says so.
+        ``name_count`` is how many signatures the block holds in the whole
+        corpus (default: those given); a rare name printed identically is
+        evidence, a common one is not (``features.name_commonness``).
 
 Daily linking
     ``link(new_signatures, existing_clusters, *, must_link=(), cannot_link=(),

@@ -13,8 +13,11 @@ co-authors. A pair outside the candidates is taken as below t; that is the one
 approximation, and it can only split a person, never join two.
 
 A component still bigger than ``DENSE_LIMIT`` is cut again with a stricter edge
-threshold; one that stays too big at 0.99 is kept as it is (single linkage at
-0.99), which only a huge and tightly knit group ever reaches.
+threshold; one that stays too big at 0.99 is clustered by average linkage over
+its candidate pairs alone, the others counting as 0 (which, again, can only
+split): keeping it whole would be single linkage, where one strong pair chains
+two people. Only a component beyond ``SPARSE_LIMIT`` profiles, which no real
+block has produced, is still kept whole.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ NEIGHBOURS = 10
 # pairs to be a useful candidate source; it still counts as a feature.
 MAX_COAUTHOR_FREQUENCY = 300
 ROWS_PER_CHUNK = 512
+# Above this many profiles an n x n matrix of a component is too big to hold.
+SPARSE_LIMIT = 3000
 
 
 def _coauthor_pairs(block: BlockData) -> sparse.coo_matrix:
@@ -117,10 +122,24 @@ def component_labels(
                 pending.append((part, min(0.99, edge_threshold + 0.05)))
             else:
                 parts.append(part)
-    return _cluster_parts(block, learner, parts, cluster_matrix, dense_limit)
+    candidates = (left, right, np.where(vetoed, -np.inf, probabilities))
+    return _cluster_parts(block, learner, parts, cluster_matrix, dense_limit, candidates)
 
 
-def _cluster_parts(block, learner, parts, cluster_matrix, dense_limit) -> np.ndarray:
+def _candidate_matrix(part: np.ndarray, candidates) -> np.ndarray:
+    """A too-big part's probabilities: its candidate pairs, 0 for every other pair."""
+    left, right, values = candidates
+    local = np.full(max(int(left.max(initial=0)), int(right.max(initial=0)), part.max()) + 1, -1)
+    local[part] = np.arange(len(part))
+    inside = (local[left] >= 0) & (local[right] >= 0)
+    i, j = local[left[inside]], local[right[inside]]
+    matrix = np.zeros((len(part), len(part)))
+    matrix[i, j] = matrix[j, i] = values[inside]
+    np.fill_diagonal(matrix, -np.inf)
+    return matrix
+
+
+def _cluster_parts(block, learner, parts, cluster_matrix, dense_limit, candidates) -> np.ndarray:
     """All pairs inside every part scored in one batch, then each part clustered."""
     labels = np.full(len(block), -1, dtype=np.int64)
     scored = [p for p in parts if 1 < len(p) <= dense_limit]
@@ -134,8 +153,10 @@ def _cluster_parts(block, learner, parts, cluster_matrix, dense_limit) -> np.nda
         offsets = np.cumsum([0] + [len(i) for i, _ in local])
     next_label = 0
     for part in parts:
-        if len(part) == 1 or len(part) > dense_limit:
+        if len(part) == 1 or len(part) > SPARSE_LIMIT:
             part_labels = np.zeros(len(part), dtype=np.int64)  # alone, or kept whole
+        elif len(part) > dense_limit:
+            part_labels = cluster_matrix(part, _candidate_matrix(part, candidates))
         else:
             k = _position(scored, part)
             i, j = local[k]

@@ -318,11 +318,17 @@ def cluster_labels(
     cannot_link: Iterable[tuple[str, str]] = (),
     threshold: float | None = None,
     merge_threshold: float | None = None,
+    name_count: int | None = None,
 ) -> np.ndarray:
-    """Cluster index per signature (all must be persons): both stages."""
+    """Cluster index per signature (all must be persons): both stages.
+
+    ``name_count`` is how many signatures the block holds in the whole corpus
+    (the name's commonness); by default the signatures given are the block.
+    """
     ids = [s.signature_id for s in signatures]
     must_link, cannot_link = list(must_link), list(cannot_link)
-    profiles = [profile_of(s) for s in signatures]
+    count = len(signatures) if name_count is None else name_count
+    profiles = [profile_of(s, count) for s in signatures]
     first = link_profiles(
         profiles,
         ids,
@@ -350,20 +356,24 @@ def cluster_block(
     must_link: Iterable[tuple[str, str]] = (),
     cannot_link: Iterable[tuple[str, str]] = (),
     model: IdentityModel | None = None,
+    name_count: int | None = None,
 ) -> list[list[str]]:
     """The people in one block, as lists of signature ids (largest first).
 
     ``signatures`` should share a block key (:func:`works.identity.names.block_key`);
     signatures whose name is not a person come back as singletons.
     ``must_link``/``cannot_link`` are pairs of signature ids; pairs naming a
-    signature outside this block are ignored.
+    signature outside this block are ignored. ``name_count``: the block's
+    signatures in the whole corpus, when more than those given.
     """
     model = model or default_model()
     people = [s for s in signatures if s.name is not None]
     others = [[s.signature_id] for s in signatures if s.name is None]
     if len(people) == 1:  # most blocks of a corpus: nothing to decide
         return [[people[0].signature_id], *others]
-    labels = cluster_labels(people, model, must_link=must_link, cannot_link=cannot_link)
+    labels = cluster_labels(
+        people, model, must_link=must_link, cannot_link=cannot_link, name_count=name_count
+    )
     return _as_clusters(people, labels) + others
 
 

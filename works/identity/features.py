@@ -9,6 +9,14 @@ model reads as "unknown" (a missing-value indicator, or LightGBM's missing branc
 
 IDF weights come from the block itself: a co-author or a word that half the
 block shares says little about who is who in that block.
+
+Name commonness (``name_commonness``, ``rare_full_name``): how many signatures
+share the block in the corpus the clustering runs on (the labelled file, or the
+database), as ``log1p``. A rare full name printed identically is strong evidence
+that a common one is not. Two things keep the estimate honest: a surname among
+the most frequent East Asian surnames is always taken as common (a small
+corpus cannot show that "Wei Wang" is shared by thousands), and a profile whose
+count is unknown is taken as common, never as rare.
 """
 
 from __future__ import annotations
@@ -21,7 +29,13 @@ from itertools import chain
 import numpy as np
 from scipy import sparse
 
-from works.identity.names import NAME_CONFLICT, NAME_FULL_EQUAL, NameParts, name_compatibility
+from works.identity.names import (
+    NAME_CONFLICT,
+    NAME_FULL_EQUAL,
+    NameParts,
+    is_common_surname,
+    name_compatibility,
+)
 from works.identity.signature import Signature
 
 __all__ = [
@@ -29,6 +43,7 @@ __all__ = [
     "BlockData",
     "Profile",
     "merge_profiles",
+    "name_commonness",
     "name_levels",
     "pair_features",
     "profile_of",
@@ -54,7 +69,23 @@ FEATURE_NAMES = (
     "log_max_size",
     "coauthor_overlap",
     "venue_overlap",
+    "name_commonness",
+    "rare_full_name",
+    "rare_name_same_field",
 )
+
+# A name with this many signatures in the corpus counts as common: the prior
+# for identical full names fades out towards it. It is also the floor for
+# surnames known to be common (above every AMiner block, 306 signatures).
+COMMON_NAME_COUNT = 1000
+COMMON = float(np.log1p(COMMON_NAME_COUNT))
+
+
+def name_commonness(name: NameParts | None, count: int | None) -> float:
+    """log1p(signatures sharing the block), COMMON when unknown or a common surname."""
+    if count is None or name is None or is_common_surname(name.surname):
+        return COMMON
+    return float(np.log1p(min(max(count, 1), COMMON_NAME_COUNT)))
 
 
 @dataclass(frozen=True)
@@ -76,9 +107,13 @@ class Profile:
     years: tuple[int, ...]
     paper_ids: frozenset[str]
     size: int = 1
+    commonness: float = COMMON
+    # Every signature is on a collaboration paper (Signature.on_collaboration_paper).
+    collaboration_only: bool = False
 
 
-def profile_of(signature: Signature) -> Profile:
+def profile_of(signature: Signature, name_count: int | None = None) -> Profile:
+    """``name_count``: signatures in the signature's block in the whole corpus (None: unknown)."""
     venue = signature.venue.casefold().strip()
     return Profile(
         names=frozenset([signature.name]) if signature.name else frozenset(),
@@ -90,6 +125,8 @@ def profile_of(signature: Signature) -> Profile:
         affiliation_tokens=signature.affiliation_tokens,
         years=(signature.year,) if signature.year else (),
         paper_ids=frozenset([signature.paper_id]),
+        commonness=name_commonness(signature.name, name_count),
+        collaboration_only=signature.on_collaboration_paper,
     )
 
 
@@ -108,6 +145,8 @@ def merge_profiles(profiles: Sequence[Profile]) -> Profile:
         years=tuple(chain.from_iterable(p.years for p in profiles)),
         paper_ids=frozenset(chain.from_iterable(p.paper_ids for p in profiles)),
         size=sum(p.size for p in profiles),
+        commonness=max(p.commonness for p in profiles),
+        collaboration_only=all(p.collaboration_only for p in profiles),
     )
 
 
@@ -136,6 +175,8 @@ class BlockData:
     year_min: np.ndarray  # NaN when unknown
     year_max: np.ndarray
     sizes: np.ndarray
+    commonness: np.ndarray
+    collaboration_only: np.ndarray
 
     @classmethod
     def build(cls, items: Sequence[Signature | Profile]) -> BlockData:
@@ -159,6 +200,8 @@ class BlockData:
             year_min=np.array([min(y) if y else np.nan for y in years], dtype=np.float64),
             year_max=np.array([max(y) if y else np.nan for y in years], dtype=np.float64),
             sizes=np.array([p.size for p in profiles], dtype=np.float64),
+            commonness=np.array([p.commonness for p in profiles], dtype=np.float64),
+            collaboration_only=np.array([p.collaboration_only for p in profiles], dtype=bool),
         )
 
     def __len__(self) -> int:
@@ -270,7 +313,34 @@ def pair_features(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.n
     fewer_venues = np.minimum(venues[left], venues[right])
     shared_venues = _row_dot(block.venues, left, right)
     out[:, 17] = _masked(shared_venues / np.maximum(fewer_venues, 1), fewer_venues > 0)
+    commonness = np.maximum(block.commonness[left], block.commonness[right])
+    out[:, 18] = commonness
+    out[:, 19] = _rare_full_name(out[:, 0], commonness)
+    out[:, 20] = np.where(_row_dot(block.where, left, right) > 0, out[:, 19], 0.0)
+    collaborations = block.collaboration_only[left] & block.collaboration_only[right]
+    out[np.ix_(collaborations, _COAUTHOR_EVIDENCE)] = 0.0
     return out
+
+
+# Shared co-authors (count, Jaccard, IDF cosine, share of the smaller side): no evidence
+# between two collaboration papers (see works.identity.signature.MAX_COUNTED_AUTHORS).
+_COAUTHOR_EVIDENCE = [
+    FEATURE_NAMES.index(name)
+    for name in ("shared_coauthors", "coauthor_jaccard", "coauthor_idf_cos", "coauthor_overlap")
+]
+
+
+def _rare_full_name(levels, commonness):
+    """How far below common a name is, for pairs printing the same full given names.
+
+    Only identical full names get it: an initial ("A. Del Maestro") must still
+    find its evidence in co-authors and topics. ``rare_name_same_field`` keeps it
+    only for pairs sharing a field or venue token: a linear model cannot make
+    "rare and in the same field" out of two separate features, and within a
+    rare name's block the IDF of the field they share is low (everyone shares it),
+    so ``where_cos`` alone undersells it.
+    """
+    return np.where(levels == NAME_FULL_EQUAL, np.maximum(COMMON - commonness, 0.0), 0.0)
 
 
 def _cosine(out: np.ndarray, column: int, matrix, left, right) -> None:
@@ -377,7 +447,8 @@ def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
     gap = np.nan
     if a.years and b.years:
         gap = max(0.0, max(min(a.years), min(b.years)) - min(max(a.years), max(b.years)))
-    return [
+    rarity = float(_rare_full_name(level, max(a.commonness, b.commonness)))
+    row = [
         level,
         all(n.initials_only for n in a.names) or all(n.initials_only for n in b.names),
         shared,
@@ -396,7 +467,14 @@ def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
         np.log1p(max(a.size, b.size)),
         _overlap(shared, min(count_a, count_b)),
         _overlap(shared_venues, fewer_venues),
+        max(a.commonness, b.commonness),
+        rarity,
+        rarity if _dot(fa["where"], fb["where"]) > 0 else 0.0,
     ]
+    if a.collaboration_only and b.collaboration_only:
+        for column in _COAUTHOR_EVIDENCE:
+            row[column] = 0.0
+    return row
 
 
 def small_block_features(profiles: Sequence[Profile]) -> tuple[np.ndarray, ...]:

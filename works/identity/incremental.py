@@ -77,19 +77,23 @@ def link(
             result.new_clusters.extend([s.signature_id] for s in signatures)
             continue
         candidates = {c: existing_clusters[c] for c in clusters_by_block.get(key, [])}
-        _link_block(signatures, candidates, must_link, cannot_link, model, result)
+        # The name's commonness: every signature of the block, new and known.
+        name_count = len(signatures) + sum(len(m) for m in candidates.values())
+        _link_block(signatures, candidates, must_link, cannot_link, model, result, name_count)
     return result
 
 
-def _link_block(signatures, candidates, must_link, cannot_link, model, result) -> None:
-    labels = cluster_labels(signatures, model, must_link=must_link, cannot_link=cannot_link)
+def _link_block(signatures, candidates, must_link, cannot_link, model, result, name_count) -> None:
+    labels = cluster_labels(
+        signatures, model, must_link=must_link, cannot_link=cannot_link, name_count=name_count
+    )
     groups: dict[int, list[Signature]] = defaultdict(list)
     for signature, label in zip(signatures, labels, strict=True):
         groups[int(label)].append(signature)
     group_list = list(groups.values())
     cluster_ids = list(candidates)
     clusters = [candidates[c] for c in cluster_ids]
-    pooled = _group_cluster_scores(group_list, clusters, model)
+    pooled = _group_cluster_scores(group_list, clusters, model, name_count)
     first = np.full_like(pooled, -np.inf)
     for g, group in enumerate(group_list):
         # Signature-level scoring costs group x members pairs: only the clusters
@@ -97,7 +101,7 @@ def _link_block(signatures, candidates, must_link, cannot_link, model, result) -
         shortlist = np.argsort(-pooled[g])[:SHORTLIST]
         shortlist = shortlist[np.isfinite(pooled[g, shortlist])]
         chosen = [_sample(clusters[c]) for c in shortlist]
-        first[g, shortlist] = _first_stage_scores([group], chosen, model)[0]
+        first[g, shortlist] = _first_stage_scores([group], chosen, model, name_count)[0]
     # Joining at the first-stage cut is what clustering everything again would do
     # first; the pooled comparison is its merge stage. Scores are put on one scale
     # by their distance above their own threshold.
@@ -146,7 +150,7 @@ def _forced_cluster(ids, must_link, member_of) -> str | None:
     return targets.pop() if targets else None
 
 
-def _first_stage_scores(groups, clusters, model: IdentityModel) -> np.ndarray:
+def _first_stage_scores(groups, clusters, model: IdentityModel, name_count) -> np.ndarray:
     """groups x clusters: mean signature-learner P over all signature pairs
     (average linkage, as in the first stage); -inf when any pair is vetoed."""
     scores = np.full((len(groups), len(clusters)), -np.inf)
@@ -156,7 +160,8 @@ def _first_stage_scores(groups, clusters, model: IdentityModel) -> np.ndarray:
     old = [s for members in clusters for s in members]
     left = np.repeat(np.arange(len(new)), len(old))
     right = np.tile(np.arange(len(old)), len(new)) + len(new)
-    features, vetoed = profile_pair_features([profile_of(s) for s in new + old], left, right)
+    profiles = [profile_of(s, name_count) for s in new + old]
+    features, vetoed = profile_pair_features(profiles, left, right)
     values = np.where(vetoed, -np.inf, model.signatures.predict(features))
     matrix = values.reshape(len(new), len(old))
     new_group = np.repeat(np.arange(len(groups)), [len(m) for m in groups])
@@ -168,13 +173,15 @@ def _first_stage_scores(groups, clusters, model: IdentityModel) -> np.ndarray:
     return scores
 
 
-def _group_cluster_scores(groups, clusters, model: IdentityModel) -> np.ndarray:
+def _group_cluster_scores(groups, clusters, model: IdentityModel, name_count) -> np.ndarray:
     """groups x clusters P(same person) from pooled profiles; -inf where vetoed."""
     scores = np.full((len(groups), len(clusters)), -np.inf)
     if not groups or not clusters:
         return scores
-    pooled = [merge_profiles([profile_of(s) for s in members]) for members in groups]
-    pooled += [merge_profiles([profile_of(s) for s in members]) for members in clusters]
+    pooled = [
+        merge_profiles([profile_of(s, name_count) for s in members])
+        for members in (*groups, *clusters)
+    ]
     left = np.repeat(np.arange(len(groups)), len(clusters))
     right = np.tile(np.arange(len(clusters)), len(groups)) + len(groups)
     features, vetoed = profile_pair_features(pooled, left, right)
@@ -196,18 +203,26 @@ class Cohesion:
 SUBSTANTIAL_SHARE = 0.2
 
 
-def cohesion(signatures: Sequence[Signature], *, model: IdentityModel | None = None) -> Cohesion:
+def cohesion(
+    signatures: Sequence[Signature],
+    *,
+    model: IdentityModel | None = None,
+    name_count: int | None = None,
+) -> Cohesion:
     """Would the model, asked for more evidence, keep this cluster whole?
 
     The cluster's signatures are clustered again with the merge threshold raised
     to the model's ``cohesion_threshold``. A cluster the model only holds
     together by borderline merges then falls apart into substantial parts.
+    ``name_count``: signatures in the cluster's block (by default, the cluster's).
     """
     model = model or default_model()
     people = [s for s in signatures if s.name is not None]
     if len(people) < 2:
         return Cohesion(parts=(len(signatures),), possibly_several_people=False)
-    labels = cluster_labels(people, model, merge_threshold=model.cohesion_threshold)
+    labels = cluster_labels(
+        people, model, merge_threshold=model.cohesion_threshold, name_count=name_count
+    )
     sizes = tuple(sorted(Counter(labels.tolist()).values(), reverse=True))
     substantial = [s for s in sizes if s >= max(2, SUBSTANTIAL_SHARE * len(people))]
     return Cohesion(parts=sizes, possibly_several_people=len(substantial) >= 2)

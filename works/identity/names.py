@@ -26,12 +26,19 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from works.arxiv.names import is_junk_name, is_organisation, latex_to_unicode, name_key
+from works.arxiv.names import (
+    SURNAME_PARTICLES,
+    is_junk_name,
+    is_organisation,
+    latex_to_unicode,
+    name_key,
+)
 
 __all__ = [
     "NameParts",
     "block_key",
     "coauthor_key",
+    "is_common_surname",
     "is_person_name",
     "name_compatibility",
     "parse_name",
@@ -224,6 +231,52 @@ _SURNAME_RANK = {}
 for _rank, _name in enumerate(_EAST_ASIAN_SURNAMES):
     _SURNAME_RANK.setdefault(_name, _rank)
 
+# Other surnames among the most frequent of their countries (census rankings of the
+# United States, Britain, Germany, France, Spain, Portugal and Brazil, Italy, the
+# Netherlands, Scandinavia, India, Bangladesh, Japan, Russia; Wade-Giles and
+# Cantonese spellings of Chinese surnames), folded as NameParts.surname. Only
+# commonness reads them, never block keys.
+_OTHER_COMMON_SURNAMES = frozenset(
+    re.findall(
+        r"[a-z]+",
+        """
+    smith johnson williams brown jones miller davis wilson anderson thomas taylor moore
+    jackson martin thompson white harris clark lewis robinson walker young allen king wright
+    scott hill green adams nelson baker hall campbell mitchell carter roberts phillips evans
+    turner parker edwards collins stewart morris murphy cook rogers morgan cooper peterson
+    bailey reed kelly howard cox ward richardson watson brooks wood james bennett gray hughes
+    price sanders myers long ross foster davies clarke
+    muller mueller schmidt schneider fischer weber meyer meier wagner becker schulz schulze
+    hoffmann hofmann schafer koch bauer richter klein wolf schroder neumann schwarz zimmermann
+    braun kruger hartmann lange werner krause lehmann
+    bernard dubois robert richard petit durand leroy moreau simon laurent lefebvre michel
+    david bertrand roux vincent fournier
+    garcia fernandez gonzalez rodriguez lopez martinez sanchez perez gomez jimenez ruiz
+    hernandez diaz moreno alvarez munoz romero alonso gutierrez navarro torres dominguez
+    ramirez flores rivera cruz reyes morales ortiz ramos chavez mendoza castillo
+    silva santos oliveira souza pereira costa ferreira almeida carvalho
+    rossi russo ferrari esposito bianchi romano colombo ricci marino greco bruno gallo conti
+    dejong devries jansen janssen hansen johansson andersson nilsson larsson olsen jensen
+    nielsen pedersen
+    kumar singh sharma gupta patel shah jain reddy rao verma agarwal mishra yadav das iyer
+    nair pillai krishnan khan ali ahmed rahman hussain hossain islam
+    sato suzuki takahashi tanaka watanabe ito yamamoto nakamura kobayashi kato yoshida yamada
+    sasaki yamaguchi matsumoto inoue kimura hayashi shimizu
+    chang hsu hsieh tsai kuo chou yeh liao cheung wong chan leung lau ng tsang chiu chu lam
+    ivanov smirnov kuznetsov popov petrov
+    """,
+    )
+)
+
+
+def is_common_surname(surname: str) -> bool:
+    """A surname shared by millions (the East Asian list above, or another country's
+    most frequent): a name with it is common however few of its signatures a corpus
+    holds, as a small corpus cannot show that "Wei Wang" or "Thomas Taylor" is many
+    people."""
+    return surname in _SURNAME_RANK or surname in _OTHER_COMMON_SURNAMES
+
+
 _PINYIN_INITIALS = [
     "zh",
     "ch",
@@ -329,33 +382,10 @@ def _surname_first(first: str, last: str) -> bool:
 # --------------------------------------------------------------------------
 
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "2nd", "3rd", "jnr", "snr"})
-_PARTICLES = frozenset(
-    [
-        "van",
-        "von",
-        "der",
-        "den",
-        "de",
-        "del",
-        "della",
-        "delle",
-        "dei",
-        "degli",
-        "di",
-        "da",
-        "das",
-        "dos",
-        "du",
-        "des",
-        "le",
-        "la",
-        "les",
-        "ter",
-        "ten",
-        "zu",
-        "st",
-    ]
-)
+# The surname particles of works.arxiv.names (one list), as name keys; "'t" (a key
+# of one letter) is left out, as it would read a middle initial "T." as a particle,
+# and "St." joins them ("John St Clair").
+_PARTICLES = frozenset({key for key in map(name_key, SURNAME_PARTICLES) if len(key) > 1} | {"st"})
 _PAREN_RE = re.compile(r"\(([^()]*)\)")
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 _TOKEN_SPLIT_RE = re.compile(r"\s+")

@@ -15,7 +15,14 @@ from functools import lru_cache
 
 from works.identity.names import NameParts, coauthor_key, parse_name
 
-__all__ = ["Signature", "text_tokens", "where_tokens"]
+__all__ = ["MAX_COUNTED_AUTHORS", "Signature", "text_tokens", "where_tokens"]
+
+# A work with more authors than this is a collaboration paper: between two of them
+# shared co-authors say nothing about who is who (two namesakes in one collaboration
+# share hundreds), so pairs of such signatures get no co-author evidence
+# (works.identity.features). Against a small paper they still count: the small
+# paper's team found on the big one is that team.
+MAX_COUNTED_AUTHORS = 100
 
 _WORD_RE = re.compile(r"[a-z0-9]+")
 _DIGITS_RE = re.compile(r"\d+")
@@ -207,6 +214,10 @@ class Signature:
         self.affiliation_tokens = tuple(
             dict.fromkeys(t for a in self.affiliations for t in text_tokens(a))
         )
+
+    @property
+    def on_collaboration_paper(self) -> bool:
+        return len(self.coauthors) >= MAX_COUNTED_AUTHORS
 
     @property
     def block_key(self) -> str | None:
