@@ -69,9 +69,7 @@ def test_an_unchanged_record_is_served_without_any_query(client, django_assert_n
     assert "3 published item(s)" in html
 
 
-def test_a_page_is_shared_per_address_and_never_with_a_session(
-    client, django_assert_num_queries
-):
+def test_a_page_is_shared_per_address_and_never_with_a_session(client, django_assert_num_queries):
     record = record_with_works(1)
     _cached(client, record, django_assert_num_queries)
 
