@@ -88,8 +88,12 @@ def cached_page(request: HttpRequest) -> str | None:
 
 
 def cached_page_for(request: HttpRequest, record: AuthorRecord) -> str | None:
-    """Without a shared cache: the stored page if the loaded record is still what it showed."""
-    if not shareable(request):
+    """Without a shared cache: the stored page if the loaded record is still what it showed.
+
+    With one, a page that ``cached_page`` turned down stays turned down: its token was
+    replaced for a change the record's columns need not show.
+    """
+    if settings.PAGE_CACHE_SHARED or not shareable(request):
         return None
     entry = cache.get(_page_key(request))
     if entry is None or entry["record_id"] != record.pk or entry["state"] != _state(record):

@@ -109,7 +109,7 @@ def _researcher_detail(request: HttpRequest, record: AuthorRecord) -> HttpRespon
 
     shared = page_cache.shareable(request)
     # Without a cache shared by every process, the record was loaded to be compared.
-    html = page_cache.cached_page_for(request, record) if shared else None
+    html = page_cache.cached_page_for(request, record)
     if html is not None:
         return _varies(HttpResponse(html))
     tokens = page_cache.tokens(record.pk) if shared else None

@@ -200,3 +200,18 @@ def test_many_records_changed_at_once_make_every_page_stale(
     with CaptureQueriesContext(connection) as rendered:
         _page(client, first)
     assert len(rendered) > 0
+
+
+def test_a_page_whose_token_was_replaced_is_rendered_again(client, django_assert_num_queries):
+    # A namesake lives in another row: the record's own columns do not show it, the token does.
+    from tests.factories import AuthorRecordFactory
+
+    record = record_with_works(1)
+    assert 'id="namesakes"' not in _cached(client, record, django_assert_num_queries)
+    AuthorRecordFactory(
+        display_name=record.display_name, name_key=record.name_key, slug=f"{record.slug}-2"
+    )
+
+    page_cache.forget([record.pk])
+
+    assert f"2 researchers named {record.display_name}" in _page(client, record)
