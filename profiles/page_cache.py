@@ -28,7 +28,10 @@ those it was rendered from: one query.
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -52,6 +55,12 @@ TOKEN_SECONDS = 24 * 60 * 60
 # a fresh database) one generation token is cheaper to replace than each record's.
 MAX_TOKENS_PER_WRITE = 10_000
 _GENERATION_KEY = "profiles:page:generation"
+# Pages this process stored or served lately, kept in its memory so that a hit reads only the
+# two short tokens from Redis, not the page (60 KB for the 2,000-work researcher: redis-py
+# parsing it was most of a hit's time). They pass the same token check before being served.
+LOCAL_PAGES = 256
+_local_pages: OrderedDict[str, dict] = OrderedDict()
+_local_lock = threading.Lock()
 # django.contrib.messages' cookie storage: a pending message makes the page personal.
 MESSAGES_COOKIE = "messages"
 
@@ -79,11 +88,19 @@ def cached_page(request: HttpRequest) -> str | None:
     """
     if not settings.PAGE_CACHE_SHARED or not shareable(request):
         return None
-    entry, generation = _entry_and_generation(request)
-    if entry is None or generation != entry["generation"]:
+    key = _page_key(request)
+    entry = _local_page(key)
+    if entry is not None:
+        if _current(entry, cache.get_many([_GENERATION_KEY, _token_key(entry["record_id"])])):
+            return entry["html"]
+        _forget_local(key)
+    found = cache.get_many([key, _GENERATION_KEY])
+    entry = found.get(key)
+    if entry is None or found.get(_GENERATION_KEY) != entry["generation"]:
         return None
     if cache.get(_token_key(entry["record_id"])) != entry["token"]:
         return None
+    _keep_local(key, entry)
     return entry["html"]
 
 
@@ -119,8 +136,12 @@ def store(request: HttpRequest, record: AuthorRecord, tokens: Tokens, html: str)
         "token": tokens.record,
         "state": _state(record),
         "html": html,
+        "expires": time.time() + SHARED_PAGE_SECONDS,
     }
-    cache.set(_page_key(request), entry, SHARED_PAGE_SECONDS)
+    key = _page_key(request)
+    cache.set(key, entry, SHARED_PAGE_SECONDS)
+    if settings.PAGE_CACHE_SHARED:
+        _keep_local(key, entry)
 
 
 def forget(record_ids: Iterable[int]) -> None:
@@ -140,10 +161,36 @@ def _replace_tokens(ids: list[int]) -> None:
     cache.set_many({_token_key(record_id): _new_token() for record_id in ids}, TOKEN_SECONDS)
 
 
-def _entry_and_generation(request: HttpRequest) -> tuple[dict | None, str | None]:
-    key = _page_key(request)
-    found = cache.get_many([key, _GENERATION_KEY])
-    return found.get(key), found.get(_GENERATION_KEY)
+def _current(entry: dict, found_tokens: dict) -> bool:
+    return (
+        found_tokens.get(_GENERATION_KEY) == entry["generation"]
+        and found_tokens.get(_token_key(entry["record_id"])) == entry["token"]
+    )
+
+
+def _local_page(key: str) -> dict | None:
+    with _local_lock:
+        entry = _local_pages.get(key)
+        if entry is None:
+            return None
+        if entry["expires"] <= time.time():
+            del _local_pages[key]
+            return None
+        _local_pages.move_to_end(key)
+        return entry
+
+
+def _keep_local(key: str, entry: dict) -> None:
+    with _local_lock:
+        _local_pages[key] = entry
+        _local_pages.move_to_end(key)
+        while len(_local_pages) > LOCAL_PAGES:
+            _local_pages.popitem(last=False)
+
+
+def _forget_local(key: str) -> None:
+    with _local_lock:
+        _local_pages.pop(key, None)
 
 
 def _page_key(request: HttpRequest) -> str:
@@ -151,7 +198,7 @@ def _page_key(request: HttpRequest) -> str:
     # the login link's ?next=.
     address = f"{request.get_host()}{request.get_full_path()}"
     digest = hashlib.blake2b(address.encode(), digest_size=16).hexdigest()
-    return f"profiles:page:v2:{digest}"
+    return f"profiles:page:v3:{digest}"
 
 
 def _token_key(record_id: int) -> str:
