@@ -28,10 +28,8 @@ those it was rendered from: one query.
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -42,6 +40,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from bzpeer.lib.local_copies import LocalCopies
 from graph.signals import edges_changed
 from profiles.models import TrustSnapshot
 from works.models import AuthorRecord, RecordEvent
@@ -55,12 +54,11 @@ TOKEN_SECONDS = 24 * 60 * 60
 # a fresh database) one generation token is cheaper to replace than each record's.
 MAX_TOKENS_PER_WRITE = 10_000
 _GENERATION_KEY = "profiles:page:generation"
-# Pages this process stored or served lately, kept in its memory so that a hit reads only the
-# two short tokens from Redis, not the page (60 KB for the 2,000-work researcher: redis-py
-# parsing it was most of a hit's time). They pass the same token check before being served.
+# The pages this process served lately, in its memory: a hit then makes no round trip at all
+# (to Redis either: on a busy machine that was most of a hit's time). ``forget`` drops them
+# in every process (bzpeer/lib/local_copies.py). 256 pages of 60 KB at most: 15 MB a process.
 LOCAL_PAGES = 256
-_local_pages: OrderedDict[str, dict] = OrderedDict()
-_local_lock = threading.Lock()
+_local = LocalCopies("profiles:page:dropped", size=LOCAL_PAGES)
 # django.contrib.messages' cookie storage: a pending message makes the page personal.
 MESSAGES_COOKIE = "messages"
 
@@ -89,18 +87,16 @@ def cached_page(request: HttpRequest) -> str | None:
     if not settings.PAGE_CACHE_SHARED or not shareable(request):
         return None
     key = _page_key(request)
-    entry = _local_page(key)
-    if entry is not None:
-        if _current(entry, cache.get_many([_GENERATION_KEY, _token_key(entry["record_id"])])):
-            return entry["html"]
-        _forget_local(key)
+    html = _local.get(key)
+    if html is not None:
+        return html
     found = cache.get_many([key, _GENERATION_KEY])
     entry = found.get(key)
     if entry is None or found.get(_GENERATION_KEY) != entry["generation"]:
         return None
     if cache.get(_token_key(entry["record_id"])) != entry["token"]:
         return None
-    _keep_local(key, entry)
+    _local.put(key, entry["html"], tag=entry["record_id"], expires=entry["expires"])
     return entry["html"]
 
 
@@ -141,7 +137,7 @@ def store(request: HttpRequest, record: AuthorRecord, tokens: Tokens, html: str)
     key = _page_key(request)
     cache.set(key, entry, SHARED_PAGE_SECONDS)
     if settings.PAGE_CACHE_SHARED:
-        _keep_local(key, entry)
+        _local.put(key, html, tag=record.pk, expires=entry["expires"])
 
 
 def forget(record_ids: Iterable[int]) -> None:
@@ -154,43 +150,18 @@ def forget(record_ids: Iterable[int]) -> None:
         transaction.on_commit(lambda: _replace_tokens(ids))
 
 
+def clear_local() -> None:
+    """Forget the pages kept in this process's memory (the test suite, between tests)."""
+    _local.clear()
+
+
 def _replace_tokens(ids: list[int]) -> None:
     if len(ids) > MAX_TOKENS_PER_WRITE:
         cache.set(_GENERATION_KEY, _new_token(), TOKEN_SECONDS)
+        _local.drop_everything()
         return
     cache.set_many({_token_key(record_id): _new_token() for record_id in ids}, TOKEN_SECONDS)
-
-
-def _current(entry: dict, found_tokens: dict) -> bool:
-    return (
-        found_tokens.get(_GENERATION_KEY) == entry["generation"]
-        and found_tokens.get(_token_key(entry["record_id"])) == entry["token"]
-    )
-
-
-def _local_page(key: str) -> dict | None:
-    with _local_lock:
-        entry = _local_pages.get(key)
-        if entry is None:
-            return None
-        if entry["expires"] <= time.time():
-            del _local_pages[key]
-            return None
-        _local_pages.move_to_end(key)
-        return entry
-
-
-def _keep_local(key: str, entry: dict) -> None:
-    with _local_lock:
-        _local_pages[key] = entry
-        _local_pages.move_to_end(key)
-        while len(_local_pages) > LOCAL_PAGES:
-            _local_pages.popitem(last=False)
-
-
-def _forget_local(key: str) -> None:
-    with _local_lock:
-        _local_pages.pop(key, None)
+    _local.drop(ids)
 
 
 def _page_key(request: HttpRequest) -> str:
