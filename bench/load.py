@@ -25,8 +25,8 @@ between them by weight (``MIX``), each cycling through its own list of requests:
 Each gunicorn worker's resident memory is sampled at the start, the middle and the end.
 
 Phase 2, throughput: wrk on the 2,000-work researcher's profile (no session: the stored page,
-no query) then on the trivial view (bench/web_urls.py), one after the other; PostgreSQL's
-transaction counter says how many queries the profile phase cost.
+no query) and on the trivial view (bench/web_urls.py), one after the other in three
+alternating rounds; PostgreSQL's transaction counter says how many queries phase 2 cost.
 
 Prints per kind requests, req/s, socket errors, non-2xx/3xx answers, p50 and p99, the
 workers' memory and the throughput ratio, and exits 1 when a goal is missed: no errors and
@@ -92,6 +92,7 @@ SEARCHES = [
     "reinforcement learning agent",
 ]
 ACCOUNT_PREFIX = "bench-load-"
+THROUGHPUT_ROUNDS = 3
 HTMX = {"HX-Request": "true"}
 
 
@@ -137,7 +138,9 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument("--duration", type=int, default=60, help="seconds of the mix")
     parser.add_argument("--connections", type=int, default=64, help="concurrent connections")
-    parser.add_argument("--ratio-duration", type=int, default=15, help="seconds per URL of phase 2")
+    parser.add_argument(
+        "--ratio-duration", type=int, default=15, help="seconds per URL of phase 2, all rounds"
+    )
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 2, help="gunicorn sync workers"
     )
@@ -414,22 +417,45 @@ def _transactions(database_url: str) -> int:
 
 
 def _run_throughput(base: str, prolific_slug: str, args: argparse.Namespace) -> dict:
-    results = {}
+    """The stored profile page, then the trivial view, in ``THROUGHPUT_ROUNDS`` alternating
+    rounds: the other engineers' jobs on this machine come in bursts, and one long run of
+    each would compare two different machines."""
     urls = {"profile": f"/researchers/{prolific_slug}/", "trivial": "/bench/trivial/"}
-    for kind, path in urls.items():
-        # A backend reports its transactions to pg_stat_database within about ten seconds of
-        # its last one (PGSTAT_IDLE_INTERVAL): let the previous phase's land before counting.
-        time.sleep(11)
-        before = _transactions(args.database_url)
-        command = ["wrk", "-t1", f"-c{args.connections}", f"-d{args.ratio_duration}s"]
-        command += ["--latency", "--timeout", "5s", base + path]
-        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-        time.sleep(11)
-        # The two statistics queries count too.
-        queries = _transactions(args.database_url) - before - 2
-        results[kind] = {**_parse_wrk(output), "database_transactions": queries}
+    seconds = max(1, round(args.ratio_duration / THROUGHPUT_ROUNDS))
+    rounds = {kind: [] for kind in urls}
+    # A backend reports its transactions to pg_stat_database within about ten seconds of
+    # its last one (PGSTAT_IDLE_INTERVAL): let the mix's land before counting.
+    time.sleep(11)
+    before = _transactions(args.database_url)
+    for _ in range(THROUGHPUT_ROUNDS):
+        for kind, path in urls.items():
+            command = ["wrk", "-t1", f"-c{args.connections}", f"-d{seconds}s", "--latency"]
+            command += ["--timeout", "5s", base + path]
+            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+            rounds[kind].append(_parse_wrk(output))
+    time.sleep(11)
+    # The two statistics queries count too; the trivial view asks for nothing.
+    queries = _transactions(args.database_url) - before - 2
+    results = {kind: _combined(rows) for kind, rows in rounds.items()}
+    results["profile"]["database_transactions"] = queries
     results["ratio"] = results["profile"]["rps"] / results["trivial"]["rps"]
+    results["round_ratios"] = [
+        round(p["rps"] / t["rps"], 2)
+        for p, t in zip(rounds["profile"], rounds["trivial"], strict=True)
+    ]
     return results
+
+
+def _combined(rows: list[dict]) -> dict:
+    """Rounds summed; the latencies are the worst round's."""
+    return {
+        "requests": sum(row["requests"] for row in rows),
+        "rps": sum(row["rps"] for row in rows) / len(rows),
+        "errors": sum(row["errors"] for row in rows),
+        "non_2xx_3xx": sum(row["non_2xx_3xx"] for row in rows),
+        "p50_ms": max(row["p50_ms"] for row in rows),
+        "p99_ms": max(row["p99_ms"] for row in rows),
+    }
 
 
 # --- Verdict -------------------------------------------------------------------------------
@@ -480,14 +506,17 @@ def _report(args, mix: dict, memory: dict, throughput: dict, goals: dict) -> Non
     print("worker RSS MB (start / middle / end):")
     for pid, samples in memory.items():
         print(f"  {pid}: {samples['start']} / {samples['middle']} / {samples['end']}")
-    print("phase 2:")
+    print(f"phase 2 ({THROUGHPUT_ROUNDS} alternating rounds; latencies: the worst round's):")
     for kind in ("profile", "trivial"):
         row = throughput[kind]
         print(
             f"  {kind:<8} {row['rps']:>8.1f} req/s, p50 {row['p50_ms']:.2f} ms, "
             f"p99 {row['p99_ms']:.2f} ms, {row['requests']} requests, "
-            f"{row['database_transactions']} database transactions"
+            f"{row['errors'] + row['non_2xx_3xx']} errors or non-2xx/3xx"
         )
+    transactions = throughput["profile"]["database_transactions"]
+    print(f"  database transactions during phase 2: {transactions}")
+    print(f"  profile/trivial per round: {throughput['round_ratios']}")
     for goal, (met, detail) in goals.items():
         print(f"{goal}: {'ok' if met else 'MISSED'} ({detail})")
 
