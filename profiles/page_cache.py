@@ -27,6 +27,7 @@ those it was rendered from: one query.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 import uuid
@@ -147,7 +148,7 @@ def forget(record_ids: Iterable[int]) -> None:
         return
     _replace_tokens(ids)
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: _replace_tokens(ids))
+        transaction.on_commit(functools.partial(_replace_tokens, ids))
 
 
 def clear_local() -> None:
