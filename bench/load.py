@@ -377,12 +377,18 @@ def _rss_mb(pid: int) -> float:
 
 
 def _sample_memory(workers: list[int], memory: dict, duration: int) -> None:
+    """Start (once the connections are open), middle and end, plus every ten seconds in
+    ``series`` (kept in the results file: a slow climb shows there)."""
     started = time.monotonic()
-    # Start: once the connections are open and the first requests served.
-    for label, at in (("start", 1.0), ("middle", duration / 2), ("end", duration - 1.0)):
+    marks = {1.0: "start", duration / 2: "middle", duration - 1.0: "end"}
+    moments = sorted({*marks, *range(10, duration - 1, 10)})
+    for at in moments:
         time.sleep(max(0.0, started + at - time.monotonic()))
         for pid in workers:
-            memory[pid][label] = round(_rss_mb(pid), 1)
+            rss = round(_rss_mb(pid), 1)
+            memory[pid].setdefault("series", []).append(rss)
+            if at in marks:
+                memory[pid][marks[at]] = rss
 
 
 _REQUESTS_RE = re.compile(r"^\s*(\d+) requests in ([\d.]+)(m|s)", re.MULTILINE)
@@ -503,9 +509,10 @@ def _report(args, mix: dict, memory: dict, throughput: dict, goals: dict) -> Non
             f"{row['errors']:>6} {row['non_2xx_3xx']:>11} {row['p50_ms']:>8.2f} "
             f"{row['p99_ms']:>8.2f}"
         )
-    print("worker RSS MB (start / middle / end):")
+    print("worker RSS MB (start / middle / end; every 10 s):")
     for pid, samples in memory.items():
-        print(f"  {pid}: {samples['start']} / {samples['middle']} / {samples['end']}")
+        series = " ".join(str(rss) for rss in samples["series"])
+        print(f"  {pid}: {samples['start']} / {samples['middle']} / {samples['end']}; {series}")
     print(f"phase 2 ({THROUGHPUT_ROUNDS} alternating rounds; latencies: the worst round's):")
     for kind in ("profile", "trivial"):
         row = throughput[kind]
