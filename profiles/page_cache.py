@@ -3,9 +3,11 @@
 Most visits carry no session (search engines, links, first visits) and all get the same HTML.
 It is stored under its address (host and full path) with the id of the record it shows and
 that record's version token. With a cache every process shares (``PAGE_CACHE_SHARED``: Redis)
-a visit is then two cache reads and no query at all: nothing asks PostgreSQL whether the
-record changed; instead every write that changes what the page shows replaces the record's
-token (``forget``), which leaves its stored pages unreachable. The receivers below catch the
+nothing asks PostgreSQL whether the record changed; instead every write that changes what
+the page shows replaces the record's token (``forget``), which leaves its stored pages
+unreachable, and drops the copies each worker keeps in memory (bzpeer/lib/local_copies.py).
+A visit is then a lookup in the worker's memory (two cache reads on a worker's first visit
+to that page), with no query and no round trip. The receivers below catch the
 model saves and signals that such writes already send (a record saved or deleted, a history
 entry written, a trust snapshot saved, authorships changed, records merged, edges rebuilt);
 the writes that send none (follows and follower recounts, trust snapshots inserted by COPY,
