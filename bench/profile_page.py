@@ -9,8 +9,10 @@ on 127.0.0.1 with the real settings (DEBUG off) and measures, one after the othe
 wrk, three URLs:
 
 * the prolific researcher's profile page (``/researchers/bench-prolific/``), as a visitor
-  without a session sees it (the shared page), and again with a session cookie (rendered
-  for the visitor, the works list from its cache),
+  without a session sees it (the shared page: with REDIS_URL set, served from the worker's
+  memory without a query; with the local-memory cache, after one query comparing the
+  record), and again with a session cookie (rendered for the visitor, the works list from
+  its cache),
 * its research-graph slice (the htmx partial the page loads after first paint),
 * a trivial view through the same middleware (``/bench/trivial/``, bench/web_urls.py).
 
@@ -136,7 +138,8 @@ def _start_gunicorn(args: argparse.Namespace, port: int) -> subprocess.Popen:
         "DJANGO_DEBUG": "0",
     }
     # The embedded defaults (local-memory cache per worker, no broker) unless the caller
-    # points REDIS_URL at a server: the page must be fast without one.
+    # points REDIS_URL at a server: the page must be fast without one, and is served without
+    # any query with one (profiles/page_cache.py; bench/load.py measures that setup).
     command = [
         sys.executable, "-m", "gunicorn", "bzpeer.wsgi:application",
         "--bind", f"127.0.0.1:{port}",

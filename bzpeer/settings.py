@@ -134,6 +134,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Every process (web and Celery workers) sees one cache: pages may be served from it without
+# asking the database, since any process that changes a record can reach the stored copies
+# (profiles/page_cache.py). A local-memory cache is one per process.
+PAGE_CACHE_SHARED = env_bool("PAGE_CACHE_SHARED", default=bool(REDIS_URL))
 
 # Queued tasks live in Redis only: it must persist them (docker-compose.yml runs it with
 # --appendonly yes), or a restart drops every task it had accepted (tests/test_redis_restart.py).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import F
 
+from profiles import page_cache
 from profiles.claims import release_claims
 from profiles.models import Claim, Follow, Invitation
 from profiles.trust_queue import queue_trust_recompute
@@ -32,6 +33,7 @@ def delete_account(*, user) -> None:
         AuthorRecord.objects.filter(id__in=followed_ids, follower_count__gt=0).update(
             follower_count=F("follower_count") - 1
         )
+        page_cache.forget(followed_ids)
         Invitation.objects.filter(sender=user).delete()
         pending_on = list(
             AuthorRecord.objects.filter(claims__user=user, claims__state=Claim.State.PENDING)

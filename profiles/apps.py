@@ -6,4 +6,5 @@ class ProfilesConfig(AppConfig):
     verbose_name = "Profiles (author records, claims, trust)"
 
     def ready(self) -> None:
-        from profiles import receivers  # noqa: F401  (connects the receivers; needs the app registry)
+        # Importing connects the receivers (which needs the app registry).
+        from profiles import page_cache, receivers  # noqa: F401

@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bzpeer.lib.mail import send_templated_email, site_url
+from profiles import page_cache
 from profiles.accounts import verified_email
 from profiles.models import AccountSettings, Claim, DigestDelivery, Follow
 from profiles.trust_queue import queue_trust_recompute
@@ -74,6 +75,8 @@ def unfollow(*, user, record: AuthorRecord) -> bool:
 
 def _after_change(record: AuthorRecord) -> None:
     record.refresh_from_db(fields=["follower_count"])
+    # The counter moved by an UPDATE, which no signal reports.
+    page_cache.forget([record.pk])
     # The community component counts followers; the recompute is debounced per record.
     queue_trust_recompute([record.pk])
 
@@ -88,11 +91,14 @@ def recount_followers(record_ids: list[int]) -> int:
         .values("n")
     )
     recount = Coalesce(Subquery(counts), Value(0))
-    return (
+    changed = (
         AuthorRecord.objects.filter(id__in=record_ids)
         .exclude(follower_count=recount)
         .update(follower_count=recount)
     )
+    if changed:
+        page_cache.forget(record_ids)
+    return changed
 
 
 # --- New works of followed records ---------------------------------------------------------

@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from graph.models import CollaborationEdge
 from graph.weights import CLOSE_WEIGHT_FLOOR
-from profiles import scoring
+from profiles import page_cache, scoring
 from profiles.levels import Level, derive
 from profiles.models import Claim, Follow, TrustSnapshot
 from profiles.verification import record_facts, transition
@@ -611,6 +611,13 @@ def _insert_snapshots(rows: list[_SnapshotRow]) -> None:
     """
     if not rows:
         return
+    _write_snapshots(rows)
+    # Neither COPY nor bulk_create sends post_save, and the profile pages show the scores.
+    # After the write: outside a transaction (the sweep's writer thread) it is committed.
+    page_cache.forget(row.record_id for row in rows)
+
+
+def _write_snapshots(rows: list[_SnapshotRow]) -> None:
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(TrustSnapshot._meta.db_table)
         columns = ", ".join(

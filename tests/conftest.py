@@ -82,10 +82,14 @@ def _clear_cache(_redis_namespace):
     from django.conf import settings
     from django.core.cache import cache
 
+    from profiles import page_cache
+
     if _redis_namespace is None:
         cache.clear()
     else:
         delete_redis_namespace(_redis_namespace, settings.TEST_NAMESPACE)
+    # The pages this process keeps in memory went with the database rows they showed.
+    page_cache.clear_local()
     yield
 
 

@@ -46,3 +46,7 @@ if REDIS_URL:
         **CELERY_BROKER_TRANSPORT_OPTIONS,
         "global_keyprefix": celery_keyprefix(TEST_NAMESPACE),
     }
+
+# One process: the local-memory cache is shared by everything that writes, so the tests serve
+# the profile page from the cache without a query in both configurations.
+PAGE_CACHE_SHARED = True

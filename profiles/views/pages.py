@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
@@ -17,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
 from bzpeer.lib.paging import page_number
+from profiles import page_cache
 from profiles.namesakes import namesake_count
 from profiles.public_links import public_links
 from profiles.trust import record_with_latest_snapshot
@@ -34,11 +33,6 @@ RECENT_RESEARCHERS_ON_HOME = 12
 RECENT_RESEARCHERS_KEY = "profiles:home:recent:v1"
 RECENT_RESEARCHERS_SECONDS = 60
 WORKS_CACHE_SECONDS = 10 * 60
-# How long the page shared by visitors without a session may lag behind changes made
-# outside the record's own row (see _shared_page_key).
-SHARED_PAGE_SECONDS = 60
-# django.contrib.messages' cookie storage: a pending message makes the page personal.
-MESSAGES_COOKIE = "messages"
 WORK_LIST_FIELDS = (
     "arxiv_id",
     "title",
@@ -95,9 +89,17 @@ def home(request: HttpRequest) -> TemplateResponse:
 
 
 @require_safe
+def researcher_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    # Visitors without a session: the shared page, without asking the database at all.
+    html = page_cache.cached_page(request)
+    if html is not None:
+        return _varies(HttpResponse(html))
+    return _researcher_detail(request, slug)
+
+
 # Organisations ("DeepSeek-AI") have a page too: their works, without a person's sections.
 @record_from_slug("profiles:detail", people_only=False, load=record_with_latest_snapshot)
-def researcher_detail(request: HttpRequest, record: AuthorRecord):
+def _researcher_detail(request: HttpRequest, record: AuthorRecord) -> HttpResponse:
     page = page_number(request)
     if request.htmx and request.htmx.target == "works-more":
         # "Show more": the next works and the next "Show more", appended in place.
@@ -105,30 +107,35 @@ def researcher_detail(request: HttpRequest, record: AuthorRecord):
         patch_vary_headers(response, ["HX-Request", "HX-Target"])
         return response
 
-    shared_key = _shared_page_key(request, record)
-    html = cache.get(shared_key) if shared_key else None
+    shared = page_cache.shareable(request)
+    # Without a cache shared by every process, the record was loaded to be compared.
+    html = page_cache.cached_page_for(request, record)
     if html is not None:
-        response = HttpResponse(html)
-    else:
-        context = {
-            "record": record,
-            "page": page,
-            "first_position": (page - 1) * WORKS_PER_PAGE + 1,
-            "works_html": published_works_html(record, page=page),
-        }
-        if record.is_person:
-            context["namesake_count"] = namesake_count(record)
-            context |= trust_section(record)
-            context |= follow_section(record, request.user)
-            context |= identity_section(record, request.user)
-        approved = context["claim_panel"].approved if "claim_panel" in context else None
-        context["json_ld"] = _person_json_ld(request, record, approved=approved)
-        response = TemplateResponse(request, "profiles/detail.html", context)
-        if shared_key:
-            response.render()
-            # A page that asked for a CSRF token belongs to this visitor alone.
-            if not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
-                cache.set(shared_key, response.content.decode(), SHARED_PAGE_SECONDS)
+        return _varies(HttpResponse(html))
+    tokens = page_cache.tokens(record.pk) if shared else None
+    context = {
+        "record": record,
+        "page": page,
+        "first_position": (page - 1) * WORKS_PER_PAGE + 1,
+        "works_html": published_works_html(record, page=page),
+    }
+    if record.is_person:
+        context["namesake_count"] = namesake_count(record)
+        context |= trust_section(record)
+        context |= follow_section(record, request.user)
+        context |= identity_section(record, request.user)
+    approved = context["claim_panel"].approved if "claim_panel" in context else None
+    context["json_ld"] = _person_json_ld(request, record, approved=approved)
+    response = TemplateResponse(request, "profiles/detail.html", context)
+    if shared:
+        response.render()
+        # A page that asked for a CSRF token belongs to this visitor alone.
+        if not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+            page_cache.store(request, record, tokens, response.content.decode())
+    return _varies(response)
+
+
+def _varies(response: HttpResponse) -> HttpResponse:
     # One URL serves the page and the htmx partial, and signed-in visitors get their own.
     patch_vary_headers(response, ["Cookie", "HX-Request", "HX-Target"])
     return response
@@ -152,29 +159,6 @@ def _person_json_ld(request: HttpRequest, record: AuthorRecord, *, approved) -> 
     if same_as:
         data["sameAs"] = same_as
     return data
-
-
-def _shared_page_key(request: HttpRequest, record: AuthorRecord) -> str | None:
-    """The cache key of the page every cookie-less visitor sees, or None for this visitor.
-
-    Most visits (search engines, links, first visits) carry no session: they all get the
-    same HTML, rendered once per SHARED_PAGE_SECONDS. The key holds every column of the
-    record (counters, claim state, level, owner's texts: all the sections read), the
-    latest trust snapshot and the full path (page number, the login link's ?next=), so a
-    change made through the app shows at once; what lives elsewhere (a co-author's name,
-    an approved claimant's details) is at most SHARED_PAGE_SECONDS old.
-    """
-    if (
-        request.htmx
-        or settings.SESSION_COOKIE_NAME in request.COOKIES
-        or MESSAGES_COOKIE in request.COOKIES
-    ):
-        return None
-    state = [getattr(record, f.attname) for f in record._meta.concrete_fields]
-    # The host too: the JSON-LD holds absolute addresses.
-    state += [record.latest_snapshot_id, request.get_host(), request.get_full_path()]
-    digest = hashlib.blake2b(repr(state).encode(), digest_size=16).hexdigest()
-    return f"profiles:page:v1:{record.pk}:{digest}"
 
 
 def published_works_html(record: AuthorRecord, *, page: int) -> SafeString:

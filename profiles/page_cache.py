@@ -1,0 +1,226 @@
+"""The profile page as visitors without a session see it, served from the cache.
+
+Most visits carry no session (search engines, links, first visits) and all get the same HTML.
+It is stored under its address (host and full path) with the id of the record it shows and
+that record's version token. With a cache every process shares (``PAGE_CACHE_SHARED``: Redis)
+nothing asks PostgreSQL whether the record changed; instead every write that changes what
+the page shows replaces the record's token (``forget``), which leaves its stored pages
+unreachable, and drops the copies each worker keeps in memory (bzpeer/lib/local_copies.py).
+A visit is then a lookup in the worker's memory (two cache reads on a worker's first visit
+to that page), with no query and no round trip. The receivers below catch the
+model saves and signals that such writes already send (a record saved or deleted, a history
+entry written, a trust snapshot saved, authorships changed, records merged, edges rebuilt);
+the writes that send none (follows and follower recounts, trust snapshots inserted by COPY,
+claim rows updated in place, which always write a history entry too) call ``forget`` where
+they happen. Those receivers only touch the cache, unlike the others that queue tasks: the
+page must change on the next load, not when a worker gets round to it.
+
+A token is replaced at once and again when the transaction commits: a page rendered from the
+old rows in between is stored under a token already gone. A write committing in the
+microseconds between a render's read of the record and of its token can still leave that
+page stale; like what lives in other rows and changes without the record (a co-author's
+renamed slug, the namesake count, a claimant's ORCID details) it lasts SHARED_PAGE_SECONDS.
+
+A local-memory cache is one per process, where a write in another process (a second gunicorn
+worker, a Celery worker) cannot replace the tokens. Without ``PAGE_CACHE_SHARED`` the page is
+only served after loading the record and comparing its columns and latest snapshot id with
+those it was rendered from: one query.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from bzpeer.lib.local_copies import LocalCopies
+from graph.signals import edges_changed
+from profiles.models import TrustSnapshot
+from works.models import AuthorRecord, RecordEvent
+from works.signals import authorships_changed, records_merged
+
+# How long a stored page may show what changed without its record's token moving.
+SHARED_PAGE_SECONDS = 60
+# Longer than any page, so a token outlives the pages stored under it.
+TOKEN_SECONDS = 24 * 60 * 60
+# Past this many records (a full graph rebuild, the nightly trust sweep's first batches over
+# a fresh database) one generation token is cheaper to replace than each record's.
+MAX_TOKENS_PER_WRITE = 10_000
+_GENERATION_KEY = "profiles:page:generation"
+# The pages this process served lately, in its memory: a hit then makes no round trip at all
+# (to Redis either: on a busy machine that was most of a hit's time). ``forget`` drops them
+# in every process (bzpeer/lib/local_copies.py). 256 pages of 60 KB at most: 15 MB a process.
+LOCAL_PAGES = 256
+_local = LocalCopies("profiles:page:dropped", size=LOCAL_PAGES)
+# django.contrib.messages' cookie storage: a pending message makes the page personal.
+MESSAGES_COOKIE = "messages"
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    generation: str
+    record: str
+
+
+def shareable(request: HttpRequest) -> bool:
+    """Whether this visitor gets the page shared by every visitor without a session."""
+    return not (
+        request.htmx
+        or settings.SESSION_COOKIE_NAME in request.COOKIES
+        or MESSAGES_COOKIE in request.COOKIES
+    )
+
+
+def cached_page(request: HttpRequest) -> str | None:
+    """The stored page for this address while its record is unchanged; no query.
+
+    None without a shared cache, for a visitor with a session, or when the page must be
+    rendered (never stored, expired, or its record's token replaced since).
+    """
+    if not settings.PAGE_CACHE_SHARED or not shareable(request):
+        return None
+    key = _page_key(request)
+    html = _local.get(key)
+    if html is not None:
+        return html
+    found = cache.get_many([key, _GENERATION_KEY])
+    entry = found.get(key)
+    if entry is None or found.get(_GENERATION_KEY) != entry["generation"]:
+        return None
+    if cache.get(_token_key(entry["record_id"])) != entry["token"]:
+        return None
+    _local.put(key, entry["html"], tag=entry["record_id"], expires=entry["expires"])
+    return entry["html"]
+
+
+def cached_page_for(request: HttpRequest, record: AuthorRecord) -> str | None:
+    """Without a shared cache: the stored page if the loaded record is still what it showed.
+
+    With one, a page that ``cached_page`` turned down stays turned down: its token was
+    replaced for a change the record's columns need not show.
+    """
+    if settings.PAGE_CACHE_SHARED or not shareable(request):
+        return None
+    entry = cache.get(_page_key(request))
+    if entry is None or entry["record_id"] != record.pk or entry["state"] != _state(record):
+        return None
+    return entry["html"]
+
+
+def tokens(record_id: int) -> Tokens:
+    """The tokens a page of this record rendered now is stored under; read them before
+    rendering, so that a write during the render leaves the page stale, not the cache."""
+    key = _token_key(record_id)
+    found = cache.get_many([_GENERATION_KEY, key])
+    for missing in {_GENERATION_KEY, key} - found.keys():
+        cache.add(missing, _new_token(), TOKEN_SECONDS)
+        found[missing] = cache.get(missing)
+    return Tokens(generation=found[_GENERATION_KEY], record=found[key])
+
+
+def store(request: HttpRequest, record: AuthorRecord, tokens: Tokens, html: str) -> None:
+    entry = {
+        "record_id": record.pk,
+        "generation": tokens.generation,
+        "token": tokens.record,
+        "state": _state(record),
+        "html": html,
+        "expires": time.time() + SHARED_PAGE_SECONDS,
+    }
+    key = _page_key(request)
+    cache.set(key, entry, SHARED_PAGE_SECONDS)
+    if settings.PAGE_CACHE_SHARED:
+        _local.put(key, html, tag=record.pk, expires=entry["expires"])
+
+
+def forget(record_ids: Iterable[int]) -> None:
+    """Make the stored pages of these records stale: now, and again on commit."""
+    ids = sorted({int(record_id) for record_id in record_ids})
+    if not ids:
+        return
+    _replace_tokens(ids)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(functools.partial(_replace_tokens, ids))
+
+
+def clear_local() -> None:
+    """Forget the pages kept in this process's memory (the test suite, between tests)."""
+    _local.clear()
+
+
+def _replace_tokens(ids: list[int]) -> None:
+    if len(ids) > MAX_TOKENS_PER_WRITE:
+        cache.set(_GENERATION_KEY, _new_token(), TOKEN_SECONDS)
+        _local.drop_everything()
+        return
+    cache.set_many({_token_key(record_id): _new_token() for record_id in ids}, TOKEN_SECONDS)
+    _local.drop(ids)
+
+
+def _page_key(request: HttpRequest) -> str:
+    # The host too: the JSON-LD holds absolute addresses. The full path: the page number and
+    # the login link's ?next=.
+    address = f"{request.get_host()}{request.get_full_path()}"
+    digest = hashlib.blake2b(address.encode(), digest_size=16).hexdigest()
+    return f"profiles:page:v3:{digest}"
+
+
+def _token_key(record_id: int) -> str:
+    return f"profiles:page:token:{record_id}"
+
+
+def _new_token() -> str:
+    # Random, not a counter: a token evicted and minted again never matches an old page.
+    return uuid.uuid4().hex[:12]
+
+
+def _state(record: AuthorRecord) -> str:
+    """Every column of the record (counters, claim state, level, the owner's texts: all the
+    sections read) and its latest trust snapshot's id."""
+    state = [getattr(record, f.attname) for f in record._meta.concrete_fields]
+    state.append(getattr(record, "latest_snapshot_id", None))
+    return hashlib.blake2b(repr(state).encode(), digest_size=16).hexdigest()
+
+
+# --- What changes a page ---------------------------------------------------------------------
+# Connected in ProfilesConfig.ready.
+
+
+@receiver(post_save, sender=AuthorRecord, dispatch_uid="profiles.page_cache.record_saved")
+@receiver(post_delete, sender=AuthorRecord, dispatch_uid="profiles.page_cache.record_deleted")
+def _record_written(sender, instance: AuthorRecord, **kwargs) -> None:
+    # A merge saves the merged record: its page must turn into the redirect.
+    forget([instance.pk])
+
+
+@receiver(post_save, sender=RecordEvent, dispatch_uid="profiles.page_cache.history_written")
+def _history_written(sender, instance: RecordEvent, **kwargs) -> None:
+    # Claim decisions, level changes and corrections each write one, whichever rows they
+    # updated in place.
+    forget([instance.record_id])
+
+
+@receiver(post_save, sender=TrustSnapshot, dispatch_uid="profiles.page_cache.snapshot_saved")
+def _snapshot_saved(sender, instance: TrustSnapshot, **kwargs) -> None:
+    forget([instance.record_id])
+
+
+@receiver(authorships_changed, dispatch_uid="profiles.page_cache.authorships_changed")
+@receiver(edges_changed, dispatch_uid="profiles.page_cache.edges_changed")
+def _records_changed(sender, *, record_ids: list[int], **kwargs) -> None:
+    forget(record_ids)
+
+
+@receiver(records_merged, dispatch_uid="profiles.page_cache.records_merged")
+def _records_merged(sender, *, merged: dict[int, int], **kwargs) -> None:
+    forget([*merged.keys(), *merged.values()])
