@@ -442,3 +442,29 @@ class ImportRun(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in {self.State.QUEUED, self.State.RUNNING}
+
+
+class DeferredSchemaObject(models.Model):
+    """An index or foreign key a first load dropped (works.first_load), with its definition as
+    the catalogue gave it, until the load puts it back.
+
+    A row left here means a first load was interrupted: the next bulk load carries it on and
+    restores exactly these objects, so the schema ends as the migrations made it.
+    """
+
+    class Kind(models.TextChoices):
+        INDEX = "index", "index"
+        CONSTRAINT = "constraint", "constraint"
+
+    table = models.CharField(max_length=63)
+    name = models.CharField(max_length=63, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    definition = models.TextField()
+    dropped_at = models.DateTimeField(auto_now_add=True)
+    restored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.kind} {self.name} on {self.table}"
