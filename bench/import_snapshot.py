@@ -1,4 +1,4 @@
-"""Benchmark the snapshot import: a first load and an unchanged re-import.
+"""Benchmark the snapshot import against the machine's ceiling, then the nightly work after it.
 
     python bench/import_snapshot.py [--records N] [--reuse-data] [--keep-database]
 
@@ -9,6 +9,13 @@ unset), migrates it, then imports the file twice through
 ``python manage.py import_arxiv``: the first load into the empty database, then
 the same file again, which must change nothing. Each load runs in its own child
 process so the peak memory printed (ru_maxrss) is that load's alone.
+
+On PostgreSQL it measures in the same run the machine's ceiling: the same file parsed into
+the same rows by the same workers and COPied into bare UNLOGGED tables (no index, no key, no
+SQL beyond COPY); each load's rate is printed as a share of it. After the loads, the nightly
+work that makes a loaded database whole is timed on its own lines, through the commands that
+run it: ``cluster_authors --all`` (every block clustered again), ``rebuild_graph --no-trust``
+(every collaboration edge) and ``recompute_trust --all`` (the first trust sweep).
 
 The synthetic records are shaped like arXiv's: abstracts of about 1 KB, titles
 of about 80 characters, one to three real category codes, one to five versions
@@ -37,7 +44,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
-BENCH_DATABASE = "bzpeer_bench_import"
+# Several people may bench on one server: BENCH_IMPORT_DATABASE names another database.
+BENCH_DATABASE = os.environ.get("BENCH_IMPORT_DATABASE", "bzpeer_bench_import")
 # What bench/run_all.py (make bench) passes: a quick run, not the recorded one.
 QUICK_ARGS = ["--records", "20000"]
 SEED = 20260401
@@ -274,6 +282,8 @@ def main() -> int:
     args = _arguments()
     if args.child_load:
         return _child_load(args.child_load, args.database_url)
+    if args.child_ceiling:
+        return _child_ceiling(args.child_ceiling)
     path = DATA / f"snapshot-{args.records}.jsonl"
     if args.reuse_data and path.exists():
         print(f"reusing {path.relative_to(ROOT)}")
@@ -287,18 +297,29 @@ def main() -> int:
     database_url = _fresh_database(args.database_url)
     print(f"database: {_without_password(database_url)} (created and migrated)")
     results = []
+    if _is_postgres(database_url):
+        results.append(("ceiling", _run_load(path, database_url, "ceiling", "--child-ceiling")))
     for label in ("first load", "unchanged re-import"):
         result = _run_load(path, database_url, label)
         results.append((label, result))
+    if _is_postgres(database_url) and not args.skip_nightly:
+        for label, command in NIGHTLY:
+            results.append((label, _run_command(command, database_url, label)))
+    ceiling = dict(results).get("ceiling")
     print()
-    print(f"{'load':<22}{'records/s':>12}{'seconds':>10}{'loader MB':>11}{'worker MB':>11}  result")
+    print(
+        f"{'step':<22}{'records/s':>12}{'of ceiling':>12}{'seconds':>10}{'loader MB':>11}"
+        f"{'worker MB':>11}  result"
+    )
     for label, r in results:
+        rate = f"{r['rate']:>12,.0f}" if "rate" in r else f"{'':>12}"
+        share = f"{r['rate'] / ceiling['rate']:>12.2f}" if ceiling and "rate" in r else f"{'':>12}"
         print(
-            f"{label:<22}{r['rate']:>12,.0f}{r['seconds']:>10.1f}{r['peak_mb']:>11.0f}"
-            f"{r['worker_peak_mb']:>11.0f}  {r['summary']}"
+            f"{label:<22}{rate}{share}{r['seconds']:>10.1f}{r['peak_mb']:>11.0f}"
+            f"{r.get('worker_peak_mb', 0):>11.0f}  {r['summary']}"
         )
     print(
-        "load average (1 min) before/after each load: "
+        "load average (1 min) before/after each step: "
         + ", ".join(f"{r['load_before']:.1f}/{r['load_after']:.1f}" for _, r in results)
     )
     if not args.keep_database:
@@ -320,7 +341,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--keep-database", action="store_true", help="leave the bench database for inspection"
     )
+    parser.add_argument(
+        "--skip-nightly", action="store_true", help="only the loads, not clustering/edges/trust"
+    )
     parser.add_argument("--child-load", help=argparse.SUPPRESS)
+    parser.add_argument("--child-ceiling", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -374,12 +399,49 @@ def _child_environment(database_url: str) -> dict[str, str]:
     return env
 
 
-def _run_load(path: Path, database_url: str, label: str) -> dict:
+# The nightly work after a load, each step in its own process, the commands an operator runs.
+NIGHTLY = (
+    ("identity (all blocks)", ["cluster_authors", "--all", "--no-progress"]),
+    ("edges (full rebuild)", ["rebuild_graph", "--no-trust", "--no-progress"]),
+    ("trust (first sweep)", ["recompute_trust", "--all", "--no-progress"]),
+)
+
+
+def _run_command(command: list[str], database_url: str, label: str) -> dict:
+    """A management command in a child process: wall time and the child's peak memory."""
+    print(f"{label}: manage.py {' '.join(command)}...", flush=True)
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "manage.py", *command],
+        cwd=ROOT,
+        env=_child_environment(database_url),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    if status:
+        raise SystemExit(f"{label}: manage.py {' '.join(command)} failed ({status})")
+    seconds = time.perf_counter() - started
+    summary = output.strip().splitlines()[-1] if output.strip() else ""
+    print(f"{label}: {seconds:.1f} s; {summary}", flush=True)
+    return {
+        "seconds": seconds,
+        # The command's own process; processes it starts (cluster_authors' workers) not counted.
+        "peak_mb": usage.ru_maxrss / 1024,
+        "summary": summary,
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
+    }
+
+
+def _run_load(path: Path, database_url: str, label: str, child: str = "--child-load") -> dict:
     """One load in a child process, so its peak memory is its own."""
     print(f"{label}: importing {path.name}...", flush=True)
     load_before = os.getloadavg()[0]
     completed = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--child-load", str(path)],
+        [sys.executable, str(Path(__file__).resolve()), child, str(path)],
         cwd=ROOT,
         env=_child_environment(database_url),
         check=True,
@@ -447,6 +509,88 @@ def _child_load(path: str, database_url: str) -> int:
                 "loader_cpu": own.ru_utime + own.ru_stime,
                 "workers_cpu": workers.ru_utime + workers.ru_stime,
                 "postgres_cpu": postgres_cpu,
+            }
+        )
+    )
+    return 0
+
+
+# The rows the loader writes, as its staging tables hold them, with nothing to maintain.
+_CEILING_TABLES = {
+    "ceiling_work": (
+        "arxiv_id text, version integer, title text, abstract text, comments text, "
+        "journal_ref text, doi text, report_no text, license text, primary_code text, "
+        "submitted timestamptz, updated timestamptz, year integer, withdrawn boolean, "
+        "kind text, person_author_count integer, author_count integer, source text, "
+        "content_hash text"
+    ),
+    "ceiling_author": (
+        "arxiv_id text, position integer, key text, printed text, affiliation text, "
+        "block_key text, is_org boolean"
+    ),
+    "ceiling_version": "arxiv_id text, number integer, submitted timestamptz, size_kb integer",
+    "ceiling_topic": "arxiv_id text, code text, position integer",
+}
+
+
+def _child_ceiling(path: str) -> int:
+    """Parse the file into rows with the loader's own workers and COPY them into bare unlogged
+    tables: what this machine can do before any index, key or SQL statement costs anything."""
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from works import bulk
+
+    with connection.cursor() as cursor:
+        for name, columns in _CEILING_TABLES.items():
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+            cursor.execute(f"CREATE UNLOGGED TABLE {name} ({columns})")
+    backend = _backend_pid()
+    postgres_cpu = _cpu_seconds(backend)
+    started = time.perf_counter()
+    records = errors = 0
+    importer = bulk.BulkImporter()
+    workers = importer._worker_count()
+    with open(path, "rb") as stream:
+        chunks = bulk._line_chunks(stream, bulk.CHUNK_LINES)
+        depth = bulk.BATCH_SIZE // bulk.CHUNK_LINES + workers
+        prepared = (
+            bulk._parallel(chunks, workers, depth, lambda: True)
+            if workers
+            else (bulk._prepare_lines(first, lines) for first, lines in chunks)
+        )
+        with connection.cursor() as cursor:
+            for chunk in prepared:
+                encoded = [item.encoded for item in chunk if isinstance(item, bulk.Prepared)]
+                records += len(encoded)
+                errors += len(chunk) - len(encoded)
+                for table, part in (
+                    ("ceiling_work", "work"),
+                    ("ceiling_author", "signatures"),
+                    ("ceiling_version", "versions"),
+                    ("ceiling_topic", "topics"),
+                ):
+                    bulk._copy(cursor, table, [getattr(e, part) for e in encoded])
+            for name in _CEILING_TABLES:
+                cursor.execute(f"DROP TABLE {name}")
+    seconds = time.perf_counter() - started
+    own, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    print(
+        json.dumps(
+            {
+                "rate": (records + errors) / seconds,
+                "seconds": seconds,
+                "summary": f"{records:,} records parsed and copied, {errors} errors",
+                "peak_mb": own.ru_maxrss / 1024,
+                "worker_peak_mb": children.ru_maxrss / 1024,
+                "loader_cpu": own.ru_utime + own.ru_stime,
+                "workers_cpu": children.ru_utime + children.ru_stime,
+                "postgres_cpu": _cpu_seconds(backend) - postgres_cpu if backend else None,
             }
         )
     )

@@ -11,7 +11,10 @@ class CollaborationEdge(models.Model):
     most ``graph.weights.MAX_AUTHORS_FOR_PAIRS`` person authors.
     """
 
-    author = models.ForeignKey("works.AuthorRecord", on_delete=models.CASCADE, related_name="edges")
+    # edge_unique_pair and edge_strongest both lead with author_id: no index of its own.
+    author = models.ForeignKey(
+        "works.AuthorRecord", on_delete=models.CASCADE, related_name="edges", db_index=False
+    )
     coauthor = models.ForeignKey("works.AuthorRecord", on_delete=models.CASCADE, related_name="+")
     weight = models.FloatField()
     shared_works = models.PositiveIntegerField()

@@ -93,7 +93,7 @@ class Claim(models.Model):
 
 class Follow(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows", db_index=False
     )
     record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="follows")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -131,7 +131,9 @@ class AccountSettings(models.Model):
 class DigestDelivery(models.Model):
     """A work already sent to an account in a digest: each new work goes at most once."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     work = models.ForeignKey("works.Work", on_delete=models.CASCADE, related_name="+")
     sent_at = models.DateTimeField(auto_now_add=True)
 
@@ -146,7 +148,7 @@ class DigestDelivery(models.Model):
 
 class TrustSnapshot(models.Model):
     record = models.ForeignKey(
-        AuthorRecord, on_delete=models.CASCADE, related_name="trust_snapshots"
+        AuthorRecord, on_delete=models.CASCADE, related_name="trust_snapshots", db_index=False
     )
     score = models.PositiveSmallIntegerField()
     band = models.CharField(max_length=20)
@@ -269,7 +271,7 @@ class Message(models.Model):
 
 class Block(models.Model):
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks", db_index=False
     )
     blocked = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
@@ -301,7 +303,10 @@ class OrcidOffer(models.Model):
         CONFLICT = "conflict", "on a record another account has claimed"
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="orcid_offers"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="orcid_offers",
+        db_index=False,
     )
     record = models.ForeignKey(AuthorRecord, on_delete=models.CASCADE, related_name="+")
     work = models.ForeignKey("works.Work", on_delete=models.CASCADE, related_name="+")

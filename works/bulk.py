@@ -52,7 +52,7 @@ import django
 from django.db import connection, transaction
 from django.utils import timezone
 
-from works import resolution, rows
+from works import first_load, resolution, rows, signals
 from works.arxiv.parsers import iter_snapshot
 from works.arxiv.records import ParsedRecord, RecordError
 from works.changes import authorships_changed
@@ -77,6 +77,14 @@ MAX_WORKERS = 4
 def available() -> bool:
     """The fast path needs PostgreSQL (COPY, ON CONFLICT, temp tables)."""
     return connection.vendor == "postgresql"
+
+
+def choose_first_load(asked: bool | None) -> bool:
+    """Load bare (works.first_load) into an empty database, or to carry on a first load that
+    was interrupted; ``asked`` (the command's --first-load / --no-first-load) wins."""
+    if asked is not None:
+        return asked
+    return first_load.pending() or not Work.objects.exists()
 
 
 # -- preparing records (runs in worker processes) ----------------------------
@@ -260,8 +268,11 @@ class BulkImporter:
         batch_size: int = BATCH_SIZE,
         source_label: str = "arXiv import",
         workers: int | None = None,
+        first_load: bool | None = None,
     ):
         self.batch_size = batch_size
+        # None: decided when the run starts (see choose_first_load).
+        self.first_load = first_load
         self.source_label = source_label
         self.workers = workers
         self._topics: set[str] = set()
@@ -278,6 +289,12 @@ class BulkImporter:
         progress: Callable[[ImportStats], None] | None = None,
     ) -> ImportStats:
         stats = ImportStats()
+        self.first_load = choose_first_load(self.first_load)
+        if self.first_load:
+            first_load.drop()
+        else:
+            # An interrupted first load forced onto the normal path: its schema comes back first.
+            first_load.restore()
         with _fewer_gc_passes():
             self._create_staging_tables()
             batch: list[Prepared | RecordError] = []
@@ -292,7 +309,18 @@ class BulkImporter:
                 stats.add(self.import_batch(batch))
                 if progress:
                     progress(stats)
+        if self.first_load:
+            self._finish_first_load(stats)
         return stats
+
+    def _finish_first_load(self, stats: ImportStats) -> None:
+        """The schema back, every record counted, and the layers above told, as each batch
+        of a normal load tells them."""
+        first_load.restore(touched_record_ids=stats.touched_author_ids)
+        with transaction.atomic():
+            signals.authorships_changed.send(
+                sender=Authorship, record_ids=sorted(stats.touched_author_ids)
+            )
 
     # -- preparing -----------------------------------------------------------
 
@@ -398,7 +426,11 @@ class BulkImporter:
         self._refresh_records(cursor, now)
         cursor.execute("SELECT author_id FROM bulk_touched")
         touched = {row[0] for row in cursor.fetchall()}
-        stats.touched_author_ids.update(authorships_changed(touched | dropped, now=now))
+        if self.first_load:
+            # Counted once, set-based, when the load ends (works.first_load.restore).
+            stats.touched_author_ids.update(touched | dropped)
+        else:
+            stats.touched_author_ids.update(authorships_changed(touched | dropped, now=now))
         stats.touched_work_ids.update(work_ids)
         return len(changed)
 

@@ -76,8 +76,8 @@ def _recount_orm(chunk: list[int], now: dt.datetime | None) -> None:
 
 # One statement per chunk: the correlated subqueries above make PostgreSQL walk each record's
 # authorships three times; grouped joins over the chunk's ids read them once.
-_RECOUNT_SQL = f"""
-WITH ids AS (SELECT unnest(%(ids)s::bigint[]) AS id),
+_RECOUNT_TEMPLATE = f"""
+WITH ids AS ({{ids}}),
 work_counts AS (
     SELECT a.author_id, count(DISTINCT a.work_id) AS n
     FROM {Authorship._meta.db_table} a JOIN ids ON ids.id = a.author_id
@@ -100,15 +100,36 @@ UPDATE {AuthorRecord._meta.db_table} r SET
     work_count = COALESCE(work_counts.n, 0),
     topic_count = COALESCE(topic_counts.n, 0),
     affiliation = COALESCE(affiliations.affiliation, ''),
-    works_changed_at = COALESCE(%(now)s, r.works_changed_at)
+    works_changed_at = CASE WHEN ids.stamp THEN %(now)s ELSE r.works_changed_at END
 FROM ids
 LEFT JOIN work_counts ON work_counts.author_id = ids.id
 LEFT JOIN topic_counts ON topic_counts.author_id = ids.id
 LEFT JOIN affiliations ON affiliations.author_id = ids.id
 WHERE r.id = ids.id
 """
+_RECOUNT_SQL = _RECOUNT_TEMPLATE.format(
+    ids="SELECT unnest(%(ids)s::bigint[]) AS id, %(now)s IS NOT NULL AS stamp"
+)
+# Every record, for a first load (works.first_load): the same statement over the whole table,
+# hash joins instead of a lookup per record. A record never stamped was loaded by an earlier,
+# interrupted part of the same first load.
+_RECOUNT_ALL_SQL = _RECOUNT_TEMPLATE.format(
+    ids=f"""
+    SELECT r.id, (r.works_changed_at IS NULL OR s.id IS NOT NULL) AS stamp
+    FROM {AuthorRecord._meta.db_table} r
+    LEFT JOIN (SELECT DISTINCT unnest(%(stamp)s::bigint[]) AS id) s ON s.id = r.id
+    """
+)
 
 
 def _recount_postgresql(chunk: list[int], now: dt.datetime | None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_RECOUNT_SQL, {"ids": chunk, "now": now})
+
+
+def refresh_all_record_counts(*, stamp: Iterable[int], now: dt.datetime) -> None:
+    """Recount every record in one statement (PostgreSQL); stamp ``works_changed_at`` on the
+    ``stamp`` ids and on records never stamped. The layers above are not told: the caller
+    knows what changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RECOUNT_ALL_SQL, {"stamp": sorted(stamp), "now": now})

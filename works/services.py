@@ -43,12 +43,15 @@ def import_stream(
     source_label: str = "arXiv import",
     progress: Callable[[ImportStats], None] | None = None,
     importer: Importer | None = None,
+    first_load: bool | None = None,
 ) -> ImportStats:
+    """``first_load`` forces the bulk loader's bare first load on (True) or off (False);
+    None lets it choose (works.bulk.choose_first_load)."""
     items = read_items(stream, fmt=fmt)
     if importer is None:
         # The snapshot's millions of records go through COPY on PostgreSQL.
         if isinstance(items, SnapshotReader) and bulk.available():
-            importer = bulk.BulkImporter(source_label=source_label)
+            importer = bulk.BulkImporter(source_label=source_label, first_load=first_load)
         else:
             importer = Importer(source_label=source_label)
     return importer.run(items, progress=progress)

@@ -7,10 +7,19 @@ import pytest
 from django.db import connection
 from support import FIXTURES
 
-from works import bulk, constraints
+from works import bulk, constraints, first_load
 from works.arxiv.parsers import iter_snapshot
 from works.importer import Importer
-from works.models import AuthorRecord, Authorship, RecordEvent, Topic, Work, WorkTopic, WorkVersion
+from works.models import (
+    AuthorRecord,
+    Authorship,
+    DeferredSchemaObject,
+    RecordEvent,
+    Topic,
+    Work,
+    WorkTopic,
+    WorkVersion,
+)
 from works.services import import_stream
 
 pytestmark = [
@@ -37,6 +46,8 @@ def import_generic(data: io.BytesIO, **kwargs):
 
 
 def import_bulk(data: io.BytesIO, **options):
+    # The normal path unless a test asks for the first load (which an empty database picks).
+    options.setdefault("first_load", False)
     return import_stream(data, importer=bulk.BulkImporter(**options))
 
 
@@ -361,3 +372,141 @@ def test_a_new_version_keeps_every_signature_id_even_when_positions_shift():
             )[0]
             == "Ada Newcomer"
         )
+
+
+# -- the first load (works.first_load) ---------------------------------------------------------
+
+
+def schema() -> set[tuple[str, str, str]]:
+    """Every index and constraint of the tables a load fills, as the catalogue defines them."""
+    tables = [model._meta.db_table for model in first_load.FILLED_MODELS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT t.relname, i.relname, pg_get_indexdef(x.indexrelid)
+            FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid
+            JOIN pg_class i ON i.oid = x.indexrelid
+            WHERE t.relname = ANY(%(tables)s)
+            UNION ALL
+            SELECT t.relname, c.conname, pg_get_constraintdef(c.oid)
+            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+            WHERE t.relname = ANY(%(tables)s)
+            """,
+            {"tables": tables},
+        )
+        return set(cursor.fetchall())
+
+
+def test_an_empty_database_is_loaded_bare_and_ends_with_the_migrated_schema(monkeypatch):
+    migrated = schema()
+    during = []
+    original = bulk.BulkImporter.import_batch
+
+    def watching(self, items):
+        during.append(schema())
+        return original(self, items)
+
+    monkeypatch.setattr(bulk.BulkImporter, "import_batch", watching)
+
+    import_stream(io.BytesIO(SNAPSHOT.read_bytes()))
+
+    dropped = {name for _, name, _ in migrated - during[0]}
+    assert {"work_search_document", "record_search_key_trgm", "authorship_author_work"} <= dropped
+    assert "works_work_arxiv_id_key" not in dropped  # ON CONFLICT needs it
+    assert "signature_block" not in dropped  # linking reads it every batch
+    assert any("_fk_" in name for name in dropped)
+    assert schema() == migrated
+    assert not DeferredSchemaObject.objects.exists()
+
+
+def test_the_first_load_writes_exactly_what_the_normal_path_writes():
+    data = SNAPSHOT.read_bytes()
+    normal, bare = [], []
+    for first, rows in ((False, normal), (True, bare)):
+        wipe()
+        import_bulk(io.BytesIO(data), first_load=first, batch_size=60)
+        rows.append(database_rows())
+
+    assert len(bare[0]["records"]) > 500
+    assert any(r[4] > 1 for r in bare[0]["records"])  # counted work_count
+    assert bare == normal
+
+
+def test_a_forced_first_load_on_a_database_with_works_keeps_its_rows():
+    lines = snapshot_lines()
+    normal, bare = [], []
+    for first, rows in ((False, normal), (True, bare)):
+        wipe()
+        import_bulk(as_file(lines[:120]))
+        import_bulk(as_file([_newer(lines[0], title="Revised"), *lines[100:]]), first_load=first)
+        rows.append(database_rows())
+
+    assert bare == normal
+
+
+class Interrupted(Exception):
+    pass
+
+
+def _interrupt_batch(monkeypatch, number: int) -> None:
+    original = bulk.BulkImporter.import_batch
+    calls = []
+
+    def failing(self, items):
+        calls.append(1)
+        if len(calls) == number:
+            raise Interrupted
+        return original(self, items)
+
+    monkeypatch.setattr(bulk.BulkImporter, "import_batch", failing)
+
+
+def _interrupt_restore_after_one(monkeypatch) -> None:
+    original = DeferredSchemaObject.save
+
+    def failing(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        if DeferredSchemaObject.objects.filter(restored_at__isnull=False).count() == 1:
+            raise Interrupted
+
+    monkeypatch.setattr(DeferredSchemaObject, "save", failing)
+
+
+def _interrupt_before_the_recount(monkeypatch) -> None:
+    def failing(**kwargs):
+        raise Interrupted
+
+    monkeypatch.setattr(first_load, "refresh_all_record_counts", failing)
+
+
+@pytest.mark.parametrize(
+    ("interrupt", "rerun_first_load"),
+    [
+        pytest.param(lambda mp: _interrupt_batch(mp, 1), None, id="after-the-drop"),
+        pytest.param(lambda mp: _interrupt_batch(mp, 2), None, id="after-the-first-batch"),
+        # Forced onto the normal path, the re-run first puts the schema back and counts.
+        pytest.param(lambda mp: _interrupt_batch(mp, 2), False, id="after-a-batch-rerun-normal"),
+        pytest.param(_interrupt_restore_after_one, None, id="while-restoring"),
+        pytest.param(_interrupt_before_the_recount, False, id="before-the-recount"),
+    ],
+)
+def test_an_interrupted_first_load_run_again_ends_as_an_uninterrupted_one(
+    monkeypatch, interrupt, rerun_first_load
+):
+    migrated = schema()
+    data = SNAPSHOT.read_bytes()
+    import_bulk(io.BytesIO(data), first_load=True, batch_size=60)
+    uninterrupted = database_rows()
+    wipe()
+
+    with monkeypatch.context() as patch:
+        interrupt(patch)
+        with pytest.raises(Interrupted):
+            import_bulk(io.BytesIO(data), first_load=None, batch_size=60)
+    assert DeferredSchemaObject.objects.exists()
+
+    import_bulk(io.BytesIO(data), first_load=rerun_first_load, batch_size=60)
+
+    assert database_rows() == uninterrupted
+    assert schema() == migrated
+    assert not DeferredSchemaObject.objects.exists()

@@ -9,6 +9,7 @@ Harvests run here by default (the same code the workers run); ``--queue`` hands
 them to the workers and prints the run's number instead.
 """
 
+import argparse
 import sys
 import time
 
@@ -32,6 +33,13 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=FORMATS, help="override format detection")
         parser.add_argument(
             "--quiet-errors", action="store_true", help="do not list skipped records"
+        )
+        parser.add_argument(
+            "--first-load",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="snapshot files on PostgreSQL: load bare (indexes and foreign keys rebuilt at "
+            "the end) or not; default: when the database holds no works yet",
         )
         harvest = parser.add_argument_group("harvest from arXiv")
         harvest.add_argument("--query", help='an arXiv API search query, e.g. au:"Zhengyan Zhang"')
@@ -149,7 +157,11 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {path}: {error.strerror}") from None
         try:
             stats = import_stream(
-                stream, fmt=options["format"], progress=progress, source_label=f"Import of {path}"
+                stream,
+                fmt=options["format"],
+                progress=progress,
+                source_label=f"Import of {path}",
+                first_load=options["first_load"],
             )
         except ArxivFormatError as error:
             raise CommandError(f"{path}: {error}") from None

@@ -1,0 +1,140 @@
+"""Loading an empty database bare: the schema the bulk loader sets aside, and puts back.
+
+On a first load every row is new, and most of the cost of writing it is upkeep nobody reads
+until the load ends: the full-text and trigram indexes (to_tsvector of every abstract), the
+secondary btrees, the foreign-key checks (a lookup per row), and each batch recounting the
+records it touched. A first load drops them, loads, then builds each index once from sorted
+data with a large ``maintenance_work_mem``, adds each foreign key back with one validating join,
+recounts every record in one set-based pass and runs ANALYZE.
+
+What is dropped is read from the catalogue (``pg_get_indexdef``, ``pg_get_constraintdef``) and
+written to works.models.DeferredSchemaObject in the same transaction as the drops, so a load
+interrupted anywhere leaves a note of exactly what to put back: :func:`pending` tells the next
+load to carry on, and :func:`restore` ends in the migrated schema, whatever was already redone.
+
+Kept while loading: primary keys, unique indexes (``ON CONFLICT`` and the loader's joins need
+them, and they are rules), check constraints (cheap), and the indexes the loader reads every
+batch (:data:`LOADER_READS`).
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from works.changes import refresh_all_record_counts
+from works.models import (
+    AuthorRecord,
+    Authorship,
+    DeferredSchemaObject,
+    RecordEvent,
+    Work,
+    WorkTopic,
+    WorkVersion,
+)
+
+FILLED_MODELS = (Work, Authorship, WorkTopic, WorkVersion, AuthorRecord, RecordEvent)
+# (table, first column) of the indexes the loader itself reads during a load: blocks for
+# linking new signatures, slugs (LIKE 'base-%') and name keys for new records.
+LOADER_READS = {
+    (Authorship._meta.db_table, "block_key"),
+    (AuthorRecord._meta.db_table, "slug"),
+    (AuthorRecord._meta.db_table, "name_key"),
+}
+# Building the GIN and btree indexes of a million works sorts in memory rather than on disk.
+MAINTENANCE_WORK_MEM = "512MB"
+
+_DROPPABLE_SQL = """
+SELECT t.relname, i.relname, 'index', pg_get_indexdef(x.indexrelid),
+       (SELECT attname FROM pg_attribute WHERE attrelid = t.oid AND attnum = x.indkey[0])
+FROM pg_index x
+JOIN pg_class t ON t.oid = x.indrelid
+JOIN pg_class i ON i.oid = x.indexrelid
+WHERE t.relname = ANY(%(tables)s) AND t.relnamespace = current_schema()::regnamespace
+  AND NOT x.indisunique AND NOT x.indisprimary
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+UNION ALL
+SELECT t.relname, c.conname, 'constraint', pg_get_constraintdef(c.oid), NULL
+FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+WHERE t.relname = ANY(%(tables)s) AND t.relnamespace = current_schema()::regnamespace
+  AND c.contype = 'f'
+ORDER BY 1, 3, 2
+"""
+
+
+def available() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pending() -> bool:
+    """Whether a first load was interrupted: its dropped objects are still noted."""
+    return available() and DeferredSchemaObject.objects.exists()
+
+
+def droppable() -> list[DeferredSchemaObject]:
+    """The secondary indexes and foreign keys of the tables a load fills, as they are now."""
+    tables = [model._meta.db_table for model in FILLED_MODELS]
+    with connection.cursor() as cursor:
+        cursor.execute(_DROPPABLE_SQL, {"tables": tables})
+        found = cursor.fetchall()
+    return [
+        DeferredSchemaObject(table=table, name=name, kind=kind, definition=definition)
+        for table, name, kind, definition, first_column in found
+        if (table, first_column) not in LOADER_READS
+    ]
+
+
+def drop() -> list[str]:
+    """Note and drop the secondary schema; the names dropped. Nothing when already dropped
+    (an interrupted first load carries on)."""
+    if pending():
+        return []
+    objects = droppable()
+    quote = connection.ops.quote_name
+    with transaction.atomic(), connection.cursor() as cursor:
+        # ALTER TABLE refuses a table with deferred foreign-key checks pending: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        DeferredSchemaObject.objects.bulk_create(objects)
+        for item in objects:
+            if item.kind == DeferredSchemaObject.Kind.INDEX:
+                cursor.execute(f"DROP INDEX {quote(item.name)}")
+            else:
+                cursor.execute(
+                    f"ALTER TABLE {quote(item.table)} DROP CONSTRAINT {quote(item.name)}"
+                )
+    return [item.name for item in objects]
+
+
+def restore(*, touched_record_ids: set[int] = frozenset()) -> list[str]:
+    """Put back every noted object, recount every record, ANALYZE; the names put back.
+
+    Each object is redone in its own transaction with its note stamped, so an interruption
+    here loses nothing: the next call redoes only what is missing, and the notes go only once
+    the recount, which the load deferred, has committed. ``touched_record_ids`` get their
+    ``works_changed_at`` stamped, as each batch of a normal load stamps them.
+    """
+    if not pending():
+        return []
+    quote = connection.ops.quote_name
+    restored = []
+    for item in DeferredSchemaObject.objects.filter(restored_at__isnull=True):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            if item.kind == DeferredSchemaObject.Kind.INDEX:
+                cursor.execute(item.definition)
+            else:
+                cursor.execute(
+                    f"ALTER TABLE {quote(item.table)} ADD CONSTRAINT {quote(item.name)} "
+                    f"{item.definition}"
+                )
+            item.restored_at = timezone.now()
+            item.save(update_fields=["restored_at"])
+        restored.append(item.name)
+    with connection.cursor() as cursor:
+        for model in FILLED_MODELS:
+            cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+    with transaction.atomic():
+        refresh_all_record_counts(stamp=touched_record_ids, now=timezone.now())
+        DeferredSchemaObject.objects.all().delete()
+    return restored
