@@ -9,6 +9,8 @@ first free ``-N``.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.db.models import Q
 
 from works.models import AuthorRecord
@@ -63,32 +65,40 @@ def _create_records(signatures: list[Signature]) -> None:
 
 
 def free_slugs(wanted: dict[str, str]) -> dict[str, str]:
-    """For each key its wanted slug, or the first free suffix of it (also among this batch)."""
-    taken = set(
-        AuthorRecord.objects.filter(slug__in=set(wanted.values())).values_list("slug", flat=True)
-    )
+    """For each key its wanted slug, or the first free ``-N`` suffix of it (``base-2``,
+    ``base-3``…), also among this batch: homonyms get a suffix."""
+    bases = set(wanted.values())
+    taken = set(AuthorRecord.objects.filter(slug__in=bases).values_list("slug", flat=True))
+    repeated = {base for base, n in Counter(wanted.values()).items() if n > 1}
+    fetched = (bases & taken) | repeated
+    taken |= _suffixed_slugs(sorted(fetched))
+    next_suffix: dict[str, int] = {}
     slugs = {}
     for key, base in wanted.items():
         slug = base
         if slug in taken:
-            slug = next_free_slug(base, also_taken=taken)
+            if base not in fetched:  # taken by this batch's own suffix ("x-y" gave "x-y-2")
+                taken |= _suffixed_slugs([base])
+                fetched.add(base)
+            # Counting on from the last suffix given keeps a batch of a thousand "Wei Wang"
+            # linear; the first free one is the lowest, as the suffixes are handed out in order.
+            n = next_suffix.get(base, 2)
+            while f"{base}-{n}" in taken:
+                n += 1
+            next_suffix[base] = n + 1
+            slug = f"{base}-{n}"
         taken.add(slug)
         slugs[key] = slug
     return slugs
 
 
-def next_free_slug(base: str, *, also_taken: set[str] = frozenset()) -> str:
-    """``base-2``, ``base-3``… the first not taken (homonyms get a suffix).
-
-    ``also_taken`` holds slugs picked earlier in the same batch, not yet saved.
-    """
-    taken = set(
-        AuthorRecord.objects.filter(Q(slug=base) | Q(slug__startswith=f"{base}-")).values_list(
-            "slug", flat=True
-        )
-    )
-    taken |= also_taken
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
+def _suffixed_slugs(bases: list[str], chunk: int = 200) -> set[str]:
+    """Every existing slug of the form ``base-…`` for these bases, a few queries in all
+    (one per base cost a round trip per homonym on a first load)."""
+    found: set[str] = set()
+    for start in range(0, len(bases), chunk):
+        prefixes = Q()
+        for base in bases[start : start + chunk]:
+            prefixes |= Q(slug__startswith=f"{base}-")
+        found |= set(AuthorRecord.objects.filter(prefixes).values_list("slug", flat=True))
+    return found
