@@ -11,6 +11,7 @@ from profiles import claims, corrections, follows
 from profiles.models import Follow
 from tests.accounts_helpers import make_admin
 from tests.factories import UserFactory
+from works import clustering, constraints
 from works.arxiv import names
 from works.arxiv.records import ParsedRecord
 from works.clustering import recluster_block
@@ -325,6 +326,30 @@ def test_cluster_authors_prints_one_summary_line(capsys):
     assert (
         "created" in out[0] and "split" in out[0] and "merged" in out[0] and "unchanged" in out[0]
     )
+
+
+def test_lone_linked_signatures_are_left_out_of_reclustering_and_counted_unchanged(capsys):
+    hep, cl = two_wei_wangs()
+    import_records([*hep, *cl])
+    lone, unlinked, corrected = (
+        Authorship.objects.filter(printed_name=name).order_by("pk").first()
+        for name in ("Alice Adams", "Bob Brown", "Carol Chen")
+    )
+    for signature in (lone, unlinked, corrected):
+        Authorship.objects.filter(block_key=signature.block_key).exclude(pk=signature.pk).delete()
+    Authorship.objects.filter(pk=unlinked.pk).update(author=None)
+    constraints.must_link([corrected.pk], corrected.author, source="confirmed")
+    wei = Authorship.objects.filter(printed_name="Wei Wang").first()
+    blocks = set(Authorship.objects.exclude(block_key="").values_list("block_key", flat=True))
+
+    keys, settled = clustering.blocks_to_cluster()
+
+    assert lone.block_key not in keys
+    # A signature with no record yet, or with a correction on it, is worth clustering alone.
+    assert {wei.block_key, unlinked.block_key, corrected.block_key} <= set(keys)
+    assert settled == len(blocks) - len(keys) and settled >= 1
+    call_command("cluster_authors", "--all", "--no-progress", "--workers", "1")
+    assert capsys.readouterr().out.startswith(f"{len(blocks):,} blocks, ")
 
 
 @pytest.mark.django_db(transaction=True)

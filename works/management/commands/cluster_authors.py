@@ -40,22 +40,27 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, **options):
-        keys = clustering.block_keys() if options["all"] else options["block"]
+        settled = 0
+        if options["all"]:
+            keys, settled = clustering.blocks_to_cluster()
+        else:
+            keys = options["block"]
         if options["queue"]:
             queued = sum(enqueue("works.cluster_block", key) for key in keys)
             self.stdout.write(f"{queued:,} of {len(keys):,} block(s) queued on 'identity'.")
             return
         workers = self._workers(options["workers"], len(keys))
         started = time.monotonic()
-        total = clustering.BlockOutcome()
+        # A settled lone signature is one block, one signature, one record left as it was.
+        total = clustering.BlockOutcome(signatures=settled, unchanged=settled)
         bar = tqdm(total=len(keys), unit="block", disable=options["no_progress"] or not keys)
         for summary in self._run(keys, workers):
             total.add(clustering.BlockOutcome(**summary))
             bar.update()
         bar.close()
         self.stdout.write(
-            f"{len(keys):,} blocks, {total.signatures:,} signatures: {total.created:,} records "
-            f"created, {total.split:,} split, {total.merged:,} merged, "
+            f"{len(keys) + settled:,} blocks, {total.signatures:,} signatures: "
+            f"{total.created:,} records created, {total.split:,} split, {total.merged:,} merged, "
             f"{total.unchanged:,} unchanged in {time.monotonic() - started:.1f}s."
         )
 
