@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -262,9 +262,18 @@ def _apply_links(pending: list[Authorship], assigned: dict[str, str]) -> set[int
 
 
 def _set_authors(author_of: Mapping[int, int], chunk: int = 1000) -> None:
-    """Point signatures at their records, a thousand per statement (a statement per record
-    made a first load wait on thousands of round trips)."""
+    """Point signatures at their records in one statement (PostgreSQL) or a thousand per
+    statement (a statement per record made a first load wait on thousands of round trips)."""
     ids = sorted(author_of)
+    if connection.vendor == "postgresql":
+        # One statement joined on two arrays: a CASE of a thousand arms is read for every row.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Authorship._meta.db_table} AS a SET author_id = v.author "
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, author) WHERE a.id = v.id",
+                [ids, [author_of[i] for i in ids]],
+            )
+        return
     for start in range(0, len(ids), chunk):
         Authorship.objects.bulk_update(
             [Authorship(id=i, author_id=author_of[i]) for i in ids[start : start + chunk]],

@@ -21,6 +21,7 @@ count is unknown is taken as common, never as rare.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -400,12 +401,12 @@ def _weights(token_lists: Sequence[Sequence[str]]) -> list[dict[str, float]]:
         for token in counts:
             frequency[token] = frequency.get(token, 0) + 1
     rows = len(token_lists)
+    # math, not numpy: on scalars numpy's call overhead was most of a small block's cost.
+    idf = {t: math.log((1.0 + rows) / (1.0 + f)) + 1.0 for t, f in frequency.items()}
     out = []
     for counts in counted:
-        weighted = {
-            t: c * (np.log((1.0 + rows) / (1.0 + frequency[t])) + 1.0) for t, c in counts.items()
-        }
-        norm = float(np.sqrt(sum(w * w for w in weighted.values()))) or 1.0
+        weighted = {t: c * idf[t] for t, c in counts.items()}
+        norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
         out.append({t: w / norm for t, w in weighted.items()})
     return out
 

@@ -127,6 +127,8 @@ _STOPWORDS = frozenset(
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # most abstracts: nothing to decompose, and a char-by-char pass saved
+        return text.casefold()
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
