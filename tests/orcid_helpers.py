@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from allauth.socialaccount.models import SocialAccount
 
+from profiles import claims
 from tests.factories import AuthorRecordFactory, UserFactory, WorkFactory
 from tests.fakeorcid import FakeOrcid, FakeRecord, FakeWork
 from works.arxiv.names import name_key
@@ -57,6 +58,18 @@ def orcid_account(orcid: str = ORCID, **kwargs):
     user = UserFactory(verified=True, **kwargs)
     SocialAccount.objects.create(user=user, provider="orcid", uid=orcid)
     return user
+
+
+def submit_orcid_claim(record: AuthorRecord, user, *, orcid: str = ORCID, statement: str = "Me"):
+    """A claim by `user` with the ORCID iD they signed in with as its evidence."""
+    return claims.submit_claim(
+        record=record,
+        user=user,
+        orcid=orcid,
+        orcid_authenticated=True,
+        links=[],
+        statement=statement,
+    )
 
 
 def listing(

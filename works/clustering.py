@@ -340,34 +340,28 @@ def create_records(new_records: Sequence[NewRecord]) -> list[int]:
 # -- clustering a block again ----------------------------------------------------------------------
 
 
-def block_keys(*, largest_first: bool = True) -> list[str]:
-    """Every block that holds a person's signature (largest first: parallel runs end sooner)."""
-    return [row["block_key"] for row in _blocks(largest_first)]
-
-
 def blocks_to_cluster() -> tuple[list[str], int]:
     """The blocks worth clustering again, largest first, and how many were left out: a lone
     signature already on a record, with no correction on it, can only cluster to itself.
     On arXiv most blocks are such lone names; each cost a transaction and five queries."""
+    blocks = (
+        Authorship.objects.exclude(block_key="")
+        .values("block_key")
+        .annotate(
+            size=Count("id", distinct=True),
+            unlinked=Count("id", filter=Q(author__isnull=True), distinct=True),
+            constrained=Count("identity_constraints", distinct=True),
+        )
+        # Largest first: parallel runs end sooner.
+        .order_by("-size", "block_key")
+    )
     keys, settled = [], 0
-    for row in _blocks(largest_first=True).annotate(
-        unlinked=Count("id", filter=Q(author__isnull=True), distinct=True),
-        constrained=Count("identity_constraints", distinct=True),
-    ):
+    for row in blocks:
         if row["size"] == 1 and not row["unlinked"] and not row["constrained"]:
             settled += 1
         else:
             keys.append(row["block_key"])
     return keys, settled
-
-
-def _blocks(largest_first: bool):
-    return (
-        Authorship.objects.exclude(block_key="")
-        .values("block_key")
-        .annotate(size=Count("id", distinct=True))
-        .order_by("-size" if largest_first else "size", "block_key")
-    )
 
 
 @dataclass

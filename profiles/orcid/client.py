@@ -29,7 +29,7 @@ from profiles.orcid.documents import (
     parse_person,
     parse_works,
 )
-from works.arxiv.client import retry_after_seconds
+from works.arxiv.client import BACKOFF_STATUSES, RETRY_AFTER_STATUSES, retry_after_seconds
 from works.arxiv.ratelimit import LocalSpacing, RedisSpacing
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,6 @@ log = logging.getLogger(__name__)
 # A works summary of a researcher with a thousand works is about 3 MB of JSON: 8 MB is ample,
 # and bounds what one answer can cost a worker's memory.
 MAX_BODY_BYTES = 8 * 1024 * 1024
-RETRY_AFTER_STATUSES = frozenset({429, 503})
-BACKOFF_STATUSES = frozenset({500, 502, 504})
 GONE_STATUSES = frozenset({404, 409, 410})
 SPACING_KEY = "bzpeer:orcid:next-slot"
 # ORCID's v3.0 JSON; "application/json" answers the same document.

@@ -21,6 +21,7 @@ from tests.orcid_helpers import (
     orcid_account,
     researcher,
     sign,
+    submit_orcid_claim,
 )
 from works.models import AuthorRecord, RecordEvent, Work
 
@@ -173,14 +174,7 @@ def test_an_admin_approving_an_authenticated_claim_that_lists_works_gives_l3(fak
     listing(fake_orcid, arxiv_ids(record)[:1])
     user = orcid_account()
     with committed():
-        claim = claims.submit_claim(
-            record=record,
-            user=user,
-            orcid=ORCID,
-            orcid_authenticated=True,
-            links=[],
-            statement="Me",
-        )
+        claim = submit_orcid_claim(record, user)
 
     claims.approve_claim(Claim.objects.get(pk=claim.pk), by=make_admin(), reason="Lab page.")
 
@@ -193,14 +187,7 @@ def test_an_admin_can_revoke_a_claim_approved_at_once(fake_orcid, committed):
     record = researcher(works=2)
     listing(fake_orcid, arxiv_ids(record))
     with committed():
-        claim = claims.submit_claim(
-            record=record,
-            user=orcid_account(),
-            orcid=ORCID,
-            orcid_authenticated=True,
-            links=[],
-            statement="Me",
-        )
+        claim = submit_orcid_claim(record, orcid_account())
     claim.refresh_from_db()
     assert claim.state == "approved"
 
@@ -276,14 +263,7 @@ def test_an_id_that_backs_another_approved_claim_is_not_approved_again(fake_orci
     listing(fake_orcid, arxiv_ids(record))
 
     with committed():
-        claim = claims.submit_claim(
-            record=record,
-            user=orcid_account(),
-            orcid=ORCID,
-            orcid_authenticated=True,
-            links=[],
-            statement="Me",
-        )
+        claim = submit_orcid_claim(record, orcid_account())
 
     claim.refresh_from_db()
     assert claim.state == "pending"

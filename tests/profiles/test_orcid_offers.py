@@ -19,7 +19,15 @@ from profiles.orcid import checks
 from profiles.tasks import orcid_refresh_all
 from tests.accounts_helpers import claimed_record, eager_tasks, make_admin
 from tests.factories import AuthorRecordFactory, UserFactory, WorkFactory
-from tests.orcid_helpers import ORCID, arxiv_ids, listing, orcid_account, researcher, sign
+from tests.orcid_helpers import (
+    ORCID,
+    arxiv_ids,
+    listing,
+    orcid_account,
+    researcher,
+    sign,
+    submit_orcid_claim,
+)
 from works.arxiv.names import name_key
 from works.models import Authorship, RecordEvent
 
@@ -67,14 +75,7 @@ def owner(fake_orcid, committed) -> Owner:
     listing(fake_orcid, [*arxiv_ids(record), work.arxiv_id])
     user = orcid_account()
     with committed():
-        claim = claims.submit_claim(
-            record=record,
-            user=user,
-            orcid=ORCID,
-            orcid_authenticated=True,
-            links=[],
-            statement="Mine.",
-        )
+        claim = submit_orcid_claim(record, user, statement="Mine.")
     claim.refresh_from_db()
     assert claim.state == "approved"
     return Owner(user, record, claim, work, source)
@@ -191,14 +192,7 @@ def test_a_work_on_a_record_another_account_claimed_is_a_conflict_never_moved(
     listing(fake_orcid, arxiv_ids(record))
     user = orcid_account()
     with committed():
-        claims.submit_claim(
-            record=record,
-            user=user,
-            orcid=ORCID,
-            orcid_authenticated=True,
-            links=[],
-            statement="Me",
-        )
+        submit_orcid_claim(record, user)
     # The work appears on the ORCID record after the claim: the refresh finds it.
     listing(fake_orcid, [*arxiv_ids(record), work.arxiv_id])
     with committed():
@@ -237,14 +231,7 @@ def test_an_admin_approval_of_an_authenticated_claim_makes_the_offers(fake_orcid
     listing(fake_orcid, [arxiv_ids(record)[0], work.arxiv_id])
     user = orcid_account()
     with committed():
-        claim = claims.submit_claim(
-            record=record,
-            user=user,
-            orcid=ORCID,
-            orcid_authenticated=True,
-            links=[],
-            statement="Me",
-        )
+        claim = submit_orcid_claim(record, user)
     assert OrcidOffer.objects.count() == 0  # pending: nothing is offered yet
 
     with committed():
@@ -458,14 +445,7 @@ def test_another_owners_offer_looks_like_no_offer(client, owner, fake_orcid, com
     )
     second = orcid_account("0000-0001-5109-3700")
     with committed():
-        claims.submit_claim(
-            record=second_record,
-            user=second,
-            orcid="0000-0001-5109-3700",
-            orcid_authenticated=True,
-            links=[],
-            statement="Me",
-        )
+        submit_orcid_claim(second_record, second, orcid="0000-0001-5109-3700")
     client.force_login(second)
     offer = OrcidOffer.objects.get(user=owner.user)
 
