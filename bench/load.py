@@ -141,8 +141,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--ratio-duration", type=int, default=15, help="seconds per URL of phase 2, all rounds"
     )
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers")
     parser.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 2, help="gunicorn sync workers"
+        "--threads", type=int, default=1, help="threads per worker (gthread above 1)"
     )
     return parser.parse_args()
 
@@ -256,6 +257,7 @@ def _start_gunicorn(args: argparse.Namespace, port: int) -> subprocess.Popen:
         sys.executable, "-m", "gunicorn", "bzpeer.wsgi:application",
         "--bind", f"127.0.0.1:{port}",
         "--workers", str(args.workers),
+        *(["--worker-class", "gthread", "--threads", str(args.threads)] * (args.threads > 1)),
         "--log-level", "warning",
         "--chdir", str(ROOT),
     ]  # fmt: skip

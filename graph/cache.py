@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from django.core.cache import cache
 
 from graph.ego import build_graph
+from works import catalogue_pages
 
 GRAPH_TIMEOUT = 60 * 60
 # Longer than any graph entry, so a version outlives the graphs stored under it.
@@ -51,12 +52,14 @@ def graph_key(record_id: int, variant: str) -> str:
 
 
 def bump_versions(record_ids: Iterable[int]) -> None:
-    """Make the cached graphs of these records stale."""
+    """Make the cached graphs of these records stale (and the pages that show them)."""
+    catalogue_pages.forget()
     cache.set_many({_version_key(record_id): _token() for record_id in record_ids}, VERSION_TIMEOUT)
 
 
 def bump_generation() -> None:
-    """Make every cached graph stale (after a full rebuild)."""
+    """Make every cached graph stale (after a full rebuild), and the pages that show them."""
+    catalogue_pages.forget()
     cache.set(_GENERATION_KEY, _token(), VERSION_TIMEOUT)
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_safe
 from graph.cache import GRAPH_TIMEOUT, cached_graph, graph_key
 from graph.ego import EXPLORER, INLINE
 from graph.layout import layout
+from works.catalogue_pages import shared_partial
 from works.models import AuthorRecord
 from works.records import record_from_slug
 
@@ -34,6 +35,7 @@ def _lists(graph: dict) -> dict:
 
 
 @require_safe
+@shared_partial
 @record_from_slug("graph:slice")
 def graph_slice(request: HttpRequest, record: AuthorRecord):
     key = graph_key(record.pk, INLINE.name)

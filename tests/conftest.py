@@ -83,6 +83,7 @@ def _clear_cache(_redis_namespace):
     from django.core.cache import cache
 
     from profiles import page_cache
+    from works import catalogue_pages
 
     if _redis_namespace is None:
         cache.clear()
@@ -90,6 +91,7 @@ def _clear_cache(_redis_namespace):
         delete_redis_namespace(_redis_namespace, settings.TEST_NAMESPACE)
     # The pages this process keeps in memory went with the database rows they showed.
     page_cache.clear_local()
+    catalogue_pages.clear_local()
     yield
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 
 from bzpeer.lib.paging import page_number
 from works import citations
+from works.catalogue_pages import shared_page
 from works.exports import cited
 from works.listing import LIST_FIELDS, with_bylines
 from works.models import AuthorRecord, Authorship, Topic, Work, WorkTopic
@@ -37,6 +38,7 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @require_safe
+@shared_page
 def work_detail(request: HttpRequest, arxiv_id: str) -> TemplateResponse:
     _refuse_control_characters(arxiv_id)
     work = Work.objects.select_related("primary_topic").filter(arxiv_id=arxiv_id).first()
@@ -137,6 +139,7 @@ def _scholarly_article(
 
 
 @require_safe
+@shared_page
 def topic_detail(request: HttpRequest, code: str) -> TemplateResponse:
     _refuse_control_characters(code)
     topic = get_object_or_404(Topic, code=code)

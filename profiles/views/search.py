@@ -9,6 +9,7 @@ from django.views.decorators.http import require_safe
 from bzpeer.lib.paging import page_number
 from profiles.namesakes import distinguishers
 from works import search as site_search
+from works.catalogue_pages import shared_page
 from works.listing import with_bylines
 
 WORKS_PER_PAGE = 20
@@ -17,6 +18,7 @@ RESEARCHERS_ON_MIXED_RESULTS = 8
 
 
 @require_safe
+@shared_page
 def search(request: HttpRequest) -> TemplateResponse:
     query = site_search.clean_query(request.GET.get("q"))
     kind = request.GET.get("type")
