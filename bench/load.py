@@ -3,6 +3,7 @@ profile page against a trivial view in the same run.
 
     python bench/load.py [--database-url URL] [--redis-url URL] [--duration 60]
                          [--connections 64] [--ratio-duration 15] [--workers N]
+                         [--threads N]
 
 Builds or reuses the synthetic corpus of bench/dataset.py (default database
 ``bzpeer_bench`` on the server of DATABASE_URL), prepares signed-in accounts (users, their
@@ -497,9 +498,10 @@ def _goals(mix: dict, memory: dict, throughput: dict) -> dict[str, tuple[bool, s
 
 
 def _report(args, mix: dict, memory: dict, throughput: dict, goals: dict) -> None:
+    kind = f"gthread ({args.threads} threads)" if args.threads > 1 else "sync"
     print()
     print(
-        f"gunicorn {args.workers} sync workers, {os.cpu_count()} CPUs; mix: {args.connections} "
+        f"gunicorn {args.workers} {kind} workers, {os.cpu_count()} CPUs; mix: {args.connections} "
         f"connections for {args.duration}s; phase 2: {args.connections} connections, "
         f"{args.ratio_duration}s per URL"
     )
