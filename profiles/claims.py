@@ -265,38 +265,13 @@ def _decide(
     (the caller's event queues once for everything it changed). `event_data` goes into the data
     of the record's history entry.
     """
-    now = timezone.now()
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                updated = Claim.objects.filter(pk=claim.pk, state__in=from_states).update(
-                    state=to_state, decided_by=by, decided_at=now, reason=reason, **(extra or {})
-                )
-        except IntegrityError as error:
-            # Approved at the same moment as another claim: the constraint names the rule.
-            if "orcid" in str(error):
-                raise ClaimError(_orcid_taken(claim.orcid, None)) from error
-            raise ClaimError(
-                "Another claim on this record is already approved, or this account already "
-                "owns a record: revoke that claim first."
-            ) from error
-        if updated != 1:
-            raise ClaimError("This claim was already decided; reload to see its state.")
+        _move_state(
+            claim, to_state=to_state, from_states=from_states, by=by, reason=reason, extra=extra
+        )
         claim.refresh_from_db()
         record = claim.record
-        changed = transition(
-            record, actor=by, reason=public_reason, queue_trust=False, data=event_data
-        )
-        if not changed:
-            # The record's state did not move (another claim is still pending): the decision
-            # still belongs in the record's history.
-            RecordEvent.objects.create(
-                record=record,
-                kind=RecordEvent.Kind.CLAIM,
-                summary=public_reason[:500],
-                actor=by,
-                data=event_data or {},
-            )
+        changed = _record_decision(record, by=by, public_reason=public_reason, data=event_data)
         if to_state == Claim.State.APPROVED:
             _confirm_signatures(claim)
         if from_states == [Claim.State.APPROVED]:
@@ -309,6 +284,47 @@ def _decide(
     if queue_trust:
         queue_trust_recompute(affected)
     return affected
+
+
+def _move_state(
+    claim: Claim, *, to_state: str, from_states: list[str], by, reason: str, extra: dict | None
+) -> None:
+    """The claim's own row moved to `to_state`, or ClaimError: only one decision wins."""
+    try:
+        with transaction.atomic():
+            updated = Claim.objects.filter(pk=claim.pk, state__in=from_states).update(
+                state=to_state,
+                decided_by=by,
+                decided_at=timezone.now(),
+                reason=reason,
+                **(extra or {}),
+            )
+    except IntegrityError as error:
+        # Approved at the same moment as another claim: the constraint names the rule.
+        if "orcid" in str(error):
+            raise ClaimError(_orcid_taken(claim.orcid, None)) from error
+        raise ClaimError(
+            "Another claim on this record is already approved, or this account already "
+            "owns a record: revoke that claim first."
+        ) from error
+    if updated != 1:
+        raise ClaimError("This claim was already decided; reload to see its state.")
+
+
+def _record_decision(record, *, by, public_reason: str, data: dict | None) -> bool:
+    """The record follows the decision; True when its state moved (its history says so)."""
+    changed = transition(record, actor=by, reason=public_reason, queue_trust=False, data=data)
+    if not changed:
+        # The record's state did not move (another claim is still pending): the decision
+        # still belongs in the record's history.
+        RecordEvent.objects.create(
+            record=record,
+            kind=RecordEvent.Kind.CLAIM,
+            summary=public_reason[:500],
+            actor=by,
+            data=data or {},
+        )
+    return changed
 
 
 def _confirm_signatures(claim: Claim) -> None:

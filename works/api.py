@@ -349,63 +349,74 @@ def work_detail(
     if isinstance(work, HttpResponse):
         return work
     links = Addresses(request)
+    response["Last-Modified"] = last_modified_header(work.changed_at)
+    site = links.work_url(work.arxiv_id)
+    return {
+        **{field: getattr(work, field) for field in _DETAIL_FIELDS},
+        "dois": work.doi_list,
+        "categories": _detail_categories(work, links),
+        "versions": list(work.versions.values("number", "submitted", "size_kb")),
+        "authors": _detail_authors(work, links),
+        "links": _detail_links(work, site),
+        "url": site,
+        "api_url": links.work_api(work.arxiv_id),
+    }
+
+
+# The work's own columns that the detail hands out as they are.
+_DETAIL_FIELDS = (
+    "arxiv_id",
+    "version",
+    "title",
+    "abstract",
+    "comments",
+    "journal_ref",
+    "report_no",
+    "license",
+    "kind",
+    "withdrawn",
+    "year",
+    "submitted",
+    "updated",
+    "author_count",
+)
+
+
+def _detail_categories(work: Work, links: Addresses) -> list[dict]:
+    categories = (
+        WorkTopic.objects.filter(work=work)
+        .select_related("topic")
+        .order_by("-is_primary", "position")
+    )
+    return [{**links.topic_out(wt.topic), "primary": wt.is_primary} for wt in categories]
+
+
+def _detail_authors(work: Work, links: Addresses) -> list[dict]:
     authorships = (
         Authorship.objects.filter(work=work)
         .select_related("author")
         .only("position", "printed_name", "affiliation", "author__slug")
         .order_by("position")
     )
-    categories = (
-        WorkTopic.objects.filter(work=work)
-        .select_related("topic")
-        .order_by("-is_primary", "position")
-    )
-    response["Last-Modified"] = last_modified_header(work.changed_at)
-    site = links.work_url(work.arxiv_id)
+    return [
+        {
+            "position": a.position,
+            "name": a.printed_name,
+            "affiliation": a.affiliation or None,
+            "record": links.record_link(a.author.slug),
+        }
+        for a in authorships
+    ]
+
+
+def _detail_links(work: Work, site: str) -> dict:
     return {
-        **{
-            field: getattr(work, field)
-            for field in (
-                "arxiv_id",
-                "version",
-                "title",
-                "abstract",
-                "comments",
-                "journal_ref",
-                "report_no",
-                "license",
-                "kind",
-                "withdrawn",
-                "year",
-                "submitted",
-                "updated",
-                "author_count",
-            )
-        },
-        "dois": work.doi_list,
-        "categories": [
-            {**links.topic_out(wt.topic), "primary": wt.is_primary} for wt in categories
-        ],
-        "versions": list(work.versions.values("number", "submitted", "size_kb")),
-        "authors": [
-            {
-                "position": a.position,
-                "name": a.printed_name,
-                "affiliation": a.affiliation or None,
-                "record": links.record_link(a.author.slug),
-            }
-            for a in authorships
-        ],
-        "links": {
-            "arxiv": work.abs_url,
-            "pdf": work.pdf_url,
-            "doi": [f"https://doi.org/{doi}" for doi in work.doi_list],
-            "bibtex": f"{site}cite.bib",
-            "ris": f"{site}cite.ris",
-            "csl_json": f"{site}cite.csl.json",
-        },
-        "url": site,
-        "api_url": links.work_api(work.arxiv_id),
+        "arxiv": work.abs_url,
+        "pdf": work.pdf_url,
+        "doi": [f"https://doi.org/{doi}" for doi in work.doi_list],
+        "bibtex": f"{site}cite.bib",
+        "ris": f"{site}cite.ris",
+        "csl_json": f"{site}cite.csl.json",
     }
 
 

@@ -715,6 +715,12 @@ class BulkImporter:
         Read from the batch's works as stored, once people's signatures are linked, in the
         order of works.importer.note_variants_and_events (work, then position).
         """
+        self._note_touched_records(cursor)
+        self._add_variants(cursor)
+        self._add_import_events(cursor, now)
+
+    def _note_touched_records(self, cursor) -> None:
+        """bulk_final: the batch's linked signatures in order; bulk_touched: one row a record."""
         cursor.execute(
             f"""
             INSERT INTO bulk_final (seq, author_id, printed)
@@ -732,8 +738,11 @@ class BulkImporter:
             """
         )
         cursor.execute("ANALYZE bulk_touched")
+
+    def _add_variants(self, cursor) -> None:
+        """Each record's new names as printed joined to its variants: in order of appearance,
+        at most 50 in all."""
         records = _table(AuthorRecord)
-        # Variants: the names as printed, in order of appearance, at most 50.
         cursor.execute(
             f"""
             WITH printed AS (
@@ -754,6 +763,9 @@ class BulkImporter:
             WHERE r.id = added.author_id
             """
         )
+
+    def _add_import_events(self, cursor, now) -> None:
+        """One import event per touched record, in the order the batch first names them."""
         columns, select, params = _insert_columns(
             RecordEvent,
             {

@@ -1,4 +1,4 @@
-"""Chromium for browser tests: `browser` (one per module) and `page` / `phone_page`.
+"""Chromium for browser tests: `browser` (one for this folder's tests) and `page` / `phone_page`.
 
 Debian's chromium at /usr/bin/chromium is used, never a downloaded one; without
 it every test asking for these fixtures is skipped with the reason. Tests that
@@ -27,9 +27,13 @@ TIMEOUT_MS = 20_000
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output"
 
 
-# Per module, not per session: a browser test elsewhere that starts its own Playwright
-# would otherwise meet this one's event loop still running.
-@pytest.fixture(scope="module")
+# Per package (this folder; __init__.py makes it one), not per session: between its calls,
+# Playwright's sync API leaves its event loop marked as running in the thread, so a browser
+# test elsewhere that starts its own Playwright, or any asyncio, would meet it. pytest closes
+# a package's fixtures before a test outside it runs, and pytest-django runs the
+# transactional tests, these among them, together: a Chromium per run of consecutive browser
+# tests, instead of one per module (about 0.7 s each).
+@pytest.fixture(scope="package")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")

@@ -161,6 +161,7 @@ def test_server_errors_back_off_exponentially(client, fake, sleeps):
 
 
 def test_a_read_time_out_is_retried(client, fake, sleeps):
+    client.timeout = (2, 0.5)  # short, as in tests/works/test_client.py: waited out once
     fake.slow_next(3.0)
 
     assert len(client.works(ORCID)) == 8

@@ -19,8 +19,8 @@ pytestmark = [
 ]
 
 
-# One Chromium for the module, as tests/browser/conftest.py does: starting one costs a second
-# or two, more than either test.
+# One Chromium for the module (tests/browser/conftest.py keeps one for its folder): starting
+# one costs a second or two, more than either test.
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright

@@ -140,37 +140,10 @@ class ArxivClient:
                 status = resp.status_code
                 if status == 200:
                     return resp.content
-                if status in RETRY_AFTER_STATUSES:
-                    delay = retry_after_seconds(
-                        resp.headers.get("Retry-After"),
-                        default=self.retry_after_default,
-                        cap=self.retry_after_cap,
-                    )
-                    # Everyone backs off, not only this worker.
-                    self.spacing.hold_off(delay)
-                    problem = f"HTTP {status} (Retry-After {resp.headers.get('Retry-After')!r})"
-                elif status in BACKOFF_STATUSES:
-                    delay = self.backoff * 2**attempt
-                    problem = f"HTTP {status}"
-                elif status == 400 and _is_api_error_feed(resp.content):
-                    parsers.parse_atom(resp.content)  # raises ArxivApiError
-                    raise ArxivApiError(f"arXiv API error (HTTP 400) for {resp.url}")
-                else:
-                    raise ArxivHttpError(
-                        f"arXiv answered HTTP {status} for {resp.url}; not retried",
-                        url=resp.url,
-                        status=status,
-                    )
+                delay, problem = self._retry_delay(resp, attempt)
             attempt += 1
             if attempt > self.max_retries:
-                full = requests.Request("GET", url, params=params).prepare().url or url
-                raise ArxivUnavailable(
-                    f"arXiv unavailable: {full} failed {attempt} times "
-                    f"(last: {problem}); gave up after {self.max_retries} retries",
-                    url=full,
-                    status=status,
-                    attempts=attempt,
-                )
+                raise self._gave_up(url, params, attempt, problem, status)
             log.warning(
                 "arXiv request %s failed (%s); retry %d/%d in %.1fs",
                 url,
@@ -180,6 +153,44 @@ class ArxivClient:
                 delay,
             )
             self.sleep(delay)
+
+    def _retry_delay(self, resp: requests.Response, attempt: int) -> tuple[float, str]:
+        """How long to wait before retrying a non-200 answer, and what went wrong.
+
+        Raises for answers that no retry can change.
+        """
+        status = resp.status_code
+        if status in RETRY_AFTER_STATUSES:
+            delay = retry_after_seconds(
+                resp.headers.get("Retry-After"),
+                default=self.retry_after_default,
+                cap=self.retry_after_cap,
+            )
+            # Everyone backs off, not only this worker.
+            self.spacing.hold_off(delay)
+            return delay, f"HTTP {status} (Retry-After {resp.headers.get('Retry-After')!r})"
+        if status in BACKOFF_STATUSES:
+            return self.backoff * 2**attempt, f"HTTP {status}"
+        if status == 400 and _is_api_error_feed(resp.content):
+            parsers.parse_atom(resp.content)  # raises ArxivApiError
+            raise ArxivApiError(f"arXiv API error (HTTP 400) for {resp.url}")
+        raise ArxivHttpError(
+            f"arXiv answered HTTP {status} for {resp.url}; not retried",
+            url=resp.url,
+            status=status,
+        )
+
+    def _gave_up(
+        self, url: str, params: dict | None, attempt: int, problem: str, status: int | None
+    ) -> ArxivUnavailable:
+        full = requests.Request("GET", url, params=params).prepare().url or url
+        return ArxivUnavailable(
+            f"arXiv unavailable: {full} failed {attempt} times "
+            f"(last: {problem}); gave up after {self.max_retries} retries",
+            url=full,
+            status=status,
+            attempts=attempt,
+        )
 
     # ------------------------------------------------------------ query API
 
@@ -205,17 +216,10 @@ class ArxivClient:
         requested once more; if it is still empty the iteration yields it and
         stops (it cannot make progress).
         """
-        if not query and not ids:
-            raise ValueError("give a query or ids")
+        base = _query_params(query, ids)
         page_size = max(1, min(int(page_size), API_PAGE_MAX))
         limit = max(0, min(int(max_results), API_TOTAL_MAX))
         end = start + limit
-        base = {
-            "search_query": query or "",
-            "id_list": ",".join(ids or ()),
-            "sortBy": "lastUpdatedDate",
-            "sortOrder": "ascending",
-        }
         parse_atom = parsers.parse_atom
         seen: set[str] = set()
         offset = start
@@ -236,10 +240,7 @@ class ArxivClient:
                 retried_at = offset
                 continue
             first = False
-            fresh = [r for r in page.records if r.arxiv_id not in seen]
-            seen.update(r.arxiv_id for r in fresh)
-            if len(fresh) != len(page.records):
-                page = dataclasses.replace(page, records=fresh)
+            page = _without_seen(page, seen)
             offset += got
             yield page, offset
             if got == 0 or (total is not None and offset >= total):
@@ -308,3 +309,24 @@ class ArxivClient:
             if not page.resumption_token:
                 return
             params = {"verb": "ListRecords", "resumptionToken": page.resumption_token}
+
+
+def _query_params(query: str | None, ids: Sequence[str] | None) -> dict:
+    """The query API's parameters that stay the same from page to page."""
+    if not query and not ids:
+        raise ValueError("give a query or ids")
+    return {
+        "search_query": query or "",
+        "id_list": ",".join(ids or ()),
+        "sortBy": "lastUpdatedDate",
+        "sortOrder": "ascending",
+    }
+
+
+def _without_seen(page: ParsedPage, seen: set[str]) -> ParsedPage:
+    """The page without records an earlier page yielded; ``seen`` takes in the rest."""
+    fresh = [r for r in page.records if r.arxiv_id not in seen]
+    seen.update(r.arxiv_id for r in fresh)
+    if len(fresh) != len(page.records):
+        page = dataclasses.replace(page, records=fresh)
+    return page

@@ -569,6 +569,26 @@ def _parse_legend(content: str) -> dict[str, str] | None:
     return legend or None
 
 
+def _name_and_affiliation(
+    piece: str, legend: dict[str, str] | None
+) -> tuple[str, str | None, bool]:
+    """One author's name, its affiliation from the parentheses after it, and whether those
+    were numbered markers (``(1 and 2)``, read through the ``legend``)."""
+    name, paren = _trailing_paren(piece)
+    affiliation: str | None = None
+    markers = False
+    while paren is not None:
+        if _MARKERS_RE.match(paren):
+            markers = True
+            if legend:
+                found = [legend[n] for n in _MARKER_NUM_RE.findall(paren) if n in legend]
+                affiliation = "; ".join(found)
+        elif paren:
+            affiliation = paren if affiliation is None else f"{paren}; {affiliation}"
+        name, paren = _trailing_paren(name)
+    return name.strip(), affiliation, markers
+
+
 def split_author_list(text: str) -> list[ParsedAuthor]:
     """Split the free-text authors of arXivRaw / the snapshot into authors.
 
@@ -596,19 +616,7 @@ def split_author_list(text: str) -> list[ParsedAuthor]:
             piece = _ET_AL_RE.sub("", piece).strip()
             if not piece:
                 continue
-            name, paren = _trailing_paren(piece)
-            affiliation: str | None = None
-            markers = False
-            while paren is not None:
-                if _MARKERS_RE.match(paren):
-                    markers = True
-                    if legend:
-                        found = [legend[n] for n in _MARKER_NUM_RE.findall(paren) if n in legend]
-                        affiliation = "; ".join(found)
-                elif paren:
-                    affiliation = paren if affiliation is None else f"{paren}; {affiliation}"
-                name, paren = _trailing_paren(name)
-            name = name.strip()
+            name, affiliation, markers = _name_and_affiliation(piece, legend)
             if not name and affiliation and names:
                 # "Name, (Affiliation)": attach to the author before
                 prev_name, prev_aff, prev_markers = names[-1]
