@@ -75,8 +75,8 @@ def unfollow(*, user, record: AuthorRecord) -> bool:
 
 def _after_change(record: AuthorRecord) -> None:
     record.refresh_from_db(fields=["follower_count"])
-    # The counter moved by an UPDATE, which no signal reports.
-    page_cache.forget([record.pk])
+    # The counter moved by an UPDATE, which no signal reports; nothing else on the page did.
+    page_cache.followers_changed([record.pk])
     # The community component counts followers; the recompute is debounced per record.
     queue_trust_recompute([record.pk])
 
@@ -97,7 +97,7 @@ def recount_followers(record_ids: list[int]) -> int:
         .update(follower_count=recount)
     )
     if changed:
-        page_cache.forget(record_ids)
+        page_cache.followers_changed(record_ids)
     return changed
 
 

@@ -15,6 +15,12 @@ claim rows updated in place, which always write a history entry too) call ``forg
 they happen. Those receivers only touch the cache, unlike the others that queue tasks: the
 page must change on the next load, not when a worker gets round to it.
 
+The follower count is the one thing a follow changes, and follows come far more often than
+anything else (a busy record is followed and unfollowed several times a second), so it has a
+token of its own and the stored page holds markers where the count goes (``fill``). A follow
+replaces only that token: the next visit reads the count (one small query) and fills it in,
+instead of rendering the page again.
+
 A token is replaced at once and again when the transaction commits: a page rendered from the
 old rows in between is stored under a token already gone. A write committing in the
 microseconds between a render's read of the record and of its token can still leave that
@@ -66,10 +72,23 @@ _local = LocalCopies("profiles:page:dropped", size=LOCAL_PAGES)
 MESSAGES_COOKIE = "messages"
 
 
+# Where the stored page's follower count and its plural go (profiles/templatetags): outside
+# text, which escaping would have turned into "&lt;!--".
+COUNT_MARK = "<!--bzpeer:follower-count-->"
+PLURAL_MARK = "<!--bzpeer:follower-plural-->"
+
+
 @dataclass(frozen=True, slots=True)
 class Tokens:
     generation: str
     record: str
+    followers: str
+
+
+def fill(html: str, follower_count: int) -> str:
+    """The stored page with this follower count in its markers."""
+    plural = "" if follower_count == 1 else "s"
+    return html.replace(COUNT_MARK, str(follower_count)).replace(PLURAL_MARK, plural)
 
 
 def shareable(request: HttpRequest) -> bool:
@@ -97,10 +116,36 @@ def cached_page(request: HttpRequest) -> str | None:
     entry = found.get(key)
     if entry is None or found.get(_GENERATION_KEY) != entry["generation"]:
         return None
-    if cache.get(_token_key(entry["record_id"])) != entry["token"]:
+    record_id = entry["record_id"]
+    current = cache.get_many([_token_key(record_id), _followers_key(record_id)])
+    if current.get(_token_key(record_id)) != entry["token"]:
         return None
-    _local.put(key, entry["html"], tag=entry["record_id"], expires=entry["expires"])
-    return entry["html"]
+    followers = current.get(_followers_key(record_id))
+    if followers is None:
+        return None
+    if followers != entry["followers"]:
+        entry = _with_new_follower_count(key, entry, followers)
+        if entry is None:
+            return None
+    html = fill(entry["html"], entry["follower_count"])
+    _local.put(key, html, tag=record_id, expires=entry["expires"])
+    return html
+
+
+def _with_new_follower_count(key: str, entry: dict, followers: str) -> dict | None:
+    # The token was read before the count: a follow committing now leaves this entry stale.
+    count = (
+        AuthorRecord.objects.filter(pk=entry["record_id"])
+        .values_list("follower_count", flat=True)
+        .first()
+    )
+    if count is None:
+        return None
+    entry = {**entry, "followers": followers, "follower_count": count}
+    seconds_left = int(entry["expires"] - time.time())
+    if seconds_left > 0:
+        cache.set(key, entry, seconds_left)
+    return entry
 
 
 def cached_page_for(request: HttpRequest, record: AuthorRecord) -> str | None:
@@ -114,43 +159,58 @@ def cached_page_for(request: HttpRequest, record: AuthorRecord) -> str | None:
     entry = cache.get(_page_key(request))
     if entry is None or entry["record_id"] != record.pk or entry["state"] != _state(record):
         return None
-    return entry["html"]
+    return fill(entry["html"], record.follower_count)
 
 
 def tokens(record_id: int) -> Tokens:
     """The tokens a page of this record rendered now is stored under; read them before
     rendering, so that a write during the render leaves the page stale, not the cache."""
-    key = _token_key(record_id)
-    found = cache.get_many([_GENERATION_KEY, key])
-    for missing in {_GENERATION_KEY, key} - found.keys():
+    keys = [_GENERATION_KEY, _token_key(record_id), _followers_key(record_id)]
+    found = cache.get_many(keys)
+    for missing in set(keys) - found.keys():
         cache.add(missing, _new_token(), TOKEN_SECONDS)
         found[missing] = cache.get(missing)
-    return Tokens(generation=found[_GENERATION_KEY], record=found[key])
+    return Tokens(*(found[key] for key in keys))
 
 
-def store(request: HttpRequest, record: AuthorRecord, tokens: Tokens, html: str) -> None:
+def store(request: HttpRequest, record: AuthorRecord, tokens: Tokens, marked_html: str) -> None:
+    """Keep the page rendered with follower-count markers (``follower_markers`` in the
+    context) for the next visitors."""
     entry = {
         "record_id": record.pk,
         "generation": tokens.generation,
         "token": tokens.record,
+        "followers": tokens.followers,
+        "follower_count": record.follower_count,
         "state": _state(record),
-        "html": html,
+        "html": marked_html,
         "expires": time.time() + SHARED_PAGE_SECONDS,
     }
     key = _page_key(request)
     cache.set(key, entry, SHARED_PAGE_SECONDS)
     if settings.PAGE_CACHE_SHARED:
+        html = fill(marked_html, record.follower_count)
         _local.put(key, html, tag=record.pk, expires=entry["expires"])
 
 
 def forget(record_ids: Iterable[int]) -> None:
     """Make the stored pages of these records stale: now, and again on commit."""
+    _replace_on_commit(record_ids, _token_key)
+
+
+def followers_changed(record_ids: Iterable[int]) -> None:
+    """These records' follower counts moved (and nothing else on their pages): the stored
+    pages stay, and the next visit fills in the new count."""
+    _replace_on_commit(record_ids, _followers_key)
+
+
+def _replace_on_commit(record_ids: Iterable[int], token_key) -> None:
     ids = sorted({int(record_id) for record_id in record_ids})
     if not ids:
         return
-    _replace_tokens(ids)
+    _replace_tokens(ids, token_key)
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(functools.partial(_replace_tokens, ids))
+        transaction.on_commit(functools.partial(_replace_tokens, ids, token_key))
 
 
 def clear_local() -> None:
@@ -158,12 +218,12 @@ def clear_local() -> None:
     _local.clear()
 
 
-def _replace_tokens(ids: list[int]) -> None:
+def _replace_tokens(ids: list[int], token_key) -> None:
     if len(ids) > MAX_TOKENS_PER_WRITE:
         cache.set(_GENERATION_KEY, _new_token(), TOKEN_SECONDS)
         _local.drop_everything()
         return
-    cache.set_many({_token_key(record_id): _new_token() for record_id in ids}, TOKEN_SECONDS)
+    cache.set_many({token_key(record_id): _new_token() for record_id in ids}, TOKEN_SECONDS)
     _local.drop(ids)
 
 
@@ -177,6 +237,10 @@ def _page_key(request: HttpRequest) -> str:
 
 def _token_key(record_id: int) -> str:
     return f"profiles:page:token:{record_id}"
+
+
+def _followers_key(record_id: int) -> str:
+    return f"profiles:page:followers:{record_id}"
 
 
 def _new_token() -> str:

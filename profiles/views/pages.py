@@ -126,12 +126,17 @@ def _researcher_detail(request: HttpRequest, record: AuthorRecord) -> HttpRespon
         context |= identity_section(record, request.user)
     approved = context["claim_panel"].approved if "claim_panel" in context else None
     context["json_ld"] = _person_json_ld(request, record, approved=approved)
-    response = TemplateResponse(request, "profiles/detail.html", context)
-    if shared:
-        response.render()
-        # A page that asked for a CSRF token belongs to this visitor alone.
-        if not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
-            page_cache.store(request, record, tokens, response.content.decode())
+    if not shared:
+        return _varies(TemplateResponse(request, "profiles/detail.html", context))
+    # Stored with markers where the follower count goes: a follow then changes only that.
+    response = TemplateResponse(
+        request, "profiles/detail.html", {**context, "follower_markers": True}
+    )
+    marked = response.render().content.decode()
+    # A page that asked for a CSRF token belongs to this visitor alone.
+    if not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        page_cache.store(request, record, tokens, marked)
+    response.content = page_cache.fill(marked, record.follower_count)
     return _varies(response)
 
 

@@ -95,6 +95,45 @@ def test_a_follow_shows_on_the_next_load(client, django_assert_num_queries):
     assert _followers(_page(client, record)) == 0
 
 
+def test_a_follow_fills_the_new_count_into_the_stored_page_without_rendering_it(
+    client, django_assert_num_queries
+):
+    record = record_with_works(1)
+    before = _cached(client, record, django_assert_num_queries)
+    follower = Client()
+    follower.force_login(UserFactory(verified=True))
+
+    follower.post(reverse("profiles:follow", args=[record.slug]))
+
+    # One query, the count; the page is the stored one with the count filled in.
+    with django_assert_num_queries(1):
+        after = _page(client, record)
+    with django_assert_num_queries(0):
+        assert _page(client, record) == after
+    assert _followers(after) == 1
+    # The same page, but for the count in each of its places.
+    expected = (
+        before.replace("<dt>followers</dt><dd>0</dd>", "<dt>followers</dt><dd>1</dd>")
+        .replace('data-testid="follower-count">0<', 'data-testid="follower-count">1<')
+        .replace('"visually-hidden"> followers<', '"visually-hidden"> follower<')
+    )
+    assert after == expected != before
+
+
+def test_the_filled_count_has_its_plural_and_no_marker_is_ever_served(client):
+    record = record_with_works(1)
+    pages = [_page(client, record), _page(client, record)]
+    for count in (1, 2, 0):
+        AuthorRecord.objects.filter(pk=record.pk).update(follower_count=count)
+        page_cache.followers_changed([record.pk])
+        pages += [_page(client, record), _page(client, record)]
+        assert _followers(pages[-1]) == count
+        hidden = re.findall(r'class="visually-hidden"> (followers?)</span>', pages[-1])
+        assert hidden == ["follower" if count == 1 else "followers"]
+
+    assert not [page for page in pages if "<!--bzpeer:follower" in page]
+
+
 def test_a_claim_decision_shows_on_the_next_load(client, django_assert_num_queries):
     record = record_with_works(1)
     owner = UserFactory(verified=True)
