@@ -68,7 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "bzpeer.lib.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A database that is down: the 503 page rather than a 500 (bzpeer/lib/unavailable.py).
     "bzpeer.lib.unavailable.DatabaseUnavailableMiddleware",
