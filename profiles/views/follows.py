@@ -19,11 +19,18 @@ from works.records import record_from_slug
 FOLLOW_RATE = "30/m"
 
 
-def _answer(request: HttpRequest, record: AuthorRecord, *, status: int = 200, message: str = ""):
+def _answer(
+    request: HttpRequest,
+    record: AuthorRecord,
+    *,
+    status: int = 200,
+    message: str = "",
+    following: bool | None = None,
+):
     if request.htmx:
         context = {
             "record": record,
-            **follow_section(record, request.user),
+            **follow_section(record, request.user, following=following),
             "follow_message": message,
         }
         return TemplateResponse(
@@ -32,7 +39,7 @@ def _answer(request: HttpRequest, record: AuthorRecord, *, status: int = 200, me
     return redirect(f"{record.get_absolute_url()}#actions")
 
 
-def _toggle(request: HttpRequest, record: AuthorRecord, *, action):
+def _toggle(request: HttpRequest, record: AuthorRecord, *, action, now_following: bool):
     outcome = hit("follow", who_is(request), FOLLOW_RATE)
     if not outcome.allowed:
         if request.htmx:
@@ -43,21 +50,21 @@ def _toggle(request: HttpRequest, record: AuthorRecord, *, action):
         action(user=request.user, record=record)
     except follows.FollowError as error:
         raise PermissionDenied(str(error)) from error
-    return _answer(request, record)
+    return _answer(request, record, following=now_following)
 
 
 @require_POST
 @login_required
 @record_from_slug("profiles:follow")
 def follow(request: HttpRequest, record: AuthorRecord):
-    return _toggle(request, record, action=follows.follow)
+    return _toggle(request, record, action=follows.follow, now_following=True)
 
 
 @require_POST
 @login_required
 @record_from_slug("profiles:unfollow")
 def unfollow(request: HttpRequest, record: AuthorRecord):
-    return _toggle(request, record, action=follows.unfollow)
+    return _toggle(request, record, action=follows.unfollow, now_following=False)
 
 
 @require_GET

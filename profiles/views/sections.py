@@ -132,13 +132,15 @@ def collaboration_panel(
 # --- Follow --------------------------------------------------------------------------------
 
 
-def follow_section(record: AuthorRecord, user) -> dict:
-    """The follow section's context: at most two queries."""
+def follow_section(record: AuthorRecord, user, *, following: bool | None = None) -> dict:
+    """The follow section's context: at most two queries, one when ``following`` is known
+    (the answer to a follow or unfollow that just succeeded)."""
     if not user.is_authenticated:
         return {"is_following": False, "is_record_owner": False}
     owner = is_owner(record, user)
-    following = not owner and Follow.objects.filter(user=user, record=record).exists()
-    return {"is_following": following, "is_record_owner": owner}
+    if following is None:
+        following = Follow.objects.filter(user=user, record=record).exists()
+    return {"is_following": not owner and following, "is_record_owner": owner}
 
 
 # --- Trust ---------------------------------------------------------------------------------

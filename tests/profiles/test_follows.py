@@ -215,3 +215,20 @@ def test_concurrent_double_clicks_of_many_accounts_keep_the_count_equal_to_the_r
 
     assert Follow.objects.filter(record=record).count() == 4
     assert _count(record) == 4
+
+
+def test_the_htmx_answer_to_a_follow_does_not_ask_again_whether_the_user_follows(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    record = AuthorRecordFactory()
+    client.force_login(UserFactory(verified=True))
+
+    for action, label in (("follow", "Following"), ("unfollow", "Follow researcher")):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(
+                reverse(f"profiles:{action}", args=[record.slug]), HTTP_HX_REQUEST="true"
+            )
+        assert label in response.content.decode()
+        reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
+        assert not [sql for sql in reads if 'FROM "profiles_follow"' in sql]
