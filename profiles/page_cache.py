@@ -50,6 +50,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from bzpeer.lib.local_copies import LocalCopies
+from bzpeer.lib.visitor_pages import stored_page_seconds
 from graph.signals import edges_changed
 from profiles.models import TrustSnapshot
 from works.models import AuthorRecord, RecordEvent
@@ -176,6 +177,7 @@ def tokens(record_id: int) -> Tokens:
 def store(request: HttpRequest, record: AuthorRecord, tokens: Tokens, marked_html: str) -> None:
     """Keep the page rendered with follower-count markers (``follower_markers`` in the
     context) for the next visitors."""
+    seconds = stored_page_seconds(SHARED_PAGE_SECONDS)
     entry = {
         "record_id": record.pk,
         "generation": tokens.generation,
@@ -184,10 +186,10 @@ def store(request: HttpRequest, record: AuthorRecord, tokens: Tokens, marked_htm
         "follower_count": record.follower_count,
         "state": _state(record),
         "html": marked_html,
-        "expires": time.time() + SHARED_PAGE_SECONDS,
+        "expires": time.time() + seconds,
     }
     key = _page_key(request)
-    cache.set(key, entry, SHARED_PAGE_SECONDS)
+    cache.set(key, entry, int(seconds) + 1)
     if settings.PAGE_CACHE_SHARED:
         html = fill(marked_html, record.follower_count)
         _local.put(key, html, tag=record.pk, expires=entry["expires"])

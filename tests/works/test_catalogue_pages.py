@@ -6,8 +6,9 @@ import datetime as dt
 import itertools
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from graph import cache as graph_cache
@@ -195,3 +196,20 @@ def test_one_transaction_replaces_the_generation_once_more_on_commit(
     assert len(replacing) == 1
     replacing[0]()
     assert catalogue_pages.catalogue.generation() != during
+
+
+def test_pages_stored_together_do_not_expire_together(client, paper):
+    from bzpeer.lib import visitor_pages
+
+    lives = [visitor_pages.stored_page_seconds(60) for _ in range(50)]
+    assert all(45 <= seconds <= 60 for seconds in lives)
+    assert len(set(lives)) > 40
+
+    expiries = []
+    for n in range(12):
+        _get(client, f"/search/?q=orbifolds+{n}")
+        request = RequestFactory().get(f"/search/?q=orbifolds+{n}")
+        request.htmx = False
+        expiries.append(cache.get(catalogue_pages.catalogue._key(request)).expires)
+    assert len(set(expiries)) == len(expiries)
+    assert max(expiries) - min(expiries) > 1
