@@ -49,6 +49,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from bzpeer.lib import visitor_pages
 from bzpeer.lib.local_copies import LocalCopies
 from bzpeer.lib.visitor_pages import stored_page_seconds
 from graph.signals import edges_changed
@@ -69,8 +70,7 @@ _GENERATION_KEY = "profiles:page:generation"
 # in every process (bzpeer/lib/local_copies.py). 256 pages of 60 KB at most: 15 MB a process.
 LOCAL_PAGES = 256
 _local = LocalCopies("profiles:page:dropped", size=LOCAL_PAGES)
-# django.contrib.messages' cookie storage: a pending message makes the page personal.
-MESSAGES_COOKIE = "messages"
+PAGE_PARAMS = frozenset({"page"})
 
 
 # Where the stored page's follower count and its plural go (profiles/templatetags): outside
@@ -93,12 +93,9 @@ def fill(html: str, follower_count: int) -> str:
 
 
 def shareable(request: HttpRequest) -> bool:
-    """Whether this visitor gets the page shared by every visitor without a session."""
-    return not (
-        request.htmx
-        or settings.SESSION_COOKIE_NAME in request.COOKIES
-        or MESSAGES_COOKIE in request.COOKIES
-    )
+    """Whether this visitor gets the page shared by every visitor without a session (the
+    page number is the only query parameter the page reads: bzpeer/lib/visitor_pages.py)."""
+    return visitor_pages.shareable(request, params=PAGE_PARAMS)
 
 
 def cached_page(request: HttpRequest) -> str | None:

@@ -19,9 +19,14 @@ from works.models import AuthorRecord, Work, WorkTopic
 from works.signals import authorships_changed, records_merged
 
 catalogue = VisitorPages("works:catalogue")
-shared_page = shared_with_visitors(catalogue)
 # The graph slice is an htmx partial that every visitor gets alike.
 shared_partial = shared_with_visitors(catalogue, htmx=True)
+
+
+def shared_page(*params: str):
+    """Serve the view to visitors without a session from the catalogue's stored pages;
+    ``params``: the query parameters it reads."""
+    return shared_with_visitors(catalogue, params=frozenset(params))
 
 
 def forget() -> None:

@@ -38,7 +38,7 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @require_safe
-@shared_page
+@shared_page("authors")
 def work_detail(request: HttpRequest, arxiv_id: str) -> TemplateResponse:
     _refuse_control_characters(arxiv_id)
     work = Work.objects.select_related("primary_topic").filter(arxiv_id=arxiv_id).first()
@@ -139,7 +139,7 @@ def _scholarly_article(
 
 
 @require_safe
-@shared_page
+@shared_page("page")
 def topic_detail(request: HttpRequest, code: str) -> TemplateResponse:
     _refuse_control_characters(code)
     topic = get_object_or_404(Topic, code=code)

@@ -18,7 +18,7 @@ import hashlib
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -50,15 +50,19 @@ def stored_page_seconds(longest: float) -> float:
     return longest * random.uniform(0.75, 1.0)
 
 
-def shareable(request: HttpRequest, *, htmx: bool = False) -> bool:
+def shareable(request: HttpRequest, *, htmx: bool = False, params: Collection[str] = ()) -> bool:
     """Whether this visitor gets the page shared by every visitor without a session.
 
     ``htmx``: the view's htmx answer is public too (a partial every visitor gets alike).
+    ``params``: the query parameters the view reads. An address with any other is rendered
+    for its visitor alone: the page shows its full path (the login link's ?next=), and one
+    entry per made-up parameter would let anyone fill the cache.
     """
     return not (
         (request.htmx and not htmx)
         or settings.SESSION_COOKIE_NAME in request.COOKIES
         or MESSAGES_COOKIE in request.COOKIES
+        or not set(request.GET).issubset(params)
     )
 
 
@@ -149,13 +153,16 @@ class VisitorPages:
         return f"{self._prefix}:page:v1:{digest}"
 
 
-def shared_with_visitors(pages: VisitorPages, *, htmx: bool = False) -> Callable:
-    """Serve the view's answer to visitors without a session from ``pages``."""
+def shared_with_visitors(
+    pages: VisitorPages, *, htmx: bool = False, params: Collection[str] = ()
+) -> Callable:
+    """Serve the view's answer to visitors without a session from ``pages``; ``params``: the
+    query parameters the view reads (see ``shareable``)."""
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not settings.PAGE_CACHE_SHARED or not shareable(request, htmx=htmx):
+            if not settings.PAGE_CACHE_SHARED or not shareable(request, htmx=htmx, params=params):
                 return _varies(view(request, *args, **kwargs))
             hit = pages.cached(request)
             if hit is not None:

@@ -18,7 +18,7 @@ RESEARCHERS_ON_MIXED_RESULTS = 8
 
 
 @require_safe
-@shared_page
+@shared_page("q", "type", "page")
 def search(request: HttpRequest) -> TemplateResponse:
     query = site_search.clean_query(request.GET.get("q"))
     kind = request.GET.get("type")

@@ -82,6 +82,21 @@ def test_a_page_is_shared_per_address_and_never_with_a_session(client, django_as
     assert html == _page(Client(), record)  # rendered again, the same for a stranger
 
 
+def test_a_parameter_the_page_does_not_read_gets_a_page_of_its_own_never_stored(
+    client, django_assert_num_queries
+):
+    record = record_with_works(1)
+    _cached(client, record, django_assert_num_queries)
+    url = record.get_absolute_url() + "?utm_source=x"
+
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as rendered:
+            assert client.get(url).status_code == 200
+        assert len(rendered) > 0
+    with django_assert_num_queries(0):
+        client.get(record.get_absolute_url())
+
+
 def test_a_follow_shows_on_the_next_load(client, django_assert_num_queries):
     record = record_with_works(1)
     assert _followers(_cached(client, record, django_assert_num_queries)) == 0

@@ -213,3 +213,15 @@ def test_pages_stored_together_do_not_expire_together(client, paper):
         expiries.append(cache.get(catalogue_pages.catalogue._key(request)).expires)
     assert len(set(expiries)) == len(expiries)
     assert max(expiries) - min(expiries) > 1
+
+
+def test_an_address_with_a_parameter_the_page_does_not_read_is_never_stored(
+    client, paper, django_assert_num_queries
+):
+    # The login link carries the full path, so each made-up parameter would be a page of its
+    # own: anyone could fill the cache with them.
+    for url in (f"{paper.get_absolute_url()}?x=1", "/search/?q=orbifolds&utm=1"):
+        _get(client, url)
+        _rendered_with_queries(client, url)
+    _cached(client, f"{paper.get_absolute_url()}?authors=all", django_assert_num_queries)
+    _cached(client, "/search/?q=orbifolds&type=works&page=1", django_assert_num_queries)
