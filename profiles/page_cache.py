@@ -38,7 +38,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -51,16 +50,17 @@ from django.http import HttpRequest
 
 from bzpeer.lib import visitor_pages
 from bzpeer.lib.local_copies import LocalCopies
-from bzpeer.lib.visitor_pages import stored_page_seconds
+from bzpeer.lib.visitor_pages import (
+    SHARED_PAGE_SECONDS,
+    TOKEN_SECONDS,
+    new_token,
+    stored_page_seconds,
+)
 from graph.signals import edges_changed
 from profiles.models import TrustSnapshot
 from works.models import AuthorRecord, RecordEvent
 from works.signals import authorships_changed, records_merged
 
-# How long a stored page may show what changed without its record's token moving.
-SHARED_PAGE_SECONDS = 60
-# Longer than any page, so a token outlives the pages stored under it.
-TOKEN_SECONDS = 24 * 60 * 60
 # Past this many records (a full graph rebuild, the nightly trust sweep's first batches over
 # a fresh database) one generation token is cheaper to replace than each record's.
 MAX_TOKENS_PER_WRITE = 10_000
@@ -86,10 +86,14 @@ class Tokens:
     followers: str
 
 
+def plural_suffix(follower_count: int) -> str:
+    return "" if follower_count == 1 else "s"
+
+
 def fill(html: str, follower_count: int) -> str:
     """The stored page with this follower count in its markers."""
-    plural = "" if follower_count == 1 else "s"
-    return html.replace(COUNT_MARK, str(follower_count)).replace(PLURAL_MARK, plural)
+    filled = html.replace(COUNT_MARK, str(follower_count))
+    return filled.replace(PLURAL_MARK, plural_suffix(follower_count))
 
 
 def shareable(request: HttpRequest) -> bool:
@@ -166,7 +170,7 @@ def tokens(record_id: int) -> Tokens:
     keys = [_GENERATION_KEY, _token_key(record_id), _followers_key(record_id)]
     found = cache.get_many(keys)
     for missing in set(keys) - found.keys():
-        cache.add(missing, _new_token(), TOKEN_SECONDS)
+        cache.add(missing, new_token(), TOKEN_SECONDS)
         found[missing] = cache.get(missing)
     return Tokens(*(found[key] for key in keys))
 
@@ -219,10 +223,10 @@ def clear_local() -> None:
 
 def _replace_tokens(ids: list[int], token_key) -> None:
     if len(ids) > MAX_TOKENS_PER_WRITE:
-        cache.set(_GENERATION_KEY, _new_token(), TOKEN_SECONDS)
+        cache.set(_GENERATION_KEY, new_token(), TOKEN_SECONDS)
         _local.drop_everything()
         return
-    cache.set_many({token_key(record_id): _new_token() for record_id in ids}, TOKEN_SECONDS)
+    cache.set_many({token_key(record_id): new_token() for record_id in ids}, TOKEN_SECONDS)
     _local.drop(ids)
 
 
@@ -240,11 +244,6 @@ def _token_key(record_id: int) -> str:
 
 def _followers_key(record_id: int) -> str:
     return f"profiles:page:followers:{record_id}"
-
-
-def _new_token() -> str:
-    # Random, not a counter: a token evicted and minted again never matches an old page.
-    return uuid.uuid4().hex[:12]
 
 
 def _state(record: AuthorRecord) -> str:

@@ -32,6 +32,7 @@ from bzpeer.lib.local_copies import LocalCopies
 # How long a stored page may show what changed without the generation moving (what no
 # signal reports: a row updated in place by hand).
 SHARED_PAGE_SECONDS = 60
+# Longer than any page, so a token outlives the pages stored under it.
 TOKEN_SECONDS = 24 * 60 * 60
 # Search queries are many: a bounded number of pages per process (about 15 MB).
 LOCAL_PAGES = 256
@@ -103,7 +104,7 @@ class VisitorPages:
         write during the render leaves the page stale, not the cache."""
         current = cache.get(self._generation_key)
         if current is None:
-            cache.add(self._generation_key, _new_token(), TOKEN_SECONDS)
+            cache.add(self._generation_key, new_token(), TOKEN_SECONDS)
             current = cache.get(self._generation_key)
         return current
 
@@ -141,7 +142,7 @@ class VisitorPages:
         self._local.clear()
 
     def _replace(self) -> None:
-        cache.set(self._generation_key, _new_token(), TOKEN_SECONDS)
+        cache.set(self._generation_key, new_token(), TOKEN_SECONDS)
         self._local.drop_everything()
 
     def _key(self, request: HttpRequest) -> str:
@@ -163,26 +164,26 @@ def shared_with_visitors(
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if not settings.PAGE_CACHE_SHARED or not shareable(request, htmx=htmx, params=params):
-                return _varies(view(request, *args, **kwargs))
+                return varies(view(request, *args, **kwargs))
             hit = pages.cached(request)
             if hit is not None:
-                return _varies(hit)
+                return varies(hit)
             generation = pages.generation()
             response = view(request, *args, **kwargs)
             pages.store(request, generation, response)
-            return _varies(response)
+            return varies(response)
 
         return wrapper
 
     return decorate
 
 
-def _varies(response: HttpResponse) -> HttpResponse:
-    # Signed-in visitors get their own page, and htmx asks the same address for a partial.
+def varies(response: HttpResponse) -> HttpResponse:
+    """Signed-in visitors get their own page, and htmx asks the same address for a partial."""
     patch_vary_headers(response, ["Cookie", "HX-Request", "HX-Target"])
     return response
 
 
-def _new_token() -> str:
+def new_token() -> str:
     # Random, not a counter: a token evicted and minted again never matches an old page.
     return uuid.uuid4().hex[:12]

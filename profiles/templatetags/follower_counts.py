@@ -4,7 +4,7 @@ in their place (profiles/page_cache.py fills them in for each visit)."""
 from django import template
 from django.utils.safestring import mark_safe
 
-from profiles.page_cache import COUNT_MARK, PLURAL_MARK
+from profiles.page_cache import COUNT_MARK, PLURAL_MARK, plural_suffix
 
 register = template.Library()
 
@@ -20,4 +20,4 @@ def follower_count(context, record):
 def follower_plural(context, record):
     if context.get("follower_markers"):
         return mark_safe(PLURAL_MARK)
-    return "" if record.follower_count == 1 else "s"
+    return plural_suffix(record.follower_count)

@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
 from bzpeer.lib.paging import page_number
+from bzpeer.lib.visitor_pages import varies
 from profiles import page_cache
 from profiles.namesakes import namesake_count
 from profiles.public_links import public_links
@@ -93,7 +94,7 @@ def researcher_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # Visitors without a session: the shared page, without asking the database at all.
     html = page_cache.cached_page(request)
     if html is not None:
-        return _varies(HttpResponse(html))
+        return varies(HttpResponse(html))
     return _researcher_detail(request, slug)
 
 
@@ -111,7 +112,7 @@ def _researcher_detail(request: HttpRequest, record: AuthorRecord) -> HttpRespon
     # Without a cache shared by every process, the record was loaded to be compared.
     html = page_cache.cached_page_for(request, record)
     if html is not None:
-        return _varies(HttpResponse(html))
+        return varies(HttpResponse(html))
     tokens = page_cache.tokens(record.pk) if shared else None
     context = {
         "record": record,
@@ -127,7 +128,7 @@ def _researcher_detail(request: HttpRequest, record: AuthorRecord) -> HttpRespon
     approved = context["claim_panel"].approved if "claim_panel" in context else None
     context["json_ld"] = _person_json_ld(request, record, approved=approved)
     if not shared:
-        return _varies(TemplateResponse(request, "profiles/detail.html", context))
+        return varies(TemplateResponse(request, "profiles/detail.html", context))
     # Stored with markers where the follower count goes: a follow then changes only that.
     response = TemplateResponse(
         request, "profiles/detail.html", {**context, "follower_markers": True}
@@ -137,13 +138,7 @@ def _researcher_detail(request: HttpRequest, record: AuthorRecord) -> HttpRespon
     if not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
         page_cache.store(request, record, tokens, marked)
     response.content = page_cache.fill(marked, record.follower_count)
-    return _varies(response)
-
-
-def _varies(response: HttpResponse) -> HttpResponse:
-    # One URL serves the page and the htmx partial, and signed-in visitors get their own.
-    patch_vary_headers(response, ["Cookie", "HX-Request", "HX-Target"])
-    return response
+    return varies(response)
 
 
 def _person_json_ld(request: HttpRequest, record: AuthorRecord, *, approved) -> dict:
