@@ -31,6 +31,7 @@ from works.arxiv import names
 from works.changes import authorships_changed
 from works.identity.cluster import cluster_block
 from works.identity.incremental import cohesion, link
+from works.identity.model import default_model
 from works.identity.names import parse_name
 from works.identity.signature import Signature
 from works.models import (
@@ -110,7 +111,8 @@ def _labelled_chunk(signatures: list[Authorship]) -> list[dict]:
 
 
 def _signatures_for(rows: Iterable[Mapping]) -> list[Signature]:
-    return [Signature.from_record(row) for row in rows]
+    abstracts = default_model().reads_abstracts
+    return [Signature.from_record(row, abstracts=abstracts) for row in rows]
 
 
 # -- the clustering every path shares ------------------------------------------------------------

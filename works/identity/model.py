@@ -16,7 +16,8 @@ Two learners share one format:
 
 Each carries ``"feature_names"`` (checked against :data:`FEATURE_NAMES`). The
 file adds ``"threshold"`` (stage one's average-linkage cut), ``"merge_threshold"``
-(stage two's) and ``"cohesion_threshold"`` (see :func:`works.identity.cohesion`).
+(stage two's), ``"cohesion_threshold"`` (see :func:`works.identity.cohesion`) and
+``"reads_abstracts"`` (whether signatures keep their abstracts for this model).
 No training happens at run time.
 """
 
@@ -76,6 +77,10 @@ class IdentityModel:
     threshold: float
     merge_threshold: float
     cohesion_threshold: float
+    # Whether the training data had abstracts. Without them the learners never saw an abstract:
+    # ``text_cos`` was learnt as a title similarity, and an abstract would shift it (same-field
+    # abstracts share words) where no label ever checked the shift; such a model reads titles.
+    reads_abstracts: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +88,7 @@ class IdentityModel:
             "threshold": self.threshold,
             "merge_threshold": self.merge_threshold,
             "cohesion_threshold": self.cohesion_threshold,
+            "reads_abstracts": self.reads_abstracts,
             "signatures": self.signatures.params,
             "clusters": self.clusters.params,
         }
@@ -95,6 +101,7 @@ class IdentityModel:
             threshold=float(data["threshold"]),
             merge_threshold=float(data["merge_threshold"]),
             cohesion_threshold=float(data["cohesion_threshold"]),
+            reads_abstracts=bool(data.get("reads_abstracts", False)),
         )
 
     @classmethod

@@ -226,8 +226,12 @@ class Signature:
         return self.name.block_key if self.name else None
 
     @classmethod
-    def from_record(cls, record: Mapping) -> Signature:
-        """A signature from one line of the labelled JSON-lines format."""
+    def from_record(cls, record: Mapping, *, abstracts: bool = True) -> Signature:
+        """A signature from one line of the labelled JSON-lines format.
+
+        ``abstracts=False`` leaves the abstract out, for a model that never read one
+        (``IdentityModel.reads_abstracts``).
+        """
         return cls(
             signature_id=str(record["signature_id"]),
             paper_id=str(record.get("paper_id") or record["signature_id"]),
@@ -235,7 +239,7 @@ class Signature:
             position=int(record.get("position", -1) if record.get("position") is not None else -1),
             coauthors=tuple(record.get("coauthors") or ()),
             title=record.get("title") or "",
-            abstract=record.get("abstract") or "",
+            abstract=(record.get("abstract") or "") if abstracts else "",
             year=record.get("year"),
             venue=record.get("venue") or "",
             categories=tuple(record.get("categories") or ()),

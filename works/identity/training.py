@@ -418,6 +418,7 @@ def train_model(
     from works.identity.model import IdentityModel
 
     real = len(blocks)
+    reads_abstracts = any(s.abstract for block in blocks for s in block.signatures)
     blocks, splits = _with_rare_names(list(blocks), _inner_folds(blocks, inner_folds), rare_names)
     signatures_learner = fit(learner, *training_matrix(blocks))
     first_labels: list = [None] * len(blocks)
@@ -453,4 +454,5 @@ def train_model(
         threshold=threshold,
         merge_threshold=merge_threshold,
         cohesion_threshold=min(0.99, merge_threshold + COHESION_MARGIN),
+        reads_abstracts=reads_abstracts,
     ), scores
