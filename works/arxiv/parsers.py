@@ -110,6 +110,9 @@ _ID_PREFIX = re.compile(
 )
 
 
+_ESCAPED_SLASH = re.compile("%2f", re.IGNORECASE)
+
+
 def normalise_arxiv_id(raw: str) -> tuple[str, int | None]:
     """``"http://arxiv.org/abs/hep-th/9901001v2"`` -> ``("hep-th/9901001", 2)``.
 
@@ -124,7 +127,8 @@ def normalise_arxiv_id(raw: str) -> tuple[str, int | None]:
         raise ArxivFormatError(f"malformed arXiv id {raw!r}")
     text = raw.strip()
     text = _ID_PREFIX.sub("", text, count=1)
-    text = re.sub("%2f", "/", text, flags=re.IGNORECASE)
+    if "%" in text:
+        text = _ESCAPED_SLASH.sub("/", text)
     if text.endswith(".pdf"):
         text = text[:-4]
 
@@ -172,11 +176,13 @@ _MONTHS = {
 def parse_date(text: str) -> dt.datetime:
     """RFC-822 (``Tue, 3 Apr 2007 22:04:11 GMT``), ISO 8601 (``Z``/``-04:00``)
     or a bare ``YYYY-MM-DD`` (midnight UTC) -> tz-aware UTC datetime."""
-    value = _collapse(text)
+    # The form every snapshot and OAI version date has, without email.utils (and, when
+    # it matches as given, without collapsing: then there is nothing to collapse).
+    m = _RFC822_GMT.fullmatch(text)
+    value = text if m is not None else _collapse(text)
     if not value:
         raise ArxivFormatError("empty date")
-    # The form every snapshot and OAI version date has, without email.utils.
-    if (m := _RFC822_GMT.fullmatch(value)) is not None:
+    if m is not None or (m := _RFC822_GMT.fullmatch(value)) is not None:
         try:
             return dt.datetime(
                 int(m[3]), _MONTHS[m[2]], int(m[1]), int(m[4]), int(m[5]), int(m[6]), tzinfo=dt.UTC
@@ -249,16 +255,22 @@ def _versions_summary(
     return versions[-1].number, versions[0].submitted, versions[-1].submitted
 
 
+_VERSION_LABEL = re.compile(r"[vV]?(\d+)")
+_SIZE = re.compile(r"(\d+)\s*kb", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1_000)
 def _version_number(text: str) -> int:
+    """``"v2"`` -> 2. Cached: a few labels make up nearly all of them."""
     value = _collapse(text)
-    m = re.fullmatch(r"[vV]?(\d+)", value)
+    m = _VERSION_LABEL.fullmatch(value)
     if not m or int(m[1]) < 1:
         raise ArxivFormatError(f"bad version label {value[:20]!r}")
     return int(m[1])
 
 
 def _size_kb(text: str | None) -> int | None:
-    m = re.fullmatch(r"(\d+)\s*kb", _collapse(text), re.IGNORECASE)
+    m = _SIZE.fullmatch(_collapse(text))
     return int(m[1]) if m else None
 
 
@@ -709,21 +721,25 @@ def _snapshot_authors(obj: dict) -> list[ParsedAuthor]:
     """``authors_parsed`` (already Unicode) for the names; the free-text
     ``authors`` only when ``authors_parsed`` is missing, or to recover real
     affiliations where ``authors_parsed`` only kept the ``1 and 2`` markers."""
-    authors_text = _collapse(_str(obj.get("authors")))
+    authors_text = _str(obj.get("authors"))  # collapsed only when read: lists can be long
     parsed = obj.get("authors_parsed")
     if not parsed:
+        authors_text = _collapse(authors_text)
         return split_author_list(authors_text) if authors_text else []
 
     authors = []
     needs_free_text = False
     for parts in parsed:
-        if not isinstance(parts, list) or not parts:
-            raise ArxivFormatError(f"bad authors_parsed entry {parts!r:.80}")
-        if len(parts) <= 3 and all(type(p) is str for p in parts):
+        if type(parts) is list and 0 < len(parts) <= 3:
             # The common entry, [keyname, forenames, suffix]: names recur across
             # papers, so the same entry is decoded once.
-            authors.append(_snapshot_author(*parts))
-            continue
+            try:
+                authors.append(_snapshot_author(*parts))
+                continue
+            except TypeError:  # an unhashable part: reported below as the others are
+                pass
+        if not isinstance(parts, list) or not parts:
+            raise ArxivFormatError(f"bad authors_parsed entry {parts!r:.80}")
         keyname, forenames, suffix = ([_collapse(_str(p)) for p in parts[:3]] + ["", ""])[:3]
         affiliation = "; ".join(_unique(_collapse(_str(p)) for p in parts[3:]))
         if affiliation and _AFFILIATION_MARKERS.fullmatch(affiliation):
@@ -731,7 +747,8 @@ def _snapshot_authors(obj: dict) -> list[ParsedAuthor]:
             affiliation = ""
         authors.append(author_from_parts(keyname, forenames, suffix, affiliation))
 
-    if needs_free_text and authors_text:
+    authors_text = _collapse(authors_text) if needs_free_text else ""
+    if authors_text:
         from_text = split_author_list(authors_text)
         if len(from_text) == len(authors):
             authors = [
@@ -741,10 +758,13 @@ def _snapshot_authors(obj: dict) -> list[ParsedAuthor]:
     return authors
 
 
-@lru_cache(maxsize=100_000)
-def _snapshot_author(keyname: str, forenames: str = "", suffix: str = "") -> ParsedAuthor:
-    # ParsedAuthor is frozen: sharing one instance between records is safe.
-    return author_from_parts(_collapse(keyname), _collapse(forenames), _collapse(suffix))
+@lru_cache(maxsize=200_000)
+def _snapshot_author(*parts: object) -> ParsedAuthor:
+    """An ``authors_parsed`` entry of one to three parts; a part that is not a string raises as
+    in the general case (and what raises is not cached). ParsedAuthor is frozen: sharing one
+    instance between records is safe."""
+    keyname, forenames, suffix = ([_collapse(_str(p)) for p in parts] + ["", ""])[:3]
+    return author_from_parts(keyname, forenames, suffix)
 
 
 def _with_affiliation(author: ParsedAuthor, affiliation: str) -> ParsedAuthor:
