@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from works import rows
-from works.arxiv.parsers import iter_snapshot
+from works.arxiv.parsers import snapshot_line
 from works.arxiv.records import ParsedRecord, RecordError
 from works.rows import Freshness
 
@@ -153,15 +153,14 @@ def _prepare_lines(
     gc.set_threshold(100_000, 50, 100)  # see works.bulk._fewer_gc_passes
     out: list[Prepared | RecordError] = []
     for number, line in enumerate(lines, start=first_line):
-        for item in iter_snapshot((line,)):
-            if isinstance(item, RecordError):
-                if item.where == "line 1":  # iter_snapshot numbered the one line it saw
-                    item = RecordError(where=f"line {number}", reason=item.reason)
+        item = snapshot_line(line, number)
+        if item is None or isinstance(item, RecordError):
+            if item is not None:
                 out.append(item)
-            elif fully:
-                out.append(prepare(item))
-            else:
-                out.append(_fingerprint(item, line))
+        elif fully:
+            out.append(prepare(item))
+        else:
+            out.append(_fingerprint(item, line))
     return out
 
 
@@ -176,4 +175,4 @@ def _encoded(record: Prepared) -> Prepared | RecordError:
     """A fingerprinted record, parsed again and fully prepared."""
     if record.encoded is not None:
         return record
-    return prepare(next(iter(iter_snapshot((record.line,)))))
+    return prepare(snapshot_line(record.line, 1))

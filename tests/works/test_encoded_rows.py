@@ -18,12 +18,16 @@ import copy
 import hashlib
 import json
 import os
+import unicodedata
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from support import FIXTURES, TESTS
 
 from works import bulk, rows
+from works.arxiv import names, parsers
 from works.arxiv.parsers import iter_snapshot, parse_atom, parse_oai
 from works.arxiv.records import ArxivFormatError, RecordError
 
@@ -179,3 +183,19 @@ def test_a_fingerprint_is_the_full_preparations_hash(fully):
     assert [(p.arxiv_id, p.content_hash, p.freshness) for p in full] == [
         (p.arxiv_id, p.content_hash, p.freshness) for p in other
     ]
+
+
+# ASCII text, whitespace of every kind and non-ASCII letters mixed in.
+_TEXTS = st.text(st.sampled_from(list("ab Z.'`-\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\xa0\u2003éøß\u0301")))
+
+
+@given(_TEXTS)
+def test_collapsing_whitespace_is_splitting_and_joining(text):
+    assert parsers._collapse(text) == " ".join(text.split())
+
+
+@given(_TEXTS)
+def test_folding_ascii_skips_only_what_does_nothing(text):
+    decomposed = unicodedata.normalize("NFKD", text)
+    marks_dropped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    assert names._fold(text) == marks_dropped.translate(names._FOLD).casefold()

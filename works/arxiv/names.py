@@ -353,8 +353,9 @@ _NON_WORD_RE = re.compile(r"[\W_]+")
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    if not text.isascii():  # ASCII has nothing to decompose: no pass over its characters
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     return text.translate(_FOLD).casefold()
 
 
