@@ -79,13 +79,33 @@ def _signature_line(signature: rows.Signature) -> str:
 
 def encode(record_rows: rows.RecordRows) -> Encoded:
     """COPY lines for every row of a record (the staging tables' columns, in order)."""
-    work = record_rows.work
-    aid = _esc(work.arxiv_id)
-    signatures = [
-        f"{aid}\t{position}\t{_signature_line(signature)}"
-        for position, signature in enumerate(record_rows.signatures)
-    ]
-    work_line = "\t".join(
+    aid = _esc(record_rows.work.arxiv_id)
+    versions = record_rows.versions
+    dates = [v.submitted.isoformat() for v in versions]
+    signatures = record_rows.signatures
+    topics = record_rows.topics
+    formatted = {id(v.submitted): day for v, day in zip(versions, dates, strict=True)}
+    return Encoded(
+        work=_work_line(aid, record_rows.work, formatted),
+        signatures="".join(
+            [f"{aid}\t{position}\t{_signature_line(s)}" for position, s in enumerate(signatures)]
+        ).encode(),
+        organisations=tuple([s for s in signatures if s.is_organisation]),
+        versions="".join(
+            [
+                f"{aid}\t{v.number}\t{day}\t{_NULL if v.size_kb is None else v.size_kb}\n"
+                for v, day in zip(versions, dates, strict=True)
+            ]
+        ).encode(),
+        topics="".join([f"{aid}\t{_esc(t.code)}\t{t.position}\n" for t in topics]).encode(),
+        categories=tuple([t.code for t in topics]),
+    )
+
+
+def _work_line(aid: str, work: rows.WorkRow, formatted: dict[int, str]) -> bytes:
+    """The work's staging line. ``formatted``: dates already in ISO form, by id (the work's
+    first and latest dates are most often its versions' own objects)."""
+    line = "\t".join(
         (
             aid,
             str(work.version),
@@ -97,8 +117,8 @@ def encode(record_rows: rows.RecordRows) -> Encoded:
             _esc(work.report_no),
             _esc(work.license),
             _esc(work.primary_category),
-            _ts(work.submitted),
-            _ts(work.updated),
+            formatted.get(id(work.submitted)) or _ts(work.submitted),
+            formatted.get(id(work.updated)) or _ts(work.updated),
             _NULL if work.year is None else str(work.year),
             "t" if work.withdrawn else "f",
             work.kind,
@@ -108,20 +128,7 @@ def encode(record_rows: rows.RecordRows) -> Encoded:
             work.content_hash,
         )
     )
-    return Encoded(
-        work=(work_line + "\n").encode(),
-        signatures="".join(signatures).encode(),
-        organisations=tuple(s for s in record_rows.signatures if s.is_organisation),
-        versions="".join(
-            f"{aid}\t{v.number}\t{v.submitted.isoformat()}\t"
-            f"{_NULL if v.size_kb is None else v.size_kb}\n"
-            for v in record_rows.versions
-        ).encode(),
-        topics="".join(
-            f"{aid}\t{_esc(t.code)}\t{t.position}\n" for t in record_rows.topics
-        ).encode(),
-        categories=tuple(t.code for t in record_rows.topics),
-    )
+    return (line + "\n").encode()
 
 
 def prepare(record: ParsedRecord) -> Prepared | RecordError:

@@ -18,6 +18,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import unicodedata
 from collections.abc import Iterator
 
@@ -199,3 +200,8 @@ def test_folding_ascii_skips_only_what_does_nothing(text):
     decomposed = unicodedata.normalize("NFKD", text)
     marks_dropped = "".join(c for c in decomposed if not unicodedata.combining(c))
     assert names._fold(text) == marks_dropped.translate(names._FOLD).casefold()
+
+
+@given(_TEXTS)
+def test_cleaning_a_name_collapses_as_the_regex_did(text):
+    assert names._clean(text) == re.sub(r"\s+", " ", names.latex_to_unicode(text)).strip()
