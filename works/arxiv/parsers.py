@@ -34,6 +34,7 @@ import datetime as dt
 import email.utils
 import io
 import json
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -93,12 +94,12 @@ def _collapse(text: str | None) -> str:
     """Hard wraps, indentation and pretty-printing newlines become one space."""
     if text is None:
         return ""
-    if not text.isascii():
+    if len(text) < 200 or not text.isascii():
         # Same as _WHITESPACE.sub(" ", text).strip() (str.split and \s both split on
         # str.isspace characters), four times faster on a 1 KB abstract.
         return " ".join(text.split())
-    # The same for ASCII (whose whitespace is these and the space), faster again where
-    # only a few kinds occur, as in a hard-wrapped abstract: no list of its words.
+    # The same for long ASCII text (whose whitespace is these and the space), faster again
+    # where only a few kinds occur, as in a hard-wrapped abstract: no list of its words.
     for space in _ASCII_SPACES:
         if space in text:
             text = text.replace(space, " ")
@@ -701,16 +702,12 @@ def _str(value: object) -> str:
 
 def _snapshot_record(obj: dict) -> ParsedRecord:
     arxiv_id, _ = normalise_arxiv_id(obj["id"])
-    versions = sorted(
-        (
-            ParsedVersion(
-                number=_version_number(_str(v.get("version"))),
-                submitted=parse_date(_str(v.get("created"))),
-            )
-            for v in obj.get("versions") or []
-        ),
-        key=lambda v: v.number,
-    )
+    versions = [
+        ParsedVersion(_version_number(_str(v.get("version"))), parse_date(_str(v.get("created"))))
+        for v in obj.get("versions") or []
+    ]
+    if len(versions) > 1:
+        versions.sort(key=_version_order)
     version, submitted_at, updated_at = _versions_summary(versions)
     update_date = _str(obj.get("update_date"))
     record = ParsedRecord(
@@ -732,6 +729,9 @@ def _snapshot_record(obj: dict) -> ParsedRecord:
         datestamp=_parse_day(update_date) if update_date else None,
     )
     return _check_record(record)
+
+
+_version_order = operator.attrgetter("number")
 
 
 def _snapshot_authors(obj: dict) -> list[ParsedAuthor]:
