@@ -7,11 +7,11 @@ the same rows (the importer's semantics are the contract, and
 tests/works/test_bulk_import.py compares the two paths row by row), but:
 
 * Parsing, validation, content hashes and author-name facts are computed in
-  worker processes (the parse is pure Python and the bottleneck of an
-  unchanged re-import), each record coming back as pre-encoded COPY lines, or,
-  while the batches come out nearly all unchanged (a re-import), as just its
-  fingerprint. Small inputs (one batch) are prepared in-process and start no
-  worker.
+  worker processes (works.prepare: the parse is pure Python and the bottleneck
+  of an unchanged re-import), each record coming back as pre-encoded COPY
+  lines, or, on a database that holds records while the batches come out
+  nearly all unchanged (a re-import), as just its fingerprint. The first batch,
+  and so a small input, is prepared in-process and starts no worker.
 * Per batch, one COPY of ``(arxiv_id, content_hash)`` and one join answer
   which records are new or changed; an unchanged re-import writes nothing else.
 * The changed records are COPied into TEMP staging tables (works, authorships
