@@ -59,13 +59,13 @@ __all__ = [
     "MAX_TITLE_LENGTH",
     "detect_format",
     "iter_snapshot",
-    "snapshot_line",
     "normalise_arxiv_id",
     "parse_atom",
     "parse_date",
     "parse_oai",
     "parse_snapshot",
     "recorded_json_body",
+    "snapshot_line",
 ]
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -96,7 +96,8 @@ def _collapse(text: str | None) -> str:
         return ""
     if len(text) < 200 or not text.isascii():
         # Same as _WHITESPACE.sub(" ", text).strip() (str.split and \s both split on
-        # str.isspace characters), four times faster on a 1 KB abstract.
+        # str.isspace characters), four times faster than the regex on a 1 KB abstract,
+        # and faster than the replacing below on short text.
         return " ".join(text.split())
     # The same for long ASCII text (whose whitespace is these and the space), faster again
     # where only a few kinds occur, as in a hard-wrapped abstract: no list of its words.
