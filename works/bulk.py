@@ -7,11 +7,11 @@ the same rows (the importer's semantics are the contract, and
 tests/works/test_bulk_import.py compares the two paths row by row), but:
 
 * Parsing, validation, content hashes and author-name facts are computed in
-  worker processes (the parse is pure Python and the bottleneck of an
-  unchanged re-import), each record coming back as pre-encoded COPY lines, or,
-  while the batches come out nearly all unchanged (a re-import), as just its
-  fingerprint. Small inputs (one batch) are prepared in-process and start no
-  worker.
+  worker processes (works.prepare: the parse is pure Python and the bottleneck
+  of an unchanged re-import), each record coming back as pre-encoded COPY
+  lines, or, on a database that holds records while the batches come out
+  nearly all unchanged (a re-import), as just its fingerprint. The first batch,
+  and so a small input, is prepared in-process and starts no worker.
 * Per batch, one COPY of ``(arxiv_id, content_hash)`` and one join answer
   which records are new or changed; an unchanged re-import writes nothing else.
 * The changed records are COPied into TEMP staging tables (works, authorships
@@ -45,15 +45,11 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
-from typing import NamedTuple
 
-import django
 from django.db import connection, transaction
 from django.utils import timezone
 
-from works import first_load, resolution, rows, signals
-from works.arxiv.parsers import iter_snapshot
+from works import first_load, resolution, signals
 from works.arxiv.records import ParsedRecord, RecordError
 from works.changes import authorships_changed
 from works.clustering import link_signatures
@@ -64,7 +60,7 @@ from works.importer import (
     pending_signatures,
 )
 from works.models import AuthorRecord, Authorship, RecordEvent, Topic, Work, WorkTopic, WorkVersion
-from works.rows import Freshness
+from works.prepare import Prepared, _encoded, _esc, _prepare_lines, prepare_items
 from works.taxonomy import topic_group, topic_name
 
 BATCH_SIZE = 20_000
@@ -85,169 +81,6 @@ def choose_first_load(asked: bool | None) -> bool:
     if asked is not None:
         return asked
     return first_load.pending() or not Work.objects.exists()
-
-
-# -- preparing records (runs in worker processes) ----------------------------
-
-
-class Encoded(NamedTuple):
-    """A record's rows (works.rows) as COPY text lines."""
-
-    work: bytes
-    signatures: bytes
-    organisations: tuple[rows.Signature, ...]  # they get one record per name
-    versions: bytes
-    topics: bytes
-    categories: tuple[str, ...]
-
-
-class Prepared(NamedTuple):
-    """One record on its way to the database. It crosses a process boundary thousands of
-    times a second: a tuple of str/bytes pickles fastest.
-
-    ``encoded`` is None for a record only fingerprinted (see _prepare_lines): then ``line``
-    holds the raw snapshot line, parsed again if the record turns out to have changed.
-    """
-
-    arxiv_id: str
-    content_hash: str
-    freshness: Freshness
-    encoded: Encoded | None
-    line: bytes | None = None
-
-    @property
-    def newest_key(self) -> tuple[int, str]:
-        return self.freshness.version, self.freshness.updated_iso
-
-
-def _esc(text: str) -> str:
-    """A value in COPY's text format (backslash escapes)."""
-    if "\\" in text:
-        text = text.replace("\\", "\\\\")
-    if "\t" in text or "\n" in text or "\r" in text:
-        text = text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return text
-
-
-_NULL = "\\N"
-
-
-def _ts(value) -> str:
-    return value.isoformat() if value else _NULL
-
-
-@lru_cache(maxsize=100_000)
-def _signature_line(signature: rows.Signature) -> str:
-    """The end of a signature's staging line: key, printed name, affiliation, block, whether
-    an organisation. Cached: names recur across papers."""
-    block = signature.block_key if signature.is_person else ""
-    return (
-        f"{_esc(signature.name_key)}\t{_esc(signature.printed_name)}\t"
-        f"{_esc(signature.affiliation)}\t{_esc(block)}\t"
-        f"{'t' if signature.is_organisation else 'f'}\n"
-    )
-
-
-def encode(record_rows: rows.RecordRows) -> Encoded:
-    """COPY lines for every row of a record (the staging tables' columns, in order)."""
-    work = record_rows.work
-    aid = _esc(work.arxiv_id)
-    signatures = [
-        f"{aid}\t{position}\t{_signature_line(signature)}"
-        for position, signature in enumerate(record_rows.signatures)
-    ]
-    work_line = "\t".join(
-        (
-            aid,
-            str(work.version),
-            _esc(work.title),
-            _esc(work.abstract),
-            _esc(work.comments),
-            _esc(work.journal_ref),
-            _esc(work.doi),
-            _esc(work.report_no),
-            _esc(work.license),
-            _esc(work.primary_category),
-            _ts(work.submitted),
-            _ts(work.updated),
-            _NULL if work.year is None else str(work.year),
-            "t" if work.withdrawn else "f",
-            work.kind,
-            str(work.person_author_count),
-            str(work.author_count),
-            _esc(work.source),
-            work.content_hash,
-        )
-    )
-    return Encoded(
-        work=(work_line + "\n").encode(),
-        signatures="".join(signatures).encode(),
-        organisations=tuple(s for s in record_rows.signatures if s.is_organisation),
-        versions="".join(
-            f"{aid}\t{v.number}\t{v.submitted.isoformat()}\t"
-            f"{_NULL if v.size_kb is None else v.size_kb}\n"
-            for v in record_rows.versions
-        ).encode(),
-        topics="".join(
-            f"{aid}\t{_esc(t.code)}\t{t.position}\n" for t in record_rows.topics
-        ).encode(),
-        categories=tuple(t.code for t in record_rows.topics),
-    )
-
-
-def prepare(record: ParsedRecord) -> Prepared | RecordError:
-    """Everything the database needs from one parsed record, COPY-encoded."""
-    record_rows = rows.rows_for(record)
-    if isinstance(record_rows, RecordError):
-        return record_rows
-    encoded = encode(record_rows)
-    if b"\x00" in encoded.work or b"\x00" in encoded.signatures:
-        # PostgreSQL text cannot hold NUL; the ORM path would fail the whole batch.
-        return RecordError(where=record.arxiv_id, reason="contains a NUL character")
-    work = record_rows.work
-    return Prepared(work.arxiv_id, work.content_hash, record_rows.freshness, encoded)
-
-
-def prepare_items(items: Iterable[ParsedRecord | RecordError]) -> list[Prepared | RecordError]:
-    return [item if isinstance(item, RecordError) else prepare(item) for item in items]
-
-
-def _prepare_lines(
-    first_line: int, lines: list[bytes], fully: bool = True
-) -> list[Prepared | RecordError]:
-    """Worker task: parse and prepare a chunk of snapshot lines.
-
-    With ``fully`` off (the previous batch was nearly all unchanged: a
-    re-import), records are only fingerprinted: what deciding "unchanged" needs,
-    and the raw line, which the loader parses again for the rare changed one.
-    """
-    gc.set_threshold(100_000, 50, 100)  # see _fewer_gc_passes
-    out: list[Prepared | RecordError] = []
-    for number, line in enumerate(lines, start=first_line):
-        for item in iter_snapshot((line,)):
-            if isinstance(item, RecordError):
-                if item.where == "line 1":  # iter_snapshot numbered the one line it saw
-                    item = RecordError(where=f"line {number}", reason=item.reason)
-                out.append(item)
-            elif fully:
-                out.append(prepare(item))
-            else:
-                out.append(_fingerprint(item, line))
-    return out
-
-
-def _fingerprint(record: ParsedRecord, line: bytes) -> Prepared | RecordError:
-    problem = rows.validate(record)
-    if problem:
-        return RecordError(where=record.arxiv_id or "record", reason=problem)
-    return Prepared(record.arxiv_id, rows.content_hash(record), rows.freshness(record), None, line)
-
-
-def _encoded(record: Prepared) -> Prepared | RecordError:
-    """A fingerprinted record, parsed again and fully prepared."""
-    if record.encoded is not None:
-        return record
-    return prepare(next(iter(iter_snapshot((record.line,)))))
 
 
 # -- the loader ----------------------------------------------------------------
@@ -333,15 +166,22 @@ class BulkImporter:
                 yield prepare_items(chunk)
             return
         numbered = _line_chunks(lines, size)
+        # Into an empty database every record is new: encoded at once. Otherwise the first
+        # batch is only fingerprinted, the few changed records of a re-import parsed again.
+        self._encode = bool(self.first_load)
         # The first batch is prepared here: a small file never starts workers.
         seen = 0
         for first_line, chunk in numbered:
-            yield _prepare_lines(first_line, chunk)
+            yield _prepare_lines(first_line, chunk, self._encode)
             seen += len(chunk)
             if seen >= self.batch_size:
                 break
         else:
             return
+        following = next(numbered, None)
+        if following is None:
+            return  # the file was exactly one batch: no workers to start
+        numbered = itertools.chain([following], numbered)
         workers = self._worker_count()
         if not workers:
             for first_line, chunk in numbered:
@@ -902,9 +742,8 @@ def _parallel(
     the readers back instead of filling memory.
     """
     context = multiprocessing.get_context("spawn")
-    # The initializer must be importable before Django is set up (this module
-    # imports models), so it is django.setup itself.
-    with context.Pool(workers, initializer=django.setup) as pool:
+    # No initializer: the task (works.prepare) needs neither Django's settings nor its models.
+    with context.Pool(workers) as pool:
         pending: deque = deque()
         for first_line, chunk in chunks:
             pending.append(pool.apply_async(_prepare_lines, (first_line, chunk, encode())))

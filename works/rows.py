@@ -136,6 +136,11 @@ def validate(record: ParsedRecord) -> str | None:
 
 def content_hash(record: ParsedRecord) -> str:
     """A fingerprint of everything the importer stores for a work."""
+    history = record.versions
+    dates = [iso(v.submitted) for v in history]
+    # The first and latest dates are most often the versions' own: formatted once.
+    first = history[0].submitted if history else None
+    latest = history[-1].submitted if history else None
     parts = [
         record.arxiv_id,
         str(record.version),
@@ -147,11 +152,11 @@ def content_hash(record: ParsedRecord) -> str:
         record.report_no,
         record.license,
         "1" if record.withdrawn else "0",
-        iso(record.submitted),
-        iso(record.updated),
+        dates[0] if first is not None and record.submitted is first else iso(record.submitted),
+        dates[-1] if latest is not None and record.updated is latest else iso(record.updated),
         "|".join(record.categories),
-        "|".join(f"{a.printed}@{a.affiliation}" for a in record.authors),
-        "|".join(f"{v.number}:{iso(v.submitted)}:{v.size_kb}" for v in record.versions),
+        "|".join([f"{a.printed}@{a.affiliation}" for a in record.authors]),
+        "|".join([f"{v.number}:{day}:{v.size_kb}" for v, day in zip(history, dates, strict=True)]),
     ]
     return hashlib.md5("\x1f".join(parts).encode(), usedforsecurity=False).hexdigest()
 
@@ -224,7 +229,7 @@ def rows_for(record: ParsedRecord) -> RecordRows | RecordError:
     problem = validate(record)
     if problem:
         return RecordError(where=record.arxiv_id or "record", reason=problem)
-    signatures = tuple(s for s in map(signature, record.authors) if s is not None)
+    signatures = tuple([s for s in map(signature, record.authors) if s is not None])
     doi = " ".join(record.dois)
     updated = record.updated or record.submitted
     work = WorkRow(
@@ -243,7 +248,7 @@ def rows_for(record: ParsedRecord) -> RecordRows | RecordError:
         year=updated.year if updated else None,
         withdrawn=record.withdrawn,
         kind=work_kind(withdrawn=record.withdrawn, journal_ref=record.journal_ref, doi=doi),
-        person_author_count=sum(1 for s in signatures if s.is_person),
+        person_author_count=sum([s.is_person for s in signatures]),
         author_count=len(signatures),
         source=record.source,
         content_hash=content_hash(record),
@@ -251,7 +256,7 @@ def rows_for(record: ParsedRecord) -> RecordRows | RecordError:
     return RecordRows(
         work=work,
         signatures=signatures,
-        versions=tuple(VersionRow(v.number, v.submitted, v.size_kb) for v in versions_of(record)),
-        topics=tuple(TopicRow(code, position) for position, code in enumerate(record.categories)),
+        versions=tuple([VersionRow(v.number, v.submitted, v.size_kb) for v in versions_of(record)]),
+        topics=tuple([TopicRow(code, position) for position, code in enumerate(record.categories)]),
         freshness=freshness(record),
     )

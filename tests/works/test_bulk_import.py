@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from support import FIXTURES
 
-from works import bulk, constraints, first_load
+from works import bulk, constraints, first_load, prepare
 from works.arxiv.parsers import iter_snapshot
 from works.importer import Importer
 from works.models import (
@@ -346,6 +346,37 @@ def test_a_change_found_among_fingerprinted_records_is_still_written():
         len(lines[180]["versions"]),
     )
     assert stats.touched_author_ids == set(work.authorships.values_list("author_id", flat=True))
+
+
+def test_a_reimport_fingerprints_its_first_batch_and_still_writes_its_changes(monkeypatch):
+    lines = snapshot_lines()
+    first = spy_on_preparation(monkeypatch)
+    import_bulk(as_file(lines), first_load=True)
+    assert first == [True]  # a first load encodes every record at once
+    lines[7] = _newer(lines[7], title="Changed in the first batch")
+    lines[8] = {**lines[8], "title": "A title with a NUL \x00 is reported"}
+
+    again = spy_on_preparation(monkeypatch)
+    stats = import_bulk(as_file(lines))
+
+    assert again == [False]  # one in-process batch, only fingerprinted
+    assert (stats.created, stats.updated, stats.unchanged) == (0, 1, 198)
+    assert [(e.where, e.reason) for e in stats.errors] == [
+        (lines[8]["id"], "contains a NUL character")
+    ]
+    assert Work.objects.get(arxiv_id=lines[7]["id"]).title == "Changed in the first batch"
+
+
+def spy_on_preparation(monkeypatch) -> list[bool]:
+    """Whether each chunk the loader prepares itself is fully encoded."""
+    fully: list[bool] = []
+
+    def prepare_lines(first_line, lines, encode=True):
+        fully.append(encode)
+        return prepare._prepare_lines(first_line, lines, encode)
+
+    monkeypatch.setattr(bulk, "_prepare_lines", prepare_lines)
+    return fully
 
 
 def test_a_new_version_keeps_every_signature_id_even_when_positions_shift():

@@ -116,7 +116,6 @@ _ESCAPES_RE = re.compile(r"\\([&%_#$])")
 _PLAIN_BRACES_RE = re.compile(r"\{([^{}\\$]*)\}")
 # Math is left alone.
 _MATH_RE = re.compile(r"(\$[^$]*\$)")
-_WS_RE = re.compile(r"\s+")
 
 
 def _accent(base: str, mark: str) -> str:
@@ -165,7 +164,9 @@ def latex_to_unicode(text: str) -> str:
 
 def _clean(text: str) -> str:
     """LaTeX decoded, whitespace collapsed and stripped."""
-    return _WS_RE.sub(" ", latex_to_unicode(text or "")).strip()
+    # The same as re.sub(r"\s+", " ", ...).strip(): \s, str.split and str.strip all take
+    # str.isspace's characters for whitespace. Faster on short strings.
+    return " ".join(latex_to_unicode(text or "").split())
 
 
 # --------------------------------------------------------------------------
@@ -353,8 +354,9 @@ _NON_WORD_RE = re.compile(r"[\W_]+")
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    if not text.isascii():  # ASCII has nothing to decompose: no pass over its characters
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     return text.translate(_FOLD).casefold()
 
 
@@ -442,6 +444,7 @@ _KNOWN_ORGS = frozenset(
 _PERSON_NOTE_RE = re.compile(r"\b(?:for|on behalf of)\s+the\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=200_000)
 def is_organisation(name: str) -> bool:
     """A collaboration, consortium, team or company printed as an author.
 
