@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.db import connection
 
+from works.importer import MAX_VARIANTS
 from works.models import AuthorRecord, Authorship, RecordEvent
 
 # TEMP tables, per connection: the signatures noted (in order) and one row per record.
@@ -18,7 +19,6 @@ STAGING = {
     "bulk_final": "seq bigint, author_id bigint, printed text",
     "bulk_touched": "author_id bigint PRIMARY KEY, first_seq bigint, works integer, names integer",
 }
-MAX_VARIANTS = 50
 
 
 def create_staging(cursor) -> None:
