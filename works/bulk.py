@@ -32,9 +32,9 @@ Batch boundaries differ from the generic importer's (20,000 records against
 one import event per batch (on a first load, where people are linked once at
 the end by works.first_load.link_unlinked, a person's record gets one), and a
 file holding the same arXiv id twice meets "keep the newest within a batch" at
-another boundary. Where three or more new
-names of one batch want the same slug the importer fails (its suffix search
-does not see the batch's own picks); this loader numbers them on.
+another boundary. Where three or more new names of one batch want the same
+slug the importer fails (its suffix search does not see the batch's own picks);
+this loader numbers them on.
 """
 
 from __future__ import annotations
