@@ -15,7 +15,11 @@ the same rows by the same workers and COPied into bare UNLOGGED tables (no index
 SQL beyond COPY); each load's rate is printed as a share of it. After the loads, the nightly
 work that makes a loaded database whole is timed on its own lines, through the commands that
 run it: ``cluster_authors --all`` (every block clustered again), ``rebuild_graph --no-trust``
-(every collaboration edge) and ``recompute_trust --all`` (the first trust sweep).
+(every collaboration edge) and ``recompute_trust --all`` (the first trust sweep). Last, a
+day's increment (bench/data/increment-N.jsonl: 2,000 new papers by the same people and 1,000
+new versions of loaded ones) goes through the normal path with what follows an import in the
+app: identity linking, counters, then the edges and trust of the touched records (run in the
+child: it has no broker).
 
 The synthetic records are shaped like arXiv's: abstracts of about 1 KB, titles
 of about 80 characters, one to three real category codes, one to five versions
@@ -275,6 +279,36 @@ def generate(path: Path, records: int, *, seed: int = SEED) -> None:
     partial.rename(path)
 
 
+# A day on arXiv: about 2,000 new papers and 1,000 new versions of older ones.
+INCREMENT_NEW, INCREMENT_VERSIONS = 2_000, 1_000
+
+
+def generate_increment(path: Path, snapshot: Path, records: int, *, seed: int = SEED) -> None:
+    """A day's harvest after the snapshot of ``records``: INCREMENT_NEW new papers by the
+    snapshot's own people (the same pool), then INCREMENT_VERSIONS of its papers, spread
+    over the file, each with one more version and a revised abstract."""
+    rng = random.Random(seed)
+    pool = NamePool(max(1000, records * 3 // 2), rng)  # the same people, drawn afresh
+    rng.seed(seed + 1)
+    lines = [
+        json.dumps(synthetic_record(index, rng, pool), ensure_ascii=False, separators=(",", ":"))
+        for index in range(records, records + INCREMENT_NEW)
+    ]
+    step = max(1, records // INCREMENT_VERSIONS)
+    with snapshot.open(encoding="utf-8") as stream:
+        for number, line in enumerate(stream):
+            if number % step or len(lines) >= INCREMENT_NEW + INCREMENT_VERSIONS:
+                continue
+            record = json.loads(line)
+            last = dt.datetime.strptime(record["update_date"], "%Y-%m-%d") + dt.timedelta(days=3)
+            number_next = len(record["versions"]) + 1
+            record["versions"].append({"version": f"v{number_next}", "created": _rfc822(last)})
+            record["update_date"] = f"{last:%Y-%m-%d}"
+            record["abstract"] = record["abstract"].rstrip() + " Revised and extended.\n"
+            lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 # -- the benchmark -------------------------------------------------------------
 
 
@@ -282,6 +316,8 @@ def main() -> int:
     args = _arguments()
     if args.child_load:
         return _child_load(args.child_load, args.database_url)
+    if args.child_increment:
+        return _child_load(args.child_increment, args.database_url, whole=True)
     if args.child_ceiling:
         return _child_ceiling(args.child_ceiling)
     path = DATA / f"snapshot-{args.records}.jsonl"
@@ -305,6 +341,10 @@ def main() -> int:
     if _is_postgres(database_url) and not args.skip_nightly:
         for label, command in NIGHTLY:
             results.append((label, _run_command(command, database_url, label)))
+    increment = DATA / f"increment-{args.records}.jsonl"
+    generate_increment(increment, path, args.records)
+    label = "day's increment"
+    results.append((label, _run_load(increment, database_url, label, "--child-increment")))
     ceiling = dict(results).get("ceiling")
     print()
     print(
@@ -346,6 +386,7 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument("--child-load", help=argparse.SUPPRESS)
     parser.add_argument("--child-ceiling", help=argparse.SUPPRESS)
+    parser.add_argument("--child-increment", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -463,7 +504,9 @@ def _run_load(path: Path, database_url: str, label: str, child: str = "--child-l
     return result
 
 
-def _child_load(path: str, database_url: str) -> int:
+def _child_load(path: str, database_url: str, *, whole: bool = False) -> int:
+    """One import. ``whole``: with what follows it in the app, the edges and trust of every
+    touched record (the tasks run in this process: the child has no broker)."""
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -472,9 +515,10 @@ def _child_load(path: str, database_url: str) -> int:
     from works import services
     from works.signals import authorships_changed
 
-    # authorships_changed queues the graph and trust rebuilds of every touched record:
-    # separate work with its own benchmarks, not part of loading the file.
-    authorships_changed.disconnect(dispatch_uid=receivers.EDGES_UID)
+    if not whole:
+        # authorships_changed queues the graph and trust rebuilds of every touched record:
+        # separate work with its own benchmarks, not part of loading the file.
+        authorships_changed.disconnect(dispatch_uid=receivers.EDGES_UID)
     started = time.perf_counter()
     last = [started]
 

@@ -29,10 +29,12 @@ ids, which :func:`works.services.after_import` needs.
 
 Batch boundaries differ from the generic importer's (20,000 records against
 1,000), which shows in two places only: a record touched in two batches gets
-one import event per batch, and a file holding the same arXiv id twice meets
-"keep the newest within a batch" at another boundary. Where three or more new
-names of one batch want the same slug the importer fails (its suffix search
-does not see the batch's own picks); this loader numbers them on.
+one import event per batch (on a first load, where people are linked once at
+the end by works.first_load.link_unlinked, a person's record gets one), and a
+file holding the same arXiv id twice meets "keep the newest within a batch" at
+another boundary. Where three or more new names of one batch want the same
+slug the importer fails (its suffix search does not see the batch's own picks);
+this loader numbers them on.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 from django.utils import timezone
 
-from works import first_load, resolution, signals
+from works import first_load, record_notes, resolution, signals
 from works.arxiv.records import ParsedRecord, RecordError
 from works.changes import authorships_changed
 from works.clustering import link_signatures
@@ -59,7 +61,7 @@ from works.importer import (
     ImportStats,
     pending_signatures,
 )
-from works.models import AuthorRecord, Authorship, RecordEvent, Topic, Work, WorkTopic, WorkVersion
+from works.models import AuthorRecord, Authorship, Topic, Work, WorkTopic, WorkVersion
 from works.prepare import Prepared, _encoded, _esc, _prepare_lines, prepare_items
 from works.taxonomy import topic_group, topic_name
 
@@ -106,6 +108,7 @@ class BulkImporter:
         self.batch_size = batch_size
         # None: decided when the run starts (see choose_first_load).
         self.first_load = first_load
+        self.defer_links = False
         self.source_label = source_label
         self.workers = workers
         self._topics: set[str] = set()
@@ -123,6 +126,10 @@ class BulkImporter:
     ) -> ImportStats:
         stats = ImportStats()
         self.first_load = choose_first_load(self.first_load)
+        # People's new signatures wait, unlinked, for the end of a first load, and of a run
+        # carrying on an interrupted one (whose batches' signatures are still waiting): each
+        # block is then clustered once (works.first_load.link_unlinked).
+        self.defer_links = self.first_load or first_load.pending()
         if self.first_load:
             first_load.drop()
         else:
@@ -142,9 +149,20 @@ class BulkImporter:
                 stats.add(self.import_batch(batch))
                 if progress:
                     progress(stats)
+        if self.defer_links:
+            self._link_deferred(stats)
         if self.first_load:
             self._finish_first_load(stats)
         return stats
+
+    def _link_deferred(self, stats: ImportStats) -> None:
+        linked = first_load.link_unlinked(
+            source_label=self.source_label, workers=self._worker_count()
+        )
+        if self.first_load:
+            stats.touched_author_ids |= linked  # counted by works.first_load.restore
+        else:
+            stats.touched_author_ids |= set(authorships_changed(linked))
 
     def _finish_first_load(self, stats: ImportStats) -> None:
         """The schema back, every record counted, and the layers above told, as each batch
@@ -261,11 +279,18 @@ class BulkImporter:
         self._write_topics_and_versions(cursor)
         cursor.execute("SELECT work_id FROM bulk_written")
         work_ids = [row[0] for row in cursor.fetchall()]
-        # A person's new signature is linked by the evidence, as on the ORM path.
-        link_signatures(pending_signatures(work_ids))
-        self._refresh_records(cursor, now)
-        cursor.execute("SELECT author_id FROM bulk_touched")
-        touched = {row[0] for row in cursor.fetchall()}
+        if not self.defer_links:
+            # A person's new signature is linked by the evidence, as on the ORM path.
+            link_signatures(pending_signatures(work_ids))
+        # Variants and events of the records linked now (with deferred links: organisations'
+        # and the kept signatures' records; people's come when their blocks are linked).
+        record_notes.note(
+            cursor,
+            source_label=self.source_label,
+            now=now,
+            joins="JOIN bulk_written w ON t.work_id = w.work_id",
+        )
+        touched = record_notes.touched_records(cursor)
         if self.first_load:
             # Counted once, set-based, when the load ends (works.first_load.restore).
             stats.touched_author_ids.update(touched | dropped)
@@ -351,7 +376,7 @@ class BulkImporter:
         self._topics |= missing
 
     def _upsert_works(self, cursor, now) -> dict[str, int]:
-        columns, select, params = _insert_columns(
+        columns, select, params = record_notes.insert_columns(
             Work,
             {
                 "arxiv_id": "b.arxiv_id",
@@ -490,7 +515,7 @@ class BulkImporter:
             FROM bulk_assigned a WHERE t.id = a.authorship_id
             """
         )
-        columns, select, params = _insert_columns(
+        columns, select, params = record_notes.insert_columns(
             Authorship,
             {
                 "work_id": "a.work_id",
@@ -515,7 +540,7 @@ class BulkImporter:
             f"DELETE FROM {_table(WorkTopic)} t USING bulk_written w "
             "WHERE t.work_id = w.work_id AND NOT w.inserted"
         )
-        columns, select, params = _insert_columns(
+        columns, select, params = record_notes.insert_columns(
             WorkTopic,
             {
                 "work_id": "w.work_id",
@@ -531,7 +556,7 @@ class BulkImporter:
             f"JOIN {_table(Topic)} t ON t.code = b.code ORDER BY b.seq",
             params,
         )
-        columns, select, params = _insert_columns(
+        columns, select, params = record_notes.insert_columns(
             WorkVersion,
             {
                 "work_id": "w.work_id",
@@ -549,86 +574,11 @@ class BulkImporter:
             params,
         )
 
-    def _refresh_records(self, cursor, now) -> None:
-        """Variants (the names as printed) and one import event per touched record.
-
-        Read from the batch's works as stored, once people's signatures are linked, in the
-        order of works.importer.note_variants_and_events (work, then position).
-        """
-        self._note_touched_records(cursor)
-        self._add_variants(cursor)
-        self._add_import_events(cursor, now)
-
-    def _note_touched_records(self, cursor) -> None:
-        """bulk_final: the batch's linked signatures in order; bulk_touched: one row a record."""
-        cursor.execute(
-            f"""
-            INSERT INTO bulk_final (seq, author_id, printed)
-            SELECT row_number() OVER (ORDER BY t.work_id, t.position), t.author_id,
-                   t.printed_name
-            FROM {_table(Authorship)} t JOIN bulk_written w ON t.work_id = w.work_id
-            WHERE t.author_id IS NOT NULL
-            """
-        )
-        cursor.execute(
-            """
-            INSERT INTO bulk_touched (author_id, first_seq, works, names)
-            SELECT author_id, min(seq), count(*), count(DISTINCT printed)
-            FROM bulk_final GROUP BY author_id
-            """
-        )
-        cursor.execute("ANALYZE bulk_touched")
-
-    def _add_variants(self, cursor) -> None:
-        """Each record's new names as printed joined to its variants: in order of appearance,
-        at most 50 in all."""
-        records = _table(AuthorRecord)
-        cursor.execute(
-            f"""
-            WITH printed AS (
-                SELECT author_id, printed, min(seq) AS first_seq
-                FROM bulk_final GROUP BY author_id, printed
-            ), fresh AS (
-                SELECT p.author_id, p.printed, p.first_seq,
-                       row_number() OVER (PARTITION BY p.author_id ORDER BY p.first_seq) AS rn,
-                       jsonb_array_length(r.variants) AS had
-                FROM printed p JOIN {records} r ON r.id = p.author_id
-                WHERE NOT (r.variants ? p.printed)
-            ), added AS (
-                SELECT author_id, jsonb_agg(to_jsonb(printed) ORDER BY first_seq) AS names
-                FROM fresh WHERE had + rn <= 50 GROUP BY author_id
-            )
-            UPDATE {records} r SET variants = r.variants || added.names
-            FROM added
-            WHERE r.id = added.author_id
-            """
-        )
-
-    def _add_import_events(self, cursor, now) -> None:
-        """One import event per touched record, in the order the batch first names them."""
-        columns, select, params = _insert_columns(
-            RecordEvent,
-            {
-                "record_id": "t.author_id",
-                "kind": ("%s", [RecordEvent.Kind.IMPORT.value]),
-                "summary": (
-                    "%s || t.names || ' work(s) added or updated'",
-                    [f"{self.source_label}: "],
-                ),
-                "data": "jsonb_build_object('works', t.works)",
-            },
-            now,
-        )
-        cursor.execute(
-            f"INSERT INTO {_table(RecordEvent)} ({columns}) "
-            f"SELECT {select} FROM bulk_touched t ORDER BY t.first_seq",
-            params,
-        )
-
     def _create_staging_tables(self) -> None:
         with connection.cursor() as cursor:
             for name, columns in _STAGING.items():
                 cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns})")
+            record_notes.create_staging(cursor)
 
 
 # The identity column ``seq`` keeps the order rows were copied in.
@@ -660,8 +610,6 @@ _STAGING = {
         "seq bigint, work_id bigint, authorship_id bigint, author_id bigint, position integer, "
         "printed text, key text, affiliation text, block_key text, is_org boolean"
     ),
-    "bulk_final": "seq bigint, author_id bigint, printed text",
-    "bulk_touched": "author_id bigint PRIMARY KEY, first_seq bigint, works integer, names integer",
 }
 
 
@@ -688,33 +636,6 @@ def _hash_lines(records: Iterable[Prepared]) -> bytes:
 
 def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
-
-
-def _insert_columns(model, given: dict, now) -> tuple[str, str, list]:
-    """Column list, SELECT list and parameters inserting every column of ``model``.
-
-    ``given`` maps attnames to SQL expressions (or ``(expression, params)``).
-    The other columns get the model's defaults, and auto_now(_add) ones
-    ``now``, so a field added to the model later does not break the loader.
-    """
-    columns, select, params = [], [], []
-    for field in model._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.attname in given:
-            expression = given[field.attname]
-            if isinstance(expression, tuple):
-                expression, values = expression
-                params.extend(values)
-            select.append(expression)
-        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            select.append("%s")
-            params.append(now)
-        else:
-            select.append(f"CAST(%s AS {field.cast_db_type(connection)})")
-            params.append(field.get_db_prep_save(field.get_default(), connection))
-    return ", ".join(columns), ", ".join(select), params
 
 
 # -- streaming -----------------------------------------------------------------

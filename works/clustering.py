@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from works.arxiv import names
@@ -215,15 +215,30 @@ class NewRecord:
 def link_signatures(signature_ids: Iterable[int]) -> set[int]:
     """Give each new person signature a record: an existing one the evidence points to, or a
     new one. Returns the ids of the records that gained signatures."""
+    plan = plan_links(Authorship.objects.filter(id__in=list(signature_ids)))
+    return apply_links(plan) if plan else set()
+
+
+@dataclass
+class LinkPlan:
+    """Where each pending signature goes (works.identity.link), before anything is written."""
+
+    pending: list[Authorship]  # in order of appearance (work, position)
+    assigned: dict[str, str]  # signature id → record id, or "new:N"
+
+
+def plan_links(signatures: QuerySet[Authorship]) -> LinkPlan | None:
+    """The links of those ``signatures`` that are people's and have no record yet, against
+    the records of their blocks; None when there is none. Reads, writes nothing."""
     pending = list(
-        Authorship.objects.filter(id__in=list(signature_ids), author__isnull=True)
+        signatures.filter(author__isnull=True)
         .exclude(block_key="")
         .only("id", "work_id", "position", "printed_name", "affiliation", "block_key")
         # New records are numbered (slugs) in the order their first signatures appear.
         .order_by("work_id", "position")
     )
     if not pending:
-        return set()
+        return None
     blocks = {s.block_key for s in pending}
     members = list(
         Authorship.objects.filter(
@@ -244,14 +259,15 @@ def link_signatures(signature_ids: Iterable[int]) -> set[int]:
     assigned = cluster_labelled(
         labelled_rows(pending), existing=existing, must_link=must, cannot_link=cannot
     )
-    return _apply_links(pending, assigned)
+    return LinkPlan(pending=pending, assigned=assigned)
 
 
-def _apply_links(pending: list[Authorship], assigned: dict[str, str]) -> set[int]:
+def apply_links(plan: LinkPlan) -> set[int]:
+    """Write a plan: new records created, signatures pointed at theirs; the records' ids."""
     to_record: dict[int, list[int]] = defaultdict(list)
     new_groups: dict[str, list[Authorship]] = defaultdict(list)
-    for signature in pending:
-        cluster = assigned.get(str(signature.id))
+    for signature in plan.pending:
+        cluster = plan.assigned.get(str(signature.id))
         if cluster is None or cluster.startswith("new:"):
             new_groups[cluster or f"alone:{signature.id}"].append(signature)
         else:

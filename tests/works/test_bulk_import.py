@@ -472,9 +472,12 @@ def first_load_rows() -> dict:
     return _first_load_of_the_snapshot
 
 
-def test_the_first_load_writes_exactly_what_the_normal_path_writes():
+def test_the_first_load_writes_exactly_what_the_normal_path_writes_in_one_batch():
+    # A first load links people's signatures once, at its end, whatever its batches: the same
+    # records, slugs, variants and one import event per record as a normal load of the whole
+    # file in one batch (in batches of 60 a record on works of two batches has two events).
     bare = first_load_rows()
-    import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=False, batch_size=60)
+    import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=False, batch_size=1000)
     normal = database_rows()
 
     assert len(bare["records"]) > 500
@@ -522,6 +525,23 @@ def _interrupt_restore_after_one(monkeypatch) -> None:
     monkeypatch.setattr(DeferredSchemaObject, "save", failing)
 
 
+def _interrupt_linking_after_one_task(monkeypatch) -> None:
+    """Interrupted while linking at the end of the load, one task of blocks committed."""
+    monkeypatch.setattr(first_load, "LINK_TASK_SIGNATURES", 100)
+    # Linked in this process: the test's transaction is invisible to others.
+    monkeypatch.setattr(bulk.BulkImporter, "_worker_count", lambda self: 0)
+    original = first_load.link_blocks
+    calls = []
+
+    def failing(task):
+        calls.append(1)
+        if len(calls) == 2:
+            raise Interrupted
+        return original(task)
+
+    monkeypatch.setattr(first_load, "link_blocks", failing)
+
+
 def _interrupt_before_the_recount(monkeypatch) -> None:
     def failing(**kwargs):
         raise Interrupted
@@ -536,6 +556,8 @@ def _interrupt_before_the_recount(monkeypatch) -> None:
         pytest.param(lambda mp: _interrupt_batch(mp, 2), None, id="after-the-first-batch"),
         # Forced onto the normal path, the re-run first puts the schema back and counts.
         pytest.param(lambda mp: _interrupt_batch(mp, 2), False, id="after-a-batch-rerun-normal"),
+        pytest.param(_interrupt_linking_after_one_task, None, id="while-linking"),
+        pytest.param(_interrupt_linking_after_one_task, False, id="while-linking-rerun-normal"),
         pytest.param(_interrupt_restore_after_one, None, id="while-restoring"),
         pytest.param(_interrupt_before_the_recount, False, id="before-the-recount"),
     ],
@@ -558,3 +580,54 @@ def test_an_interrupted_first_load_run_again_ends_as_an_uninterrupted_one(
     assert database_rows() == uninterrupted
     assert schema() == migrated
     assert not DeferredSchemaObject.objects.exists()
+    assert not unlinked_people()
+
+
+def unlinked_people():
+    return Authorship.objects.filter(author__isnull=True).exclude(block_key="")
+
+
+def test_a_first_load_links_people_once_at_its_end_and_a_normal_load_per_batch(monkeypatch):
+    seen = []
+    original = bulk.BulkImporter.import_batch
+
+    def watching(self, items):
+        stats = original(self, items)
+        seen.append(unlinked_people().count())
+        return stats
+
+    monkeypatch.setattr(bulk.BulkImporter, "import_batch", watching)
+    linked = []
+    monkeypatch.setattr(first_load, "link_blocks", lambda task: linked.append(task) or set())
+
+    import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=True, batch_size=60)
+
+    assert len(seen) == 4 and seen == sorted(seen) and seen[0] > 0  # unlinked while copying
+    assert len(linked) == 1  # then every block once, in one task of at most 2,000 signatures
+    assert set(linked[0][0]) == set(unlinked_people().values_list("block_key", flat=True))
+    wipe()
+    seen.clear()
+    import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=False, batch_size=60)
+    assert seen == [0, 0, 0, 0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_linking_at_the_end_in_two_processes_ends_as_in_this_one(monkeypatch):
+    uninterrupted = first_load_rows()
+    monkeypatch.setattr(first_load, "LINK_TASK_SIGNATURES", 100)
+    tasks = []
+    original = first_load._link_tasks
+
+    def counting(source_label):
+        for task in original(source_label):
+            tasks.append(task)
+            yield task
+
+    monkeypatch.setattr(first_load, "_link_tasks", counting)
+
+    import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=True, batch_size=60, workers=2)
+
+    assert len(tasks) > 4
+    assert max(len(keys) for keys, _ in tasks) > 1  # blocks are grouped into tasks
+    assert database_rows() == uninterrupted
+    assert not unlinked_people()

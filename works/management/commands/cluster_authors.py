@@ -8,13 +8,12 @@ hands them to the identity queue of every worker deployed.
 
 import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from tqdm import tqdm
 
-from bzpeer.lib.processes import start_django
+from bzpeer.lib.processes import parallel_map
 from bzpeer.lib.tasks import enqueue
 from works import clustering
 
@@ -74,17 +73,7 @@ class Command(BaseCommand):
 
     def _run(self, keys: list[str], workers: int):
         if workers == 1:
-            for key in keys:
-                yield _cluster_one(key)
+            yield from map(_cluster_one, keys)
             return
-        database_name = connection.settings_dict["NAME"]
-        connection.close()  # each process opens its own
-        # An executor, not a Pool: a worker that cannot start breaks it at once (a Pool would
-        # start replacements forever).
-        with ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=start_django,
-            initargs=(database_name,),
-        ) as executor:
-            yield from executor.map(_cluster_one, keys, chunksize=16)
+        # Sixteen blocks in flight per process: most blocks are small, the round trip is not.
+        yield from parallel_map(_cluster_one, keys, workers, in_flight=16)
