@@ -60,7 +60,8 @@ Pairs = list[tuple[str, str]]
 
 def labelled_rows(signatures: Iterable[Authorship]) -> list[dict]:
     """Signatures in the labelled JSON-lines format of the identity data (without ``cluster``),
-    with what the model reads: co-authors, title, abstract, year, categories, affiliation.
+    with what the model reads: co-authors, title, abstract (when the model reads abstracts),
+    year, categories, affiliation.
 
     Three queries per LOAD_CHUNK signatures. ``signatures`` need ``id``, ``work_id``,
     ``position``, ``printed_name`` and ``affiliation``.
@@ -74,10 +75,12 @@ def labelled_rows(signatures: Iterable[Authorship]) -> list[dict]:
 
 def _labelled_chunk(signatures: list[Authorship]) -> list[dict]:
     work_ids = {s.work_id for s in signatures}
-    works = {
-        w["id"]: w
-        for w in Work.objects.filter(id__in=work_ids).values("id", "title", "abstract", "year")
-    }
+    # A model that never read an abstract gets none (IdentityModel.reads_abstracts): a block's
+    # members' abstracts were most of the rows' memory and of the bytes read.
+    fields = ("id", "title", "abstract", "year")
+    if not default_model().reads_abstracts:
+        fields = ("id", "title", "year")
+    works = {w["id"]: w for w in Work.objects.filter(id__in=work_ids).values(*fields)}
     categories: dict[int, list[str]] = defaultdict(list)
     for work_id, code in (
         WorkTopic.objects.filter(work_id__in=work_ids)
@@ -100,7 +103,7 @@ def _labelled_chunk(signatures: list[Authorship]) -> list[dict]:
             "position": s.position,
             "coauthors": [name for pos, name in authors[s.work_id] if pos != s.position],
             "title": works[s.work_id]["title"],
-            "abstract": works[s.work_id]["abstract"],
+            "abstract": works[s.work_id].get("abstract", ""),
             "year": works[s.work_id]["year"],
             "venue": "",
             "categories": categories[s.work_id],

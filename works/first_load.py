@@ -53,7 +53,7 @@ LOADER_READS = {
 # Building the GIN and btree indexes of a million works sorts in memory rather than on disk.
 MAINTENANCE_WORK_MEM = "512MB"
 # Unlinked signatures per task of the end-of-load linking (a block is never split): what one
-# process holds at a time, labelled rows with their abstracts included.
+# process holds at a time, as labelled rows.
 LINK_TASK_SIGNATURES = 2000
 # Taken by each task before it creates records: two blocks may want one slug
 # ("Garcia-Lopez" and "Garcia Lopez"), and free_slugs only sees committed records.

@@ -64,3 +64,15 @@ def test_the_clusters_do_not_move_with_the_abstracts():
     assert people(clustering.cluster_labelled(rows)) == people(
         clustering.cluster_labelled(shuffled)
     )
+
+
+def test_the_rows_read_from_the_database_leave_abstracts_out(db):
+    from tests.factories import AuthorRecordFactory, WorkFactory, add_authors
+
+    work = WorkFactory(abstract="A long abstract about kagome magnets.")
+    (signature,) = add_authors(work, [AuthorRecordFactory()])
+
+    (row,) = clustering.labelled_rows([signature])
+
+    assert row["abstract"] == ""
+    assert row["title"] == work.title
