@@ -18,7 +18,9 @@ the corpus is otherwise the same as without them. Then it times:
 3. linking the signatures of ``--new-works`` new works into the clustered
    corpus (``link``), with the existing clusters of their blocks.
 
-``--big-block 0`` and ``--new-works 0`` skip steps 2 and 3. Each step prints a
+``--big-block 0`` and ``--new-works 0`` skip steps 2 and 3. ``--labelled FILE``
+(the identity data's JSON-lines format) clusters that file's blocks instead of
+the synthetic corpus (its ``cluster`` labels are not read). Each step prints a
 ``partition`` digest (sha256 of the sorted cluster member lists): two runs with
 the same arguments must print the same digests whatever the code's speed.
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import sys
 import time
@@ -173,11 +176,14 @@ def _arguments(argv):
     parser.add_argument("--new-works", type=int, default=2_000)
     parser.add_argument("--abstract-words", type=int, default=0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--labelled", help="cluster this labelled JSON-lines file instead")
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = _arguments(argv)
+    if args.labelled:
+        return _time_labelled(Path(args.labelled))
     rng = np.random.default_rng(args.seed)
     text = {"abstract_words": args.abstract_words, "text_rng": np.random.default_rng(args.seed + 1)}
     model = default_model()
@@ -195,6 +201,22 @@ def main(argv=None) -> int:
         _time_big_block(rng, model, args.big_block, text)
     if args.new_works:
         _time_link(rng, model, people, corpus, clusters, args.new_works, text)
+    return 0
+
+
+def _time_labelled(path: Path) -> int:
+    with path.open(encoding="utf-8") as stream:
+        rows = [json.loads(line) for line in stream if line.strip()]
+    signatures = [
+        Signature.from_record({k: v for k, v in r.items() if k != "cluster"}) for r in rows
+    ]
+    print(f"start: {_load()}")
+    clusters, (seconds, cpu), blocks, slowest = time_corpus(signatures, default_model())
+    print(
+        f"{path.name}: {len(signatures)} signatures, {blocks} blocks: {seconds:.1f} s "
+        f"({cpu:.1f} s CPU); slowest block {slowest[1]} signatures in {slowest[0]:.2f} s; "
+        f"{_load()}; partition {partition_digest(clusters.values())}"
+    )
     return 0
 
 
