@@ -22,6 +22,7 @@ count is unknown is taken as common, never as rare.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -354,11 +355,10 @@ def _tfidf(token_lists: Sequence[Sequence[str]], *, binary: bool = False) -> spa
     vocabulary: dict[str, int] = {}
     indptr, indices, data = [0], [], []
     for tokens in token_lists:
-        counts: dict[int, float] = {}
-        for token in tokens:
-            column = vocabulary.setdefault(token, len(vocabulary))
-            counts[column] = 1.0 if binary else counts.get(column, 0.0) + 1.0
-        indices.extend(counts)
+        # Counter keeps first-occurrence order, so columns and entries come in the
+        # order a token-by-token loop gives them (the sums below depend on it).
+        counts = dict.fromkeys(tokens, 1.0) if binary else Counter(tokens)
+        indices.extend([vocabulary.setdefault(token, len(vocabulary)) for token in counts])
         data.extend(counts.values())
         indptr.append(len(indices))
     shape = (len(token_lists), max(len(vocabulary), 1))
@@ -391,15 +391,8 @@ SMALL_LIMIT = 24
 
 def _weights(token_lists: Sequence[Sequence[str]]) -> list[dict[str, float]]:
     """Per row {token: L2-normalised TF-IDF}, IDF from these rows (as :func:`_tfidf`)."""
-    frequency: dict[str, int] = {}
-    counted = []
-    for tokens in token_lists:
-        counts: dict[str, float] = {}
-        for token in tokens:
-            counts[token] = counts.get(token, 0.0) + 1.0
-        counted.append(counts)
-        for token in counts:
-            frequency[token] = frequency.get(token, 0) + 1
+    counted = [Counter(tokens) for tokens in token_lists]
+    frequency = Counter(chain.from_iterable(counted))  # rows holding each token
     rows = len(token_lists)
     # math, not numpy: on scalars numpy's call overhead was most of a small block's cost.
     idf = {t: math.log((1.0 + rows) / (1.0 + f)) + 1.0 for t, f in frequency.items()}
