@@ -417,11 +417,13 @@ def _weights(token_lists: Sequence[Sequence[str]]) -> list[dict[str, float]]:
     frequency = Counter(chain.from_iterable(counted))  # rows holding each token
     rows = len(token_lists)
     # math, not numpy: on scalars numpy's call overhead was most of a small block's cost.
-    idf = {t: math.log((1.0 + rows) / (1.0 + f)) + 1.0 for t, f in frequency.items()}
+    # One logarithm per document frequency (at most one per row), not per token.
+    by_frequency = {f: math.log((1.0 + rows) / (1.0 + f)) + 1.0 for f in set(frequency.values())}
+    idf = {t: by_frequency[f] for t, f in frequency.items()}
     out = []
     for counts in counted:
         weighted = {t: c * idf[t] for t, c in counts.items()}
-        norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
+        norm = math.sqrt(sum([w * w for w in weighted.values()])) or 1.0
         out.append({t: w / norm for t, w in weighted.items()})
     return out
 
