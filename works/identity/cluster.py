@@ -132,9 +132,9 @@ def average_linkage(sums: np.ndarray, weights: np.ndarray, threshold: float) -> 
         rescan = alive & ((best_col == a) | (best_col == b))
         rescan[a] = True
         best_val[b], best_val[~alive] = NEVER, NEVER
-        for row in np.flatnonzero(rescan):
-            best_col[row] = int(np.argmax(linkage[row]))
-            best_val[row] = linkage[row, best_col[row]]
+        rows = np.flatnonzero(rescan)  # each row's first maximum, as row by row
+        best_col[rows] = np.argmax(linkage[rows], axis=1)
+        best_val[rows] = linkage[rows, best_col[rows]]
         improved = alive & (linkage[:, a] > best_val)
         best_col[improved] = a
         best_val[improved] = linkage[improved, a]

@@ -292,9 +292,12 @@ def pair_features(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.n
     out[:, 3] = np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
     out[:, 4] = _row_dot(block.coauthors_tfidf, left, right)
     out[:, 5] = np.minimum(counts_l, counts_r)
-    _cosine(out, 6, block.where, left, right)
+    # where and venues are each read twice below: one product each.
+    where = _row_dot(block.where, left, right)
+    _cosine(out, 6, block.where, left, right, dots=where)
     has_venue = _has_rows(block.venues)
-    out[:, 7] = _masked(_row_dot(block.venues, left, right) > 0, has_venue[left] & has_venue[right])
+    shared_venues = _row_dot(block.venues, left, right)
+    out[:, 7] = _masked(shared_venues > 0, has_venue[left] & has_venue[right])
     _cosine(out, 8, block.title, left, right)
     out[:, 9] = _masked(_row_dot(block.title_binary, left, right), ~np.isnan(out[:, 8]))
     _cosine(out, 10, block.abstract, left, right)
@@ -313,12 +316,11 @@ def pair_features(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.n
     out[:, 16] = _masked(np.divide(shared, np.maximum(fewer, 1)), fewer > 0)
     venues = np.asarray(block.venues.sum(axis=1)).ravel()
     fewer_venues = np.minimum(venues[left], venues[right])
-    shared_venues = _row_dot(block.venues, left, right)
     out[:, 17] = _masked(shared_venues / np.maximum(fewer_venues, 1), fewer_venues > 0)
     commonness = np.maximum(block.commonness[left], block.commonness[right])
     out[:, 18] = commonness
     out[:, 19] = _rare_full_name(out[:, 0], commonness)
-    out[:, 20] = np.where(_row_dot(block.where, left, right) > 0, out[:, 19], 0.0)
+    out[:, 20] = np.where(where > 0, out[:, 19], 0.0)
     collaborations = block.collaboration_only[left] & block.collaboration_only[right]
     out[np.ix_(collaborations, _COAUTHOR_EVIDENCE)] = 0.0
     return out
@@ -345,9 +347,10 @@ def _rare_full_name(levels, commonness):
     return np.where(levels == NAME_FULL_EQUAL, np.maximum(COMMON - commonness, 0.0), 0.0)
 
 
-def _cosine(out: np.ndarray, column: int, matrix, left, right) -> None:
+def _cosine(out: np.ndarray, column: int, matrix, left, right, dots=None) -> None:
     present = _has_rows(matrix)
-    out[:, column] = _masked(_row_dot(matrix, left, right), present[left] & present[right])
+    dots = _row_dot(matrix, left, right) if dots is None else dots
+    out[:, column] = _masked(dots, present[left] & present[right])
 
 
 def _tfidf(token_lists: Sequence[Sequence[str]], *, binary: bool = False) -> sparse.csr_matrix:
