@@ -1,12 +1,16 @@
 """Speed of author clustering on a synthetic corpus, one process.
 
     python bench/identity_speed.py [--works 100000] [--big-block 10000] [--new-works 2000]
+        [--abstract-words 150] [--seed 7]
 
 Generates people with Zipf-distributed names (surname and given name drawn
 from Zipf laws, so some blocks are huge and most are tiny), Zipf-distributed
 productivity, a stable circle of co-authors and a topic (arXiv-like category
 and words) each; works are written by one person and a few of their circle,
-and 20 % of printings use initials. Then it times:
+and 20 % of printings use initials. ``--abstract-words 150`` gives every work an
+abstract of that many words (about 1 KB, as the import bench's records), half
+from its lead author's topic words; they come from a separate random stream, so
+the corpus is otherwise the same as without them. Then it times:
 
 1. clustering every block of the corpus (``cluster_block``), signatures/s;
 2. one block of ``--big-block`` signatures (one surname + initial, many
@@ -14,12 +18,21 @@ and 20 % of printings use initials. Then it times:
 3. linking the signatures of ``--new-works`` new works into the clustered
    corpus (``link``), with the existing clusters of their blocks.
 
+``--big-block 0`` and ``--new-works 0`` skip steps 2 and 3. ``--labelled FILE``
+(the identity data's JSON-lines format) clusters that file's blocks instead of
+the synthetic corpus (its ``cluster`` labels are not read). Each step prints a
+``partition`` digest (sha256 of the sorted cluster member lists): two runs with
+the same arguments must print the same digests whatever the code's speed.
+
 Figures are for one process; the app runs one per core.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import os
 import sys
 import time
 from collections import defaultdict
@@ -82,7 +95,9 @@ def printed(rng, person) -> str:
     return f"{person['given']} {person['surname']}"
 
 
-def make_works(rng, people, count: int, prefix: str) -> list[Signature]:
+def make_works(
+    rng, people, count: int, prefix: str, *, abstract_words: int = 0, text_rng=None
+) -> list[Signature]:
     weights = np.array([p["productivity"] for p in people], dtype=np.float64)
     leads = rng.choice(len(people), size=count, p=weights / weights.sum())
     signatures = []
@@ -93,6 +108,7 @@ def make_works(rng, people, count: int, prefix: str) -> list[Signature]:
         names = [printed(rng, people[k]) for k in team]
         title = " ".join(rng.choice(person["words"], 6).tolist())
         year = person["start"] + int(rng.integers(0, 8))
+        abstract = _abstract(text_rng, person, abstract_words) if abstract_words else ""
         for position, k in enumerate(team):
             signatures.append(
                 Signature(
@@ -102,12 +118,29 @@ def make_works(rng, people, count: int, prefix: str) -> list[Signature]:
                     position=position,
                     coauthors=tuple(n for j, n in enumerate(names) if j != position),
                     title=title,
+                    abstract=abstract,
                     year=year,
                     categories=(CATEGORIES[people[k]["topic"]],),
                     truth=str(k),
                 )
             )
     return signatures
+
+
+def _abstract(rng, person, words: int) -> str:
+    """Half topic words of the lead author, half words of the whole vocabulary."""
+    own = rng.choice(person["words"], words // 2).tolist()
+    common = rng.choice(WORDS, words - words // 2).tolist()
+    return " ".join(own + common)
+
+
+def partition_digest(clusters) -> str:
+    """sha256 of the sorted, sorted-member cluster lists: equal partitions, equal digest."""
+    return _digest(sorted(sorted(ids) for ids in clusters))
+
+
+def _digest(value) -> str:
+    return hashlib.sha256(repr(value).encode()).hexdigest()[:16]
 
 
 def by_block(signatures):
@@ -119,7 +152,7 @@ def by_block(signatures):
 
 def time_corpus(signatures, model):
     blocks = by_block(signatures)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     clusters = {}
     slowest = (0.0, 0)
     for key, members in blocks.items():
@@ -127,37 +160,81 @@ def time_corpus(signatures, model):
         for number, ids in enumerate(cluster_block(members, model=model)):
             clusters[f"{key}#{number}"] = ids
         slowest = max(slowest, (time.perf_counter() - block_started, len(members)))
-    return clusters, time.perf_counter() - started, len(blocks), slowest
+    seconds = (time.perf_counter() - started, time.process_time() - cpu)
+    return clusters, seconds, len(blocks), slowest
 
 
-def main(argv=None) -> int:
+def _load() -> str:
+    return f"load average {os.getloadavg()[0]:.2f}"
+
+
+def _arguments(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--works", type=int, default=100_000)
     parser.add_argument("--people", type=int, default=0, help="default: works / 3")
     parser.add_argument("--big-block", type=int, default=10_000)
     parser.add_argument("--new-works", type=int, default=2_000)
+    parser.add_argument("--abstract-words", type=int, default=0)
     parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args(argv)
+    parser.add_argument("--labelled", help="cluster this labelled JSON-lines file instead")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = _arguments(argv)
+    if args.labelled:
+        return _time_labelled(Path(args.labelled))
     rng = np.random.default_rng(args.seed)
+    text = {"abstract_words": args.abstract_words, "text_rng": np.random.default_rng(args.seed + 1)}
     model = default_model()
     people = make_people(rng, args.people or args.works // 3)
-    corpus = make_works(rng, people, args.works, "w")
-    clusters, seconds, blocks, slowest = time_corpus(corpus, model)
+    corpus = make_works(rng, people, args.works, "w", **text)
+    print(f"start: {_load()}")
+    clusters, (seconds, cpu), blocks, slowest = time_corpus(corpus, model)
     print(
-        f"corpus: {args.works} works, {len(corpus)} signatures, {blocks} blocks: {seconds:.1f} s, "
-        f"{len(corpus) / seconds:,.0f} signatures/s; slowest block {slowest[1]} signatures "
-        f"in {slowest[0]:.2f} s"
+        f"corpus: {args.works} works, {len(corpus)} signatures, {blocks} blocks: {seconds:.1f} s "
+        f"({cpu:.1f} s CPU), {len(corpus) / seconds:,.0f} signatures/s "
+        f"({len(corpus) / cpu:,.0f} per CPU second); slowest block {slowest[1]} signatures "
+        f"in {slowest[0]:.2f} s; {_load()}; partition {partition_digest(clusters.values())}"
     )
-    big_people = make_people(rng, max(args.big_block // 8, 1), surname="Wang", initial="w")
-    big = [s for s in make_works(rng, big_people, args.big_block * 2, "b") if s.block_key]
-    big = [s for s in big if s.block_key == "wang w"][: args.big_block]
-    started = time.perf_counter()
+    if args.big_block:
+        _time_big_block(rng, model, args.big_block, text)
+    if args.new_works:
+        _time_link(rng, model, people, corpus, clusters, args.new_works, text)
+    return 0
+
+
+def _time_labelled(path: Path) -> int:
+    with path.open(encoding="utf-8") as stream:
+        rows = [json.loads(line) for line in stream if line.strip()]
+    signatures = [
+        Signature.from_record({k: v for k, v in r.items() if k != "cluster"}) for r in rows
+    ]
+    print(f"start: {_load()}")
+    clusters, (seconds, cpu), blocks, slowest = time_corpus(signatures, default_model())
+    print(
+        f"{path.name}: {len(signatures)} signatures, {blocks} blocks: {seconds:.1f} s "
+        f"({cpu:.1f} s CPU); slowest block {slowest[1]} signatures in {slowest[0]:.2f} s; "
+        f"{_load()}; partition {partition_digest(clusters.values())}"
+    )
+    return 0
+
+
+def _time_big_block(rng, model, size: int, text) -> None:
+    big_people = make_people(rng, max(size // 8, 1), surname="Wang", initial="w")
+    big = [s for s in make_works(rng, big_people, size * 2, "b", **text) if s.block_key]
+    big = [s for s in big if s.block_key == "wang w"][:size]
+    started, cpu = time.perf_counter(), time.process_time()
     big_clusters = cluster_block(big, model=model)
     print(
-        f"one block of {len(big)} signatures ('wang w'): {time.perf_counter() - started:.1f} s, "
-        f"{len(big_clusters)} clusters"
+        f"one block of {len(big)} signatures ('wang w'): {time.perf_counter() - started:.1f} s "
+        f"({time.process_time() - cpu:.1f} s CPU), {len(big_clusters)} clusters; {_load()}; "
+        f"partition {partition_digest(big_clusters)}"
     )
-    new = make_works(rng, people, args.new_works, "n")
+
+
+def _time_link(rng, model, people, corpus, clusters, count: int, text) -> None:
+    new = make_works(rng, people, count, "n", **text)
     members = {s.signature_id: s for s in corpus}
     new_keys = {s.block_key for s in new}
     existing = {
@@ -165,14 +242,16 @@ def main(argv=None) -> int:
         for cluster_id, ids in clusters.items()
         if cluster_id.rsplit("#", 1)[0] in new_keys
     }
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = link(new, existing, model=model)
+    outcome = (sorted(result.assignments.items()), sorted(sorted(c) for c in result.new_clusters))
     print(
-        f"link {args.new_works} new works ({len(new)} signatures, {len(existing)} existing "
-        f"clusters in their blocks): {time.perf_counter() - started:.1f} s; "
-        f"{len(result.assignments)} joined, {len(result.new_clusters)} new people"
+        f"link {count} new works ({len(new)} signatures, {len(existing)} existing "
+        f"clusters in their blocks): {time.perf_counter() - started:.1f} s "
+        f"({time.process_time() - cpu:.1f} s CPU); "
+        f"{len(result.assignments)} joined, {len(result.new_clusters)} new people; {_load()}; "
+        f"outcome {_digest(outcome)}"
     )
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
 """Pair features: the plain-dict path for small blocks equals the sparse path."""
 
 import numpy as np
+import pytest
+from scipy import sparse
 
 from works.identity.cluster import cluster_profiles
 from works.identity.features import (
     FEATURE_NAMES,
     BlockData,
+    _tfidf,
     pair_features,
     profile_of,
     small_block_features,
@@ -67,3 +70,66 @@ def test_same_paper_and_incompatible_names_are_vetoed():
     }
     # s0/s2 share a paper; Wen Wang (s3) conflicts with every Wei Wang, not with "W. Wang"
     assert vetoed_pairs_found == {(0, 2), (0, 3), (2, 3), (3, 4)}
+
+
+def _tfidf_reference(token_lists):
+    """The scipy chain ``_tfidf`` replaced: its result must be reproduced bit for bit."""
+    vocabulary, indptr, indices, data = {}, [0], [], []
+    for tokens in token_lists:
+        counts = {}
+        for token in tokens:
+            column = vocabulary.setdefault(token, len(vocabulary))
+            counts[column] = counts.get(column, 0.0) + 1.0
+        indices.extend(counts)
+        data.extend(counts.values())
+        indptr.append(len(indices))
+    shape = (len(token_lists), max(len(vocabulary), 1))
+    matrix = sparse.csr_matrix(
+        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
+        shape=shape,
+    )
+    document_frequency = np.bincount(matrix.indices, minlength=shape[1])
+    idf = np.log((1.0 + shape[0]) / (1.0 + document_frequency)) + 1.0
+    matrix = matrix @ sparse.diags(idf)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix)
+
+
+def _random_token_lists(rng, rows, vocabulary):
+    words = [f"w{k}" for k in range(vocabulary)]
+    return [
+        [words[k] for k in rng.integers(vocabulary, size=int(rng.integers(0, 40)))]
+        for _ in range(rows)
+    ]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_tfidf_reproduces_the_scipy_chain_bit_for_bit(seed):
+    rng = np.random.default_rng(seed)
+    token_lists = _random_token_lists(rng, int(rng.integers(1, 120)), int(rng.integers(1, 300)))
+    if seed % 4 == 0:
+        # Rows listing new words before old ones: the one case where scipy sums a
+        # row's squares in the other order.
+        token_lists = [["a"], ["b", "a"], ["c", "b"], [], ["d", "c", "a"]]
+    if seed == 1:
+        token_lists = [[], []]  # a field no profile has
+    fast, reference = _tfidf(token_lists), _tfidf_reference(token_lists)
+    assert (fast.indptr == reference.indptr).all()
+    assert (fast.indices == reference.indices).all()
+    assert fast.data.tobytes() == reference.data.tobytes()
+
+
+def test_tfidf_sums_a_row_in_the_order_scipy_does():
+    # Many terms of very different size make a row's sum depend on its order.
+    token_lists = [["x"] * 7 + [f"r{k}" for k in range(30)]]
+    token_lists += [[f"r{k}" for k in range(29, -1, -1)] + ["x"] * 7 for _ in range(3)]
+    fast, reference = _tfidf(token_lists), _tfidf_reference(token_lists)
+    assert fast.data.tobytes() == reference.data.tobytes()
+
+
+def test_tfidf_sums_rows_scipy_leaves_sorted_in_that_order():
+    # Every row lists later words first: scipy then sums each row back to front.
+    token_lists = [[f"r{j}" for j in range(k, -1, -1) for _ in range(j % 7 + 1)] for k in range(40)]
+    fast, reference = _tfidf(token_lists), _tfidf_reference(token_lists)
+    assert fast.data.tobytes() == reference.data.tobytes()

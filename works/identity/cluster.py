@@ -132,9 +132,9 @@ def average_linkage(sums: np.ndarray, weights: np.ndarray, threshold: float) -> 
         rescan = alive & ((best_col == a) | (best_col == b))
         rescan[a] = True
         best_val[b], best_val[~alive] = NEVER, NEVER
-        for row in np.flatnonzero(rescan):
-            best_col[row] = int(np.argmax(linkage[row]))
-            best_val[row] = linkage[row, best_col[row]]
+        rows = np.flatnonzero(rescan)  # each row's first maximum, as row by row
+        best_col[rows] = np.argmax(linkage[rows], axis=1)
+        best_val[rows] = linkage[rows, best_col[rows]]
         improved = alive & (linkage[:, a] > best_val)
         best_col[improved] = a
         best_val[improved] = linkage[improved, a]
@@ -191,19 +191,30 @@ def cluster_probabilities(
     """Labels for one block from its probability matrix and the constraints."""
     groups, forbidden = _constraint_groups(ids, must_link, cannot_link)
     size = int(groups.max()) + 1 if len(groups) else 0
-    membership = np.zeros((len(ids), size))
-    membership[np.arange(len(ids)), groups] = 1.0
+    if size == len(ids):
+        # No must-link joined anything: every group is its signature (groups is
+        # 0..n-1) and the sums below would be the probabilities themselves, so the
+        # two n x n products (most of a mid-size block's linkage cost) are skipped.
+        sums, weights = np.array(probabilities, dtype=np.float64), np.ones(size)
+    else:
+        sums, weights = _group_sums(probabilities, groups, size)
+    for ga, gb in forbidden:
+        sums[ga, gb] = sums[gb, ga] = NEVER
+    group_labels = average_linkage(sums, weights, threshold)
+    return group_labels[groups]
+
+
+def _group_sums(probabilities: np.ndarray, groups: np.ndarray, size: int):
+    """(group x group sums of probabilities, NEVER where vetoed; signatures per group)."""
+    membership = np.zeros((len(groups), size))
+    membership[np.arange(len(groups)), groups] = 1.0
     never = np.isneginf(probabilities)
     finite = np.where(never, 0.0, probabilities)
     sums = membership.T @ finite @ membership
     # Same-paper and name vetoes inside a must-link group are overridden by it.
     vetoed = (membership.T @ never.astype(np.float64) @ membership) > 0
     sums[vetoed] = NEVER
-    for ga, gb in forbidden:
-        sums[ga, gb] = sums[gb, ga] = NEVER
-    weights = membership.sum(axis=0)
-    group_labels = average_linkage(sums, weights, threshold)
-    return group_labels[groups]
+    return sums, membership.sum(axis=0)
 
 
 def link_profiles(

@@ -22,6 +22,7 @@ count is unknown is taken as common, never as rare.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -291,9 +292,12 @@ def pair_features(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.n
     out[:, 3] = np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
     out[:, 4] = _row_dot(block.coauthors_tfidf, left, right)
     out[:, 5] = np.minimum(counts_l, counts_r)
-    _cosine(out, 6, block.where, left, right)
+    # where and venues are each read twice below: one product each.
+    where = _row_dot(block.where, left, right)
+    _cosine(out, 6, block.where, left, right, dots=where)
     has_venue = _has_rows(block.venues)
-    out[:, 7] = _masked(_row_dot(block.venues, left, right) > 0, has_venue[left] & has_venue[right])
+    shared_venues = _row_dot(block.venues, left, right)
+    out[:, 7] = _masked(shared_venues > 0, has_venue[left] & has_venue[right])
     _cosine(out, 8, block.title, left, right)
     out[:, 9] = _masked(_row_dot(block.title_binary, left, right), ~np.isnan(out[:, 8]))
     _cosine(out, 10, block.abstract, left, right)
@@ -312,12 +316,11 @@ def pair_features(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.n
     out[:, 16] = _masked(np.divide(shared, np.maximum(fewer, 1)), fewer > 0)
     venues = np.asarray(block.venues.sum(axis=1)).ravel()
     fewer_venues = np.minimum(venues[left], venues[right])
-    shared_venues = _row_dot(block.venues, left, right)
     out[:, 17] = _masked(shared_venues / np.maximum(fewer_venues, 1), fewer_venues > 0)
     commonness = np.maximum(block.commonness[left], block.commonness[right])
     out[:, 18] = commonness
     out[:, 19] = _rare_full_name(out[:, 0], commonness)
-    out[:, 20] = np.where(_row_dot(block.where, left, right) > 0, out[:, 19], 0.0)
+    out[:, 20] = np.where(where > 0, out[:, 19], 0.0)
     collaborations = block.collaboration_only[left] & block.collaboration_only[right]
     out[np.ix_(collaborations, _COAUTHOR_EVIDENCE)] = 0.0
     return out
@@ -344,9 +347,10 @@ def _rare_full_name(levels, commonness):
     return np.where(levels == NAME_FULL_EQUAL, np.maximum(COMMON - commonness, 0.0), 0.0)
 
 
-def _cosine(out: np.ndarray, column: int, matrix, left, right) -> None:
+def _cosine(out: np.ndarray, column: int, matrix, left, right, dots=None) -> None:
     present = _has_rows(matrix)
-    out[:, column] = _masked(_row_dot(matrix, left, right), present[left] & present[right])
+    dots = _row_dot(matrix, left, right) if dots is None else dots
+    out[:, column] = _masked(dots, present[left] & present[right])
 
 
 def _tfidf(token_lists: Sequence[Sequence[str]], *, binary: bool = False) -> sparse.csr_matrix:
@@ -354,26 +358,47 @@ def _tfidf(token_lists: Sequence[Sequence[str]], *, binary: bool = False) -> spa
     vocabulary: dict[str, int] = {}
     indptr, indices, data = [0], [], []
     for tokens in token_lists:
-        counts: dict[int, float] = {}
-        for token in tokens:
-            column = vocabulary.setdefault(token, len(vocabulary))
-            counts[column] = 1.0 if binary else counts.get(column, 0.0) + 1.0
-        indices.extend(counts)
+        # Counter keeps first-occurrence order, so columns and entries come in the
+        # order a token-by-token loop gives them (the sums below depend on it).
+        counts = dict.fromkeys(tokens, 1.0) if binary else Counter(tokens)
+        indices.extend([vocabulary.setdefault(token, len(vocabulary)) for token in counts])
         data.extend(counts.values())
         indptr.append(len(indices))
     shape = (len(token_lists), max(len(vocabulary), 1))
-    matrix = sparse.csr_matrix(
-        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
-        shape=shape,
-    )
-    if binary:
-        return matrix
-    document_frequency = np.bincount(matrix.indices, minlength=shape[1])
+    values = np.asarray(data, dtype=np.float64)
+    columns = np.asarray(indices, dtype=np.int64)
+    if not binary:
+        values = _normalised(values, columns, np.asarray(indptr, dtype=np.int64), shape)
+    return sparse.csr_matrix((values, columns, indptr), shape=shape)
+
+
+def _normalised(counts, columns, indptr, shape) -> np.ndarray:
+    """TF-IDF weights of CSR entries, L2-normalised per row, bit for bit what scipy's
+    ``counts @ diags(idf)``, ``sqrt(m.multiply(m).sum(axis=1))`` and
+    ``diags(1 / norms) @ m`` give (each of their entries is one product, and the row
+    sums run in the order scipy's kernels leave the entries in; the reference chain
+    is kept and compared bit for bit in tests/identity/test_features.py). Five
+    scipy operations cost about a millisecond of overhead per matrix, ten matrices
+    per mid-size block and merge round."""
+    document_frequency = np.bincount(columns, minlength=shape[1])
     idf = np.log((1.0 + shape[0]) / (1.0 + document_frequency)) + 1.0
-    matrix = matrix @ sparse.diags(idf)
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    weighted = counts * idf[columns]
+    lengths = np.diff(indptr)
+    rows = np.repeat(np.arange(shape[0]), lengths)
+    squares = weighted * weighted
+    same_row = rows[1:] == rows[:-1]
+    if np.all(columns[:-1][same_row] > columns[1:][same_row]):
+        # The product with diags(idf) lists each row's entries in reverse; when that
+        # leaves every row sorted, scipy's elementwise product keeps that order.
+        ends = indptr[1:][rows]
+        squares = squares[indptr[:-1][rows] + ends - 1 - np.arange(len(rows))]
+    sums = np.zeros(shape[0])
+    nonempty = np.flatnonzero(lengths)
+    if len(nonempty):
+        sums[nonempty] = np.add.reduceat(squares, indptr[nonempty])
+    norms = np.sqrt(sums)
     norms[norms == 0] = 1.0
-    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix)
+    return (1.0 / norms)[rows] * weighted
 
 
 def _binary(token_lists: Sequence[Sequence[str]]) -> sparse.csr_matrix:
@@ -391,22 +416,17 @@ SMALL_LIMIT = 24
 
 def _weights(token_lists: Sequence[Sequence[str]]) -> list[dict[str, float]]:
     """Per row {token: L2-normalised TF-IDF}, IDF from these rows (as :func:`_tfidf`)."""
-    frequency: dict[str, int] = {}
-    counted = []
-    for tokens in token_lists:
-        counts: dict[str, float] = {}
-        for token in tokens:
-            counts[token] = counts.get(token, 0.0) + 1.0
-        counted.append(counts)
-        for token in counts:
-            frequency[token] = frequency.get(token, 0) + 1
+    counted = [Counter(tokens) for tokens in token_lists]
+    frequency = Counter(chain.from_iterable(counted))  # rows holding each token
     rows = len(token_lists)
     # math, not numpy: on scalars numpy's call overhead was most of a small block's cost.
-    idf = {t: math.log((1.0 + rows) / (1.0 + f)) + 1.0 for t, f in frequency.items()}
+    # One logarithm per document frequency (at most one per row), not per token.
+    by_frequency = {f: math.log((1.0 + rows) / (1.0 + f)) + 1.0 for f in set(frequency.values())}
+    idf = {t: by_frequency[f] for t, f in frequency.items()}
     out = []
     for counts in counted:
         weighted = {t: c * idf[t] for t, c in counts.items()}
-        norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
+        norm = math.sqrt(sum([w * w for w in weighted.values()])) or 1.0
         out.append({t: w / norm for t, w in weighted.items()})
     return out
 
@@ -414,7 +434,8 @@ def _weights(token_lists: Sequence[Sequence[str]]) -> list[dict[str, float]]:
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
-    return sum(w * b[t] for t, w in a.items() if t in b)
+    # A list, not a generator: the same products summed in the same order, faster.
+    return sum([w * b[t] for t, w in a.items() if t in b])
 
 
 def _cos_or_nan(a: dict[str, float], b: dict[str, float]) -> float:
@@ -425,8 +446,9 @@ def _overlap(shared: float, fewer: float) -> float:
     return shared / max(fewer, 1.0) if fewer > 0 else np.nan
 
 
-def _small_fields(profiles: Sequence[Profile]) -> dict[str, list]:
-    return {
+def _small_fields(profiles: Sequence[Profile]) -> list[dict]:
+    """Per profile: its TF-IDF dicts, and what every pair would otherwise recompute."""
+    fields = {
         "coauthors_tfidf": _weights([sorted(p.coauthor_keys) for p in profiles]),
         "where": _weights([p.where_tokens for p in profiles]),
         "title": _weights([p.title_tokens for p in profiles]),
@@ -435,6 +457,18 @@ def _small_fields(profiles: Sequence[Profile]) -> dict[str, list]:
         "text": _weights([p.title_tokens + p.abstract_tokens for p in profiles]),
         "affiliation": _weights([p.affiliation_tokens for p in profiles]),
     }
+    per_profile = [{k: v[i] for k, v in fields.items()} for i in range(len(profiles))]
+    for profile, own in zip(profiles, per_profile, strict=True):
+        own["initials_only"] = all(n.initials_only for n in profile.names)
+        own["years"] = (min(profile.years), max(profile.years)) if profile.years else None
+        # log1p is monotonic: log1p(min(sizes)) is the smaller of the two logs, bit for bit.
+        own["log_size"] = np.log1p(profile.size)
+    return per_profile
+
+
+def _rarity(level, commonness: float) -> float:
+    """:func:`_rare_full_name` for one pair, without numpy's scalar overhead."""
+    return max(COMMON - commonness, 0.0) if level == NAME_FULL_EQUAL else 0.0
 
 
 def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
@@ -445,13 +479,15 @@ def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
     title = _cos_or_nan(fa["title"], fb["title"])
     shared_venues = float(len(a.venues & b.venues))
     fewer_venues = min(len(a.venues), len(b.venues))
+    years_a, years_b = fa["years"], fb["years"]
     gap = np.nan
-    if a.years and b.years:
-        gap = max(0.0, max(min(a.years), min(b.years)) - min(max(a.years), max(b.years)))
-    rarity = float(_rare_full_name(level, max(a.commonness, b.commonness)))
+    if years_a and years_b:
+        gap = max(0.0, max(years_a[0], years_b[0]) - min(years_a[1], years_b[1]))
+    commonness = max(a.commonness, b.commonness)
+    rarity = _rarity(level, commonness)
     row = [
         level,
-        all(n.initials_only for n in a.names) or all(n.initials_only for n in b.names),
+        fa["initials_only"] or fb["initials_only"],
         shared,
         shared / union if union > 0 else 0.0,
         _dot(fa["coauthors_tfidf"], fb["coauthors_tfidf"]),
@@ -459,16 +495,16 @@ def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
         _cos_or_nan(fa["where"], fb["where"]),
         float(shared_venues > 0) if fewer_venues else np.nan,
         title,
-        float(len(fa["title_set"] & fb["title_set"])) if not np.isnan(title) else np.nan,
+        float(len(fa["title_set"] & fb["title_set"])) if not math.isnan(title) else np.nan,
         _cos_or_nan(fa["abstract"], fb["abstract"]),
         _cos_or_nan(fa["text"], fb["text"]),
         _cos_or_nan(fa["affiliation"], fb["affiliation"]),
         gap,
-        np.log1p(min(a.size, b.size)),
-        np.log1p(max(a.size, b.size)),
+        min(fa["log_size"], fb["log_size"]),
+        max(fa["log_size"], fb["log_size"]),
         _overlap(shared, min(count_a, count_b)),
         _overlap(shared_venues, fewer_venues),
-        max(a.commonness, b.commonness),
+        commonness,
         rarity,
         rarity if _dot(fa["where"], fb["where"]) > 0 else 0.0,
     ]
@@ -481,8 +517,7 @@ def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
 def small_block_features(profiles: Sequence[Profile]) -> tuple[np.ndarray, ...]:
     """(left, right, features, vetoed) for all pairs of a small block, as
     :func:`pair_features` and :func:`vetoed_pairs` would give them."""
-    fields = _small_fields(profiles)
-    per_profile = [{k: v[i] for k, v in fields.items()} for i in range(len(profiles))]
+    per_profile = _small_fields(profiles)
     left, right = np.triu_indices(len(profiles), 1)
     rows = [
         _small_pair(profiles[i], profiles[j], per_profile[i], per_profile[j])
@@ -509,8 +544,7 @@ def profile_pair_features(
         block = BlockData.build(profiles)
         features = pair_features(block, left, right)
         return features, vetoed_pairs(block, left, right, levels=features[:, 0])
-    fields = _small_fields(profiles)
-    per_profile = [{k: v[i] for k, v in fields.items()} for i in range(len(profiles))]
+    per_profile = _small_fields(profiles)
     pairs = list(zip(np.asarray(left).tolist(), np.asarray(right).tolist(), strict=True))
     rows = [_small_pair(profiles[i], profiles[j], per_profile[i], per_profile[j]) for i, j in pairs]
     features = np.array(rows, dtype=np.float32).reshape(len(pairs), len(FEATURE_NAMES))
