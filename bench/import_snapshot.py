@@ -604,7 +604,7 @@ def _child_ceiling(path: str) -> int:
         prepared = (
             bulk._parallel(chunks, workers, depth, lambda: True)
             if workers
-            else (bulk._prepare_lines(first, lines) for first, lines in chunks)
+            else (bulk.prepare_lines(first, lines) for first, lines in chunks)
         )
         with connection.cursor() as cursor:
             for chunk in prepared:

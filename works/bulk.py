@@ -62,7 +62,7 @@ from works.importer import (
     pending_signatures,
 )
 from works.models import AuthorRecord, Authorship, Topic, Work, WorkTopic, WorkVersion
-from works.prepare import Prepared, _encoded, _esc, _prepare_lines, prepare_items
+from works.prepare import Prepared, copy_escape, fully_encoded, prepare_items, prepare_lines
 from works.taxonomy import topic_group, topic_name
 
 BATCH_SIZE = 20_000
@@ -115,7 +115,7 @@ class BulkImporter:
         self._created = 0
         self._analyzed_at = 0
         # Whether workers encode every record for COPY, or only fingerprint them
-        # (see _prepare_lines): decided by the share of changes in the last batch.
+        # (see prepare_lines): decided by the share of changes in the last batch.
         self._encode = True
 
     def run(
@@ -190,7 +190,7 @@ class BulkImporter:
         # The first batch is prepared here: a small file never starts workers.
         seen = 0
         for first_line, chunk in numbered:
-            yield _prepare_lines(first_line, chunk, self._encode)
+            yield prepare_lines(first_line, chunk, self._encode)
             seen += len(chunk)
             if seen >= self.batch_size:
                 break
@@ -203,7 +203,7 @@ class BulkImporter:
         workers = self._worker_count()
         if not workers:
             for first_line, chunk in numbered:
-                yield _prepare_lines(first_line, chunk, self._encode)
+                yield prepare_lines(first_line, chunk, self._encode)
             return
         # Enough chunks in flight to fill most of the next batch while this one is
         # written; each is a few MB of prepared records held in this process.
@@ -328,7 +328,7 @@ class BulkImporter:
                 to_update.append(record)
         changed = []
         for record in [*to_create, *to_update]:
-            record = _encoded(record)
+            record = fully_encoded(record)
             if isinstance(record, RecordError):
                 stats.errors.append(record)
             else:
@@ -631,7 +631,7 @@ def _copy(cursor, target: str, data: bytes | Iterable[bytes]) -> None:
 
 
 def _hash_lines(records: Iterable[Prepared]) -> bytes:
-    return "".join(f"{_esc(r.arxiv_id)}\t{r.content_hash}\n" for r in records).encode()
+    return "".join(f"{copy_escape(r.arxiv_id)}\t{r.content_hash}\n" for r in records).encode()
 
 
 def _table(model) -> str:
@@ -667,7 +667,7 @@ def _parallel(
     with context.Pool(workers) as pool:
         pending: deque = deque()
         for first_line, chunk in chunks:
-            pending.append(pool.apply_async(_prepare_lines, (first_line, chunk, encode())))
+            pending.append(pool.apply_async(prepare_lines, (first_line, chunk, encode())))
             if len(pending) >= depth:
                 yield pending.popleft().get()
         while pending:

@@ -34,7 +34,7 @@ class Prepared(NamedTuple):
     """One record on its way to the database. It crosses a process boundary thousands of
     times a second: a tuple of str/bytes pickles fastest.
 
-    ``encoded`` is None for a record only fingerprinted (see _prepare_lines): then ``line``
+    ``encoded`` is None for a record only fingerprinted (see prepare_lines): then ``line``
     holds the raw snapshot line, parsed again if the record turns out to have changed.
     """
 
@@ -49,7 +49,7 @@ class Prepared(NamedTuple):
         return self.freshness.version, self.freshness.updated_iso
 
 
-def _esc(text: str) -> str:
+def copy_escape(text: str) -> str:
     """A value in COPY's text format (backslash escapes)."""
     if "\\" in text:
         text = text.replace("\\", "\\\\")
@@ -71,15 +71,15 @@ def _signature_line(signature: rows.Signature) -> str:
     an organisation. Cached: names recur across papers."""
     block = signature.block_key if signature.is_person else ""
     return (
-        f"{_esc(signature.name_key)}\t{_esc(signature.printed_name)}\t"
-        f"{_esc(signature.affiliation)}\t{_esc(block)}\t"
+        f"{copy_escape(signature.name_key)}\t{copy_escape(signature.printed_name)}\t"
+        f"{copy_escape(signature.affiliation)}\t{copy_escape(block)}\t"
         f"{'t' if signature.is_organisation else 'f'}\n"
     )
 
 
 def encode(record_rows: rows.RecordRows) -> Encoded:
     """COPY lines for every row of a record (the staging tables' columns, in order)."""
-    aid = _esc(record_rows.work.arxiv_id)
+    aid = copy_escape(record_rows.work.arxiv_id)
     versions = record_rows.versions
     dates = [v.submitted.isoformat() for v in versions]
     signatures = record_rows.signatures
@@ -97,7 +97,7 @@ def encode(record_rows: rows.RecordRows) -> Encoded:
                 for v, day in zip(versions, dates, strict=True)
             ]
         ).encode(),
-        topics="".join([f"{aid}\t{_esc(t.code)}\t{t.position}\n" for t in topics]).encode(),
+        topics="".join([f"{aid}\t{copy_escape(t.code)}\t{t.position}\n" for t in topics]).encode(),
         categories=tuple([t.code for t in topics]),
     )
 
@@ -109,14 +109,14 @@ def _work_line(aid: str, work: rows.WorkRow, formatted: dict[int, str]) -> bytes
         (
             aid,
             str(work.version),
-            _esc(work.title),
-            _esc(work.abstract),
-            _esc(work.comments),
-            _esc(work.journal_ref),
-            _esc(work.doi),
-            _esc(work.report_no),
-            _esc(work.license),
-            _esc(work.primary_category),
+            copy_escape(work.title),
+            copy_escape(work.abstract),
+            copy_escape(work.comments),
+            copy_escape(work.journal_ref),
+            copy_escape(work.doi),
+            copy_escape(work.report_no),
+            copy_escape(work.license),
+            copy_escape(work.primary_category),
             formatted.get(id(work.submitted)) or _ts(work.submitted),
             formatted.get(id(work.updated)) or _ts(work.updated),
             _NULL if work.year is None else str(work.year),
@@ -124,7 +124,7 @@ def _work_line(aid: str, work: rows.WorkRow, formatted: dict[int, str]) -> bytes
             work.kind,
             str(work.person_author_count),
             str(work.author_count),
-            _esc(work.source),
+            copy_escape(work.source),
             work.content_hash,
         )
     )
@@ -148,7 +148,7 @@ def prepare_items(items: Iterable[ParsedRecord | RecordError]) -> list[Prepared 
     return [item if isinstance(item, RecordError) else prepare(item) for item in items]
 
 
-def _prepare_lines(
+def prepare_lines(
     first_line: int, lines: list[bytes], fully: bool = True
 ) -> list[Prepared | RecordError]:
     """Worker task: parse and prepare a chunk of snapshot lines.
@@ -178,7 +178,7 @@ def _fingerprint(record: ParsedRecord, line: bytes) -> Prepared | RecordError:
     return Prepared(record.arxiv_id, rows.content_hash(record), rows.freshness(record), None, line)
 
 
-def _encoded(record: Prepared) -> Prepared | RecordError:
+def fully_encoded(record: Prepared) -> Prepared | RecordError:
     """A fingerprinted record, parsed again and fully prepared."""
     if record.encoded is not None:
         return record

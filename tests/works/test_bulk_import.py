@@ -373,9 +373,9 @@ def spy_on_preparation(monkeypatch) -> list[bool]:
 
     def prepare_lines(first_line, lines, encode=True):
         fully.append(encode)
-        return prepare._prepare_lines(first_line, lines, encode)
+        return prepare.prepare_lines(first_line, lines, encode)
 
-    monkeypatch.setattr(bulk, "_prepare_lines", prepare_lines)
+    monkeypatch.setattr(bulk, "prepare_lines", prepare_lines)
     return fully
 
 

@@ -133,7 +133,7 @@ def rendered() -> Iterator[tuple[str, str]]:
     """(item name, rendering) of everything the fixtures become."""
     for name, lines in snapshot_inputs().items():
         for fully in (True, False):
-            for number, item in enumerate(bulk._prepare_lines(1, lines, fully), start=1):
+            for number, item in enumerate(bulk.prepare_lines(1, lines, fully), start=1):
                 yield f"{name} {'encoded' if fully else 'fingerprinted'} {number}", _render(item)
         for number, item in enumerate(iter_snapshot(lines), start=1):
             yield f"{name} rows {number}", _rows(item)
@@ -168,7 +168,7 @@ def test_every_fixture_gives_the_same_rows_as_before():
 
 def test_the_variants_take_the_rare_paths():
     lines = snapshot_inputs()["variants"]
-    items = bulk._prepare_lines(1, lines)
+    items = bulk.prepare_lines(1, lines)
     errors = [item for item in items if isinstance(item, RecordError)]
     prepared = [item for item in items if isinstance(item, bulk.Prepared)]
     assert len(errors) >= 15 and len(prepared) >= 20
@@ -179,8 +179,8 @@ def test_the_variants_take_the_rare_paths():
 @pytest.mark.parametrize("fully", [True, False])
 def test_a_fingerprint_is_the_full_preparations_hash(fully):
     lines = snapshot_inputs()[SNAPSHOT.name]
-    full = bulk._prepare_lines(1, lines)
-    other = bulk._prepare_lines(1, lines, fully)
+    full = bulk.prepare_lines(1, lines)
+    other = bulk.prepare_lines(1, lines, fully)
     assert [(p.arxiv_id, p.content_hash, p.freshness) for p in full] == [
         (p.arxiv_id, p.content_hash, p.freshness) for p in other
     ]
