@@ -161,9 +161,10 @@ def prepare_lines(
     out: list[Prepared | RecordError] = []
     for number, line in enumerate(lines, start=first_line):
         item = snapshot_line(line, number)
-        if item is None or isinstance(item, RecordError):
-            if item is not None:
-                out.append(item)
+        if item is None:
+            continue  # a blank line
+        if isinstance(item, RecordError):
+            out.append(item)
         elif fully:
             out.append(prepare(item))
         else:

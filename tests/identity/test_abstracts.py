@@ -5,7 +5,6 @@ and an abstract would shift it where no label ever checked the shift.
 """
 
 import dataclasses
-import random
 
 from works import clustering
 from works.identity.model import IdentityModel, default_model
@@ -48,22 +47,6 @@ def test_signatures_keep_their_abstract_only_for_a_model_that_reads_them(monkeyp
     (kept,) = clustering._signatures_for([_row(1)])
     assert kept.abstract_tokens == Signature.from_record(_row(1)).abstract_tokens
     assert "kagom" in " ".join(kept.abstract_tokens)
-
-
-def test_the_clusters_do_not_move_with_the_abstracts():
-    rows = [_row(n) for n in range(8)]
-    texts = [ABSTRACT, "Chaperones assist misfolded proteins.", ""]
-    shuffled = [_row(n, random.Random(n).choice(texts)) for n in range(8)]
-
-    def people(assignments: dict[str, str]) -> list[list[str]]:
-        groups: dict[str, list[str]] = {}
-        for signature_id, cluster in assignments.items():
-            groups.setdefault(cluster, []).append(signature_id)
-        return sorted(sorted(g) for g in groups.values())
-
-    assert people(clustering.cluster_labelled(rows)) == people(
-        clustering.cluster_labelled(shuffled)
-    )
 
 
 def test_the_rows_read_from_the_database_leave_abstracts_out(db):
