@@ -49,6 +49,7 @@ __all__ = [
     "name_levels",
     "pair_features",
     "profile_of",
+    "resolve_coauthors",
     "vetoed_pairs",
 ]
 
@@ -100,7 +101,9 @@ class Profile:
     """
 
     names: frozenset[NameParts]
-    coauthor_keys: frozenset[str]
+    # Co-authors as works.identity.names.coauthor_name gives them; compared after
+    # resolve_coauthors.
+    coauthor_names: frozenset[str]
     where_tokens: tuple[str, ...]
     venues: frozenset[str]
     title_tokens: tuple[str, ...]
@@ -119,7 +122,7 @@ def profile_of(signature: Signature, name_count: int | None = None) -> Profile:
     venue = signature.venue.casefold().strip()
     return Profile(
         names=frozenset([signature.name]) if signature.name else frozenset(),
-        coauthor_keys=signature.coauthor_keys,
+        coauthor_names=signature.coauthor_names,
         where_tokens=signature.where_tokens,
         venues=frozenset([venue]) if venue else frozenset(),
         title_tokens=signature.title_tokens,
@@ -138,7 +141,7 @@ def merge_profiles(profiles: Sequence[Profile]) -> Profile:
         return profiles[0]
     return Profile(
         names=frozenset(chain.from_iterable(p.names for p in profiles)),
-        coauthor_keys=frozenset(chain.from_iterable(p.coauthor_keys for p in profiles)),
+        coauthor_names=frozenset(chain.from_iterable(p.coauthor_names for p in profiles)),
         where_tokens=tuple(chain.from_iterable(p.where_tokens for p in profiles)),
         venues=frozenset(chain.from_iterable(p.venues for p in profiles)),
         title_tokens=tuple(chain.from_iterable(p.title_tokens for p in profiles)),
@@ -184,13 +187,14 @@ class BlockData:
     def build(cls, items: Sequence[Signature | Profile]) -> BlockData:
         profiles = [p if isinstance(p, Profile) else profile_of(p) for p in items]
         years = [p.years for p in profiles]
+        coauthors = resolve_coauthors(profiles)
         return cls(
             profiles=profiles,
             **_name_variants(profiles),
             initials_only=np.array([all(n.initials_only for n in p.names) for p in profiles]),
-            coauthors=_binary([sorted(p.coauthor_keys) for p in profiles]),
-            coauthors_tfidf=_tfidf([sorted(p.coauthor_keys) for p in profiles]),
-            coauthor_counts=np.array([len(p.coauthor_keys) for p in profiles], dtype=np.float64),
+            coauthors=_binary(coauthors),
+            coauthors_tfidf=_tfidf(coauthors),
+            coauthor_counts=np.array([len(c) for c in coauthors], dtype=np.float64),
             where=_tfidf([p.where_tokens for p in profiles]),
             venues=_binary([sorted(p.venues) for p in profiles]),
             title=_tfidf([p.title_tokens for p in profiles]),
@@ -208,6 +212,34 @@ class BlockData:
 
     def __len__(self) -> int:
         return len(self.profiles)
+
+
+def resolve_coauthors(profiles: Sequence[Profile]) -> list[list[str]]:
+    """Each profile's co-authors (sorted) as the tokens two profiles must share.
+
+    A co-author is its key ("j wang") unless the profiles compared print that key
+    with two or more different first names ("Jian Wang", "Jun Wang"): then each
+    printing keeps its first name ("j wang|jian"), and an initial ("J. Wang") its
+    key, which no full name then matches. "J. Smith" and "John Smith" stay one
+    co-author as long as no "James Smith" is in sight; two people who only seemed to
+    share a co-author through a key collision no longer do.
+    """
+    first_names: dict[str, set[str]] = {}
+    for profile in profiles:
+        for name in profile.coauthor_names:
+            key, _, first = name.partition("|")
+            if first:
+                first_names.setdefault(key, set()).add(first)
+    ambiguous = {key for key, names in first_names.items() if len(names) > 1}
+    return [
+        sorted(
+            {
+                n if n.partition("|")[0] in ambiguous else n.partition("|")[0]
+                for n in p.coauthor_names
+            }
+        )
+        for p in profiles
+    ]
 
 
 def _name_variants(profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
@@ -448,8 +480,10 @@ def _overlap(shared: float, fewer: float) -> float:
 
 def _small_fields(profiles: Sequence[Profile]) -> list[dict]:
     """Per profile: its TF-IDF dicts, and what every pair would otherwise recompute."""
+    coauthors = resolve_coauthors(profiles)
     fields = {
-        "coauthors_tfidf": _weights([sorted(p.coauthor_keys) for p in profiles]),
+        "coauthors": [set(c) for c in coauthors],
+        "coauthors_tfidf": _weights(coauthors),
         "where": _weights([p.where_tokens for p in profiles]),
         "title": _weights([p.title_tokens for p in profiles]),
         "title_set": [set(p.title_tokens) for p in profiles],
@@ -473,8 +507,8 @@ def _rarity(level, commonness: float) -> float:
 
 def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
     level = min((_compatibility(x, y) for x in a.names for y in b.names), default=NAME_CONFLICT)
-    shared = float(len(a.coauthor_keys & b.coauthor_keys))
-    count_a, count_b = len(a.coauthor_keys), len(b.coauthor_keys)
+    shared = float(len(fa["coauthors"] & fb["coauthors"]))
+    count_a, count_b = len(fa["coauthors"]), len(fb["coauthors"])
     union = count_a + count_b - shared
     title = _cos_or_nan(fa["title"], fb["title"])
     shared_venues = float(len(a.venues & b.venues))

@@ -38,6 +38,7 @@ __all__ = [
     "NameParts",
     "block_key",
     "coauthor_key",
+    "coauthor_name",
     "is_common_surname",
     "is_person_name",
     "name_compatibility",
@@ -530,6 +531,23 @@ def coauthor_key(printed: str) -> str | None:
     """
     parts = parse_name(printed)
     return f"{parts.first_initial} {parts.surname}" if parts else None
+
+
+@lru_cache(maxsize=500_000)
+def coauthor_name(printed: str) -> str | None:
+    """A co-author as its :func:`coauthor_key` plus the first given name when printed in
+    full ("m mohania|mukesh"; "m mohania" for "M. Mohania"), None when not a person.
+
+    The key alone collides: in a "wang w" block "Jian Wang" and "Jun Wang" are both
+    "j wang", and most co-authors two namesakes seemed to share were such collisions.
+    :func:`works.identity.features.resolve_coauthors` keeps the first name only for
+    keys that print two different first names in the profiles compared.
+    """
+    parts = parse_name(printed)
+    if parts is None:
+        return None
+    key = f"{parts.first_initial} {parts.surname}"
+    return f"{key}|{parts.first_name}" if parts.first_name else key
 
 
 def _initials_fit(short: str, long: str) -> bool:

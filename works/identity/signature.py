@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from works.identity.names import NameParts, coauthor_key, parse_name
+from works.identity.names import NameParts, coauthor_key, coauthor_name, parse_name
 
 __all__ = ["MAX_COUNTED_AUTHORS", "Signature", "text_tokens", "where_tokens"]
 
@@ -188,7 +188,9 @@ class Signature:
 
     ``name`` is None when the printed name is not one person (see
     :func:`works.identity.names.parse_name`); such signatures are never clustered.
-    ``coauthor_keys`` are the other authors as "first-initial surname"; the
+    ``coauthor_keys`` are the other authors as "first-initial surname",
+    ``coauthor_names`` the same with the first given name when printed in full
+    (:func:`works.identity.names.coauthor_name`); the
     token tuples are folded, stemmed content words.
     """
 
@@ -206,6 +208,7 @@ class Signature:
     truth: str | None = field(default=None, compare=False, repr=False)
     name: NameParts | None = field(init=False, compare=False)
     coauthor_keys: frozenset[str] = field(init=False, compare=False, repr=False)
+    coauthor_names: frozenset[str] = field(init=False, compare=False, repr=False)
     title_tokens: tuple[str, ...] = field(init=False, compare=False, repr=False)
     abstract_tokens: tuple[str, ...] = field(init=False, compare=False, repr=False)
     where_tokens: tuple[str, ...] = field(init=False, compare=False, repr=False)
@@ -219,6 +222,10 @@ class Signature:
         own = f"{self.name.first_initial} {self.name.surname}" if self.name else None
         keys = {coauthor_key(c) for c in self.coauthors}
         self.coauthor_keys = frozenset(k for k in keys if k and k != own)
+        names = {coauthor_name(c) for c in self.coauthors}
+        self.coauthor_names = frozenset(
+            n for n in names if n and n.partition("|")[0] in self.coauthor_keys
+        )
         self.title_tokens = text_tokens(self.title)
         self.abstract_tokens = text_tokens(self.abstract)
         self.where_tokens = where_tokens(self.venue, self.categories)
