@@ -1,0 +1,72 @@
+"""Co-authors compared by name, not by key alone (works.identity.features.resolve_coauthors)."""
+
+import numpy as np
+import pytest
+
+from works.identity.features import (
+    FEATURE_NAMES,
+    BlockData,
+    pair_features,
+    profile_of,
+    resolve_coauthors,
+    small_block_features,
+)
+from works.identity.names import coauthor_name
+from works.identity.signature import Signature
+
+
+def sig(number, coauthors):
+    return Signature(
+        signature_id=f"s{number}",
+        paper_id=f"p{number}",
+        author="Wei Wang",
+        coauthors=tuple(coauthors),
+    )
+
+
+def shared_coauthors(signatures, *, small):
+    """shared_coauthors of every pair, by the small-block or the sparse path."""
+    profiles = [profile_of(s) for s in signatures]
+    left, right = np.triu_indices(len(profiles), 1)
+    if small:
+        features = small_block_features(profiles)[2]
+    else:
+        features = pair_features(BlockData.build(profiles), left, right)
+    return features[:, FEATURE_NAMES.index("shared_coauthors")].tolist()
+
+
+def test_a_coauthor_name_keeps_the_first_given_name_when_printed_in_full():
+    assert coauthor_name("Mukesh K. Mohania") == "m mohania|mukesh"
+    assert coauthor_name("M. Mohania") == "m mohania"
+    assert coauthor_name("Zheng-Yan Zhang") == coauthor_name("Zhengyan Zhang")
+    assert coauthor_name("ATLAS Collaboration") is None
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_two_coauthors_with_one_key_and_two_first_names_are_not_shared(small):
+    signatures = [sig(0, ["Jian Li", "Anna Alvarez"]), sig(1, ["Jun Li", "Boris Becker"])]
+    assert shared_coauthors(signatures, small=small) == [0.0]
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_an_initial_and_a_full_name_are_one_coauthor_when_no_other_first_name_is_printed(small):
+    signatures = [sig(0, ["J. Smith"]), sig(1, ["John Smith"]), sig(2, ["John Smith"])]
+    assert shared_coauthors(signatures, small=small) == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_an_initial_matches_no_full_name_when_the_key_prints_two_first_names(small):
+    signatures = [sig(0, ["J. Smith"]), sig(1, ["John Smith"]), sig(2, ["James Smith"])]
+    # pairs (0, 1), (0, 2), (1, 2): "J. Smith" could be either, so it is neither
+    assert shared_coauthors(signatures, small=small) == [0.0, 0.0, 0.0]
+
+
+def test_resolution_looks_only_at_the_profiles_compared():
+    profiles = [profile_of(s) for s in (sig(0, ["Jian Li"]), sig(1, ["J. Li"]), sig(2, ["Jun Li"]))]
+    assert resolve_coauthors(profiles) == [["j li|jian"], ["j li"], ["j li|jun"]]
+    assert resolve_coauthors(profiles[:2]) == [["j li"], ["j li"]]
+
+
+def test_the_authors_own_key_is_never_a_coauthor():
+    signature = sig(0, ["Wen Wang", "Jian Li"])
+    assert signature.coauthor_names == frozenset({"j li|jian"})
