@@ -35,7 +35,7 @@ from works.identity.names import (
     NAME_CONFLICT,
     NAME_FULL_EQUAL,
     NameParts,
-    is_common_surname,
+    is_common_name,
     name_compatibility,
 )
 from works.identity.signature import Signature
@@ -86,7 +86,7 @@ COMMON = float(np.log1p(COMMON_NAME_COUNT))
 
 def name_commonness(name: NameParts | None, count: int | None) -> float:
     """log1p(signatures sharing the block), COMMON when unknown or a common surname."""
-    if count is None or name is None or is_common_surname(name.surname):
+    if count is None or name is None or is_common_name(name):
         return COMMON
     return float(np.log1p(min(max(count, 1), COMMON_NAME_COUNT)))
 
@@ -323,7 +323,7 @@ def pair_features(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.n
     out[:, 2] = shared
     out[:, 3] = np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
     out[:, 4] = _row_dot(block.coauthors_tfidf, left, right)
-    out[:, 5] = np.minimum(counts_l, counts_r)
+    out[:, 5] = np.log1p(np.minimum(counts_l, counts_r))
     # where and venues are each read twice below: one product each.
     where = _row_dot(block.where, left, right)
     _cosine(out, 6, block.where, left, right, dots=where)
@@ -525,7 +525,7 @@ def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
         shared,
         shared / union if union > 0 else 0.0,
         _dot(fa["coauthors_tfidf"], fb["coauthors_tfidf"]),
-        min(count_a, count_b),
+        math.log1p(min(count_a, count_b)),
         _cos_or_nan(fa["where"], fb["where"]),
         float(shared_venues > 0) if fewer_venues else np.nan,
         title,

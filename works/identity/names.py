@@ -39,6 +39,7 @@ __all__ = [
     "block_key",
     "coauthor_key",
     "coauthor_name",
+    "is_common_name",
     "is_common_surname",
     "is_person_name",
     "name_compatibility",
@@ -276,6 +277,19 @@ def is_common_surname(surname: str) -> bool:
     holds, as a small corpus cannot show that "Wei Wang" or "Thomas Taylor" is many
     people."""
     return surname in _SURNAME_RANK or surname in _OTHER_COMMON_SURNAMES
+
+
+def is_common_name(name: NameParts) -> bool:
+    """A name shared by so many people that no corpus count can say otherwise: one with a
+    common surname (:func:`is_common_surname`), except an East Asian surname with a full
+    given name of two syllables or more ("Zhengyan Zhang", "Xu-Han Li"). The commonest
+    surnames with a one-syllable given name ("Wei Zhang") are each worn by hundreds of
+    thousands; with two syllables the given names spread over thousands of combinations."""
+    if not is_common_surname(name.surname):
+        return False
+    given = name.given_full
+    two_syllables = len(name.given) == 1 and given not in _PINYIN and _is_pinyin(given)
+    return not (name.surname in _SURNAME_RANK and two_syllables)
 
 
 _PINYIN_INITIALS = [
