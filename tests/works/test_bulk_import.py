@@ -611,6 +611,19 @@ def test_a_first_load_links_people_once_at_its_end_and_a_normal_load_per_batch(m
     assert seen == [0, 0, 0, 0]
 
 
+def test_a_load_times_its_steps_so_linking_people_shows_apart_from_copying(monkeypatch):
+    linked = []
+    monkeypatch.setattr(first_load, "link_blocks", lambda task: linked.append(task) or set())
+
+    first = import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=True, batch_size=60)
+    wipe()
+    normal = import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=False, batch_size=60)
+
+    assert list(first.phases) == ["copy", "people linked", "schema and counters"]
+    assert all(seconds > 0 for seconds in first.phases.values())
+    assert list(normal.phases) == ["copy"]  # people linked batch by batch, inside the copy
+
+
 @pytest.mark.django_db(transaction=True)
 def test_linking_at_the_end_in_two_processes_ends_as_in_this_one(monkeypatch):
     uninterrupted = first_load_rows()
