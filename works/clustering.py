@@ -381,9 +381,8 @@ def create_records(new_records: Sequence[NewRecord]) -> list[int]:
 
 def blocks_to_cluster() -> tuple[dict[str, int], int]:
     """The blocks worth clustering again with their sizes, largest first, and how many were
-    left out: a lone
-    signature already on a record, with no correction on it, can only cluster to itself.
-    On arXiv most blocks are such lone names; each cost a transaction and five queries."""
+    left out: a lone signature already on a record, with no correction on it, can only
+    cluster to itself. On arXiv most blocks are such lone names."""
     blocks = (
         Authorship.objects.exclude(block_key="")
         .values("block_key")

@@ -479,17 +479,19 @@ def _overlap(shared: float, fewer: float) -> float:
 def _small_fields(profiles: Sequence[Profile]) -> list[dict]:
     """Per profile: its TF-IDF dicts, and what every pair would otherwise recompute."""
     title = _weights([p.title_counts for p in profiles])
-    abstracts = any(p.abstract_tokens for p in profiles)
+    if any(p.abstract_tokens for p in profiles):
+        abstract = _weights([p.abstract_counts for p in profiles])
+        text = _weights([p.text_counts for p in profiles])
+    else:
+        # Without abstracts the text is the title: the same rows give the same weights.
+        abstract, text = [{}] * len(profiles), title
     fields = {
         "coauthors_tfidf": _weights([p.coauthor_counts for p in profiles]),
         "where": _weights([p.where_counts for p in profiles]),
         "title": title,
         "title_set": [p.title_set for p in profiles],
-        "abstract": _weights([p.abstract_counts for p in profiles])
-        if abstracts
-        else [{}] * len(profiles),
-        # Without abstracts the text is the title: the same rows give the same weights.
-        "text": _weights([p.text_counts for p in profiles]) if abstracts else title,
+        "abstract": abstract,
+        "text": text,
         "affiliation": _weights([p.affiliation_counts for p in profiles]),
     }
     per_profile = [{k: v[i] for k, v in fields.items()} for i in range(len(profiles))]
