@@ -35,6 +35,7 @@ app.conf.task_routes = {
     # Exact names before patterns: name blocks are clustered on their own queue, so that every
     # worker of every machine can take them in parallel while harvests keep theirs.
     "works.cluster_block": {"queue": "identity"},
+    "works.cluster_blocks": {"queue": "identity"},
     "works.*": {"queue": "harvest"},
     "graph.*": {"queue": "graph"},
     "profiles.recompute_*": {"queue": "trust"},

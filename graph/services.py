@@ -41,7 +41,8 @@ _RECORDS = AuthorRecord._meta.db_table
 # work) first: a record printed twice on one paper (two "Wei Wang"s resolved to one record) must
 # not count that paper twice for its pairs.
 _PAIRS_SQL = f"""
-SELECT pw.author_id, pw.coauthor_id, SUM(pw.pair_weight), COUNT(*), MAX(pw.year)
+SELECT pw.author_id, pw.coauthor_id, SUM(pw.pair_weight) AS weight, COUNT(*) AS shared_works,
+       MAX(pw.year) AS latest_year
 FROM (
     SELECT DISTINCT a.author_id AS author_id, b.author_id AS coauthor_id, w.id AS work_id,
            CAST(1.0 AS DOUBLE PRECISION) / (w.person_author_count - 1) AS pair_weight,
@@ -131,6 +132,57 @@ written AS (
 )
 SELECT (SELECT COUNT(*) FROM fresh), (SELECT COUNT(*) FROM vanished),
        (SELECT COUNT(*) FROM written)
+"""
+# The incremental rebuild on PostgreSQL, one statement per chunk of record ids: the chunk's
+# pairs and its stored edges are compared on the server, and only the pairs that differ (both
+# directions) are deleted or upserted, so no edge row travels to Python and back. Data-modifying
+# CTEs run to completion whether or not the final SELECT reads them; it returns the records on
+# a changed pair. A pair is symmetric (its values come from the works both records share), so
+# the two directions of a changed pair always agree on whether it vanished.
+_PG_INCREMENTAL_SQL = f"""
+WITH fresh AS MATERIALIZED ({_PAIRS_SQL.format(author_filter="a.author_id = ANY(%(ids)s)")}),
+old AS MATERIALIZED (
+    SELECT e.author_id, e.coauthor_id, e.weight, e.shared_works, e.latest_year
+    FROM {_EDGES} e
+    -- The span again, so that the planner expects a chunk's rows, not the table's.
+    WHERE e.author_id = ANY(%(ids)s) AND e.author_id BETWEEN %(low)s AND %(high)s
+),
+changed AS MATERIALIZED (
+    SELECT COALESCE(f.author_id, o.author_id) AS author_id,
+           COALESCE(f.coauthor_id, o.coauthor_id) AS coauthor_id,
+           f.weight, f.shared_works, f.latest_year,
+           f.author_id IS NOT NULL AS present
+    FROM fresh f
+    FULL JOIN old o ON o.author_id = f.author_id AND o.coauthor_id = f.coauthor_id
+    WHERE f.author_id IS NULL OR o.author_id IS NULL
+       OR NOT (ABS(o.weight - f.weight) <= {_WEIGHT_EPSILON}
+               AND o.shared_works = f.shared_works
+               AND o.latest_year IS NOT DISTINCT FROM f.latest_year)
+),
+both_ways AS MATERIALIZED (
+    SELECT DISTINCT ON (author_id, coauthor_id) * FROM (
+        SELECT author_id, coauthor_id, weight, shared_works, latest_year, present FROM changed
+        UNION ALL
+        SELECT coauthor_id, author_id, weight, shared_works, latest_year, present FROM changed
+    ) directions
+    ORDER BY author_id, coauthor_id
+),
+vanished AS (
+    DELETE FROM {_EDGES} e USING both_ways c
+    WHERE NOT c.present AND e.author_id = c.author_id AND e.coauthor_id = c.coauthor_id
+    RETURNING 1
+),
+written AS (
+    INSERT INTO {_EDGES} ({_EDGE_COLUMNS})
+    SELECT {_EDGE_COLUMNS} FROM both_ways WHERE present
+    -- Sorted so that concurrent rebuilds lock rows in the same order (no deadlock cycles).
+    ORDER BY author_id, coauthor_id
+    ON CONFLICT (author_id, coauthor_id) DO UPDATE
+    SET weight = EXCLUDED.weight, shared_works = EXCLUDED.shared_works,
+        latest_year = EXCLUDED.latest_year
+    RETURNING 1
+)
+SELECT DISTINCT author_id FROM both_ways
 """
 _SCRATCH_CHUNK = "graph_rebuild_chunk"
 _CHUNK_DIFF_SQL = [
@@ -236,45 +288,69 @@ def rebuild_edges_for(*, author_ids: Iterable[int]) -> set[int]:
     if not ids:
         return set()
     with transaction.atomic():
-        old = {
-            (a, b): (w, s, y)
-            for a, b, w, s, y in CollaborationEdge.objects.filter(author_id__in=ids).values_list(
-                "author_id", "coauthor_id", "weight", "shared_works", "latest_year"
-            )
-        }
-        new = pairs_for(ids)
-        changed = sorted(p for p in old.keys() | new.keys() if not _same(old.get(p), new.get(p)))
-        if not changed:
-            return set()
-        vanished = [p for p in changed if p not in new]
-        for start in range(0, len(vanished), 200):
-            condition = Q()
-            for a, b in vanished[start : start + 200]:
-                condition |= Q(author_id=a, coauthor_id=b) | Q(author_id=b, coauthor_id=a)
-            CollaborationEdge.objects.filter(condition).delete()
-        rows = {}
-        for a, b in changed:
-            if (a, b) in new:
-                weight, shared, year = new[(a, b)]
-                for author, coauthor in ((a, b), (b, a)):
-                    rows[(author, coauthor)] = CollaborationEdge(
-                        author_id=author,
-                        coauthor_id=coauthor,
-                        weight=weight,
-                        shared_works=shared,
-                        latest_year=year,
-                    )
-        # Sorted so that concurrent rebuilds lock rows in the same order (no deadlock cycles).
-        CollaborationEdge.objects.bulk_create(
-            [rows[key] for key in sorted(rows)],
-            batch_size=1000,
-            update_conflicts=True,
-            unique_fields=["author", "coauthor"],
-            update_fields=["weight", "shared_works", "latest_year"],
-        )
-        changed_ids = {record_id for pair in changed for record_id in pair}
-        refresh_close_collaborator_counts(author_ids=changed_ids)
+        if connection.vendor == "postgresql":
+            changed_ids = _rewrite_changed_pairs_on_server(ids)
+        else:
+            changed_ids = _rewrite_changed_pairs(ids)
+        if changed_ids:
+            refresh_close_collaborator_counts(author_ids=changed_ids)
     return changed_ids
+
+
+def _rewrite_changed_pairs_on_server(ids: list[int]) -> set[int]:
+    """PostgreSQL: compare and rewrite on the server, a chunk of records per statement.
+
+    A pair whose two records fall in different chunks is rewritten by the first chunk (both
+    directions) and found unchanged by the second, which still reports nothing new for it:
+    the first already did.
+    """
+    changed_ids: set[int] = set()
+    with connection.cursor() as cursor:
+        for chunk in _id_chunks(ids):
+            cursor.execute(_PG_INCREMENTAL_SQL, {"ids": chunk, "low": chunk[0], "high": chunk[-1]})
+            changed_ids.update(row[0] for row in cursor.fetchall())
+    return changed_ids
+
+
+def _rewrite_changed_pairs(ids: list[int]) -> set[int]:
+    """Other databases: read the stored edges and the pairs, write the pairs that differ."""
+    old = {
+        (a, b): (w, s, y)
+        for a, b, w, s, y in CollaborationEdge.objects.filter(author_id__in=ids).values_list(
+            "author_id", "coauthor_id", "weight", "shared_works", "latest_year"
+        )
+    }
+    new = pairs_for(ids)
+    changed = sorted(p for p in old.keys() | new.keys() if not _same(old.get(p), new.get(p)))
+    if not changed:
+        return set()
+    vanished = [p for p in changed if p not in new]
+    for start in range(0, len(vanished), 200):
+        condition = Q()
+        for a, b in vanished[start : start + 200]:
+            condition |= Q(author_id=a, coauthor_id=b) | Q(author_id=b, coauthor_id=a)
+        CollaborationEdge.objects.filter(condition).delete()
+    rows = {}
+    for a, b in changed:
+        if (a, b) in new:
+            weight, shared, year = new[(a, b)]
+            for author, coauthor in ((a, b), (b, a)):
+                rows[(author, coauthor)] = CollaborationEdge(
+                    author_id=author,
+                    coauthor_id=coauthor,
+                    weight=weight,
+                    shared_works=shared,
+                    latest_year=year,
+                )
+    # Sorted so that concurrent rebuilds lock rows in the same order (no deadlock cycles).
+    CollaborationEdge.objects.bulk_create(
+        [rows[key] for key in sorted(rows)],
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["author", "coauthor"],
+        update_fields=["weight", "shared_works", "latest_year"],
+    )
+    return {record_id for pair in changed for record_id in pair}
 
 
 def refresh_close_collaborator_counts(*, author_ids: Iterable[int]) -> list[int]:

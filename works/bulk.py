@@ -44,6 +44,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -135,6 +136,7 @@ class BulkImporter:
         else:
             # An interrupted first load forced onto the normal path: its schema comes back first.
             first_load.restore()
+        copying = time.perf_counter()
         with _fewer_gc_passes():
             self._create_staging_tables()
             batch: list[Prepared | RecordError] = []
@@ -149,10 +151,15 @@ class BulkImporter:
                 stats.add(self.import_batch(batch))
                 if progress:
                     progress(stats)
+        stats.phases["copy"] = time.perf_counter() - copying
         if self.defer_links:
+            linking = time.perf_counter()
             self._link_deferred(stats)
+            stats.phases["people linked"] = time.perf_counter() - linking
         if self.first_load:
+            restoring = time.perf_counter()
             self._finish_first_load(stats)
+            stats.phases["schema and counters"] = time.perf_counter() - restoring
         return stats
 
     def _link_deferred(self, stats: ImportStats) -> None:

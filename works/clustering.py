@@ -6,7 +6,7 @@ arXiv gives). This module is the database side:
 * :func:`link_signatures` is what every import calls for its new signatures: each joins the
   existing record the evidence points to, or a new record (works.identity.link). Nothing that
   exists is re-clustered; it is cheap enough for a day's harvest.
-* :func:`recluster_block` clusters one block again from scratch (``cluster_authors``, the
+* :func:`recluster_blocks` clusters blocks again from scratch (``cluster_authors``, the
   identity queue), keeping each record's id and slug with the cluster that holds most of its
   signatures, and setting ``possibly_several_people`` where the model's confidence is low.
 * :func:`cluster_labelled` is the same clustering on labelled rows: ``evaluate_identity`` runs it
@@ -48,6 +48,11 @@ from works.signals import records_merged
 
 # Signature ids per query when loading features: bounds the IN lists and the memory.
 LOAD_CHUNK = 5000
+# Taken by a transaction before it creates records (see create_records).
+RECORDS_LOCK = 0x627A_7065_6572  # "bzpeer"
+# Signatures per re-clustering task (cluster_authors, the identity queue): blocks are read,
+# written and committed together up to about this many.
+TASK_SIGNATURES = 2000
 # Clusters below this many signatures are not checked for cohesion: two papers cannot say
 # much about being several people.
 COHESION_MIN_SIGNATURES = 4
@@ -180,6 +185,14 @@ class Constraints:
                 if constraints.must.get(signature_id) == record_id:
                     del constraints.must[signature_id]
         return constraints
+
+    def only(self, signature_ids: Iterable[int]) -> Constraints:
+        """The corrections on these signatures alone."""
+        ids = set(signature_ids)
+        return Constraints(
+            must={s: r for s, r in self.must.items() if s in ids},
+            cannot=defaultdict(set, {s: r for s, r in self.cannot.items() if s in ids}),
+        )
 
     def pairs(self, members_of: Mapping[int, Sequence[int]]) -> tuple[Pairs, Pairs]:
         """(must-link, cannot-link) signature pairs, given each record's current members.
@@ -332,6 +345,11 @@ def create_records(new_records: Sequence[NewRecord]) -> list[int]:
     """Person records for new clusters, with free slugs; their ids, in order."""
     if not new_records:
         return []
+    if connection.vendor == "postgresql":
+        # Held to the commit: free_slugs only sees committed records, and two transactions in
+        # parallel may want one slug ("Garcia-Lopez" and "Garcia Lopez").
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RECORDS_LOCK])
     keys = [f"new-{n}" for n in range(len(new_records))]
     slugs = free_slugs(
         {key: slug_base(r.display_name) for key, r in zip(keys, new_records, strict=True)}
@@ -361,10 +379,10 @@ def create_records(new_records: Sequence[NewRecord]) -> list[int]:
 # -- clustering a block again ----------------------------------------------------------------------
 
 
-def blocks_to_cluster() -> tuple[list[str], int]:
-    """The blocks worth clustering again, largest first, and how many were left out: a lone
-    signature already on a record, with no correction on it, can only cluster to itself.
-    On arXiv most blocks are such lone names; each cost a transaction and five queries."""
+def blocks_to_cluster() -> tuple[dict[str, int], int]:
+    """The blocks worth clustering again with their sizes, largest first, and how many were
+    left out: a lone signature already on a record, with no correction on it, can only
+    cluster to itself. On arXiv most blocks are such lone names."""
     blocks = (
         Authorship.objects.exclude(block_key="")
         .values("block_key")
@@ -376,13 +394,13 @@ def blocks_to_cluster() -> tuple[list[str], int]:
         # Largest first: parallel runs end sooner.
         .order_by("-size", "block_key")
     )
-    keys, settled = [], 0
+    sizes, settled = {}, 0
     for row in blocks:
         if row["size"] == 1 and not row["unlinked"] and not row["constrained"]:
             settled += 1
         else:
-            keys.append(row["block_key"])
-    return keys, settled
+            sizes[row["block_key"]] = row["size"]
+    return sizes, settled
 
 
 @dataclass
@@ -414,47 +432,104 @@ class BlockOutcome:
         self.changed_record_ids |= other.changed_record_ids
 
 
-def recent_block_keys(*, since) -> list[str]:
-    """The blocks of the signatures on works imported or changed since then."""
-    return sorted(
-        set(
-            Authorship.objects.filter(work__changed_at__gte=since)
-            .exclude(block_key="")
-            .values_list("block_key", flat=True)
-        )
+def recent_block_sizes(*, since) -> dict[str, int]:
+    """The blocks of the signatures on works imported or changed since then, with their sizes,
+    largest first."""
+    recent = (
+        Authorship.objects.filter(work__changed_at__gte=since)
+        .exclude(block_key="")
+        .values("block_key")
     )
+    blocks = (
+        Authorship.objects.filter(block_key__in=recent)
+        .values("block_key")
+        .annotate(size=Count("id"))
+        .order_by("-size", "block_key")
+    )
+    return {row["block_key"]: row["size"] for row in blocks}
+
+
+def block_tasks(sizes: Mapping[str, int], limit: int = TASK_SIGNATURES) -> list[list[str]]:
+    """Blocks grouped, in order, into tasks of about ``limit`` signatures (a block is never
+    split: a larger one is a task alone)."""
+    tasks: list[list[str]] = []
+    size = 0
+    for key, count in sizes.items():
+        if not tasks or size + count > limit:
+            tasks.append([])
+            size = 0
+        tasks[-1].append(key)
+        size += count
+    return tasks
 
 
 def recluster_block(block_key: str) -> BlockOutcome:
     """Cluster every signature of one block from scratch and apply the result."""
+    return recluster_blocks([block_key])
+
+
+def recluster_blocks(block_keys: Sequence[str]) -> BlockOutcome:
+    """Cluster each of these blocks from scratch and apply the results, in one transaction.
+
+    Each block is clustered and planned alone, as if it were the only one; the blocks are read,
+    written and committed together. Most blocks hold two or three signatures, and a
+    transaction with its dozen queries each cost more than clustering them.
+    """
     with transaction.atomic():
         signatures = list(
             Authorship.objects.select_for_update(of=("self",))
-            .filter(block_key=block_key)
-            .only("id", "work_id", "position", "printed_name", "affiliation", "author_id")
+            .filter(block_key__in=list(block_keys))
+            .only(
+                "id", "work_id", "position", "printed_name", "affiliation", "author_id", "block_key"
+            )
             .order_by("id")
         )
         if not signatures:
             return BlockOutcome()
         current = {s.id: s.author_id for s in signatures}
-        members_of: dict[int, list[int]] = defaultdict(list)
-        for signature_id, record_id in current.items():
-            if record_id is not None:
-                members_of[record_id].append(signature_id)
         constraints = Constraints.load(current)
-        must, cannot = constraints.pairs(members_of)
-        rows = labelled_rows(signatures)
-        clusters = [
-            [int(i) for i in cluster]
-            for cluster in cluster_block(_signatures_for(rows), must_link=must, cannot_link=cannot)
-        ]
-        by_id = {s.id: s for s in signatures}
-        plan = plan_records(clusters, current, constraints.must, constraints.cannot)
-        outcome = _apply_plan(plan, by_id, current)
-        outcome.changed_record_ids |= _mark_cohesion(plan, rows)
+        # Built once, read by the clustering and again by the cohesion check.
+        model_signatures = dict(
+            zip(current, _signatures_for(labelled_rows(signatures)), strict=True)
+        )
+        by_block: dict[str, list[int]] = defaultdict(list)
+        for signature in signatures:
+            by_block[signature.block_key].append(signature.id)
+        plan = ClusterPlan.combine(
+            [
+                _plan_block(ids, current, constraints.only(ids), model_signatures)
+                for ids in by_block.values()
+            ]
+        )
+        outcome = _apply_plan(plan, {s.id: s for s in signatures}, current)
+        outcome.changed_record_ids |= _mark_cohesion(plan, model_signatures)
         outcome.signatures = len(signatures)
         authorships_changed(outcome.changed_record_ids)
         return outcome
+
+
+def _plan_block(
+    ids: list[int],
+    current: Mapping[int, int | None],
+    constraints: Constraints,
+    model_signatures: Mapping[int, Signature],
+) -> ClusterPlan:
+    """One block clustered from scratch, and each cluster's record."""
+    block_current = {i: current[i] for i in ids}
+    members_of: dict[int, list[int]] = defaultdict(list)
+    for signature_id, record_id in block_current.items():
+        if record_id is not None:
+            members_of[record_id].append(signature_id)
+    must, cannot = constraints.pairs(members_of)
+    clusters = [
+        [int(i) for i in cluster]
+        for cluster in cluster_block(
+            [model_signatures[i] for i in ids], must_link=must, cannot_link=cannot
+        )
+    ]
+    plan = plan_records(clusters, block_current, constraints.must, constraints.cannot)
+    plan.name_counts = [len(ids)] * len(clusters)
+    return plan
 
 
 @dataclass
@@ -464,6 +539,22 @@ class ClusterPlan:
     clusters: list[list[int]]
     records: list[int | None]
     emptied: dict[int, int]  # record left with no cluster → record that took most of it
+    # Each cluster's block size: how common its name is, for the cohesion check.
+    name_counts: list[int] = field(default_factory=list)
+
+    @classmethod
+    def combine(cls, plans: Sequence[ClusterPlan]) -> ClusterPlan:
+        """Several blocks' plans as one. A record with signatures in two blocks (an admin's
+        merge of two printings) is merged away only if no block kept it."""
+        combined = cls(clusters=[], records=[], emptied={})
+        for plan in plans:
+            combined.clusters += plan.clusters
+            combined.records += plan.records
+            combined.name_counts += plan.name_counts
+            combined.emptied.update(plan.emptied)
+        kept = set(combined.records)
+        combined.emptied = {r: s for r, s in combined.emptied.items() if r not in kept}
+        return combined
 
 
 def plan_records(
@@ -584,15 +675,16 @@ def _note_reclustering(
         records_merged.send(sender=AuthorRecord, merged=dict(plan.emptied))
 
 
-def _mark_cohesion(plan: ClusterPlan, rows: list[dict]) -> set[int]:
+def _mark_cohesion(plan: ClusterPlan, model_signatures: Mapping[int, Signature]) -> set[int]:
     """Flag the records whose signatures the model only holds together by borderline merges
     (works.identity.incremental.cohesion); the records whose flag changed."""
-    row_of = {int(row["signature_id"]): row for row in rows}
     flagged, clear = [], []
-    for cluster, record_id in zip(plan.clusters, plan.records, strict=True):
+    for cluster, record_id, name_count in zip(
+        plan.clusters, plan.records, plan.name_counts, strict=True
+    ):
         several = len(cluster) >= COHESION_MIN_SIGNATURES and (
             cohesion(
-                _signatures_for(row_of[s] for s in cluster), name_count=len(rows)
+                [model_signatures[s] for s in cluster], name_count=name_count
             ).possibly_several_people
         )
         (flagged if several else clear).append(record_id)

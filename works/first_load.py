@@ -55,9 +55,6 @@ MAINTENANCE_WORK_MEM = "512MB"
 # Unlinked signatures per task of the end-of-load linking (a block is never split): what one
 # process holds at a time, as labelled rows.
 LINK_TASK_SIGNATURES = 2000
-# Taken by each task before it creates records: two blocks may want one slug
-# ("Garcia-Lopez" and "Garcia Lopez"), and free_slugs only sees committed records.
-_RECORDS_LOCK = 0x627A_7065_6572  # "bzpeer"
 
 _DROPPABLE_SQL = """
 SELECT t.relname, i.relname, 'index', pg_get_indexdef(x.indexrelid),
@@ -214,7 +211,6 @@ def link_blocks(task: tuple[list[str], str]) -> set[int]:
         plan = clustering.plan_links(Authorship.objects.filter(block_key__in=block_keys))
         if plan is None:
             return set()
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_RECORDS_LOCK])
         clustering.apply_links(plan)
         record_notes.create_staging(cursor)
         record_notes.note(

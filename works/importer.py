@@ -37,6 +37,9 @@ class ImportStats:
     errors: list[RecordError] = field(default_factory=list)
     touched_author_ids: set[int] = field(default_factory=set)
     touched_work_ids: set[int] = field(default_factory=set)
+    # Wall seconds of each step of a bulk load (copying, linking people, the schema put
+    # back), so that an operator and the bench see where a first load's time went.
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -55,6 +58,8 @@ class ImportStats:
         self.errors.extend(other.errors)
         self.touched_author_ids |= other.touched_author_ids
         self.touched_work_ids |= other.touched_work_ids
+        for phase, seconds in other.phases.items():
+            self.phases[phase] = self.phases.get(phase, 0.0) + seconds
 
 
 def newest_first_wins(

@@ -3,8 +3,9 @@
 ``works.*`` tasks go to the ``harvest`` queue (bzpeer/celery.py). One harvest
 worker is enough: arXiv allows one request every few seconds across all of
 them (works.arxiv.ratelimit keeps that promise if there are more).
-``works.cluster_block`` (clustering one name block) goes to the ``identity`` queue: blocks are
-independent, so every worker of every machine can take them in parallel.
+``works.cluster_blocks`` (clustering some name blocks, about two thousand signatures) goes to
+the ``identity`` queue: blocks are independent, so every worker of every machine can take them
+in parallel.
 """
 
 from __future__ import annotations
@@ -75,16 +76,25 @@ def resume_stale_runs() -> list[int]:
     return runs.resume_stale_runs()
 
 
-@shared_task(
-    name="works.cluster_block",
+_CLUSTERING = {
     # Idempotent: clustering a block again from scratch ends in the same records.
-    acks_late=True,
-    autoretry_for=(OperationalError,),  # two blocks' writes deadlocking on a shared record
-    retry_backoff=5,
-    max_retries=3,
-    soft_time_limit=600,
-    time_limit=660,
-)
+    "acks_late": True,
+    "autoretry_for": (OperationalError,),  # two tasks' writes deadlocking on a shared record
+    "retry_backoff": 5,
+    "max_retries": 3,
+    "soft_time_limit": 600,
+    "time_limit": 660,
+}
+
+
+@shared_task(name="works.cluster_blocks", **_CLUSTERING)
+def cluster_blocks(block_keys: list[str]) -> dict:
+    """Cluster some name blocks again, in one transaction (works.clustering.recluster_blocks)."""
+    return clustering.recluster_blocks(block_keys).as_summary()
+
+
+# Kept for the messages queued by a release that sent one block per task.
+@shared_task(name="works.cluster_block", **_CLUSTERING)
 def cluster_block(block_key: str) -> dict:
     """Cluster one name block again (works.clustering.recluster_block)."""
     return clustering.recluster_block(block_key).as_summary()
@@ -93,8 +103,9 @@ def cluster_block(block_key: str) -> dict:
 @shared_task(name="works.recluster_recent_blocks", soft_time_limit=300, time_limit=360)
 def recluster_recent_blocks(hours: int = 26) -> int:
     """Queue the re-clustering of every block a recently changed work's signature sits in
-    (beat, nightly; 26 hours so a late night leaves no gap)."""
-    keys = clustering.recent_block_keys(since=timezone.now() - dt.timedelta(hours=hours))
-    for key in keys:
-        enqueue(cluster_block, key)
-    return len(keys)
+    (beat, nightly; 26 hours so a late night leaves no gap), in tasks of about two thousand
+    signatures; the blocks queued."""
+    sizes = clustering.recent_block_sizes(since=timezone.now() - dt.timedelta(hours=hours))
+    for task in clustering.block_tasks(sizes):
+        enqueue(cluster_blocks, task)
+    return len(sizes)

@@ -1,6 +1,8 @@
 """Collaboration edges on the demo data (weights checked by hand) and on made-up records."""
 
 import pytest
+from django.conf import settings
+from django.db import connection
 
 from graph.models import CollaborationEdge
 from graph.services import rebuild_all_edges, rebuild_edges_for
@@ -210,9 +212,72 @@ def test_incremental_rebuild_of_one_record_updates_its_coauthors_side_too(db):
     }
 
 
-def test_an_unchanged_incremental_rebuild_writes_nothing(demo_edges, django_assert_num_queries):
-    # A savepoint, the old edges, the new pairs, the release: no write.
+def test_incremental_rebuild_after_a_day_of_changes_equals_a_full_rebuild(db):
+    """New works, a new version with an author removed and one added, a year moved, a
+    record turned into an organisation, a record printed twice: every kind of change an
+    import or a correction makes, rebuilt from the touched records only."""
+    people = [AuthorRecordFactory() for _ in range(11)]
+    a, b, c, d, e, f, g, h, i, j, k = people
+    works = [WorkFactory(year=2018 + n) for n in range(7)]
+    for work, authors in zip(
+        works,
+        [[a, b, c], [a, b], [c, d, e, f], [e, f, g], [g, h], [a, j], [j, k]],
+        strict=True,
+    ):
+        add_authors(work, authors)
+    rebuild_all_edges()
+    # A new version: B left, I joined, and the year moved.
+    Authorship.objects.filter(work=works[0]).delete()
+    add_authors(works[0], [a, c, i])
+    Work.objects.filter(pk=works[0].pk).update(year=2024)
+    # D is an organisation now: no pairs, and C, E, F lose one person from n.
+    AuthorRecord.objects.filter(pk=d.pk).update(kind=AuthorRecord.Kind.ORGANISATION)
+    Work.objects.filter(pk=works[2].pk).update(person_author_count=3)
+    # New works, one with H printed twice.
+    add_authors(WorkFactory(year=2025), [h, i, h])
+    add_authors(WorkFactory(year=2025), [b, g])
+
+    # What an import or a correction names: every author of a changed work, and B who left.
+    changed = rebuild_edges_for(author_ids=[r.pk for r in (a, b, c, d, e, f, g, h, i)])
+    incremental = edge_table()
+    counts = dict(AuthorRecord.objects.values_list("id", "close_collaborator_count"))
+
+    rebuild_all_edges()
+
+    assert edge_table() == incremental
+    assert dict(AuthorRecord.objects.values_list("id", "close_collaborator_count")) == counts
+    assert changed == {a.pk, b.pk, c.pk, d.pk, e.pk, f.pk, g.pk, h.pk, i.pk}
+    assert (a.pk, j.pk) in incremental and (d.pk, c.pk) not in incremental
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="the server-side comparison is PostgreSQL's",
+)
+def test_many_changed_pairs_are_written_by_one_statement_on_postgresql(
+    db, django_assert_num_queries
+):
+    # 40 authors: 1,560 edge rows, more than one INSERT's worth of rows from Python; and the
+    # pairs of a work they all left vanish in the same statement.
+    people = [AuthorRecordFactory() for _ in range(40)]
+    leavers = [AuthorRecordFactory() for _ in range(3)]
+    left = WorkFactory()
+    add_authors(left, leavers)
+    rebuild_all_edges()
+    Authorship.objects.filter(work=left).delete()
+    add_authors(WorkFactory(), people)
+
+    # A savepoint, the comparison and its writes, the counters, the release.
     with django_assert_num_queries(4):
+        changed = rebuild_edges_for(author_ids=[p.pk for p in people + leavers])
+
+    assert changed == {p.pk for p in people + leavers}
+    assert CollaborationEdge.objects.count() == 40 * 39
+
+
+def test_an_unchanged_incremental_rebuild_writes_nothing(demo_edges, django_assert_num_queries):
+    # A savepoint, the comparison (on SQLite the old edges, then the new pairs), the release.
+    with django_assert_num_queries(3 if connection.vendor == "postgresql" else 4):
         assert rebuild_edges_for(author_ids=[demo_edges.pk]) == set()
 
 

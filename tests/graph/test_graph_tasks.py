@@ -72,6 +72,22 @@ def test_large_id_lists_are_split_into_chunks(monkeypatch, django_capture_on_com
     assert queued == [[1, 2, 3], [5, 7, 8], [9]]
 
 
+def test_a_day_of_touched_records_is_queued_for_trust_once_each(
+    db, django_capture_on_commit_callbacks, trust_calls, monkeypatch
+):
+    # 6,000 records (a day touches about 12,600), two of them far apart in id order sharing a
+    # new work: one task's changed pair must not queue a record another task queues too.
+    records = AuthorRecord.objects.bulk_create(AuthorRecordFactory.build() for _ in range(6000))
+    add_authors(WorkFactory(), [records[0], records[-1]])
+    monkeypatch.setattr(tasks.rebuild_edges, "delay", tasks.rebuild_edges)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        receivers.queue_edges_rebuild(None, record_ids=[r.pk for r in records])
+
+    queued = [record_id for call in trust_calls for record_id in call]
+    assert sorted(queued) == sorted(r.pk for r in records)
+
+
 def test_the_task_is_named_for_routing_to_the_graph_queue():
     assert tasks.rebuild_edges.name == "graph.rebuild_edges"
 

@@ -55,6 +55,30 @@ def test_small_and_sparse_paths_agree_on_signatures():
     _assert_paths_agree([profile_of(s) for s in _signatures()])
 
 
+def test_small_and_sparse_paths_agree_with_and_without_abstracts():
+    # Without any abstract the small path takes the title's weights for the text.
+    with_abstract = [
+        Signature(**{**vars_of(s), "abstract": "Entropy bounds for holographic black holes"})
+        if s.signature_id == "s1"
+        else s
+        for s in _signatures()
+    ]
+    profiles = [profile_of(s) for s in with_abstract]
+    _assert_paths_agree(profiles)
+    text = FEATURE_NAMES.index("text_cos")
+    title = FEATURE_NAMES.index("title_cos")
+    _, _, features, _ = small_block_features(profiles)
+    assert not np.allclose(features[:, text], features[:, title], equal_nan=True)
+    _, _, plain, _ = small_block_features([profile_of(s) for s in _signatures()])
+    np.testing.assert_array_equal(plain[:, text], plain[:, title])
+
+
+def vars_of(signature: Signature) -> dict:
+    fields = ("signature_id", "paper_id", "author", "coauthors", "title", "year")
+    more = ("categories", "venue", "affiliations")
+    return {name: getattr(signature, name) for name in (*fields, *more)}
+
+
 def test_small_and_sparse_paths_agree_on_pooled_clusters():
     profiles = [profile_of(s) for s in _signatures()]
     pooled, _ = cluster_profiles(profiles, np.array([0, 0, 1, 2, 1]))

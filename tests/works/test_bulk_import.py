@@ -4,6 +4,7 @@ import io
 import json
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from support import FIXTURES
 
@@ -609,6 +610,27 @@ def test_a_first_load_links_people_once_at_its_end_and_a_normal_load_per_batch(m
     seen.clear()
     import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=False, batch_size=60)
     assert seen == [0, 0, 0, 0]
+
+
+def test_a_load_times_its_steps_so_linking_people_shows_apart_from_copying(monkeypatch):
+    linked = []
+    monkeypatch.setattr(first_load, "link_blocks", lambda task: linked.append(task) or set())
+
+    first = import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=True, batch_size=60)
+    wipe()
+    normal = import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=False, batch_size=60)
+
+    assert list(first.phases) == ["copy", "people linked", "schema and counters"]
+    assert all(seconds > 0 for seconds in first.phases.values())
+    assert list(normal.phases) == ["copy"]  # people linked batch by batch, inside the copy
+
+
+def test_the_import_command_tells_an_operator_the_steps_of_a_first_load(capsys):
+    call_command("import_arxiv", str(SNAPSHOT), "--first-load")
+
+    steps = [line for line in capsys.readouterr().err.splitlines() if "people linked" in line]
+    assert len(steps) == 1
+    assert steps[0].startswith(f"{SNAPSHOT}: copy ") and "schema and counters " in steps[0]
 
 
 @pytest.mark.django_db(transaction=True)

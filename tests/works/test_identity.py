@@ -413,9 +413,9 @@ def test_the_nightly_task_queues_the_blocks_of_the_days_signatures(monkeypatch):
         changed_at=WHEN - dt.timedelta(days=30)
     )
     queued = []
-    monkeypatch.setattr(tasks, "enqueue", lambda task, key: queued.append((task.name, key)))
+    monkeypatch.setattr(tasks, "enqueue", lambda task, keys: queued.append((task.name, keys)))
 
     assert tasks.recluster_recent_blocks() == 1
 
-    assert queued == [("works.cluster_block", "ulm u")]
-    assert old.block_key not in {key for _, key in queued}
+    assert queued == [("works.cluster_blocks", ["ulm u"])]
+    assert old.block_key not in {key for _, keys in queued for key in keys}

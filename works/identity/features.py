@@ -25,7 +25,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import chain
 
 import numpy as np
@@ -115,6 +115,32 @@ class Profile:
     commonness: float = COMMON
     # Every signature is on a collaboration paper (Signature.on_collaboration_paper).
     collaboration_only: bool = False
+
+    # Token counts, counted once per profile: linking scores one new signature against the
+    # sampled members of several records, and each call weighs every member's tokens again.
+    @cached_property
+    def where_counts(self) -> Counter:
+        return Counter(self.where_tokens)
+
+    @cached_property
+    def title_counts(self) -> Counter:
+        return Counter(self.title_tokens)
+
+    @cached_property
+    def title_set(self) -> frozenset[str]:
+        return frozenset(self.title_tokens)
+
+    @cached_property
+    def abstract_counts(self) -> Counter:
+        return Counter(self.abstract_tokens)
+
+    @cached_property
+    def text_counts(self) -> Counter:
+        return Counter(self.title_tokens + self.abstract_tokens)
+
+    @cached_property
+    def affiliation_counts(self) -> Counter:
+        return Counter(self.affiliation_tokens)
 
 
 def profile_of(signature: Signature, name_count: int | None = None) -> Profile:
@@ -446,11 +472,11 @@ def _binary(token_lists: Sequence[Sequence[str]]) -> sparse.csr_matrix:
 SMALL_LIMIT = 24
 
 
-def _weights(token_lists: Sequence[Sequence[str]]) -> list[dict[str, float]]:
-    """Per row {token: L2-normalised TF-IDF}, IDF from these rows (as :func:`_tfidf`)."""
-    counted = [Counter(tokens) for tokens in token_lists]
+def _weights(counted: Sequence[Counter]) -> list[dict[str, float]]:
+    """Per row {token: L2-normalised TF-IDF}, IDF from these rows (as :func:`_tfidf`), from
+    each row's token counts."""
     frequency = Counter(chain.from_iterable(counted))  # rows holding each token
-    rows = len(token_lists)
+    rows = len(counted)
     # math, not numpy: on scalars numpy's call overhead was most of a small block's cost.
     # One logarithm per document frequency (at most one per row), not per token.
     by_frequency = {f: math.log((1.0 + rows) / (1.0 + f)) + 1.0 for f in set(frequency.values())}
@@ -481,15 +507,23 @@ def _overlap(shared: float, fewer: float) -> float:
 def _small_fields(profiles: Sequence[Profile]) -> list[dict]:
     """Per profile: its TF-IDF dicts, and what every pair would otherwise recompute."""
     coauthors = resolve_coauthors(profiles)
+    title = _weights([p.title_counts for p in profiles])
+    if any(p.abstract_tokens for p in profiles):
+        abstract = _weights([p.abstract_counts for p in profiles])
+        text = _weights([p.text_counts for p in profiles])
+    else:
+        # Without abstracts the text is the title: the same rows give the same weights.
+        abstract, text = [{}] * len(profiles), title
     fields = {
         "coauthors": [set(c) for c in coauthors],
-        "coauthors_tfidf": _weights(coauthors),
-        "where": _weights([p.where_tokens for p in profiles]),
-        "title": _weights([p.title_tokens for p in profiles]),
-        "title_set": [set(p.title_tokens) for p in profiles],
-        "abstract": _weights([p.abstract_tokens for p in profiles]),
-        "text": _weights([p.title_tokens + p.abstract_tokens for p in profiles]),
-        "affiliation": _weights([p.affiliation_tokens for p in profiles]),
+        # Resolved per comparison (resolve_coauthors), so counted here, not on the profile.
+        "coauthors_tfidf": _weights([Counter(c) for c in coauthors]),
+        "where": _weights([p.where_counts for p in profiles]),
+        "title": title,
+        "title_set": [p.title_set for p in profiles],
+        "abstract": abstract,
+        "text": text,
+        "affiliation": _weights([p.affiliation_counts for p in profiles]),
     }
     per_profile = [{k: v[i] for k, v in fields.items()} for i in range(len(profiles))]
     for profile, own in zip(profiles, per_profile, strict=True):

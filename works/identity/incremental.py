@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from works.identity.cluster import ConstraintConflict, cluster_labels
-from works.identity.features import merge_profiles, profile_of, profile_pair_features
+from works.identity.features import Profile, merge_profiles, profile_of, profile_pair_features
 from works.identity.model import IdentityModel, default_model
 from works.identity.signature import Signature
 
@@ -93,7 +93,9 @@ def _link_block(signatures, candidates, must_link, cannot_link, model, result, n
     group_list = list(groups.values())
     cluster_ids = list(candidates)
     clusters = [candidates[c] for c in cluster_ids]
-    pooled = _group_cluster_scores(group_list, clusters, model, name_count)
+    # Each signature's profile once per block: every group's shortlist samples the same members.
+    profile = _ProfileCache(name_count)
+    pooled = _group_cluster_scores(group_list, clusters, model, profile)
     first = np.full_like(pooled, -np.inf)
     for g, group in enumerate(group_list):
         # Signature-level scoring costs group x members pairs: only the clusters
@@ -101,7 +103,7 @@ def _link_block(signatures, candidates, must_link, cannot_link, model, result, n
         shortlist = np.argsort(-pooled[g])[:SHORTLIST]
         shortlist = shortlist[np.isfinite(pooled[g, shortlist])]
         chosen = [_sample(clusters[c]) for c in shortlist]
-        first[g, shortlist] = _first_stage_scores([group], chosen, model, name_count)[0]
+        first[g, shortlist] = _first_stage_scores([group], chosen, model, profile)[0]
     # Joining at the first-stage cut is what clustering everything again would do
     # first; the pooled comparison is its merge stage. Scores are put on one scale
     # by their distance above their own threshold.
@@ -150,7 +152,21 @@ def _forced_cluster(ids, must_link, member_of) -> str | None:
     return targets.pop() if targets else None
 
 
-def _first_stage_scores(groups, clusters, model: IdentityModel, name_count) -> np.ndarray:
+class _ProfileCache(dict):
+    """Signature id -> its profile, built on first use (for one block's name count)."""
+
+    def __init__(self, name_count: int | None):
+        super().__init__()
+        self.name_count = name_count
+
+    def __call__(self, signature: Signature) -> Profile:
+        found = self.get(signature.signature_id)
+        if found is None:
+            found = self[signature.signature_id] = profile_of(signature, self.name_count)
+        return found
+
+
+def _first_stage_scores(groups, clusters, model: IdentityModel, profile) -> np.ndarray:
     """groups x clusters: mean signature-learner P over all signature pairs
     (average linkage, as in the first stage); -inf when any pair is vetoed."""
     scores = np.full((len(groups), len(clusters)), -np.inf)
@@ -160,7 +176,7 @@ def _first_stage_scores(groups, clusters, model: IdentityModel, name_count) -> n
     old = [s for members in clusters for s in members]
     left = np.repeat(np.arange(len(new)), len(old))
     right = np.tile(np.arange(len(old)), len(new)) + len(new)
-    profiles = [profile_of(s, name_count) for s in new + old]
+    profiles = [profile(s) for s in new + old]
     features, vetoed = profile_pair_features(profiles, left, right)
     values = np.where(vetoed, -np.inf, model.signatures.predict(features))
     matrix = values.reshape(len(new), len(old))
@@ -173,15 +189,12 @@ def _first_stage_scores(groups, clusters, model: IdentityModel, name_count) -> n
     return scores
 
 
-def _group_cluster_scores(groups, clusters, model: IdentityModel, name_count) -> np.ndarray:
+def _group_cluster_scores(groups, clusters, model: IdentityModel, profile) -> np.ndarray:
     """groups x clusters P(same person) from pooled profiles; -inf where vetoed."""
     scores = np.full((len(groups), len(clusters)), -np.inf)
     if not groups or not clusters:
         return scores
-    pooled = [
-        merge_profiles([profile_of(s, name_count) for s in members])
-        for members in (*groups, *clusters)
-    ]
+    pooled = [merge_profiles([profile(s) for s in members]) for members in (*groups, *clusters)]
     left = np.repeat(np.arange(len(groups)), len(clusters))
     right = np.tile(np.arange(len(clusters)), len(groups)) + len(groups)
     features, vetoed = profile_pair_features(pooled, left, right)

@@ -148,6 +148,13 @@ def text_tokens(text: str) -> tuple[str, ...]:
     return tuple(filter(None, map(_content_word, words)))
 
 
+@lru_cache(maxsize=1 << 16)
+def short_text_tokens(text: str) -> tuple[str, ...]:
+    """:func:`text_tokens` of a title or an affiliation, cached: every author of a work
+    is a signature carrying its title, and linking reads each block's members again."""
+    return text_tokens(text)
+
+
 @lru_cache(maxsize=1 << 18)
 def _content_word(word: str) -> str:
     """The word stemmed, or "" when it is no content word. Cached: a 1 KB abstract
@@ -226,11 +233,11 @@ class Signature:
         self.coauthor_names = frozenset(
             n for n in names if n and n.partition("|")[0] in self.coauthor_keys
         )
-        self.title_tokens = text_tokens(self.title)
+        self.title_tokens = short_text_tokens(self.title)
         self.abstract_tokens = text_tokens(self.abstract)
         self.where_tokens = where_tokens(self.venue, self.categories)
         self.affiliation_tokens = tuple(
-            dict.fromkeys(t for a in self.affiliations for t in text_tokens(a))
+            dict.fromkeys(t for a in self.affiliations for t in short_text_tokens(a))
         )
 
     @property

@@ -2,8 +2,9 @@
 
 Each block (surname + first initial, "zhang z") is clustered from scratch with people's
 corrections obeyed; records keep their ids and slugs with the clusters holding most of their
-signatures. Blocks are independent: ``--workers N`` runs them in N processes here, ``--queue``
-hands them to the identity queue of every worker deployed.
+signatures. Blocks are independent; they go in tasks of about two thousand signatures (each
+task one transaction): ``--workers N`` runs the tasks in N processes here, ``--queue`` hands
+them to the identity queue of every worker deployed.
 """
 
 import multiprocessing
@@ -18,8 +19,8 @@ from bzpeer.lib.tasks import enqueue
 from works import clustering
 
 
-def _cluster_one(block_key: str) -> dict:
-    return clustering.recluster_block(block_key).as_summary()
+def _cluster_task(block_keys: list[str]) -> tuple[int, dict]:
+    return len(block_keys), clustering.recluster_blocks(block_keys).as_summary()
 
 
 class Command(BaseCommand):
@@ -41,21 +42,23 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         settled = 0
         if options["all"]:
-            keys, settled = clustering.blocks_to_cluster()
+            sizes, settled = clustering.blocks_to_cluster()
         else:
-            keys = options["block"]
+            sizes = dict.fromkeys(options["block"], 1)
+        keys = list(sizes)
+        tasks = clustering.block_tasks(sizes)
         if options["queue"]:
-            queued = sum(enqueue("works.cluster_block", key) for key in keys)
+            queued = sum(len(task) for task in tasks if enqueue("works.cluster_blocks", task))
             self.stdout.write(f"{queued:,} of {len(keys):,} block(s) queued on 'identity'.")
             return
-        workers = self._workers(options["workers"], len(keys))
+        workers = self._workers(options["workers"], len(tasks))
         started = time.monotonic()
         # A settled lone signature is one block, one signature, one record left as it was.
         total = clustering.BlockOutcome(signatures=settled, unchanged=settled)
         bar = tqdm(total=len(keys), unit="block", disable=options["no_progress"] or not keys)
-        for summary in self._run(keys, workers):
+        for blocks, summary in self._run(tasks, workers):
             total.add(clustering.BlockOutcome(**summary))
-            bar.update()
+            bar.update(blocks)
         bar.close()
         self.stdout.write(
             f"{len(keys) + settled:,} blocks, {total.signatures:,} signatures: "
@@ -63,17 +66,16 @@ class Command(BaseCommand):
             f"{total.unchanged:,} unchanged in {time.monotonic() - started:.1f}s."
         )
 
-    def _workers(self, asked: int | None, blocks: int) -> int:
+    def _workers(self, asked: int | None, tasks: int) -> int:
         if asked is not None and asked < 1:
             raise CommandError("--workers must be at least 1")
         if asked is None:
             # SQLite has one writer at a time: more processes would only wait for the lock.
             asked = multiprocessing.cpu_count() if connection.vendor == "postgresql" else 1
-        return max(1, min(asked, blocks))
+        return max(1, min(asked, tasks))
 
-    def _run(self, keys: list[str], workers: int):
+    def _run(self, tasks: list[list[str]], workers: int):
         if workers == 1:
-            yield from map(_cluster_one, keys)
+            yield from map(_cluster_task, tasks)
             return
-        # Sixteen blocks in flight per process: most blocks are small, the round trip is not.
-        yield from parallel_map(_cluster_one, keys, workers, in_flight=16)
+        yield from parallel_map(_cluster_task, tasks, workers)

@@ -173,4 +173,8 @@ class Command(BaseCommand):
         if not options["quiet_errors"]:
             for error in stats.errors:
                 self.stderr.write(f"skipped {error.where}: {error.reason}")
+        if len(stats.phases) > 1:
+            # A first load's steps: an operator sees where its time went.
+            steps = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in stats.phases.items())
+            self.stderr.write(f"{path}: {steps}")
         return stats
