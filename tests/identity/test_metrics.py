@@ -49,3 +49,16 @@ def test_name_key_baseline_puts_spellings_of_one_key_together():
     baseline = name_key_baseline(authors)
     assert baseline["1"] == baseline["2"] == "zhengyan zhang"
     assert baseline["3"] == "z zhang"
+
+
+def test_the_merge_threshold_can_be_stricter_than_095_when_that_cut_misses_precision():
+    from works.identity.metrics import Scores
+    from works.identity.training import SELECTION_GRID, choose
+
+    assert max(SELECTION_GRID) > 0.95
+    scores = {
+        0.9: Scores(precision=0.92, recall=0.85, f1=0.883),
+        0.95: Scores(precision=0.949, recall=0.81, f1=0.874),
+        0.97: Scores(precision=0.958, recall=0.79, f1=0.866),
+    }
+    assert choose(scores) == 0.97

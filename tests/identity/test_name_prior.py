@@ -127,3 +127,30 @@ def test_a_small_papers_team_found_on_a_big_work_still_counts():
     features = small_block_features([profile_of(big), profile_of(small)])[2]
 
     assert feature("shared_coauthors", features).tolist() == [9.0]
+
+
+def test_a_two_syllable_given_name_under_a_common_east_asian_surname_is_as_common_as_counted():
+    from works.identity.names import is_common_name
+
+    # One-syllable given names under the commonest surnames are worn by hundreds of thousands.
+    assert is_common_name(parse_name("Wei Zhang"))
+    assert is_common_name(parse_name("Z. Zhang"))
+    assert is_common_name(parse_name("Thomas Taylor"))  # not East Asian: the surname decides
+    # Two syllables spread over thousands of combinations: the corpus count says.
+    assert not is_common_name(parse_name("Zhengyan Zhang"))
+    assert not is_common_name(parse_name("Zheng-Yan Zhang"))
+    assert not is_common_name(parse_name("Adrian Del Maestro"))
+    assert name_commonness(parse_name("Zhengyan Zhang"), 12) == np.log1p(12)
+    assert name_commonness(parse_name("Wei Zhang"), 12) == COMMON
+
+
+def test_the_smaller_coauthor_count_is_read_on_a_log_scale():
+    # A linear model would extrapolate a raw count of 118 far beyond the labelled data's 88.
+    big = sig("Ann Lee", coauthors=[f"Person Number{n}" for n in range(118)], categories=["cs.CL"])
+    bigger = sig(
+        "Ann Lee", coauthors=[f"Other Person{n}" for n in range(200)], categories=["cs.CL"]
+    )
+
+    _, _, features, _ = small_block_features([profile_of(big), profile_of(bigger)])
+
+    assert feature("min_coauthor_count", features)[0] == np.float32(np.log1p(118))

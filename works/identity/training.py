@@ -348,7 +348,7 @@ def cluster_prepared(block: PreparedBlock, model, threshold=None, merge_threshol
     return {sid: f"{block.key}#{label}" for sid, label in zip(block.ids, labels, strict=True)}
 
 
-SELECTION_GRID = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
+SELECTION_GRID = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97)
 PRECISION_FLOOR = 0.95
 FIRST_STAGE_THRESHOLD = 0.9
 # cohesion() re-clusters with the merge threshold raised by this much.
