@@ -20,7 +20,7 @@ works.changes.authorships_changed, the one way down.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -449,18 +449,26 @@ def recent_block_sizes(*, since) -> dict[str, int]:
     return {row["block_key"]: row["size"] for row in blocks}
 
 
-def block_tasks(sizes: Mapping[str, int], limit: int = TASK_SIGNATURES) -> list[list[str]]:
-    """Blocks grouped, in order, into tasks of about ``limit`` signatures (a block is never
-    split: a larger one is a task alone)."""
-    tasks: list[list[str]] = []
+def grouped_blocks(
+    sized_keys: Iterable[tuple[str, int]], limit: int = TASK_SIGNATURES
+) -> Iterator[list[str]]:
+    """(block key, signatures) pairs grouped, in order, into tasks of about ``limit``
+    signatures (a block is never split: a larger one is a task alone); streamed."""
+    keys: list[str] = []
     size = 0
-    for key, count in sizes.items():
-        if not tasks or size + count > limit:
-            tasks.append([])
-            size = 0
-        tasks[-1].append(key)
+    for key, count in sized_keys:
+        if keys and size + count > limit:
+            yield keys
+            keys, size = [], 0
+        keys.append(key)
         size += count
-    return tasks
+    if keys:
+        yield keys
+
+
+def block_tasks(sizes: Mapping[str, int], limit: int = TASK_SIGNATURES) -> list[list[str]]:
+    """:func:`grouped_blocks` of a block → size mapping, as a list."""
+    return list(grouped_blocks(sizes.items(), limit))
 
 
 def recluster_block(block_key: str) -> BlockOutcome:

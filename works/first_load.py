@@ -190,16 +190,8 @@ def _link_tasks(source_label: str) -> Iterator[tuple[list[str], str]]:
     """(block keys, source label) per task, streamed from the server, largest blocks first."""
     with connection.chunked_cursor() as cursor:
         cursor.execute(_UNLINKED_BLOCKS_SQL)
-        keys: list[str] = []
-        size = 0
-        while rows := cursor.fetchmany(5000):
-            for key, count in rows:
-                if keys and size + count > LINK_TASK_SIGNATURES:
-                    yield keys, source_label
-                    keys, size = [], 0
-                keys.append(key)
-                size += count
-        if keys:
+        rows = itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(5000), []))
+        for keys in clustering.grouped_blocks(rows, LINK_TASK_SIGNATURES):
             yield keys, source_label
 
 

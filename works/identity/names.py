@@ -557,11 +557,11 @@ def coauthor_name(printed: str) -> str | None:
     :func:`works.identity.features.resolve_coauthors` keeps the first name only for
     keys that print two different first names in the profiles compared.
     """
-    parts = parse_name(printed)
-    if parts is None:
+    key = coauthor_key(printed)
+    if key is None:
         return None
-    key = f"{parts.first_initial} {parts.surname}"
-    return f"{key}|{parts.first_name}" if parts.first_name else key
+    first = parse_name(printed).first_name  # cached, as coauthor_key's own parse
+    return f"{key}|{first}" if first else key
 
 
 def _initials_fit(short: str, long: str) -> bool:
