@@ -671,14 +671,24 @@ def _parallel(
     """
     context = multiprocessing.get_context("spawn")
     # No initializer: the task (works.prepare) needs neither Django's settings nor its models.
-    with context.Pool(workers) as pool:
-        pending: deque = deque()
+    pool = context.Pool(workers)
+    pending: deque = deque()
+    try:
         for first_line, chunk in chunks:
             pending.append(pool.apply_async(prepare_lines, (first_line, chunk, encode())))
             if len(pending) >= depth:
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
+    finally:
+        # Stopped early too (a failed batch closes this generator), the workers finish the
+        # chunks they were given before the pool closes. Not Pool.terminate(): with a chunk
+        # half-written to a worker's pipe, its task thread blocks on the pipe for ever once the
+        # worker is killed, and the load hangs instead of reporting its error.
+        for result in pending:
+            result.wait()
+        pool.close()
+        pool.join()
 
 
 @contextmanager
