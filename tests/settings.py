@@ -26,6 +26,17 @@ from bzpeer.settings import CELERY_BROKER_TRANSPORT_OPTIONS, REDIS_URL  # noqa: 
 
 # Tests serve static files through the finders; there is no collected folder.
 STATIC_ROOT = None
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Set here once, not per test: overriding DEBUG in a test (pytest-django's `settings`) resets
+# the template engines, and every test then compiled its templates again.
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ARXIV_REQUEST_INTERVAL = 0.0
 
 # "bzpeer-test-gw0" in an xdist worker, "bzpeer-test-main" in a run without xdist;
 # tests/works/test_worker_e2e.py hands the Celery worker it starts a namespace of its own.
