@@ -288,7 +288,7 @@ class BulkImporter:
         work_ids = [row[0] for row in cursor.fetchall()]
         if not self.defer_links:
             # A person's new signature is linked by the evidence, as on the ORM path.
-            link_signatures(pending_signatures(work_ids))
+            link_signatures(pending_signatures(work_ids), workers=self._worker_count())
         # Variants and events of the records linked now (with deferred links: organisations'
         # and the kept signatures' records; people's come when their blocks are linked).
         record_notes.note(

@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from bzpeer.lib.processes import parallel_map
 from works.arxiv import names
 from works.changes import authorships_changed
 from works.identity.cluster import cluster_block
@@ -53,6 +54,9 @@ RECORDS_LOCK = 0x627A_7065_6572  # "bzpeer"
 # Signatures per re-clustering task (cluster_authors, the identity queue): blocks are read,
 # written and committed together up to about this many.
 TASK_SIGNATURES = 2000
+# Pending signatures from which linking an import's batch is worth worker processes (each costs
+# a couple of seconds to start and load the model; a day's increment links about 11,000).
+PARALLEL_LINKING_SIGNATURES = 3000
 # Clusters below this many signatures are not checked for cohesion: two papers cannot say
 # much about being several people.
 COHESION_MIN_SIGNATURES = 4
@@ -228,10 +232,11 @@ class NewRecord:
     display_name: str
 
 
-def link_signatures(signature_ids: Iterable[int]) -> set[int]:
+def link_signatures(signature_ids: Iterable[int], *, workers: int = 0) -> set[int]:
     """Give each new person signature a record: an existing one the evidence points to, or a
-    new one. Returns the ids of the records that gained signatures."""
-    plan = plan_links(Authorship.objects.filter(id__in=list(signature_ids)))
+    new one. Returns the ids of the records that gained signatures. ``workers``: processes the
+    model's work may be spread over when there is much of it (see plan_links)."""
+    plan = plan_links(Authorship.objects.filter(id__in=list(signature_ids)), workers=workers)
     return apply_links(plan) if plan else set()
 
 
@@ -243,9 +248,14 @@ class LinkPlan:
     assigned: dict[str, str]  # signature id → record id, or "new:N"
 
 
-def plan_links(signatures: QuerySet[Authorship]) -> LinkPlan | None:
+def plan_links(signatures: QuerySet[Authorship], *, workers: int = 0) -> LinkPlan | None:
     """The links of those ``signatures`` that are people's and have no record yet, against
-    the records of their blocks; None when there is none. Reads, writes nothing."""
+    the records of their blocks; None when there is none. Reads, writes nothing.
+
+    With ``workers`` and at least PARALLEL_LINKING_SIGNATURES pending signatures, the blocks
+    are shared out to that many processes. The model decides each block alone, so the plan is
+    the same (its new groups only named differently); this process reads and writes.
+    """
     pending = list(
         signatures.filter(author__isnull=True)
         .exclude(block_key="")
@@ -260,7 +270,7 @@ def plan_links(signatures: QuerySet[Authorship]) -> LinkPlan | None:
         Authorship.objects.filter(
             block_key__in=blocks, author__isnull=False, author__merged_into__isnull=True
         )
-        .only("id", "work_id", "position", "printed_name", "affiliation", "author_id")
+        .only("id", "work_id", "position", "printed_name", "affiliation", "author_id", "block_key")
         .order_by("work_id", "position")
     )
     members_of: dict[int, list[int]] = defaultdict(list)
@@ -272,10 +282,52 @@ def plan_links(signatures: QuerySet[Authorship]) -> LinkPlan | None:
     existing = {
         str(record_id): [member_rows[m] for m in ids] for record_id, ids in members_of.items()
     }
-    assigned = cluster_labelled(
-        labelled_rows(pending), existing=existing, must_link=must, cannot_link=cannot
-    )
+    rows = labelled_rows(pending)
+    if workers > 1 and len(pending) >= PARALLEL_LINKING_SIGNATURES:
+        tasks = _link_tasks(rows, existing, must, cannot, workers)
+        assigned = {}
+        for n, task_assigned in enumerate(parallel_map(_link_task, tasks, workers)):
+            # "new:3" of two tasks are two different people.
+            assigned |= {
+                s: f"new:{n}:{c[4:]}" if c.startswith("new:") else c
+                for s, c in task_assigned.items()
+            }
+    else:
+        assigned = cluster_labelled(rows, existing=existing, must_link=must, cannot_link=cannot)
     return LinkPlan(pending=pending, assigned=assigned)
+
+
+def _link_tasks(rows, existing, must, cannot, workers) -> list[tuple]:
+    """cluster_labelled's arguments for about two tasks per worker, whole blocks each (the
+    model's blocks, from the printed names), largest first into the least loaded task. A record
+    goes to every task holding a block of one of its members: the model reads it only in the
+    block most of its members are in."""
+    size: Counter = Counter(_model_block(row) for row in rows)
+    size.update(_model_block(row) for members in existing.values() for row in members)
+    load = [0] * (2 * workers)
+    task_of: dict[str | None, int] = {}
+    for block, signatures in size.most_common():
+        task_of[block] = n = load.index(min(load))
+        load[n] += signatures
+    task_rows: list[list[dict]] = [[] for _ in load]
+    for row in rows:
+        task_rows[task_of[_model_block(row)]].append(row)
+    task_records: list[dict[str, Sequence[Mapping]]] = [{} for _ in load]
+    for record, members in existing.items():
+        for n in {task_of[_model_block(row)] for row in members}:
+            task_records[n][record] = members
+    return [(task_rows[n], task_records[n], must, cannot) for n in range(len(load)) if task_rows[n]]
+
+
+def _model_block(row: Mapping) -> str | None:
+    name = parse_name(row.get("author") or "")
+    return name.block_key if name else None
+
+
+def _link_task(task: tuple) -> dict[str, str]:
+    """One task of plan_links, in a worker process."""
+    rows, existing, must, cannot = task
+    return cluster_labelled(rows, existing=existing, must_link=must, cannot_link=cannot)
 
 
 def apply_links(plan: LinkPlan) -> set[int]:

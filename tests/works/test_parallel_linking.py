@@ -1,0 +1,55 @@
+"""Linking an import's many new signatures in worker processes plans what one process plans."""
+
+import pytest
+from support import FIXTURES
+
+from works import clustering
+from works.models import Authorship, Work
+from works.services import import_stream
+
+pytestmark = pytest.mark.django_db
+
+SNAPSHOT = FIXTURES / "kaggle_snapshot_first200.jsonl"
+
+
+def people_of(plan) -> dict[str, object]:
+    """Signature → its record id, or the set of signatures it starts a new record with
+    (new records' labels differ between the two ways; the people they hold must not)."""
+    groups: dict[str, set[str]] = {}
+    for signature, cluster in plan.assigned.items():
+        if cluster.startswith("new:"):
+            groups.setdefault(cluster, set()).add(signature)
+    return {
+        signature: frozenset(groups[cluster]) if cluster in groups else cluster
+        for signature, cluster in plan.assigned.items()
+    }
+
+
+def test_workers_plan_the_links_one_process_plans(monkeypatch):
+    with SNAPSHOT.open("rb") as stream:
+        import_stream(stream, source_label="test")
+    # The second half's people unlinked again: pending against the first half's records.
+    later = Work.objects.order_by("id").values_list("id", flat=True)[100:]
+    pending = Authorship.objects.filter(work_id__in=list(later)).exclude(block_key="")
+    pending.update(author=None)
+    assert pending.count() > 100
+
+    spread = []
+    real_parallel_map = clustering.parallel_map
+
+    def watched(function, tasks, workers):
+        tasks = list(tasks)
+        spread.append(len(tasks))
+        return real_parallel_map(function, tasks, workers)
+
+    monkeypatch.setattr(clustering, "parallel_map", watched)
+    monkeypatch.setattr(clustering, "PARALLEL_LINKING_SIGNATURES", 1)
+
+    alone = clustering.plan_links(Authorship.objects.all())
+    assert spread == []
+    in_workers = clustering.plan_links(Authorship.objects.all(), workers=2)
+
+    assert spread == [4]  # two tasks per worker
+    assert people_of(in_workers) == people_of(alone)
+    existing = {c for c in alone.assigned.values() if not c.startswith("new:")}
+    assert existing and len(existing) < len(alone.assigned)  # joins and new people both
