@@ -346,10 +346,11 @@ def main() -> int:
     if _is_postgres(database_url) and not args.skip_nightly:
         for label, command in NIGHTLY:
             results.append((label, _run_command(command, database_url, label)))
-    increment = DATA / f"increment-{args.records}.jsonl"
-    generate_increment(increment, path, args.records)
-    label = "day's increment"
-    results.append((label, _run_load(increment, database_url, label, "--child-increment")))
+    if not args.skip_increment:
+        increment = DATA / f"increment-{args.records}.jsonl"
+        generate_increment(increment, path, args.records)
+        label = "day's increment"
+        results.append((label, _run_load(increment, database_url, label, "--child-increment")))
     ceiling = dict(results).get("ceiling")
     print()
     print(
@@ -405,6 +406,11 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--skip-nightly", action="store_true", help="only the loads, not clustering/edges/trust"
+    )
+    parser.add_argument(
+        "--skip-increment",
+        action="store_true",
+        help="not the day's increment (with --keep-database: a database to import it into later)",
     )
     parser.add_argument("--child-load", help=argparse.SUPPRESS)
     parser.add_argument("--child-ceiling", help=argparse.SUPPRESS)
