@@ -5,9 +5,11 @@ cached page costs (the Redis process has to get a CPU first). ``LocalCopies`` ke
 this process used lately, each with a tag (a record id), and listens on a Redis channel:
 ``drop(tags)`` drops them here and publishes the tags, and every process applies what was
 published before it serves a copy. That costs a non-blocking read of the subscription's
-socket, not a round trip; Redis writes a published message to the subscribers' sockets before
-it answers the publisher, so by the time the writer's own response has left, the message
-is waiting in every reader's socket.
+socket, not a round trip. Redis writes a published message to the subscribers' sockets in the
+same pass of its event loop as its answer to the publisher, in no set order, so the message
+waits in every reader's socket moments after the writer's call returns: before any
+request a person makes after their change, though not always before a read the same thread
+makes at once (tests/test_local_copies.py).
 
 A copy is served only while the subscription is known to be live: until this process has
 subscribed (after a fork, at start), while Redis is unreachable, or after the connection
