@@ -270,7 +270,7 @@ def plan_links(signatures: QuerySet[Authorship], *, workers: int = 0) -> LinkPla
         Authorship.objects.filter(
             block_key__in=blocks, author__isnull=False, author__merged_into__isnull=True
         )
-        .only("id", "work_id", "position", "printed_name", "affiliation", "author_id", "block_key")
+        .only("id", "work_id", "position", "printed_name", "affiliation", "author_id")
         .order_by("work_id", "position")
     )
     members_of: dict[int, list[int]] = defaultdict(list)
