@@ -172,17 +172,19 @@ def link_unlinked(*, source_label: str, workers: int = 0) -> set[int]:
     here, once, with the import's own linker (works.clustering.plan_links: on a block with no
     record yet it clusters from scratch, as ``cluster_authors`` does) and writes the records'
     variants and import events as a batch would. Blocks go in tasks of about
-    LINK_TASK_SIGNATURES signatures, largest first, to ``workers`` processes (0: here); each
-    task commits on its own, so an interrupted run leaves whole blocks linked and the next
-    one links the rest.
+    LINK_TASK_SIGNATURES signatures, largest first, planned in ``workers`` processes (0: here)
+    and written here, in the tasks' order: new records get the same slugs however the
+    processes' work interleaves. Each task commits on its own, so an interrupted run leaves
+    whole blocks linked and the next one links the rest.
     """
     tasks = _link_tasks(source_label)
     first = list(itertools.islice(tasks, 2))
     if len(first) < 2:
         workers = 0  # one task: not worth starting processes
     touched: set[int] = set()
-    for records in parallel_map(link_blocks, itertools.chain(first, tasks), workers):
-        touched |= records
+    for plan in parallel_map(plan_blocks, itertools.chain(first, tasks), workers):
+        if plan is not None:
+            touched |= write_links(plan, source_label)
     return touched
 
 
@@ -195,14 +197,17 @@ def _link_tasks(source_label: str) -> Iterator[tuple[list[str], str]]:
             yield keys, source_label
 
 
-def link_blocks(task: tuple[list[str], str]) -> set[int]:
-    """Link the unlinked person signatures of some blocks, note their records' variants and
-    import events, in one transaction; the records that gained signatures."""
-    block_keys, source_label = task
+def plan_blocks(task: tuple[list[str], str]) -> clustering.LinkPlan | None:
+    """Where the unlinked person signatures of some blocks go (in a worker process: it reads
+    and decides, writing nothing)."""
+    block_keys, _source_label = task
+    return clustering.plan_links(Authorship.objects.filter(block_key__in=block_keys))
+
+
+def write_links(plan: clustering.LinkPlan, source_label: str) -> set[int]:
+    """Write one task's plan, note its records' variants and import events, in one
+    transaction; the records that gained signatures."""
     with transaction.atomic(), connection.cursor() as cursor:
-        plan = clustering.plan_links(Authorship.objects.filter(block_key__in=block_keys))
-        if plan is None:
-            return set()
         clustering.apply_links(plan)
         record_notes.create_staging(cursor)
         record_notes.note(

@@ -531,16 +531,16 @@ def _interrupt_linking_after_one_task(monkeypatch) -> None:
     monkeypatch.setattr(first_load, "LINK_TASK_SIGNATURES", 100)
     # Linked in this process: the test's transaction is invisible to others.
     monkeypatch.setattr(bulk.BulkImporter, "_worker_count", lambda self: 0)
-    original = first_load.link_blocks
+    original = first_load.write_links
     calls = []
 
-    def failing(task):
+    def failing(plan, source_label):
         calls.append(1)
         if len(calls) == 2:
             raise Interrupted
-        return original(task)
+        return original(plan, source_label)
 
-    monkeypatch.setattr(first_load, "link_blocks", failing)
+    monkeypatch.setattr(first_load, "write_links", failing)
 
 
 def _interrupt_before_the_recount(monkeypatch) -> None:
@@ -599,7 +599,7 @@ def test_a_first_load_links_people_once_at_its_end_and_a_normal_load_per_batch(m
 
     monkeypatch.setattr(bulk.BulkImporter, "import_batch", watching)
     linked = []
-    monkeypatch.setattr(first_load, "link_blocks", lambda task: linked.append(task) or set())
+    monkeypatch.setattr(first_load, "plan_blocks", lambda task: linked.append(task))
 
     import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=True, batch_size=60)
 
@@ -614,7 +614,7 @@ def test_a_first_load_links_people_once_at_its_end_and_a_normal_load_per_batch(m
 
 def test_a_load_times_its_steps_so_linking_people_shows_apart_from_copying(monkeypatch):
     linked = []
-    monkeypatch.setattr(first_load, "link_blocks", lambda task: linked.append(task) or set())
+    monkeypatch.setattr(first_load, "plan_blocks", lambda task: linked.append(task))
 
     first = import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=True, batch_size=60)
     wipe()
