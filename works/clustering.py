@@ -284,7 +284,7 @@ def plan_links(signatures: QuerySet[Authorship], *, workers: int = 0) -> LinkPla
     }
     rows = labelled_rows(pending)
     if workers > 1 and len(pending) >= PARALLEL_LINKING_SIGNATURES:
-        tasks = _link_tasks(rows, existing, must, cannot, workers)
+        tasks = _parallel_link_tasks(rows, existing, must, cannot, workers)
         assigned = {}
         for n, task_assigned in enumerate(parallel_map(_link_task, tasks, workers)):
             # "new:3" of two tasks are two different people.
@@ -297,7 +297,7 @@ def plan_links(signatures: QuerySet[Authorship], *, workers: int = 0) -> LinkPla
     return LinkPlan(pending=pending, assigned=assigned)
 
 
-def _link_tasks(rows, existing, must, cannot, workers) -> list[tuple]:
+def _parallel_link_tasks(rows, existing, must, cannot, workers) -> list[tuple]:
     """cluster_labelled's arguments for about two tasks per worker, whole blocks each (the
     model's blocks, from the printed names), largest first into the least loaded task. A record
     goes to every task holding a block of one of its members: the model reads it only in the

@@ -177,7 +177,7 @@ def link_unlinked(*, source_label: str, workers: int = 0) -> set[int]:
     processes' work interleaves. Each task commits on its own, so an interrupted run leaves
     whole blocks linked and the next one links the rest.
     """
-    tasks = _link_tasks(source_label)
+    tasks = _link_tasks()
     first = list(itertools.islice(tasks, 2))
     if len(first) < 2:
         workers = 0  # one task: not worth starting processes
@@ -188,19 +188,17 @@ def link_unlinked(*, source_label: str, workers: int = 0) -> set[int]:
     return touched
 
 
-def _link_tasks(source_label: str) -> Iterator[tuple[list[str], str]]:
-    """(block keys, source label) per task, streamed from the server, largest blocks first."""
+def _link_tasks() -> Iterator[list[str]]:
+    """The block keys of each task, streamed from the server, largest blocks first."""
     with connection.chunked_cursor() as cursor:
         cursor.execute(_UNLINKED_BLOCKS_SQL)
         rows = itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(5000), []))
-        for keys in clustering.grouped_blocks(rows, LINK_TASK_SIGNATURES):
-            yield keys, source_label
+        yield from clustering.grouped_blocks(rows, LINK_TASK_SIGNATURES)
 
 
-def plan_blocks(task: tuple[list[str], str]) -> clustering.LinkPlan | None:
+def plan_blocks(block_keys: list[str]) -> clustering.LinkPlan | None:
     """Where the unlinked person signatures of some blocks go (in a worker process: it reads
     and decides, writing nothing)."""
-    block_keys, _source_label = task
     return clustering.plan_links(Authorship.objects.filter(block_key__in=block_keys))
 
 

@@ -599,13 +599,13 @@ def test_a_first_load_links_people_once_at_its_end_and_a_normal_load_per_batch(m
 
     monkeypatch.setattr(bulk.BulkImporter, "import_batch", watching)
     linked = []
-    monkeypatch.setattr(first_load, "plan_blocks", lambda task: linked.append(task))
+    monkeypatch.setattr(first_load, "plan_blocks", lambda block_keys: linked.append(block_keys))
 
     import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=True, batch_size=60)
 
     assert len(seen) == 4 and seen == sorted(seen) and seen[0] > 0  # unlinked while copying
     assert len(linked) == 1  # then every block once, in one task of at most 2,000 signatures
-    assert set(linked[0][0]) == set(unlinked_people().values_list("block_key", flat=True))
+    assert set(linked[0]) == set(unlinked_people().values_list("block_key", flat=True))
     wipe()
     seen.clear()
     import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=False, batch_size=60)
@@ -614,7 +614,7 @@ def test_a_first_load_links_people_once_at_its_end_and_a_normal_load_per_batch(m
 
 def test_a_load_times_its_steps_so_linking_people_shows_apart_from_copying(monkeypatch):
     linked = []
-    monkeypatch.setattr(first_load, "plan_blocks", lambda task: linked.append(task))
+    monkeypatch.setattr(first_load, "plan_blocks", lambda block_keys: linked.append(block_keys))
 
     first = import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=True, batch_size=60)
     wipe()
@@ -640,8 +640,8 @@ def test_linking_at_the_end_in_two_processes_ends_as_in_this_one(monkeypatch):
     tasks = []
     original = first_load._link_tasks
 
-    def counting(source_label):
-        for task in original(source_label):
+    def counting():
+        for task in original():
             tasks.append(task)
             yield task
 
@@ -650,6 +650,6 @@ def test_linking_at_the_end_in_two_processes_ends_as_in_this_one(monkeypatch):
     import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=True, batch_size=60, workers=2)
 
     assert len(tasks) > 4
-    assert max(len(keys) for keys, _ in tasks) > 1  # blocks are grouped into tasks
+    assert max(len(keys) for keys in tasks) > 1  # blocks are grouped into tasks
     assert database_rows() == uninterrupted
     assert not unlinked_people()
