@@ -52,6 +52,7 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bzpeer.lib.processes import worker_context
 from works import first_load, record_notes, resolution, signals
 from works.arxiv.records import ParsedRecord, RecordError
 from works.changes import authorships_changed
@@ -665,11 +666,12 @@ def _parallel(
 ) -> Iterator[list[Prepared | RecordError]]:
     """Prepared chunks, in input order, from ``workers`` processes.
 
-    Spawned, not forked: a forked child would share this process's database
-    socket. At most ``depth`` chunks are in flight, so a slow database holds
-    the readers back instead of filling memory.
+    From the fork server (`bzpeer.lib.processes`), not forked from here: a child
+    forked from here would share this process's database socket. At most ``depth``
+    chunks are in flight, so a slow database holds the readers back instead of
+    filling memory.
     """
-    context = multiprocessing.get_context("spawn")
+    context = worker_context()
     # No initializer: the task (works.prepare) needs neither Django's settings nor its models.
     pool = context.Pool(workers)
     pending: deque = deque()
