@@ -21,8 +21,6 @@ from works.arxiv.client import (
 from works.arxiv.ratelimit import LocalSpacing, RedisSpacing, default_spacing
 from works.arxiv.records import ArxivApiError, OaiError
 
-# Arrival times are measured at the server; allow for localhost latency jitter.
-JITTER = 0.03
 # Redis' TIME has microseconds.
 CLOCK_RESOLUTION = 1e-6
 
@@ -146,13 +144,35 @@ def test_persistently_empty_middle_page_stops(fake):
 # -------------------------------------------------------------------- spacing
 
 
+class RecordingLocalSpacing(LocalSpacing):
+    """A LocalSpacing that notes every slot it hands out (``time.monotonic``, as the fake's
+    arrival times)."""
+
+    def __init__(self, *args, slots: list[float], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.slots = slots
+
+    def reserve(self) -> tuple[float, float]:
+        slot, now = super().reserve()
+        self.slots.append(slot)  # list.append is atomic: threads may share the list
+        return slot, now
+
+
 def test_local_spacing_spaces_every_request(fake):
-    client = make_client(fake, spacing=LocalSpacing(0.3))
+    slots: list[float] = []
+    client = make_client(fake, spacing=RecordingLocalSpacing(0.3, slots=slots))
     fake.fail_next(502)  # the retry must wait its turn too
     list(client.search("testing", page_size=10, max_results=20))
     hits = fake.requests
-    assert len(hits) == 3
-    assert min(gaps([h.t for h in hits])) >= 0.3 - JITTER
+    # Three slots an interval apart, the retry's among them, and no request reached the
+    # server before its slot. (Gaps between arrivals would also count how late a busy
+    # machine ran the server's thread: 0.245 s between two arrivals slotted 0.3 s apart.)
+    assert len(hits) == len(slots) == 3
+    assert min(gaps(slots)) >= 0.3 - 1e-9
+    arrivals = sorted(h.t for h in hits)
+    assert all(
+        arrived >= slot - 1e-9 for arrived, slot in zip(arrivals, sorted(slots), strict=True)
+    ), (arrivals, sorted(slots))
 
 
 class RecordingRedisSpacing(RedisSpacing):
@@ -230,14 +250,7 @@ def test_redis_hold_off_pushes_everyones_next_slot(local_redis):
 def test_local_spacing_is_thread_safe():
     slots: list[float] = []
     woke: list[float] = []
-
-    class Recording(LocalSpacing):
-        def reserve(self) -> tuple[float, float]:
-            slot, now = super().reserve()
-            slots.append(slot)
-            return slot, now
-
-    spacing = Recording(0.05)
+    spacing = RecordingLocalSpacing(0.05, slots=slots)
 
     def run():
         for _ in range(3):
