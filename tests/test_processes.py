@@ -2,7 +2,6 @@
 
 import os
 
-import pytest
 from django.apps import apps
 
 from bzpeer.lib.processes import parallel_map, worker_context
@@ -22,7 +21,6 @@ def test_a_worker_starts_with_django_set_up_without_an_initializer():
     assert parent != os.getpid()
 
 
-@pytest.mark.django_db
 def test_parallel_map_gives_results_in_input_order_from_its_workers():
     results = list(parallel_map(abs, [-3, 1, -2, 5, -4], workers=2))
 

@@ -54,8 +54,9 @@ RECORDS_LOCK = 0x627A_7065_6572  # "bzpeer"
 # Signatures per re-clustering task (cluster_authors, the identity queue): blocks are read,
 # written and committed together up to about this many.
 TASK_SIGNATURES = 2000
-# Pending signatures from which linking an import's batch is worth worker processes (each costs
-# a couple of seconds to start and load the model; a day's increment links about 11,000).
+# Pending signatures from which linking an import's batch is worth worker processes (the rows
+# of the blocks travel to them and back, and a record whose members span two tasks' blocks is
+# read in both; a day's increment links about 11,000).
 PARALLEL_LINKING_SIGNATURES = 3000
 # Clusters below this many signatures are not checked for cohesion: two papers cannot say
 # much about being several people.

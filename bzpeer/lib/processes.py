@@ -1,7 +1,7 @@
 """Worker processes for parallel work on the database.
 
-Forked from a fork server, never from the process asking for them: a child forked from it
-would share its database socket. The server is a fresh Python that set Django up once
+Forked from a fork server, never from the process asking for them: a child forked from that
+process would share its database socket. The server is a fresh Python that set Django up once
 (`forkserver_preload`), so a worker starts in milliseconds where a spawned one spent about
 0.9 s of CPU importing Django, the apps and the identity model; a load or a day's increment
 starts two of them, and the test suite about fifty pools.
