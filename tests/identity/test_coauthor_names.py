@@ -1,17 +1,20 @@
 """Co-authors compared by name, not by key alone (works.identity.features.resolve_coauthors)."""
 
+import random
+
 import numpy as np
 import pytest
 
 from works.identity.features import (
     FEATURE_NAMES,
     BlockData,
+    merge_profiles,
     pair_features,
     profile_of,
     resolve_coauthors,
     small_block_features,
 )
-from works.identity.names import coauthor_name
+from works.identity.names import coauthor_key, coauthor_name
 from works.identity.signature import Signature
 
 
@@ -70,3 +73,56 @@ def test_resolution_looks_only_at_the_profiles_compared():
 def test_the_authors_own_key_is_never_a_coauthor():
     signature = sig(0, ["Wen Wang", "Jian Li"])
     assert signature.coauthor_names == frozenset({"j li|jian"})
+
+
+def reference_resolution(profiles):
+    """resolve_coauthors as its docstring states it, one printed name at a time."""
+    first_names = {}
+    for profile in profiles:
+        for name in profile.coauthor_names:
+            key, _, first = name.partition("|")
+            if first:
+                first_names.setdefault(key, set()).add(first)
+    ambiguous = {key for key, names in first_names.items() if len(names) > 1}
+    return [
+        sorted({n if n.partition("|")[0] in ambiguous else n.partition("|")[0] for n in names})
+        for names in (p.coauthor_names for p in profiles)
+    ]
+
+
+def test_resolution_by_set_algebra_gives_what_a_name_by_name_pass_gives():
+    rng = random.Random(11)
+    pool = [
+        "Jian Li", "Jun Li", "J. Li", "Jian Li", "John Smith", "James Smith", "J. Smith",
+        "Anna Alvarez", "A. Alvarez", "Boris Becker", "Wen Wang", "W. Wang", "Wei Wang",
+        "DeepSeek-AI", "et al.", "Zheng-Yan Zhang", "Zhengyan Zhang", "Z. Zhang",
+    ]  # fmt: skip
+    for _ in range(300):
+        signatures = [sig(n, rng.sample(pool, rng.randint(0, 8))) for n in range(rng.randint(1, 7))]
+        profiles = [profile_of(s) for s in signatures]
+        if len(profiles) > 2 and rng.random() < 0.5:
+            split = rng.randint(2, len(profiles))
+            profiles = [merge_profiles(profiles[:split]), *profiles[split:]]
+        assert resolve_coauthors(profiles) == reference_resolution(profiles)
+
+
+def test_every_author_of_a_large_team_gets_the_coauthors_a_name_by_name_pass_gives():
+    # Teams of 32 or more share their parsed names among their authors; the result must
+    # be each author's own, namesakes and non-persons included.
+    team = [
+        "Wei Wang", "Wen Wang", "W. Wang", "Wei Wang", "J. Smith", "John Smith",
+        "James Smith", "DeepSeek-AI", "et al.", "Zhengyan Zhang",
+        *(f"Person{k} Surname{k}" for k in range(30)),
+    ]  # fmt: skip
+    for position, author in enumerate(team):
+        coauthors = [name for k, name in enumerate(team) if k != position]
+        signature = Signature(
+            signature_id=f"t{position}", paper_id="team", author=author, coauthors=coauthors
+        )
+        own = coauthor_key(author)
+        names = {coauthor_name(c) for c in coauthors} - {None}
+        assert signature.coauthor_keys == {coauthor_key(c) for c in coauthors} - {own, None}
+        assert signature.coauthor_names == {n for n in names if n.partition("|")[0] != own}
+        assert signature.coauthor_first_names == {
+            tuple(n.split("|")) for n in signature.coauthor_names if "|" in n
+        }

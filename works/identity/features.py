@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import chain
+from operator import itemgetter
 
 import numpy as np
 from scipy import sparse
@@ -102,8 +103,14 @@ class Profile:
 
     names: frozenset[NameParts]
     # Co-authors as works.identity.names.coauthor_name gives them; compared after
-    # resolve_coauthors.
+    # resolve_coauthors. The same split in two: their keys, and (key, first name) for
+    # those printed with a full first name. Kept apart so that resolving a block's
+    # co-authors is set algebra, not a pass over every name: linking resolves the same
+    # members against every new group of their block, and a member of a 1,000-author
+    # paper brings a thousand co-authors each time.
     coauthor_names: frozenset[str]
+    coauthor_keys: frozenset[str]
+    coauthor_first_names: frozenset[tuple[str, str]]
     where_tokens: tuple[str, ...]
     venues: frozenset[str]
     title_tokens: tuple[str, ...]
@@ -149,6 +156,8 @@ def profile_of(signature: Signature, name_count: int | None = None) -> Profile:
     return Profile(
         names=frozenset([signature.name]) if signature.name else frozenset(),
         coauthor_names=signature.coauthor_names,
+        coauthor_keys=signature.coauthor_keys,
+        coauthor_first_names=signature.coauthor_first_names,
         where_tokens=signature.where_tokens,
         venues=frozenset([venue]) if venue else frozenset(),
         title_tokens=signature.title_tokens,
@@ -167,7 +176,9 @@ def merge_profiles(profiles: Sequence[Profile]) -> Profile:
         return profiles[0]
     return Profile(
         names=frozenset(chain.from_iterable(p.names for p in profiles)),
-        coauthor_names=frozenset(chain.from_iterable(p.coauthor_names for p in profiles)),
+        coauthor_names=frozenset().union(*[p.coauthor_names for p in profiles]),
+        coauthor_keys=frozenset().union(*[p.coauthor_keys for p in profiles]),
+        coauthor_first_names=frozenset().union(*[p.coauthor_first_names for p in profiles]),
         where_tokens=tuple(chain.from_iterable(p.where_tokens for p in profiles)),
         venues=frozenset(chain.from_iterable(p.venues for p in profiles)),
         title_tokens=tuple(chain.from_iterable(p.title_tokens for p in profiles)),
@@ -250,20 +261,19 @@ def resolve_coauthors(profiles: Sequence[Profile]) -> list[list[str]]:
     co-author as long as no "James Smith" is in sight; two people who only seemed to
     share a co-author through a key collision no longer do.
     """
-    first_names: dict[str, set[str]] = {}
-    for profile in profiles:
-        for name in profile.coauthor_names:
-            key, _, first = name.partition("|")
-            if first:
-                first_names.setdefault(key, set()).add(first)
-    ambiguous = {key for key, names in first_names.items() if len(names) > 1}
+    # Each distinct (key, first name) once, however many profiles print it: a key with two
+    # of them is ambiguous. Then set algebra per profile: its unambiguous keys, and its
+    # printings of the ambiguous ones.
+    printed = frozenset().union(*(p.coauthor_first_names for p in profiles))
+    ambiguous = {key for key, names in Counter(map(itemgetter(0), printed)).items() if names > 1}
+    if not ambiguous:
+        return [sorted(p.coauthor_keys) for p in profiles]
+    ambiguous_names = {f"{key}|{first}" for key, first in printed if key in ambiguous}
+    ambiguous_names |= ambiguous  # printed with an initial: the bare key
     return [
-        sorted(
-            {
-                n if n.partition("|")[0] in ambiguous else n.partition("|")[0]
-                for n in p.coauthor_names
-            }
-        )
+        sorted(p.coauthor_keys)
+        if ambiguous.isdisjoint(p.coauthor_keys)
+        else sorted((p.coauthor_keys - ambiguous) | (p.coauthor_names & ambiguous_names))
         for p in profiles
     ]
 
@@ -472,7 +482,7 @@ def _binary(token_lists: Sequence[Sequence[str]]) -> sparse.csr_matrix:
 SMALL_LIMIT = 24
 
 
-def _weights(counted: Sequence[Counter]) -> list[dict[str, float]]:
+def _weights(counted: Sequence[Mapping[str, int]]) -> list[dict[str, float]]:
     """Per row {token: L2-normalised TF-IDF}, IDF from these rows (as :func:`_tfidf`), from
     each row's token counts."""
     frequency = Counter(chain.from_iterable(counted))  # rows holding each token
@@ -517,7 +527,8 @@ def _small_fields(profiles: Sequence[Profile]) -> list[dict]:
     fields = {
         "coauthors": [set(c) for c in coauthors],
         # Resolved per comparison (resolve_coauthors), so counted here, not on the profile.
-        "coauthors_tfidf": _weights([Counter(c) for c in coauthors]),
+        # Each resolved co-author once: counting them is a dict of ones.
+        "coauthors_tfidf": _weights([dict.fromkeys(c, 1) for c in coauthors]),
         "where": _weights([p.where_counts for p in profiles]),
         "title": title,
         "title_set": [p.title_set for p in profiles],

@@ -564,6 +564,17 @@ def coauthor_name(printed: str) -> str | None:
     return f"{key}|{first}" if first else key
 
 
+@lru_cache(maxsize=500_000)
+def coauthor_first_name(printed: str) -> tuple[str, str] | None:
+    """(:func:`coauthor_key`, first given name) of a co-author printed with a full first
+    name ("m mohania", "mukesh"), else None: :func:`coauthor_name` split in two."""
+    key = coauthor_key(printed)
+    if key is None:
+        return None
+    first = parse_name(printed).first_name
+    return (key, first) if first else None
+
+
 def _initials_fit(short: str, long: str) -> bool:
     return long.startswith(short) or short.startswith(long)
 

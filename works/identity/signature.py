@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from works.identity.names import NameParts, coauthor_key, coauthor_name, parse_name
+from works.identity.names import (
+    NameParts,
+    coauthor_first_name,
+    coauthor_key,
+    coauthor_name,
+    parse_name,
+)
 
 __all__ = ["MAX_COUNTED_AUTHORS", "Signature", "text_tokens", "where_tokens"]
 
@@ -189,6 +196,57 @@ def where_tokens(venue: str, categories: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tokens))
 
 
+def _coauthor_sets(coauthors: Iterable[str], own: str | None) -> tuple[frozenset, ...]:
+    """(keys, names, first names) of the co-authors, without the author's own key."""
+    # map() over the cached parsers: no bytecode per name.
+    keys = set(map(coauthor_key, coauthors))
+    names = set(map(coauthor_name, coauthors))
+    first_names = set(map(coauthor_first_name, coauthors))
+    names.discard(None)
+    first_names.discard(None)
+    if own is not None and own in keys:  # a co-author shares the author's own key
+        names = {n for n in names if n.partition("|")[0] != own}
+        first_names = {pair for pair in first_names if pair[0] != own}
+    keys.discard(own)
+    keys.discard(None)
+    return frozenset(keys), frozenset(names), frozenset(first_names)
+
+
+# Papers with at least this many co-authors share their team's parsed names among their
+# authors (Signature.__post_init__): each author of a 1,000-author paper has 999 co-authors,
+# and linking builds every member of a touched block.
+_SHARED_TEAM_MIN = 32
+
+
+@dataclass(frozen=True)
+class _Team:
+    """A paper's printed names parsed as co-authors, with what each key brings."""
+
+    keys: frozenset[str]
+    names: frozenset[str]
+    first_names: frozenset[tuple[str, str]]
+    names_by_key: dict[str, frozenset[str]]
+    first_names_by_key: dict[str, frozenset[tuple[str, str]]]
+
+
+@lru_cache(maxsize=256)
+def _team(printed: frozenset[str]) -> _Team:
+    keys, names, first_names = _coauthor_sets(printed, None)
+    names_by_key: dict[str, set[str]] = defaultdict(set)
+    for name in names:
+        names_by_key[name.partition("|")[0]].add(name)
+    first_names_by_key: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for pair in first_names:
+        first_names_by_key[pair[0]].add(pair)
+    return _Team(
+        keys=keys,
+        names=names,
+        first_names=first_names,
+        names_by_key={k: frozenset(v) for k, v in names_by_key.items()},
+        first_names_by_key={k: frozenset(v) for k, v in first_names_by_key.items()},
+    )
+
+
 @dataclass
 class Signature:
     """One author position on one work, as printed, plus parsed and normalised parts.
@@ -197,7 +255,8 @@ class Signature:
     :func:`works.identity.names.parse_name`); such signatures are never clustered.
     ``coauthor_keys`` are the other authors as "first-initial surname",
     ``coauthor_names`` the same with the first given name when printed in full
-    (:func:`works.identity.names.coauthor_name`); the
+    (:func:`works.identity.names.coauthor_name`), ``coauthor_first_names`` those
+    first names as (key, first name) pairs; the
     token tuples are folded, stemmed content words.
     """
 
@@ -216,6 +275,8 @@ class Signature:
     name: NameParts | None = field(init=False, compare=False)
     coauthor_keys: frozenset[str] = field(init=False, compare=False, repr=False)
     coauthor_names: frozenset[str] = field(init=False, compare=False, repr=False)
+    # (key, first name) of the co-authors printed with a full first name
+    coauthor_first_names: frozenset[tuple[str, str]] = field(init=False, compare=False, repr=False)
     title_tokens: tuple[str, ...] = field(init=False, compare=False, repr=False)
     abstract_tokens: tuple[str, ...] = field(init=False, compare=False, repr=False)
     where_tokens: tuple[str, ...] = field(init=False, compare=False, repr=False)
@@ -227,12 +288,21 @@ class Signature:
         self.affiliations = tuple(self.affiliations)
         self.name = parse_name(self.author)
         own = f"{self.name.first_initial} {self.name.surname}" if self.name else None
-        keys = {coauthor_key(c) for c in self.coauthors}
-        self.coauthor_keys = frozenset(k for k in keys if k and k != own)
-        names = {coauthor_name(c) for c in self.coauthors}
-        self.coauthor_names = frozenset(
-            n for n in names if n and n.partition("|")[0] in self.coauthor_keys
-        )
+        if len(self.coauthors) >= _SHARED_TEAM_MIN:
+            # The paper's team is worked out once, for all of its authors: one team's other
+            # authors are the team without the author, and the author's own key goes anyway.
+            team = _team(frozenset(self.coauthors).union((self.author,)))
+            self.coauthor_keys = team.keys - {own}
+            self.coauthor_names = team.names - team.names_by_key.get(own, frozenset())
+            self.coauthor_first_names = team.first_names - team.first_names_by_key.get(
+                own, frozenset()
+            )
+        else:
+            (
+                self.coauthor_keys,
+                self.coauthor_names,
+                self.coauthor_first_names,
+            ) = _coauthor_sets(self.coauthors, own)
         self.title_tokens = short_text_tokens(self.title)
         self.abstract_tokens = text_tokens(self.abstract)
         self.where_tokens = where_tokens(self.venue, self.categories)
