@@ -97,8 +97,11 @@ def test_resolution_by_set_algebra_gives_what_a_name_by_name_pass_gives():
         "Anna Alvarez", "A. Alvarez", "Boris Becker", "Wen Wang", "W. Wang", "Wei Wang",
         "DeepSeek-AI", "et al.", "Zheng-Yan Zhang", "Zhengyan Zhang", "Z. Zhang",
     ]  # fmt: skip
+    # and profiles of 64 or more co-authors, which keep their keys sorted
+    pool += [f"{first} Surname{k % 40}" for k in range(90) for first in ("Ann", "Bo")[k % 2 :]]
     for _ in range(300):
-        signatures = [sig(n, rng.sample(pool, rng.randint(0, 8))) for n in range(rng.randint(1, 7))]
+        sizes = (rng.randint(0, 8), rng.randint(60, 120))
+        signatures = [sig(n, rng.sample(pool, rng.choice(sizes))) for n in range(rng.randint(1, 7))]
         profiles = [profile_of(s) for s in signatures]
         if len(profiles) > 2 and rng.random() < 0.5:
             split = rng.randint(2, len(profiles))

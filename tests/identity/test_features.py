@@ -8,7 +8,11 @@ from works.identity.cluster import cluster_profiles
 from works.identity.features import (
     FEATURE_NAMES,
     BlockData,
+    _binary_dot,
+    _binary_weights,
+    _dot,
     _tfidf,
+    _weights,
     pair_features,
     profile_of,
     small_block_features,
@@ -157,3 +161,22 @@ def test_tfidf_sums_rows_scipy_leaves_sorted_in_that_order():
     token_lists = [[f"r{j}" for j in range(k, -1, -1) for _ in range(j % 7 + 1)] for k in range(40)]
     fast, reference = _tfidf(token_lists), _tfidf_reference(token_lists)
     assert fast.data.tobytes() == reference.data.tobytes()
+
+
+def test_coauthor_weights_without_dicts_are_the_dict_weights_bit_for_bit():
+    # The small path weighs co-authors as an IDF and a norm per row (_binary_weights), not
+    # as a dict per row; each dot product must be what the dicts gave, to the last bit.
+    rng = np.random.default_rng(5)
+    vocabulary = [f"c{k}" for k in range(300)]
+    rows = [
+        sorted(set(rng.choice(vocabulary, int(rng.integers(0, 150))).tolist())) for _ in range(40)
+    ]
+    idf, norms = _binary_weights(rows)
+    dicts = _weights([dict.fromkeys(row, 1) for row in rows])
+    fields = [
+        {"coauthor_list": row, "coauthors": set(row), "coauthor_norm": norm, "coauthor_idf": idf}
+        for row, norm in zip(rows, norms, strict=True)
+    ]
+    for a in range(len(rows)):
+        for b in range(len(rows)):
+            assert _binary_dot(fields[a], fields[b]) == _dot(dicts[a], dicts[b])

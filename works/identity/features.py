@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import chain
+from itertools import chain, filterfalse
 from operator import itemgetter
 
 import numpy as np
@@ -149,6 +149,11 @@ class Profile:
     def affiliation_counts(self) -> Counter:
         return Counter(self.affiliation_tokens)
 
+    @cached_property
+    def sorted_keys(self) -> tuple[str, ...]:
+        """The co-author keys, sorted (see _sorted_keys)."""
+        return tuple(sorted(self.coauthor_keys))
+
 
 def profile_of(signature: Signature, name_count: int | None = None) -> Profile:
     """``name_count``: signatures in the signature's block in the whole corpus (None: unknown)."""
@@ -267,15 +272,28 @@ def resolve_coauthors(profiles: Sequence[Profile]) -> list[list[str]]:
     printed = frozenset().union(*(p.coauthor_first_names for p in profiles))
     ambiguous = {key for key, names in Counter(map(itemgetter(0), printed)).items() if names > 1}
     if not ambiguous:
-        return [sorted(p.coauthor_keys) for p in profiles]
+        return [_sorted_keys(p) for p in profiles]
     ambiguous_names = {f"{key}|{first}" for key, first in printed if key in ambiguous}
     ambiguous_names |= ambiguous  # printed with an initial: the bare key
     return [
-        sorted(p.coauthor_keys)
+        _sorted_keys(p)
         if ambiguous.isdisjoint(p.coauthor_keys)
-        else sorted((p.coauthor_keys - ambiguous) | (p.coauthor_names & ambiguous_names))
+        else _sorted_keys(p, ambiguous, p.coauthor_names & ambiguous_names)
         for p in profiles
     ]
+
+
+# A profile with at least this many co-authors keeps its keys sorted (Profile.sorted_keys):
+# linking resolves the same members' co-authors for every new group of their block.
+_SORTED_KEYS_MIN = 64
+
+
+def _sorted_keys(profile: Profile, without=frozenset(), names=frozenset()) -> list[str]:
+    """sorted((profile's co-author keys - without) | names)."""
+    if len(profile.coauthor_keys) < _SORTED_KEYS_MIN:
+        return sorted((profile.coauthor_keys - without) | names)
+    # Two sorted runs: the sort merges them.
+    return sorted([*filterfalse(without.__contains__, profile.sorted_keys), *sorted(names)])
 
 
 def _name_variants(profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
@@ -499,6 +517,31 @@ def _weights(counted: Sequence[Mapping[str, int]]) -> list[dict[str, float]]:
     return out
 
 
+def _binary_weights(rows: Sequence[Sequence[str]]) -> tuple[dict[str, float], list[float]]:
+    """(IDF, each row's norm) of rows of distinct tokens: :func:`_weights` of their counts
+    (all 1) without the per-row dicts. A pooled collaboration member brings thousands of
+    co-authors, of which a comparison reads the few the other side shares
+    (:func:`_binary_dot`)."""
+    frequency = Counter(chain.from_iterable(rows))
+    count = len(rows)
+    by_frequency = {f: math.log((1.0 + count) / (1.0 + f)) + 1.0 for f in set(frequency.values())}
+    idf = {t: by_frequency[f] for t, f in frequency.items()}
+    # 1 * idf is idf: the same squares, summed in the same order, as _weights.
+    norms = [math.sqrt(sum([idf[t] * idf[t] for t in row])) or 1.0 for row in rows]
+    return idf, norms
+
+
+def _binary_dot(fa: dict, fb: dict) -> float:
+    """:func:`_dot` of two rows of :func:`_binary_weights`, bit for bit: each weight is
+    idf / norm, and the smaller row is walked in its order."""
+    a, b = fa, fb
+    if len(a["coauthor_list"]) > len(b["coauthor_list"]):
+        a, b = b, a
+    idf, norm_a, norm_b = a["coauthor_idf"], a["coauthor_norm"], b["coauthor_norm"]
+    shared = b["coauthors"]
+    return sum([(idf[t] / norm_a) * (idf[t] / norm_b) for t in a["coauthor_list"] if t in shared])
+
+
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
@@ -524,11 +567,12 @@ def _small_fields(profiles: Sequence[Profile]) -> list[dict]:
     else:
         # Without abstracts the text is the title: the same rows give the same weights.
         abstract, text = [{}] * len(profiles), title
+    idf, norms = _binary_weights(coauthors)
     fields = {
         "coauthors": [set(c) for c in coauthors],
-        # Resolved per comparison (resolve_coauthors), so counted here, not on the profile.
-        # Each resolved co-author once: counting them is a dict of ones.
-        "coauthors_tfidf": _weights([dict.fromkeys(c, 1) for c in coauthors]),
+        # Resolved per comparison (resolve_coauthors), so weighed here, not on the profile.
+        "coauthor_list": coauthors,
+        "coauthor_norm": norms,
         "where": _weights([p.where_counts for p in profiles]),
         "title": title,
         "title_set": [p.title_set for p in profiles],
@@ -537,6 +581,8 @@ def _small_fields(profiles: Sequence[Profile]) -> list[dict]:
         "affiliation": _weights([p.affiliation_counts for p in profiles]),
     }
     per_profile = [{k: v[i] for k, v in fields.items()} for i in range(len(profiles))]
+    for own in per_profile:
+        own["coauthor_idf"] = idf
     for profile, own in zip(profiles, per_profile, strict=True):
         own["initials_only"] = all(n.initials_only for n in profile.names)
         own["years"] = (min(profile.years), max(profile.years)) if profile.years else None
@@ -569,7 +615,7 @@ def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
         fa["initials_only"] or fb["initials_only"],
         shared,
         shared / union if union > 0 else 0.0,
-        _dot(fa["coauthors_tfidf"], fb["coauthors_tfidf"]),
+        _binary_dot(fa, fb),
         math.log1p(min(count_a, count_b)),
         _cos_or_nan(fa["where"], fb["where"]),
         float(shared_venues > 0) if fewer_venues else np.nan,
