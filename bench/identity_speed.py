@@ -25,8 +25,9 @@ the synthetic corpus (its ``cluster`` labels are not read). Each step prints a
 the same arguments must print the same digests whatever the code's speed.
 
 ``--processes N`` clusters the corpus's blocks in N forked processes, in tasks of
-about 2,000 signatures as ``cluster_authors`` shares them out (CPU seconds then
-count the processes' too); the other steps run in one process.
+about 2,000 signatures as ``cluster_authors`` shares them out, and links the new
+works' blocks in N processes as the app's ``plan_links`` shares them out (CPU
+seconds then count the processes' too); the big block runs in one process.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from works.identity import Signature, cluster_block, link  # noqa: E402
+from works.identity.incremental import LinkResult  # noqa: E402
 from works.identity.model import default_model  # noqa: E402
 
 SURNAMES = [
@@ -254,7 +256,7 @@ def main(argv=None) -> int:
     if args.big_block:
         _time_big_block(rng, model, args.big_block, text)
     if args.new_works:
-        _time_link(rng, model, people, corpus, clusters, args.new_works, text)
+        _time_link(rng, model, people, corpus, clusters, args.new_works, text, args.processes)
     return 0
 
 
@@ -287,7 +289,7 @@ def _time_big_block(rng, model, size: int, text) -> None:
     )
 
 
-def _time_link(rng, model, people, corpus, clusters, count: int, text) -> None:
+def _time_link(rng, model, people, corpus, clusters, count: int, text, processes: int = 1) -> None:
     new = make_works(rng, people, count, "n", **text)
     members = {s.signature_id: s for s in corpus}
     new_keys = {s.block_key for s in new}
@@ -296,16 +298,54 @@ def _time_link(rng, model, people, corpus, clusters, count: int, text) -> None:
         for cluster_id, ids in clusters.items()
         if cluster_id.rsplit("#", 1)[0] in new_keys
     }
-    started, cpu = time.perf_counter(), time.process_time()
-    result = link(new, existing, model=model)
+    started, cpu = time.perf_counter(), _cpu_seconds()
+    if processes > 1:
+        result = _link_in_processes(new, existing, model, processes)
+    else:
+        result = link(new, existing, model=model)
     outcome = (sorted(result.assignments.items()), sorted(sorted(c) for c in result.new_clusters))
     print(
         f"link {count} new works ({len(new)} signatures, {len(existing)} existing "
-        f"clusters in their blocks): {time.perf_counter() - started:.1f} s "
-        f"({time.process_time() - cpu:.1f} s CPU); "
+        f"clusters in their blocks, {processes} process{'es' if processes > 1 else ''}): "
+        f"{time.perf_counter() - started:.1f} s ({_cpu_seconds() - cpu:.1f} s CPU); "
         f"{len(result.assignments)} joined, {len(result.new_clusters)} new people; {_load()}; "
         f"outcome {_digest(outcome)}"
     )
+
+
+def _link_one_task(number):
+    new, existing = _FORKED["link_tasks"][number]
+    return link(new, existing, model=_FORKED["model"])
+
+
+def _link_in_processes(new, existing, model, processes: int) -> LinkResult:
+    """The new signatures' blocks shared out as the app's plan_links does: two tasks per
+    process, largest block first into the least loaded task, each task with the existing
+    clusters of its blocks. The model decides each block alone: the outcome is one
+    process's."""
+    new_by_block = by_block(new)
+    existing_by_block = defaultdict(dict)
+    for cluster_id, members in existing.items():
+        existing_by_block[cluster_id.rsplit("#", 1)[0]][cluster_id] = members
+    size = {
+        key: len(signatures) + sum(len(m) for m in existing_by_block[key].values())
+        for key, signatures in new_by_block.items()
+    }
+    load = [0] * (2 * processes)
+    tasks = [([], {}) for _ in load]
+    for key in sorted(size, key=lambda k: -size[k]):
+        n = load.index(min(load))
+        load[n] += size[key]
+        tasks[n][0].extend(new_by_block[key])
+        tasks[n][1].update(existing_by_block[key])
+    # The processes inherit the tasks (fork), rather than receive them pickled.
+    _FORKED.update(model=model, link_tasks=[t for t in tasks if t[0]])
+    result = LinkResult()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        for part in pool.imap_unordered(_link_one_task, range(len(_FORKED["link_tasks"]))):
+            result.assignments.update(part.assignments)
+            result.new_clusters.extend(part.new_clusters)
+    return result
 
 
 if __name__ == "__main__":
