@@ -33,6 +33,7 @@ seconds then count the processes' too); the big block runs in one process.
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -201,6 +202,7 @@ def _cluster_in_processes(blocks, model, processes: int):
     if task:
         tasks.append(task)
     _FORKED.update(blocks=blocks, model=model)
+    gc.freeze()  # the children's collector would touch, and so copy, every inherited object
     clusters, slowest = {}, (0.0, 0)
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         for part, part_slowest in pool.imap_unordered(_cluster_one_task, tasks):
@@ -340,6 +342,7 @@ def _link_in_processes(new, existing, model, processes: int) -> LinkResult:
         tasks[n][1].update(existing_by_block[key])
     # The processes inherit the tasks (fork), rather than receive them pickled.
     _FORKED.update(model=model, link_tasks=[t for t in tasks if t[0]])
+    gc.freeze()
     result = LinkResult()
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         for part in pool.imap_unordered(_link_one_task, range(len(_FORKED["link_tasks"]))):
