@@ -581,9 +581,8 @@ def _small_fields(profiles: Sequence[Profile]) -> list[dict]:
         "affiliation": _weights([p.affiliation_counts for p in profiles]),
     }
     per_profile = [{k: v[i] for k, v in fields.items()} for i in range(len(profiles))]
-    for own in per_profile:
-        own["coauthor_idf"] = idf
     for profile, own in zip(profiles, per_profile, strict=True):
+        own["coauthor_idf"] = idf
         own["initials_only"] = all(n.initials_only for n in profile.names)
         own["years"] = (min(profile.years), max(profile.years)) if profile.years else None
         # log1p is monotonic: log1p(min(sizes)) is the smaller of the two logs, bit for bit.
