@@ -98,20 +98,22 @@ def _labelled_chunk(signatures: list[Authorship]) -> list[dict]:
         .values_list("work_id", "topic__code")
     ):
         categories[work_id].append(code)
-    authors: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    teams: dict[int, list[str]] = defaultdict(list)
+    places: dict[int, dict[int, int]] = defaultdict(dict)  # work → position → place in team
     for work_id, position, printed in (
         Authorship.objects.filter(work_id__in=work_ids)
         .order_by("work_id", "position")
         .values_list("work_id", "position", "printed_name")
     ):
-        authors[work_id].append((position, printed))
+        places[work_id][position] = len(teams[work_id])
+        teams[work_id].append(printed)
     return [
         {
             "signature_id": str(s.id),
             "paper_id": str(s.work_id),
             "author": s.printed_name,
             "position": s.position,
-            "coauthors": [name for pos, name in authors[s.work_id] if pos != s.position],
+            "coauthors": Coauthors(teams[s.work_id], places[s.work_id][s.position]),
             "title": works[s.work_id]["title"],
             "abstract": works[s.work_id].get("abstract", ""),
             "year": works[s.work_id]["year"],
@@ -121,6 +123,32 @@ def _labelled_chunk(signatures: list[Authorship]) -> list[dict]:
         }
         for s in signatures
     ]
+
+
+class Coauthors(Sequence[str]):
+    """A work's printed names without one author's, as a row's ``coauthors``, without a copy
+    per row: each author of a 1,000-author work is a row, and rows are pickled to the linking
+    processes, which then receive the work's names once per task rather than once per row."""
+
+    __slots__ = ("team", "place")
+
+    def __init__(self, team: Sequence[str], place: int):
+        self.team, self.place = team, place
+
+    def _names(self) -> list[str]:
+        return [*self.team[: self.place], *self.team[self.place + 1 :]]
+
+    def __len__(self) -> int:
+        return len(self.team) - 1
+
+    def __getitem__(self, index):
+        return self._names()[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other)
 
 
 def _signatures_for(rows: Iterable[Mapping]) -> list[Signature]:

@@ -1,5 +1,7 @@
 """Linking an import's many new signatures in worker processes plans what one process plans."""
 
+import pickle
+
 import pytest
 from support import FIXTURES
 
@@ -53,3 +55,29 @@ def test_workers_plan_the_links_one_process_plans(monkeypatch):
     assert people_of(in_workers) == people_of(alone)
     existing = {c for c in alone.assigned.values() if not c.startswith("new:")}
     assert existing and len(existing) < len(alone.assigned)  # joins and new people both
+
+
+def pickled_bytes_per_row(authors: int) -> tuple[float, list[dict], list]:
+    from tests.factories import AuthorRecordFactory, WorkFactory, add_authors
+
+    work = WorkFactory()
+    signatures = add_authors(
+        work, [AuthorRecordFactory(display_name=f"Person{k} Team{authors}") for k in range(authors)]
+    )
+    rows = clustering.labelled_rows(signatures)
+    return len(pickle.dumps(rows)) / authors, rows, signatures
+
+
+def test_a_large_works_rows_travel_to_a_worker_without_a_copy_of_its_team_each():
+    small, _, _ = pickled_bytes_per_row(20)
+    large, rows, signatures = pickled_bytes_per_row(400)
+
+    # Each row's co-authors are the work's other authors, in order...
+    names = [s.printed_name for s in signatures]
+    for position, row in enumerate(rows):
+        assert list(row["coauthors"]) == names[:position] + names[position + 1 :]
+    # ...and what a row costs to send to a linking process does not grow with the team.
+    assert large < 1.5 * small
+    received = pickle.loads(pickle.dumps(rows))
+    assert [list(row["coauthors"]) for row in received] == [list(row["coauthors"]) for row in rows]
+    assert clustering._signatures_for(received) == clustering._signatures_for(rows)
