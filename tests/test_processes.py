@@ -1,8 +1,12 @@
 """Worker processes (bzpeer.lib.processes): forked from a server that has Django set up."""
 
 import os
+import subprocess
+import sys
 
+import pytest
 from django.apps import apps
+from django.conf import settings
 
 from bzpeer.lib.processes import parallel_map, worker_context
 
@@ -25,3 +29,41 @@ def test_parallel_map_gives_results_in_input_order_from_its_workers():
     results = list(parallel_map(abs, [-3, 1, -2, 5, -4], workers=2))
 
     assert results == [3, 1, 2, 5, 4]
+
+
+_FORK_SERVERS_AFTER = """
+import os, sys
+from bzpeer.lib import processes
+if sys.argv[1] == "warm":
+    processes.warm_up()
+servers = []
+for entry in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        with open(f"/proc/{entry}/stat") as stat, open(f"/proc/{entry}/cmdline", "rb") as cmd:
+            parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            command = cmd.read()
+    except OSError:
+        continue  # gone meanwhile
+    if parent == os.getpid() and b"forkserver" in command:
+        servers.append(entry)
+print(len(servers))
+"""
+
+
+def _fork_servers_after(step: str) -> int:
+    """Fork servers a fresh Python has as children after ``step`` (this one may already
+    have its own, from an earlier test)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _FORK_SERVERS_AFTER, step],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=settings.BASE_DIR,
+    )
+    return int(done.stdout)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc (Linux)")
+def test_warming_up_starts_the_fork_server_before_any_pool():
+    assert _fork_servers_after("nothing") == 0
+    assert _fork_servers_after("warm") == 1

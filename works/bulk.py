@@ -52,11 +52,12 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bzpeer.lib import processes
 from bzpeer.lib.processes import worker_context
 from works import first_load, record_notes, resolution, signals
 from works.arxiv.records import ParsedRecord, RecordError
 from works.changes import authorships_changed
-from works.clustering import link_signatures
+from works.clustering import PARALLEL_LINKING_SIGNATURES, link_signatures
 from works.importer import (
     POSITION_OFFSET,
     UPDATABLE_FIELDS,
@@ -269,12 +270,22 @@ class BulkImporter:
             for model in (Authorship, WorkTopic, WorkVersion, AuthorRecord):
                 cursor.execute(f"ANALYZE {_table(model)}")
 
+    def _warm_up_linking(self, changed: list[Prepared]) -> None:
+        """With enough new signatures to link them in processes, the fork server boots while
+        this batch is written (a day's increment waited a second for it)."""
+        if self.defer_links or self._worker_count() < 2:
+            return
+        signatures = sum(record.encoded.signatures.count(b"\n") for record in changed)
+        if signatures >= PARALLEL_LINKING_SIGNATURES:
+            processes.warm_up()
+
     def _write(self, cursor, records: dict[str, Prepared], stats: ImportStats) -> int:
         """Write the new and changed records; how many there were."""
         changed = self._changed_records(cursor, records, stats)
         if not changed:
             return 0
         self._ensure_topics({code for record in changed for code in record.encoded.categories})
+        self._warm_up_linking(changed)
         self._copy_changed(cursor, changed)
         now = timezone.now()
         written = self._upsert_works(cursor, now)

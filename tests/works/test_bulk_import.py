@@ -653,3 +653,17 @@ def test_linking_at_the_end_in_two_processes_ends_as_in_this_one(monkeypatch):
     assert max(len(keys) for keys in tasks) > 1  # blocks are grouped into tasks
     assert database_rows() == uninterrupted
     assert not unlinked_people()
+
+
+@pytest.mark.parametrize("threshold, expected", [(10, 1), (10**9, 0)])
+def test_a_batch_with_enough_people_to_link_in_processes_starts_the_fork_server_first(
+    monkeypatch, threshold, expected
+):
+    # The fork server sets Django up while the batch is written, not when linking waits.
+    started = []
+    monkeypatch.setattr(bulk.processes, "warm_up", lambda: started.append(True))
+    monkeypatch.setattr(bulk, "PARALLEL_LINKING_SIGNATURES", threshold)
+
+    import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), workers=2)
+
+    assert len(started) == expected
