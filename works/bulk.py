@@ -53,7 +53,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bzpeer.lib import processes
-from bzpeer.lib.processes import worker_context
 from works import first_load, record_notes, resolution, signals
 from works.arxiv.records import ParsedRecord, RecordError
 from works.changes import authorships_changed
@@ -682,7 +681,7 @@ def _parallel(
     chunks are in flight, so a slow database holds the readers back instead of
     filling memory.
     """
-    context = worker_context()
+    context = processes.worker_context()
     # No initializer: the task (works.prepare) needs neither Django's settings nor its models.
     pool = context.Pool(workers)
     pending: deque = deque()
