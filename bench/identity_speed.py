@@ -51,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from works.identity import Signature, cluster_block, link  # noqa: E402
 from works.identity.incremental import LinkResult  # noqa: E402
 from works.identity.model import default_model  # noqa: E402
+from works.identity.sharing import grouped_blocks, least_loaded  # noqa: E402
 
 SURNAMES = [
     "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Kim",
@@ -192,15 +193,8 @@ def _cluster_one_task(keys):
 def _cluster_in_processes(blocks, model, processes: int):
     """Blocks shared out as the app's `cluster_authors` does: tasks of about 2,000
     signatures, largest blocks first so that the last task to finish is a small one."""
-    tasks, task, size = [], [], 0
-    for key in sorted(blocks, key=lambda k: -len(blocks[k])):
-        task.append(key)
-        size += len(blocks[key])
-        if size >= 2_000:
-            tasks.append(task)
-            task, size = [], 0
-    if task:
-        tasks.append(task)
+    sizes = sorted(((key, len(members)) for key, members in blocks.items()), key=_largest_first)
+    tasks = list(grouped_blocks(sizes))
     _FORKED.update(blocks=blocks, model=model)
     gc.freeze()  # the children's collector would touch, and so copy, every inherited object
     clusters, slowest = {}, (0.0, 0)
@@ -209,6 +203,11 @@ def _cluster_in_processes(blocks, model, processes: int):
             clusters.update(part)
             slowest = max(slowest, part_slowest)
     return clusters, slowest
+
+
+def _largest_first(sized_key: tuple[str, int]) -> tuple[int, str]:
+    key, size = sized_key
+    return -size, key
 
 
 def _cpu_seconds() -> float:
@@ -329,15 +328,15 @@ def _link_in_processes(new, existing, model, processes: int) -> LinkResult:
     existing_by_block = defaultdict(dict)
     for cluster_id, members in existing.items():
         existing_by_block[cluster_id.rsplit("#", 1)[0]][cluster_id] = members
-    size = {
-        key: len(signatures) + sum(len(m) for m in existing_by_block[key].values())
-        for key, signatures in new_by_block.items()
-    }
-    load = [0] * (2 * processes)
-    tasks = [([], {}) for _ in load]
-    for key in sorted(size, key=lambda k: -size[k]):
-        n = load.index(min(load))
-        load[n] += size[key]
+    sizes = sorted(
+        (
+            (key, len(signatures) + sum(len(m) for m in existing_by_block[key].values()))
+            for key, signatures in new_by_block.items()
+        ),
+        key=_largest_first,
+    )
+    tasks = [([], {}) for _ in range(2 * processes)]
+    for key, n in least_loaded(sizes, len(tasks)).items():
         tasks[n][0].extend(new_by_block[key])
         tasks[n][1].update(existing_by_block[key])
     # The processes inherit the tasks (fork), rather than receive them pickled.

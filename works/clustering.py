@@ -35,6 +35,7 @@ from works.identity.cluster import cluster_block
 from works.identity.incremental import cohesion, link
 from works.identity.model import default_model
 from works.identity.names import parse_name
+from works.identity.sharing import TASK_SIGNATURES, grouped_blocks, least_loaded
 from works.identity.signature import Signature
 from works.models import (
     AuthorRecord,
@@ -52,9 +53,6 @@ from works.signals import records_merged
 LOAD_CHUNK = 5000
 # Taken by a transaction before it creates records (see create_records).
 RECORDS_LOCK = 0x627A_7065_6572  # "bzpeer"
-# Signatures per re-clustering task (cluster_authors, the identity queue): blocks are read,
-# written and committed together up to about this many.
-TASK_SIGNATURES = 2000
 # Pending signatures from which linking an import's batch is worth worker processes (the rows
 # of the blocks travel to them and back, and a record whose members span two tasks' blocks is
 # read in both; a day's increment links about 11,000).
@@ -347,19 +345,16 @@ def _parallel_link_tasks(rows, existing, must, cannot, workers) -> list[tuple]:
     block most of its members are in."""
     size: Counter = Counter(_model_block(row) for row in rows)
     size.update(_model_block(row) for members in existing.values() for row in members)
-    load = [0] * (2 * workers)
-    task_of: dict[str | None, int] = {}
-    for block, signatures in size.most_common():
-        task_of[block] = n = load.index(min(load))
-        load[n] += signatures
-    task_rows: list[list[dict]] = [[] for _ in load]
+    parts = 2 * workers
+    task_of = least_loaded(size.most_common(), parts)
+    task_rows: list[list[dict]] = [[] for _ in range(parts)]
     for row in rows:
         task_rows[task_of[_model_block(row)]].append(row)
-    task_records: list[dict[str, Sequence[Mapping]]] = [{} for _ in load]
+    task_records: list[dict[str, Sequence[Mapping]]] = [{} for _ in range(parts)]
     for record, members in existing.items():
         for n in {task_of[_model_block(row)] for row in members}:
             task_records[n][record] = members
-    return [(task_rows[n], task_records[n], must, cannot) for n in range(len(load)) if task_rows[n]]
+    return [(task_rows[n], task_records[n], must, cannot) for n in range(parts) if task_rows[n]]
 
 
 def _model_block(row: Mapping) -> str | None:
@@ -542,23 +537,6 @@ def recent_block_sizes(*, since) -> dict[str, int]:
         .order_by("-size", "block_key")
     )
     return {row["block_key"]: row["size"] for row in blocks}
-
-
-def grouped_blocks(
-    sized_keys: Iterable[tuple[str, int]], limit: int = TASK_SIGNATURES
-) -> Iterator[list[str]]:
-    """(block key, signatures) pairs grouped, in order, into tasks of about ``limit``
-    signatures (a block is never split: a larger one is a task alone); streamed."""
-    keys: list[str] = []
-    size = 0
-    for key, count in sized_keys:
-        if keys and size + count > limit:
-            yield keys
-            keys, size = [], 0
-        keys.append(key)
-        size += count
-    if keys:
-        yield keys
 
 
 def block_tasks(sizes: Mapping[str, int], limit: int = TASK_SIGNATURES) -> list[list[str]]:
