@@ -52,29 +52,38 @@ class Evaluation:
         }
 
 
-def read_labelled(stream: IO[str]) -> list[dict]:
-    """The file's rows; a malformed line or a repeated signature id is a LabelledFileError."""
-    rows, seen = [], set()
+def read_labelled(stream: IO[str]) -> tuple[list[dict], list[str]]:
+    """The file's rows, and one message per line that was skipped.
+
+    A malformed line (not a JSON object, no signature id, author or cluster, a signature id
+    seen before) is reported and skipped: one bad line of a large labelled set should cost that
+    line, not the evaluation. A file with no usable line is a LabelledFileError.
+    """
+    rows, seen, skipped = [], set(), []
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
+        problem = None
         try:
             row = json.loads(line)
         except json.JSONDecodeError as error:
-            raise LabelledFileError(f"line {number}: not JSON ({error.msg})") from None
-        if not isinstance(row, dict):
-            raise LabelledFileError(f"line {number}: not a JSON object")
-        missing = [key for key in REQUIRED if row.get(key) in (None, "")]
-        if missing:
-            raise LabelledFileError(f"line {number}: no {', '.join(missing)}")
-        signature_id = str(row["signature_id"])
-        if signature_id in seen:
-            raise LabelledFileError(f"line {number}: signature {signature_id} appears twice")
-        seen.add(signature_id)
+            problem = f"not JSON ({error.msg})"
+        else:
+            if not isinstance(row, dict):
+                problem = "not a JSON object"
+            elif missing := [key for key in REQUIRED if row.get(key) in (None, "")]:
+                problem = f"no {', '.join(missing)}"
+            elif str(row["signature_id"]) in seen:
+                problem = f"signature {row['signature_id']} appears twice"
+        if problem:
+            skipped.append(f"line {number}: {problem}")
+            continue
+        seen.add(str(row["signature_id"]))
         rows.append(row)
     if not rows:
-        raise LabelledFileError("the file holds no labelled signature")
-    return rows
+        reason = f" ({skipped[0]}{' and more' if len(skipped) > 1 else ''})" if skipped else ""
+        raise LabelledFileError(f"the file holds no labelled signature{reason}")
+    return rows, skipped
 
 
 def evaluate(rows: Iterable[dict]) -> Evaluation:

@@ -101,21 +101,76 @@ def test_the_text_report_names_every_figure(labelled, capsys):
     assert "one record per name: B3 P 0.600 R 0.733 F1 0.660" in out
 
 
+def _figures(path, capsys) -> dict:
+    call_command("evaluate_identity", str(path), "--json")
+    result = json.loads(capsys.readouterr().out)
+    del result["seconds"]
+    return result
+
+
+def test_malformed_lines_are_reported_and_skipped_and_the_rest_is_scored(
+    labelled, tmp_path, capsys
+):
+    bad = [
+        '{"signature_id": "9", "author": "A B"}',  # no cluster
+        "not json",
+        "[1, 2]",
+        json.dumps(ROWS[0]),  # the first signature again
+    ]
+    lines = [json.dumps(row) for row in ROWS]
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text("\n".join([bad[0], lines[0], bad[1], *lines[1:3], bad[2], *lines[3:], bad[3]]))
+    clean = _figures(labelled, capsys)
+
+    call_command("evaluate_identity", str(mixed), "--json")
+    out, err = capsys.readouterr()
+
+    assert {k: v for k, v in json.loads(out).items() if k != "seconds"} == clean
+    assert [line.split(": ", 1)[1] for line in err.splitlines()] == [
+        "line 1: no cluster: skipped",
+        "line 3: not JSON (Expecting value): skipped",
+        "line 6: not a JSON object: skipped",
+        "line 9: signature 1 appears twice: skipped",
+    ]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         ('{"signature_id": "1", "author": "A B"}\n', "line 1: no cluster"),
         ("not json\n", "line 1: not JSON"),
-        ('{"signature_id": "1", "author": "A B", "cluster": "x"}\n' * 2, "appears twice"),
-        ("\n", "holds no labelled signature"),
+        ("\n", "holds no labelled signature$"),
     ],
 )
-def test_a_bad_file_is_one_clear_error(tmp_path, content, message):
+def test_a_file_without_one_usable_line_is_one_clear_error(tmp_path, content, message):
     path = tmp_path / "bad.jsonl"
     path.write_text(content)
 
     with pytest.raises(CommandError, match=message):
         call_command("evaluate_identity", str(path))
+
+
+def test_fields_printed_other_ways_are_read_as_what_they_mean(labelled, tmp_path, capsys):
+    # Other sources print a year as text, arXiv's categories as one string, a list as one
+    # name, ids as numbers, no position; with a byte-order mark and Windows line ends.
+    rows = [
+        {
+            **row,
+            "signature_id": int(row["signature_id"]),
+            "paper_id": int(row["signature_id"]) * 10,
+            "year": f"{row['year']}.0" if n % 2 else str(row["year"]),
+            "categories": " ".join(row["categories"]),
+            "coauthors": row["coauthors"][0] if len(row["coauthors"]) == 1 else row["coauthors"],
+            "position": None,
+        }
+        for n, row in enumerate(ROWS)
+    ]
+    odd = tmp_path / "odd.jsonl"
+    odd.write_bytes(
+        "\ufeff".encode() + "\r\n".join(json.dumps(row) for row in rows).encode() + b"\r\n"
+    )
+
+    assert _figures(odd, capsys) == _figures(labelled, capsys)
 
 
 def test_an_arxiv_shaped_file_with_extra_fields_is_read_unchanged(tmp_path, capsys):

@@ -328,14 +328,36 @@ class Signature:
         return cls(
             signature_id=str(record["signature_id"]),
             paper_id=str(record.get("paper_id") or record["signature_id"]),
-            author=record.get("author") or "",
-            position=int(record.get("position", -1) if record.get("position") is not None else -1),
-            coauthors=tuple(record.get("coauthors") or ()),
-            title=record.get("title") or "",
-            abstract=(record.get("abstract") or "") if abstracts else "",
-            year=record.get("year"),
-            venue=record.get("venue") or "",
-            categories=tuple(record.get("categories") or ()),
-            affiliations=tuple(record.get("affiliations") or ()),
+            author=str(record.get("author") or ""),
+            position=_integer(record.get("position"), -1),
+            coauthors=_items(record.get("coauthors")),
+            title=str(record.get("title") or ""),
+            abstract=str(record.get("abstract") or "") if abstracts else "",
+            year=_integer(record.get("year"), None),
+            venue=str(record.get("venue") or ""),
+            # arXiv's own metadata prints a paper's categories as one string, "hep-th gr-qc".
+            categories=_items(record.get("categories"), split=True),
+            affiliations=_items(record.get("affiliations")),
             truth=record.get("cluster"),
         )
+
+
+# Labelled files come from many sources: a year printed "2019" or 2019.0, a list field given as
+# one string. Read as what they mean rather than failing a whole evaluation on one line.
+
+
+def _integer(value, default):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return int(float(value))
+    except (TypeError, ValueError, OverflowError):
+        return default
+
+
+def _items(value, *, split: bool = False) -> tuple:
+    if not value:
+        return ()
+    if isinstance(value, str):
+        return tuple(value.split()) if split else (value,)
+    return tuple(value)

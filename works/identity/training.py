@@ -44,7 +44,7 @@ SEED = 20240601
 
 def load_signatures(path: str | Path) -> list[Signature]:
     """Signatures of a labelled JSON-lines file (``shared/identity/README.md``)."""
-    with open(path, encoding="utf-8") as stream:
+    with open(path, encoding="utf-8-sig") as stream:
         return [Signature.from_record(json.loads(line)) for line in stream if line.strip()]
 
 

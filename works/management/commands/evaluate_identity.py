@@ -24,14 +24,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            with open(options["path"], encoding="utf-8") as stream:
-                rows = read_labelled(stream)
+            with open(options["path"], encoding="utf-8-sig") as stream:
+                rows, skipped = read_labelled(stream)
         except OSError as error:
             raise CommandError(f"cannot read {options['path']}: {error.strerror}") from None
         except UnicodeDecodeError:
             raise CommandError(f"{options['path']} is not UTF-8 text") from None
         except LabelledFileError as error:
             raise CommandError(f"{options['path']}: {error}") from None
+        for message in skipped:
+            self.stderr.write(f"{options['path']}: {message}: skipped")
         result = evaluate(rows)
         if options["json"]:
             self.stdout.write(json.dumps(result.as_json()))
