@@ -17,8 +17,10 @@ Training adds rare-name blocks made of the training folds' people
 
 Variants remove or move fields before anything is computed, to show how
 the figures degrade when a field is missing: ``no-affiliations``,
-``no-venue``, ``no-coauthors``, ``no-title``, and ``arxiv-like`` (venue moved
-into category-like codes, as arXiv data has categories and no venue).
+``no-venue``, ``no-coauthors``, ``no-title``, ``arxiv-like`` (venue moved
+into category-like codes, as arXiv data has categories and no venue), and
+``coarse-categories`` / ``archives-only`` (venues folded into 80 / 20 codes, so
+that people of one field share one, as on arXiv).
 """
 
 from __future__ import annotations
@@ -62,6 +64,18 @@ def _arxiv_like(signature):
     return replace(signature, venue="", categories=(f"{archive}.{code}",))
 
 
+def _coarse_categories(signature, archives: int = 20, subjects: int = 4):
+    """Venue -> one of 20 archives x 4 subjects (80 codes, about arXiv's coarseness), venue
+    emptied: unlike ``arxiv-like``, two venues of one field share the code, as two different
+    people of one field share "hep-th" on arXiv."""
+    if not signature.venue:
+        return replace(signature, venue="", categories=())
+    code = "".join(ch for ch in signature.venue.casefold() if ch.isalpha())[:24] or "v"
+    archive = zlib.crc32(code.encode()) % archives
+    subject = zlib.crc32(code[::-1].encode()) % subjects
+    return replace(signature, venue="", categories=(f"x{archive}.s{subject}",))
+
+
 VARIANTS = {
     "full": lambda s: s,
     "no-affiliations": lambda s: replace(s, affiliations=()),
@@ -69,6 +83,8 @@ VARIANTS = {
     "no-coauthors": lambda s: replace(s, coauthors=()),
     "no-title": lambda s: replace(s, title=""),
     "arxiv-like": _arxiv_like,
+    "coarse-categories": _coarse_categories,
+    "archives-only": lambda s: _coarse_categories(s, subjects=1),
 }
 
 
@@ -107,8 +123,13 @@ def run_cv(
     first_threshold: float,
     through_api=False,
     rare_names=True,
+    train_blocks=None,
 ):
     """Out-of-fold labels per merge threshold, with the inner-CV choice, per fold.
+
+    ``train_blocks``: the same names' blocks under another variant to train on (the fold
+    split is the same: both are sorted by block key), to see a model meet data shaped
+    otherwise than what it learnt from.
 
     The "rare names" row clusters the held-out people renamed to invented rare
     names (training.rare_name_signatures, another seed): how identical rare
@@ -120,7 +141,7 @@ def run_cv(
     tally: Counter = Counter()
     for fold, (train_index, test_index) in enumerate(_folds(blocks, folds)):
         model, _ = train_model(
-            [blocks[k] for k in train_index],
+            [(train_blocks or blocks)[k] for k in train_index],
             learner=learner,
             threshold=first_threshold,
             rare_names=rare_names,
@@ -153,6 +174,11 @@ def main(argv=None) -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--learner", default="logistic", choices=("lightgbm", "logistic"))
     parser.add_argument("--variant", default="full", choices=sorted(VARIANTS))
+    parser.add_argument(
+        "--train-variant",
+        choices=sorted(VARIANTS),
+        help="train on this variant of the training blocks, test on --variant",
+    )
     parser.add_argument("--thresholds", default=",".join(str(t) for t in DEFAULT_THRESHOLDS))
     parser.add_argument("--first-threshold", type=float, default=FIRST_STAGE_THRESHOLD)
     parser.add_argument(
@@ -177,6 +203,12 @@ def main(argv=None) -> int:
     signatures = [VARIANTS[args.variant](s) for s in load_signatures(args.path)]
     truth = {s.signature_id: s.truth for s in signatures}
     blocks = prepare_blocks(signatures)
+    train_blocks = None
+    if args.train_variant:
+        train_blocks = prepare_blocks(
+            [VARIANTS[args.train_variant](s) for s in load_signatures(args.path)]
+        )
+        assert [b.key for b in train_blocks] == [b.key for b in blocks]
     prepared = time.perf_counter()
     thresholds = [float(t) for t in args.thresholds.split(",")]
     by_threshold, chosen, tally, rare_truth = run_cv(
@@ -187,11 +219,13 @@ def main(argv=None) -> int:
         first_threshold=args.first_threshold,
         through_api=args.through_api,
         rare_names=not args.no_rare_names,
+        train_blocks=train_blocks,
     )
     done = time.perf_counter()
 
     print(f"file {args.path}: {len(signatures)} signatures, {len(blocks)} blocks")
-    print(f"variant {args.variant}, learner {args.learner}, {args.folds}-fold by block")
+    trained = f", trained on {args.train_variant}" if args.train_variant else ""
+    print(f"variant {args.variant}{trained}, learner {args.learner}, {args.folds}-fold by block")
     baseline = name_key_baseline({s.signature_id: s.author for s in signatures})
     print(f"baseline (one record per name_key): B3 {b_cubed(baseline, truth)}")
     print(f"{'':36}pairwise {pairwise(baseline, truth)}")
