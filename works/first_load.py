@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -132,16 +133,62 @@ def restore(*, touched_record_ids: set[int] = frozenset()) -> list[str]:
     here loses nothing: the next call redoes only what is missing, and the notes go only once
     the recount, which the load deferred, has committed. ``touched_record_ids`` get their
     ``works_changed_at`` stamped, as each batch of a normal load stamps them.
+
+    PostgreSQL builds a GIN index in one process, and the full-text index of the works is
+    most of the rebuild (to_tsvector of every abstract): it is built on a connection of its
+    own while this one puts back the rest and recounts. Nothing here waits on it but the
+    foreign keys to the works, which lock that table and so come last, and the ANALYZE of the
+    works, which reads the index's expression and so comes after it.
     """
     if not pending():
         return []
+    works = Work._meta.db_table
+    noted = list(DeferredSchemaObject.objects.filter(restored_at__isnull=True))
+    alone = [item for item in noted if item.table == works and _is_gin(item)]
+    indexes = [item for item in noted if item not in alone and _is_index(item)]
+    keys = [item for item in noted if item not in alone and not _is_index(item)]
+    if connection.in_atomic_block:
+        # Another connection could not see this transaction's tables: all of it here.
+        indexes, alone = indexes + alone, []
+    # Statistics for the recount's plan, before the long build locks the table against them.
+    _analyze([works])
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        built_alone = beside.submit(_restore_on_own_connection, alone)
+        restored = _restore_objects(indexes)
+        _analyze([model._meta.db_table for model in FILLED_MODELS if model is not Work])
+        with transaction.atomic():
+            refresh_all_record_counts(stamp=touched_record_ids, now=timezone.now())
+        restored += _restore_objects(keys)
+        restored += built_alone.result()
+    _analyze([works])
+    DeferredSchemaObject.objects.all().delete()
+    return restored
+
+
+def _is_index(item: DeferredSchemaObject) -> bool:
+    return item.kind == DeferredSchemaObject.Kind.INDEX
+
+
+def _is_gin(item: DeferredSchemaObject) -> bool:
+    return _is_index(item) and " USING gin " in item.definition
+
+
+def _restore_on_own_connection(items: list[DeferredSchemaObject]) -> list[str]:
+    if not items:
+        return []
+    try:
+        return _restore_objects(items)
+    finally:
+        connection.close()  # this thread's own
+
+
+def _restore_objects(items: list[DeferredSchemaObject]) -> list[str]:
     quote = connection.ops.quote_name
-    restored = []
-    for item in DeferredSchemaObject.objects.filter(restored_at__isnull=True):
+    for item in items:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            if item.kind == DeferredSchemaObject.Kind.INDEX:
+            if _is_index(item):
                 cursor.execute(item.definition)
             else:
                 cursor.execute(
@@ -150,17 +197,13 @@ def restore(*, touched_record_ids: set[int] = frozenset()) -> list[str]:
                 )
             item.restored_at = timezone.now()
             item.save(update_fields=["restored_at"])
-        restored.append(item.name)
+    return [item.name for item in items]
+
+
+def _analyze(tables: list[str]) -> None:
     with connection.cursor() as cursor:
-        for model in FILLED_MODELS:
-            cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
-    with transaction.atomic():
-        refresh_all_record_counts(stamp=touched_record_ids, now=timezone.now())
-        DeferredSchemaObject.objects.all().delete()
-    return restored
-
-
-# -- identity at the end of the load --------------------------------------------------------------
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def link_unlinked(*, source_label: str, workers: int = 0) -> set[int]:

@@ -667,3 +667,42 @@ def test_a_batch_with_enough_people_to_link_in_processes_starts_the_fork_server_
     import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), workers=2)
 
     assert len(started) == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_full_text_index_is_built_beside_the_recount(monkeypatch):
+    """The works' GIN index on a connection of its own; interrupted meanwhile, the load
+    re-runs to the same end, and the side build was waited for, not left running."""
+    migrated = schema()
+    uninterrupted = first_load_rows()
+    builders = {}
+    original_restore = first_load._restore_objects
+
+    def watching(items):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+        for item in items:
+            builders[item.name] = pid
+        return original_restore(items)
+
+    def interrupted(**kwargs):
+        raise Interrupted
+
+    monkeypatch.setattr(first_load, "_restore_objects", watching)
+    with monkeypatch.context() as patch:
+        patch.setattr(first_load, "refresh_all_record_counts", interrupted)
+        with pytest.raises(Interrupted):
+            import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=True, batch_size=60)
+    # The side build had committed before the error came up: its note is stamped.
+    assert DeferredSchemaObject.objects.get(name="work_search_document").restored_at
+    import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=True, batch_size=60)
+
+    assert database_rows() == uninterrupted
+    assert schema() == migrated
+    assert not DeferredSchemaObject.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (own,) = cursor.fetchone()
+    assert builders["work_search_document"] != own
+    assert {pid for name, pid in builders.items() if name != "work_search_document"} == {own}
