@@ -206,6 +206,9 @@ def _analyze(tables: list[str]) -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
+# -- identity at the end of the load --------------------------------------------------------------
+
+
 def link_unlinked(*, source_label: str, workers: int = 0) -> set[int]:
     """Link every person signature still without a record, each block once; the records
     that gained signatures.
