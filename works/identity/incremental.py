@@ -96,14 +96,13 @@ def _link_block(signatures, candidates, must_link, cannot_link, model, result, n
     # Each signature's profile once per block: every group's shortlist samples the same members.
     profile = _ProfileCache(name_count)
     pooled = _group_cluster_scores(group_list, clusters, model, profile)
-    first = np.full_like(pooled, -np.inf)
-    for g, group in enumerate(group_list):
-        # Signature-level scoring costs group x members pairs: only the clusters
-        # the pooled comparison ranks highest are worth it.
+    # Signature-level scoring costs group x members pairs: only the clusters the pooled
+    # comparison ranks highest are worth it.
+    shortlists = []
+    for g in range(len(group_list)):
         shortlist = np.argsort(-pooled[g])[:SHORTLIST]
-        shortlist = shortlist[np.isfinite(pooled[g, shortlist])]
-        chosen = [_sample(clusters[c]) for c in shortlist]
-        first[g, shortlist] = _first_stage_scores([group], chosen, model, profile)[0]
+        shortlists.append(shortlist[np.isfinite(pooled[g, shortlist])])
+    first = _shortlisted_first_stage(group_list, clusters, shortlists, model, profile)
     # Joining at the first-stage cut is what clustering everything again would do
     # first; the pooled comparison is its merge stage. Scores are put on one scale
     # by their distance above their own threshold.
@@ -166,26 +165,44 @@ class _ProfileCache(dict):
         return found
 
 
-def _first_stage_scores(groups, clusters, model: IdentityModel, profile) -> np.ndarray:
-    """groups x clusters: mean signature-learner P over all signature pairs
-    (average linkage, as in the first stage); -inf when any pair is vetoed."""
+def _shortlisted_first_stage(groups, clusters, shortlists, model, profile) -> np.ndarray:
+    """groups x clusters: mean signature-learner P over all pairs of a group's signatures
+    and a shortlisted cluster's sampled members (average linkage, as in the first stage);
+    -inf for clusters off the group's shortlist, and where any pair is vetoed.
+
+    Every group of the block is scored in one pass, with one IDF over the block's new
+    signatures and the members sampled: a pass per group weighed the same members again
+    for each (10 % of a day's linking), for the same linking quality (AMiner, the later
+    30 % of each block linked into the earlier 70 %: B3 P 0.966 R 0.625 against 0.968
+    0.624)."""
     scores = np.full((len(groups), len(clusters)), -np.inf)
-    if not groups or not clusters:
+    wanted = sorted({int(c) for shortlist in shortlists for c in shortlist})
+    if not wanted:
         return scores
     new = [s for members in groups for s in members]
-    old = [s for members in clusters for s in members]
-    left = np.repeat(np.arange(len(new)), len(old))
-    right = np.tile(np.arange(len(old)), len(new)) + len(new)
+    new_group = np.repeat(np.arange(len(groups)), [len(m) for m in groups])
+    samples = {c: _sample(clusters[c]) for c in wanted}
+    offset, old = {}, []
+    for c in wanted:
+        offset[c] = len(new) + len(old)
+        old.extend(samples[c])
+    left, right, cells = [], [], []
+    for g, shortlist in enumerate(shortlists):
+        rows = np.flatnonzero(new_group == g)
+        for c in shortlist:
+            c = int(c)
+            members = np.arange(offset[c], offset[c] + len(samples[c]))
+            left.append(np.repeat(rows, len(members)))
+            right.append(np.tile(members, len(rows)))
+            cells.append((g, c, len(rows) * len(members)))
+    left, right = np.concatenate(left), np.concatenate(right)
     profiles = [profile(s) for s in new + old]
     features, vetoed = profile_pair_features(profiles, left, right)
     values = np.where(vetoed, -np.inf, model.signatures.predict(features))
-    matrix = values.reshape(len(new), len(old))
-    new_group = np.repeat(np.arange(len(groups)), [len(m) for m in groups])
-    old_cluster = np.repeat(np.arange(len(clusters)), [len(m) for m in clusters])
-    for g in range(len(groups)):
-        rows = matrix[new_group == g]
-        for c in range(len(clusters)):
-            scores[g, c] = rows[:, old_cluster == c].mean()
+    start = 0
+    for g, c, count in cells:
+        scores[g, c] = values[start : start + count].mean()
+        start += count
     return scores
 
 
