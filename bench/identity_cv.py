@@ -55,11 +55,15 @@ DEFAULT_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 RARE_SEED = 7
 
 
+def _venue_code(venue: str) -> str:
+    return "".join(ch for ch in venue.casefold() if ch.isalpha())[:24] or "v"
+
+
 def _arxiv_like(signature):
     """Venue -> a category code and a coarse "archive" (20 buckets), venue emptied."""
     if not signature.venue:
         return replace(signature, venue="", categories=())
-    code = "".join(ch for ch in signature.venue.casefold() if ch.isalpha())[:24] or "v"
+    code = _venue_code(signature.venue)
     archive = f"x{zlib.crc32(code.encode()) % 20}"
     return replace(signature, venue="", categories=(f"{archive}.{code}",))
 
@@ -70,7 +74,7 @@ def _coarse_categories(signature, archives: int = 20, subjects: int = 4):
     people of one field share "hep-th" on arXiv."""
     if not signature.venue:
         return replace(signature, venue="", categories=())
-    code = "".join(ch for ch in signature.venue.casefold() if ch.isalpha())[:24] or "v"
+    code = _venue_code(signature.venue)
     archive = zlib.crc32(code.encode()) % archives
     subject = zlib.crc32(code[::-1].encode()) % subjects
     return replace(signature, venue="", categories=(f"x{archive}.s{subject}",))

@@ -143,10 +143,12 @@ def restore(*, touched_record_ids: set[int] = frozenset()) -> list[str]:
     if not pending():
         return []
     works = Work._meta.db_table
-    noted = list(DeferredSchemaObject.objects.filter(restored_at__isnull=True))
-    alone = [item for item in noted if item.table == works and _is_gin(item)]
-    indexes = [item for item in noted if item not in alone and _is_index(item)]
-    keys = [item for item in noted if item not in alone and not _is_index(item)]
+    alone, indexes, keys = [], [], []
+    for item in DeferredSchemaObject.objects.filter(restored_at__isnull=True):
+        if item.table == works and _is_gin(item):
+            alone.append(item)
+        else:
+            (indexes if _is_index(item) else keys).append(item)
     if connection.in_atomic_block:
         # Another connection could not see this transaction's tables: all of it here.
         indexes, alone = indexes + alone, []
