@@ -20,6 +20,38 @@ def _tasks_registered():
     app.loader.import_default_modules()
 
 
+def pytest_configure(config):
+    """The controller of a parallel run on PostgreSQL builds the test template meanwhile."""
+    if getattr(config, "workerinput", None) is None and config.getoption("numprocesses", None):
+        import template_db
+
+        if template_db.wanted():
+            config.stash[_template_build] = template_db.build_in_background()
+
+
+def pytest_unconfigure(config):
+    if _template_build in config.stash:
+        import template_db
+
+        template_db.drop(config.stash[_template_build])
+
+
+_template_build = pytest.StashKey()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request):
+    """A process of a parallel run on PostgreSQL copies the migrated template
+    (tests/template_db.py) instead of running every migration itself."""
+    if getattr(request.config, "workerinput", None) is None:
+        return
+    import template_db
+    from django.conf import settings
+
+    if template_db.wanted():
+        settings.DATABASES["default"]["TEST"]["TEMPLATE"] = template_db.ensure()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """pytest-django's test database, and no session left on it when it is dropped.

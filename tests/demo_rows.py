@@ -142,12 +142,17 @@ def _replay(snapshot: _Snapshot) -> None:
                     )
                     for row in rows
                 ]
-            placeholders = ", ".join(["%s"] * len(table.columns))
-            cursor.executemany(
-                f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, table.columns))}) "
-                f"VALUES ({placeholders})",
-                rows,
-            )
+            columns = ", ".join(map(quote, table.columns))
+            if snapshot.vendor == "postgresql":
+                # COPY: row by row INSERTs cost 60-250 ms a replay, COPY a few.
+                with cursor.cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                placeholders = ", ".join(["%s"] * len(table.columns))
+                cursor.executemany(
+                    f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({placeholders})", rows
+                )
             if snapshot.vendor == "postgresql" and table.pk_column:
                 # The next id after the replayed ones, never an earlier one than before.
                 cursor.execute(
