@@ -1,6 +1,7 @@
 import os
 
 import pytest
+import template_db
 from support import DEMO_FILE, delete_redis_namespace
 
 # live_server and the ORM in one browser test run in the same thread.
@@ -20,23 +21,20 @@ def _tasks_registered():
     app.loader.import_default_modules()
 
 
+# The controller's build of the test template (tests/template_db.py), when it started one.
+_template_build = pytest.StashKey["threading.Thread"]()
+
+
 def pytest_configure(config):
     """The controller of a parallel run on PostgreSQL builds the test template meanwhile."""
-    if getattr(config, "workerinput", None) is None and config.getoption("numprocesses", None):
-        import template_db
-
-        if template_db.wanted():
-            config.stash[_template_build] = template_db.build_in_background()
+    controller = getattr(config, "workerinput", None) is None
+    if controller and config.getoption("numprocesses", None) and template_db.wanted():
+        config.stash[_template_build] = template_db.build_in_background()
 
 
 def pytest_unconfigure(config):
     if _template_build in config.stash:
-        import template_db
-
         template_db.drop(config.stash[_template_build])
-
-
-_template_build = pytest.StashKey()
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +43,6 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, r
     (tests/template_db.py) instead of running every migration itself."""
     if getattr(request.config, "workerinput", None) is None:
         return
-    import template_db
     from django.conf import settings
 
     if template_db.wanted():

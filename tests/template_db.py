@@ -77,9 +77,9 @@ def build_in_background() -> threading.Thread:
     return thread
 
 
-def drop(thread: threading.Thread | None) -> None:
-    if thread is not None:
-        thread.join()
+def drop(build: threading.Thread) -> None:
+    """Drop the template once the controller's ``build`` of it has ended."""
+    build.join()
     with _maintenance_connection() as cursor:
         cursor.execute(_drop(name()))
 
