@@ -80,8 +80,15 @@ def _coarse_categories(signature, archives: int = 20, subjects: int = 4):
     return replace(signature, venue="", categories=(f"x{archive}.s{subject}",))
 
 
+def _initials(printed: str) -> str:
+    """ "Mukesh K. Mohania" -> "M. K. Mohania", as many papers print co-authors."""
+    words = printed.split()
+    return " ".join([*(w[0] + "." for w in words[:-1]), words[-1]]) if len(words) > 1 else printed
+
+
 VARIANTS = {
     "full": lambda s: s,
+    "coauthor-initials": lambda s: replace(s, coauthors=tuple(map(_initials, s.coauthors))),
     "no-affiliations": lambda s: replace(s, affiliations=()),
     "no-venue": lambda s: replace(s, venue=""),
     "no-coauthors": lambda s: replace(s, coauthors=()),

@@ -14,7 +14,7 @@ from works.identity.features import (
     resolve_coauthors,
     small_block_features,
 )
-from works.identity.names import coauthor_key, coauthor_name
+from works.identity.names import coauthor_key, coauthor_name, is_common_surname
 from works.identity.signature import Signature
 
 
@@ -53,21 +53,40 @@ def test_two_coauthors_with_one_key_and_two_first_names_are_not_shared(small):
 
 @pytest.mark.parametrize("small", [True, False])
 def test_an_initial_and_a_full_name_are_one_coauthor_when_no_other_first_name_is_printed(small):
-    signatures = [sig(0, ["J. Smith"]), sig(1, ["John Smith"]), sig(2, ["John Smith"])]
+    signatures = [sig(0, ["M. Mohania"]), sig(1, ["Mukesh Mohania"]), sig(2, ["Mukesh Mohania"])]
     assert shared_coauthors(signatures, small=small) == [1.0, 1.0, 1.0]
 
 
 @pytest.mark.parametrize("small", [True, False])
 def test_an_initial_matches_no_full_name_when_the_key_prints_two_first_names(small):
-    signatures = [sig(0, ["J. Smith"]), sig(1, ["John Smith"]), sig(2, ["James Smith"])]
-    # pairs (0, 1), (0, 2), (1, 2): "J. Smith" could be either, so it is neither
+    signatures = [sig(0, ["M. Mohania"]), sig(1, ["Mukesh Mohania"]), sig(2, ["Maya Mohania"])]
+    # pairs (0, 1), (0, 2), (1, 2): "M. Mohania" could be either, so it is neither
     assert shared_coauthors(signatures, small=small) == [0.0, 0.0, 0.0]
 
 
+@pytest.mark.parametrize("small", [True, False])
+def test_an_initial_of_a_surname_worn_by_millions_is_no_shared_coauthor(small):
+    # Two papers with a "J. Wang" or a "J. Smith" say nothing: on labelled data, printing
+    # only these co-authors with initials took B3 precision from 0.98 to 0.87.
+    signatures = [
+        sig(0, ["J. Wang", "J. Smith", "M. Mohania"]),
+        sig(1, ["J. Wang", "J. Smith", "Mukesh Mohania"]),
+        sig(2, ["Jian Wang", "John Smith"]),
+        sig(3, ["Jian Wang", "J. Smith"]),
+    ]
+    # pairs (0,1) (0,2) (0,3) (1,2) (1,3) (2,3): only Mohania and the full "Jian Wang"
+    assert shared_coauthors(signatures, small=small) == [1.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+
+
 def test_resolution_looks_only_at_the_profiles_compared():
-    profiles = [profile_of(s) for s in (sig(0, ["Jian Li"]), sig(1, ["J. Li"]), sig(2, ["Jun Li"]))]
-    assert resolve_coauthors(profiles) == [["j li|jian"], ["j li"], ["j li|jun"]]
-    assert resolve_coauthors(profiles[:2]) == [["j li"], ["j li"]]
+    signatures = (sig(0, ["Mukesh Mohania"]), sig(1, ["M. Mohania"]), sig(2, ["Maya Mohania"]))
+    profiles = [profile_of(s) for s in signatures]
+    assert resolve_coauthors(profiles) == [
+        ["m mohania|mukesh"],
+        ["m mohania"],
+        ["m mohania|maya"],
+    ]
+    assert resolve_coauthors(profiles[:2]) == [["m mohania"], ["m mohania"]]
 
 
 def test_the_authors_own_key_is_never_a_coauthor():
@@ -84,9 +103,15 @@ def reference_resolution(profiles):
             if first:
                 first_names.setdefault(key, set()).add(first)
     ambiguous = {key for key, names in first_names.items() if len(names) > 1}
+
+    def token(name):
+        key, _, first = name.partition("|")
+        if is_common_surname(key.partition(" ")[2]):
+            return name if first else None
+        return name if key in ambiguous else key
+
     return [
-        sorted({n if n.partition("|")[0] in ambiguous else n.partition("|")[0] for n in names})
-        for names in (p.coauthor_names for p in profiles)
+        sorted({token(n) for n in names} - {None}) for names in (p.coauthor_names for p in profiles)
     ]
 
 
@@ -96,6 +121,7 @@ def test_resolution_by_set_algebra_gives_what_a_name_by_name_pass_gives():
         "Jian Li", "Jun Li", "J. Li", "Jian Li", "John Smith", "James Smith", "J. Smith",
         "Anna Alvarez", "A. Alvarez", "Boris Becker", "Wen Wang", "W. Wang", "Wei Wang",
         "DeepSeek-AI", "et al.", "Zheng-Yan Zhang", "Zhengyan Zhang", "Z. Zhang",
+        "M. Mohania", "Mukesh Mohania", "Maya Mohania",
     ]  # fmt: skip
     # and profiles of 64 or more co-authors, which keep their keys sorted
     pool += [f"{first} Surname{k % 40}" for k in range(90) for first in ("Ann", "Bo")[k % 2 :]]

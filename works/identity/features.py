@@ -37,6 +37,7 @@ from works.identity.names import (
     NAME_FULL_EQUAL,
     NameParts,
     is_common_name,
+    is_common_surname,
     name_compatibility,
 )
 from works.identity.signature import Signature
@@ -271,16 +272,23 @@ def resolve_coauthors(profiles: Sequence[Profile]) -> list[list[str]]:
     # printings of the ambiguous ones.
     printed = frozenset().union(*(p.coauthor_first_names for p in profiles))
     ambiguous = {key for key, names in Counter(map(itemgetter(0), printed)).items() if names > 1}
-    if not ambiguous:
+    common = set(filter(_is_common_key, frozenset().union(*(p.coauthor_keys for p in profiles))))
+    if not ambiguous and not common:
         return [_sorted_keys(p) for p in profiles]
+    ambiguous |= common
     ambiguous_names = {f"{key}|{first}" for key, first in printed if key in ambiguous}
-    ambiguous_names |= ambiguous  # printed with an initial: the bare key
+    ambiguous_names |= ambiguous - common  # printed with an initial: the bare key
     return [
         _sorted_keys(p)
         if ambiguous.isdisjoint(p.coauthor_keys)
         else _sorted_keys(p, ambiguous, p.coauthor_names & ambiguous_names)
         for p in profiles
     ]
+
+
+@lru_cache(maxsize=200_000)
+def _is_common_key(key: str) -> bool:
+    return is_common_surname(key.partition(" ")[2])
 
 
 # A profile with at least this many co-authors keeps its keys sorted (Profile.sorted_keys):
