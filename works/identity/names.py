@@ -405,6 +405,22 @@ _PAREN_RE = re.compile(r"\(([^()]*)\)")
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 _TOKEN_SPLIT_RE = re.compile(r"\s+")
 _PIECE_SPLIT_RE = re.compile(r"[.\-\u2010\u2011]+")
+
+# "oe", "ue" (and in surnames "ae") written for an umlaut after a consonant and before two
+# more letters: "Mueller", "Schroeder", "Joerg", "Gaertner". Not "ue" after j, q, x, y, l or
+# n, a pinyin final ("Xue", "Yuejun"); not near a word's end ("Joe", "Paes", "Rodriguez",
+# "Shabaev"); not "ae" in given names ("Michael" is not "Michal").
+_OE = r"(?<=[b-df-hj-np-tv-z])(o)"
+_UE = r"(?<=[bcdfghkmprstvwz])(u)"
+_AE = r"(?<=[b-df-hj-np-tv-z])(a)"
+_GIVEN_UMLAUT_RE = re.compile(rf"(?:{_OE}|{_UE})e(?=[a-z]{{2}})")
+_SURNAME_UMLAUT_RE = re.compile(rf"(?:{_OE}|{_UE}|{_AE})e(?=[a-z]{{2}})")
+
+
+def _without_umlaut_e(pattern: re.Pattern, word: str) -> str:
+    return pattern.sub(lambda match: match.group(match.lastindex), word)
+
+
 _NICKNAME_RE = re.compile(r"^[A-Z][a-z]+$")
 
 
@@ -506,6 +522,9 @@ def parse_name(printed: str) -> NameParts | None:
         return None
     given_tokens, surname_tokens = _split_given_surname(tokens, comma)
     surname = name_key(" ".join(surname_tokens)).replace(" ", "")
+    # German umlauts reach arXiv both ways ("Müller", "Mueller"): one spelling, as the folded
+    # "muller"; never in East Asian names, where "ue" and "ae" are syllables ("Xue", "Daehyun").
+    umlauts = surname not in _SURNAME_RANK
     shouting = text.isupper()
     given: list[str] = []
     initials = ""
@@ -514,8 +533,12 @@ def parse_name(printed: str) -> NameParts | None:
         if entry is None:
             continue
         full, token_initials = entry
+        if full and umlauts:
+            full = _without_umlaut_e(_GIVEN_UMLAUT_RE, full)
         given.extend([full] if full else list(token_initials))
         initials += token_initials
+    if umlauts:
+        surname = _without_umlaut_e(_SURNAME_UMLAUT_RE, surname)
     if not surname or not initials:
         return None
     return NameParts(surname=surname, given=tuple(given), initials=initials)
