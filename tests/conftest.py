@@ -2,7 +2,7 @@ import os
 
 import pytest
 import template_db
-from support import DEMO_FILE, delete_redis_namespace
+from support import DEMO_FILE, delete_redis_namespace, leave_any_task
 
 # live_server and the ORM in one browser test run in the same thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -142,6 +142,8 @@ def _clear_cache(_redis_namespace):
     # The pages this process keeps in memory went with the database rows they showed.
     page_cache.clear_local()
     catalogue_pages.clear_local()
+    # No test runs inside a task, whatever an earlier test's threads left behind.
+    leave_any_task()
     yield
 
 

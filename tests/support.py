@@ -43,3 +43,16 @@ def delete_redis_namespace(client, namespace: str) -> int:
     if batch:
         deleted += client.unlink(*batch)
     return deleted
+
+
+def leave_any_task() -> None:
+    """Clear Celery's "inside a task" flag, which threads share and can leave set.
+
+    It is one global: an eager task sets it and restores, on leaving, what it saw on entry.
+    When two threads (a live server's requests) run eager tasks and the first to start is
+    the first to finish, the second restores "inside", and every later EagerResult.get() in
+    the process raises "Never call result.get() within a task!".
+    """
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)

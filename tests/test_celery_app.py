@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from celery.schedules import crontab
+from support import leave_any_task
 
 from bzpeer.celery import app
 
@@ -150,3 +153,35 @@ def test_idempotent_tasks_are_acknowledged_once_done_within_the_visibility_timeo
         "profiles.recompute_trust",
         "profiles.recompute_trust_batch",
     }
+
+
+def test_threads_running_eager_tasks_can_leave_the_process_inside_a_task_and_tests_leave_it():
+    # The first thread in is the first out: it restores "outside", then the second
+    # restores the "inside" it saw on entry.
+    from celery import Celery
+    from celery._state import task_join_will_block
+
+    eager = Celery(set_as_current=False)
+    eager.conf.task_always_eager = True
+    first_in = threading.Event()
+    first_out = threading.Event()
+
+    @eager.task
+    def first():
+        first_in.set()
+        time.sleep(0.05)
+
+    @eager.task
+    def second():
+        first_out.wait(5)
+
+    one = threading.Thread(target=lambda: (first.delay(), first_out.set()))
+    two = threading.Thread(target=lambda: (first_in.wait(5), second.delay()))
+    one.start()
+    two.start()
+    one.join()
+    two.join()
+    assert task_join_will_block()
+
+    leave_any_task()
+    assert not task_join_will_block()
