@@ -68,6 +68,38 @@ def test_initials_with_or_without_dots_are_alike(printed):
     assert parts.initials_only
 
 
+@pytest.mark.parametrize(
+    "printed", ["Cai JL", "Cai J.L.", "Cai J.-L.", "J.-L. Cai", "JL Cai", "Cai, J. L."]
+)
+def test_initials_behind_the_surname_as_indexes_print_them(printed):
+    parts = parse_name(printed)
+    assert (parts.surname, parts.given, parts.initials) == ("cai", ("j", "l"), "jl")
+
+
+@pytest.mark.parametrize(
+    ("printed", "key"),
+    [
+        ("Smith JA", "smith j"),
+        ("Wang W", "wang w"),
+        ("de Souza M.", "desouza m"),
+        ("Koushik MV", "koushik m"),  # as arXiv printed it
+        ("Jones AN", "jones a"),  # "AN" is a pinyin syllable, but not after "Jones"
+        ("Yu SUN", "sun y"),  # a surname in capitals is no initials
+        ("Wei LI", "li w"),
+        ("Xiaoming AN", "an x"),
+    ],
+)
+def test_a_short_capital_word_last_is_initials_unless_it_is_a_surname(printed, key):
+    assert block_key(printed) == key
+
+
+def test_initials_behind_the_surname_fit_the_name_written_out():
+    assert name_compatibility(parse_name("Smith JA"), parse_name("John A. Smith")) == NAME_INITIALS
+    assert name_compatibility(parse_name("Smith JB"), parse_name("John A. Smith")) == (
+        NAME_MIDDLE_CONFLICT
+    )
+
+
 def test_particles_and_suffixes():
     assert parse_name("Floris van der Tak").surname == "vandertak"
     assert block_key("Floris van der Tak") == "vandertak f"

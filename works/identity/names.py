@@ -484,8 +484,32 @@ def _given_entry(token: str, shouting: bool) -> tuple[str, str] | None:
     return letters, initials
 
 
+def _printed_initials(token: str, first: str = "") -> bool:
+    """Initials printed as one token: "JA", "W", "J.A.", "J.-P.", not a short surname in
+    capitals ("LI"; "JA" behind a pinyin given name, as in "Xiaoming AN")."""
+    letters = name_key(token).replace(" ", "")
+    if not letters or len(letters) > 3:
+        return False
+    if "." in token:
+        return all(len(name_key(piece)) <= 1 for piece in _PIECE_SPLIT_RE.split(token))
+    if not token.isupper() or letters in _SURNAME_RANK:
+        return False
+    return not _is_pinyin(letters) or not _is_pinyin(name_key(first).replace(" ", ""))
+
+
 def _split_given_surname(tokens: list[str], comma: bool) -> tuple[list[str], list[str]]:
     """(given tokens, surname tokens), particles going with the surname."""
+    if (
+        not comma
+        and any(c.islower() for c in tokens[0])
+        and not _printed_initials(tokens[0])
+        and _printed_initials(tokens[-1], tokens[0])
+    ):
+        # Surname, then initials, as indexes print authors ("Smith JA", "de Souza M."): a
+        # written-out first word never comes behind its own initials. "JA" is read as the
+        # initials "J.A.", not as the given name "Ja".
+        initials = tokens[-1] if "." in tokens[-1] else ".".join(tokens[-1]) + "."
+        return [initials], tokens[:-1]
     if not comma and len(tokens) == 2:
         first, last = name_key(tokens[0]), name_key(tokens[1])
         shouting_first = _shouted_word(tokens[0]) and not tokens[1].isupper()

@@ -1,4 +1,5 @@
-"""German umlauts printed both ways share a block, and the migration moves stored ones."""
+"""German umlauts printed both ways share a block, and the migration moves stored ones
+(with those of initials printed behind the surname)."""
 
 import importlib
 from types import SimpleNamespace
@@ -51,11 +52,20 @@ def test_bauer_keeps_its_e():
 
 @pytest.mark.django_db
 def test_the_migration_moves_stored_signatures_to_their_new_block():
-    migration = importlib.import_module("works.migrations.0011_umlaut_spellings_share_a_block")
+    migration = importlib.import_module(
+        "works.migrations.0011_block_keys_of_umlauts_and_trailing_initials"
+    )
     work = Work.objects.create(arxiv_id="2401.00001", title="Umlauts")
-    printed = {0: "Frank Mueller", 1: "Xue Wang", 2: "Hans Bauer", 3: "Frank Müller"}
+    printed = {
+        0: "Frank Mueller",
+        1: "Xue Wang",
+        2: "Hans Bauer",
+        3: "Frank Müller",
+        4: "Koushik MV",
+    }
+    before = {"Frank Mueller": "mueller f", "Koushik MV": "mv k"}
     for position, name in printed.items():
-        old_key = {"Frank Mueller": "mueller f"}.get(name, block_key(name))
+        old_key = before.get(name, block_key(name))
         Authorship.objects.create(
             work=work, position=position, printed_name=name, block_key=old_key
         )
@@ -63,4 +73,4 @@ def test_the_migration_moves_stored_signatures_to_their_new_block():
     migration.refill_block_keys(apps, SimpleNamespace(connection=connection))
 
     keys = dict(Authorship.objects.values_list("position", "block_key"))
-    assert keys == {0: "muller f", 1: "wang x", 2: "bauer h", 3: "muller f"}
+    assert keys == {0: "muller f", 1: "wang x", 2: "bauer h", 3: "muller f", 4: "koushik m"}

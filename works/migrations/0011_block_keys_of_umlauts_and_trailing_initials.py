@@ -1,11 +1,13 @@
-"""Signatures printed "Mueller" join the block of "Müller" (works.identity.names.parse_name).
+"""Block keys computed again where works.identity.names.parse_name now reads a name anew.
 
-Only block keys whose surname holds a vowel followed by "e" can change; each is computed
-again from its printed name. Records are not re-clustered here: the next clustering of the
+"Mueller" joins the block of "Müller" (only a block key with a vowel followed by "e" can
+change), and initials printed behind the surname ("Koushik MV", "Smith J.A.") are read as
+initials (only a printed name ending in capitals, dots or hyphens can change). Records are not re-clustered here: the next clustering of the
 block (`manage.py cluster_authors --block KEY` or `--all`) decides who is who in it.
 """
 
 from django.db import migrations
+from django.db.models import Q
 
 from works.identity.names import block_key
 
@@ -17,7 +19,7 @@ def refill_block_keys(apps, schema_editor):
     db = schema_editor.connection.alias
     candidates = (
         Authorship.objects.using(db)
-        .filter(block_key__regex=r"[aou]e[a-z]")
+        .filter(Q(block_key__regex=r"[aou]e[a-z]") | Q(printed_name__regex=r"\s[A-Z.\-]{1,8}$"))
         .only("id", "printed_name", "block_key")
     )
     pending = []
