@@ -78,6 +78,22 @@ def test_an_initial_of_a_surname_worn_by_millions_is_no_shared_coauthor(small):
     assert shared_coauthors(signatures, small=small) == [1.0, 0.0, 0.0, 0.0, 0.0, 1.0]
 
 
+@pytest.mark.parametrize("small", [True, False])
+def test_several_initials_of_a_common_surname_match_only_the_same_initials(small):
+    signatures = [
+        sig(0, ["J. H. Wang"]),
+        sig(1, ["Wang JH"]),
+        sig(2, ["J. X. Wang"]),
+        sig(3, ["J. Wang"]),
+        sig(4, ["Jian Wang"]),
+    ]
+    pairs = list(zip(*np.triu_indices(len(signatures), 1), strict=True))
+    shared = shared_coauthors(signatures, small=small)
+    assert [pair for pair, n in zip(pairs, shared, strict=True) if n] == [(0, 1)]
+    assert coauthor_name("J. H. Wang") == coauthor_name("Wang JH") == "j wang|.jh"
+    assert coauthor_name("M. K. Mohania") == "m mohania"  # a rarer surname: the key alone
+
+
 def test_resolution_looks_only_at_the_profiles_compared():
     signatures = (sig(0, ["Mukesh Mohania"]), sig(1, ["M. Mohania"]), sig(2, ["Maya Mohania"]))
     profiles = [profile_of(s) for s in signatures]
@@ -121,7 +137,7 @@ def test_resolution_by_set_algebra_gives_what_a_name_by_name_pass_gives():
         "Jian Li", "Jun Li", "J. Li", "Jian Li", "John Smith", "James Smith", "J. Smith",
         "Anna Alvarez", "A. Alvarez", "Boris Becker", "Wen Wang", "W. Wang", "Wei Wang",
         "DeepSeek-AI", "et al.", "Zheng-Yan Zhang", "Zhengyan Zhang", "Z. Zhang",
-        "M. Mohania", "Mukesh Mohania", "Maya Mohania",
+        "M. Mohania", "Mukesh Mohania", "Maya Mohania", "J. H. Wang", "Wang JH", "J. X. Wang",
     ]  # fmt: skip
     # and profiles of 64 or more co-authors, which keep their keys sorted
     pool += [f"{first} Surname{k % 40}" for k in range(90) for first in ("Ann", "Bo")[k % 2 :]]
@@ -140,7 +156,7 @@ def test_every_author_of_a_large_team_gets_the_coauthors_a_name_by_name_pass_giv
     # be each author's own, namesakes and non-persons included.
     team = [
         "Wei Wang", "Wen Wang", "W. Wang", "Wei Wang", "J. Smith", "John Smith",
-        "James Smith", "DeepSeek-AI", "et al.", "Zhengyan Zhang",
+        "James Smith", "DeepSeek-AI", "et al.", "Zhengyan Zhang", "J. H. Smith",
         *(f"Person{k} Surname{k}" for k in range(30)),
     ]  # fmt: skip
     for position, author in enumerate(team):
@@ -153,5 +169,5 @@ def test_every_author_of_a_large_team_gets_the_coauthors_a_name_by_name_pass_giv
         assert signature.coauthor_keys == {coauthor_key(c) for c in coauthors} - {own, None}
         assert signature.coauthor_names == {n for n in names if n.partition("|")[0] != own}
         assert signature.coauthor_first_names == {
-            tuple(n.split("|")) for n in signature.coauthor_names if "|" in n
+            tuple(n.split("|")) for n in signature.coauthor_names if "|" in n and "|." not in n
         }

@@ -265,7 +265,10 @@ def resolve_coauthors(profiles: Sequence[Profile]) -> list[list[str]]:
     printing keeps its first name ("j wang|jian"), and an initial ("J. Wang") its
     key, which no full name then matches. "J. Smith" and "John Smith" stay one
     co-author as long as no "James Smith" is in sight; two people who only seemed to
-    share a co-author through a key collision no longer do.
+    share a co-author through a key collision no longer do. A key whose surname millions
+    wear (``names.is_common_surname``) is always ambiguous, and a single initial there
+    matches nothing: two namesakes' "J. Wang"s are no evidence; "J. H. Wang" keeps its
+    initials ("j wang|.jh") and matches only itself.
     """
     # Each distinct (key, first name) once, however many profiles print it: a key with two
     # of them is ambiguous. Then set algebra per profile: its unambiguous keys, and its
@@ -278,6 +281,14 @@ def resolve_coauthors(profiles: Sequence[Profile]) -> list[list[str]]:
     ambiguous |= common
     ambiguous_names = {f"{key}|{first}" for key, first in printed if key in ambiguous}
     ambiguous_names |= ambiguous - common  # printed with an initial: the bare key
+    # a common key printed with several initials keeps them all ("j wang|.jh")
+    ambiguous_names.update(
+        name
+        for p in profiles
+        if not common.isdisjoint(p.coauthor_keys)
+        for name in p.coauthor_names
+        if "|." in name
+    )
     return [
         _sorted_keys(p)
         if ambiguous.isdisjoint(p.coauthor_keys)

@@ -597,7 +597,9 @@ def coauthor_key(printed: str) -> str | None:
 @lru_cache(maxsize=500_000)
 def coauthor_name(printed: str) -> str | None:
     """A co-author as its :func:`coauthor_key` plus the first given name when printed in
-    full ("m mohania|mukesh"; "m mohania" for "M. Mohania"), None when not a person.
+    full ("m mohania|mukesh"; "m mohania" for "M. Mohania"), or, for a surname of
+    :func:`is_common_surname`, all the initials when there are several ("j wang|.jh" for
+    "J. H. Wang"); None when not a person.
 
     The key alone collides: in a "wang w" block "Jian Wang" and "Jun Wang" are both
     "j wang", and most co-authors two namesakes seemed to share were such collisions.
@@ -607,8 +609,13 @@ def coauthor_name(printed: str) -> str | None:
     key = coauthor_key(printed)
     if key is None:
         return None
-    first = parse_name(printed).first_name  # cached, as coauthor_key's own parse
-    return f"{key}|{first}" if first else key
+    parts = parse_name(printed)  # cached, as coauthor_key's own parse
+    if parts.first_name:
+        return f"{key}|{parts.first_name}"
+    if len(parts.initials) > 1 and is_common_surname(parts.surname):
+        # "J. H. Wang", "Wang JH": a key worn by thousands, narrowed by the other initials
+        return f"{key}|.{parts.initials}"
+    return key
 
 
 @lru_cache(maxsize=500_000)
