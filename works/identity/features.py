@@ -151,6 +151,16 @@ class Profile:
         return Counter(self.affiliation_tokens)
 
     @cached_property
+    def common_keys(self) -> frozenset[str]:
+        """The co-author keys whose surname millions wear (see resolve_coauthors)."""
+        return frozenset(filter(_is_common_key, self.coauthor_keys))
+
+    @cached_property
+    def initialled_names(self) -> frozenset[str]:
+        """Co-authors of a common surname printed with several initials ("j wang|.jh")."""
+        return frozenset(name for name in self.coauthor_names if "|." in name)
+
+    @cached_property
     def sorted_keys(self) -> tuple[str, ...]:
         """The co-author keys, sorted (see _sorted_keys)."""
         return tuple(sorted(self.coauthor_keys))
@@ -275,20 +285,14 @@ def resolve_coauthors(profiles: Sequence[Profile]) -> list[list[str]]:
     # printings of the ambiguous ones.
     printed = frozenset().union(*(p.coauthor_first_names for p in profiles))
     ambiguous = {key for key, names in Counter(map(itemgetter(0), printed)).items() if names > 1}
-    common = set(filter(_is_common_key, frozenset().union(*(p.coauthor_keys for p in profiles))))
+    common = frozenset().union(*(p.common_keys for p in profiles))
     if not ambiguous and not common:
         return [_sorted_keys(p) for p in profiles]
     ambiguous |= common
     ambiguous_names = {f"{key}|{first}" for key, first in printed if key in ambiguous}
     ambiguous_names |= ambiguous - common  # printed with an initial: the bare key
     # a common key printed with several initials keeps them all ("j wang|.jh")
-    ambiguous_names.update(
-        name
-        for p in profiles
-        if not common.isdisjoint(p.coauthor_keys)
-        for name in p.coauthor_names
-        if "|." in name
-    )
+    ambiguous_names.update(chain.from_iterable(p.initialled_names for p in profiles))
     return [
         _sorted_keys(p)
         if ambiguous.isdisjoint(p.coauthor_keys)
