@@ -145,6 +145,45 @@ def test_one_person_printed_four_ways_with_a_shared_coauthor_is_one_record():
     assert record.work_count == 4
 
 
+def test_umlauts_spelt_out_and_initials_behind_the_surname_land_on_one_record():
+    printings = ["Jörg Schröder", "Joerg Schroeder", "Schroeder J", "J. Schröder"]
+    works = [
+        paper(
+            [printed, "Ingrid Ingeborg", "Hannelore Hinterberger"],
+            category="cond-mat.str-el",
+            title=f"Spin liquids on the kagome lattice, part {n}",
+            year=2018 + n,
+        )
+        for n, printed in enumerate(printings)
+    ]
+
+    import_records(works)
+
+    held = set(
+        Authorship.objects.filter(printed_name__in=printings).values_list("author_id", flat=True)
+    )
+    assert len(held) == 1
+    assert AuthorRecord.objects.get(pk=held.pop()).work_count == 4
+
+
+def test_two_namesakes_sharing_only_a_j_wang_stay_apart():
+    # "J. Wang" on both sides is no shared co-author: thousands print it.
+    physics = paper(
+        ["Wei Zhang", "J. Wang", "Petra Pohl"],
+        category="hep-ph",
+        title="Neutrino masses from a flavour symmetry",
+    )
+    biology = paper(
+        ["Wei Zhang", "J. Wang", "Rosa Rinaldi"],
+        category="q-bio.GN",
+        title="Gene regulatory networks in yeast",
+    )
+
+    import_records([physics, biology])
+
+    assert len(records_of("Wei Zhang")) == 2
+
+
 def test_an_initial_with_no_shared_evidence_is_not_joined():
     works = [
         paper(
