@@ -62,8 +62,10 @@ def test_the_migration_moves_stored_signatures_to_their_new_block():
         2: "Hans Bauer",
         3: "Frank Müller",
         4: "Koushik MV",
+        5: "Smith JA",
     }
-    before = {"Frank Mueller": "mueller f", "Koushik MV": "mv k"}
+    # as stored before; "Smith JA" as a signature stored with no block (not a person then)
+    before = {"Frank Mueller": "mueller f", "Koushik MV": "mv k", "Smith JA": ""}
     for position, name in printed.items():
         old_key = before.get(name, block_key(name))
         Authorship.objects.create(
@@ -73,4 +75,11 @@ def test_the_migration_moves_stored_signatures_to_their_new_block():
     migration.refill_block_keys(apps, SimpleNamespace(connection=connection))
 
     keys = dict(Authorship.objects.values_list("position", "block_key"))
-    assert keys == {0: "muller f", 1: "wang x", 2: "bauer h", 3: "muller f", 4: "koushik m"}
+    assert keys == {
+        0: "muller f",
+        1: "wang x",
+        2: "bauer h",
+        3: "muller f",
+        4: "koushik m",
+        5: "",  # a signature stored with no block keeps none
+    }

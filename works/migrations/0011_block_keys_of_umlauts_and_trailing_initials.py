@@ -2,8 +2,10 @@
 
 "Mueller" joins the block of "Müller" (only a block key with a vowel followed by "e" can
 change), and initials printed behind the surname ("Koushik MV", "Smith J.A.") are read as
-initials (only a printed name ending in capitals, dots or hyphens can change). Records are not re-clustered here: the next clustering of the
-block (`manage.py cluster_authors --block KEY` or `--all`) decides who is who in it.
+initials (only a printed name ending in capitals, dots or hyphens can change). Signatures
+with no block (organisations, names that are no person) keep none. Records are not
+re-clustered here: the next clustering of the block (`manage.py cluster_authors --block KEY`
+or `--all`) decides who is who in it.
 """
 
 from django.db import migrations
@@ -20,6 +22,7 @@ def refill_block_keys(apps, schema_editor):
     candidates = (
         Authorship.objects.using(db)
         .filter(Q(block_key__regex=r"[aou]e[a-z]") | Q(printed_name__regex=r"\s[A-Z.\-]{1,8}$"))
+        .exclude(block_key="")
         .only("id", "printed_name", "block_key")
     )
     pending = []
