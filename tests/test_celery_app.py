@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -163,16 +162,16 @@ def test_threads_running_eager_tasks_can_leave_the_process_inside_a_task_and_tes
 
     eager = Celery(set_as_current=False)
     eager.conf.task_always_eager = True
-    first_in = threading.Event()
-    first_out = threading.Event()
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
 
     @eager.task
     def first():
         first_in.set()
-        time.sleep(0.05)
+        second_in.wait(5)  # both inside at once
 
     @eager.task
     def second():
+        second_in.set()
         first_out.wait(5)
 
     one = threading.Thread(target=lambda: (first.delay(), first_out.set()))
