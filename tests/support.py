@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from celery._state import _set_task_join_will_block
+
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "fixtures" / "arxiv"
 DEMO_FILE = TESTS.parent / "works" / "demo" / "zhengyan-zhang.arxivraw.xml"
@@ -53,6 +55,4 @@ def leave_any_task() -> None:
     the first to finish, the second restores "inside", and every later EagerResult.get() in
     the process raises "Never call result.get() within a task!".
     """
-    from celery._state import _set_task_join_will_block
-
     _set_task_join_will_block(False)

@@ -8,10 +8,8 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from works.identity.names import block_key, name_compatibility, parse_name
+from works.identity.names import NAME_FULL_EQUAL, block_key, name_compatibility, parse_name
 from works.models import Authorship, Work
-
-NAME_FULL_EQUAL = 4
 
 
 @pytest.mark.parametrize(

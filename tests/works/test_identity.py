@@ -40,6 +40,13 @@ def paper(authors, *, category, title, year=2024, abstract="", arxiv_id=None, ve
     )
 
 
+def records_holding(printings: list[str]) -> set[int]:
+    """The records holding any of these printings' signatures."""
+    return set(
+        Authorship.objects.filter(printed_name__in=printings).values_list("author_id", flat=True)
+    )
+
+
 def records_of(printed: str) -> set[int]:
     return set(
         Authorship.objects.filter(printed_name=printed)
@@ -135,9 +142,7 @@ def test_one_person_printed_four_ways_with_a_shared_coauthor_is_one_record():
 
     import_records(works)
 
-    held = set(
-        Authorship.objects.filter(printed_name__in=printings).values_list("author_id", flat=True)
-    )
+    held = records_holding(printings)
     assert len(held) == 1
     record = AuthorRecord.objects.get(pk=held.pop())
     # Given name first; of the printings, the one with accents says the most.
@@ -159,9 +164,7 @@ def test_umlauts_spelt_out_and_initials_behind_the_surname_land_on_one_record():
 
     import_records(works)
 
-    held = set(
-        Authorship.objects.filter(printed_name__in=printings).values_list("author_id", flat=True)
-    )
+    held = records_holding(printings)
     assert len(held) == 1
     assert AuthorRecord.objects.get(pk=held.pop()).work_count == 4
 
