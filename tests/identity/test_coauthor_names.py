@@ -8,6 +8,7 @@ import pytest
 from works.identity.features import (
     FEATURE_NAMES,
     BlockData,
+    CoauthorResolver,
     merge_profiles,
     pair_features,
     profile_of,
@@ -149,6 +150,30 @@ def test_resolution_by_set_algebra_gives_what_a_name_by_name_pass_gives():
             split = rng.randint(2, len(profiles))
             profiles = [merge_profiles(profiles[:split]), *profiles[split:]]
         assert resolve_coauthors(profiles) == reference_resolution(profiles)
+
+
+def test_a_block_resolver_resolves_any_pooling_of_its_signatures_as_the_pools_alone_would():
+    # Merge rounds resolve their pooled profiles with the block's resolver, worked out once
+    # from the signatures: pooling leaves the unions it reads unchanged, so every round gets
+    # what resolving its pools from scratch gives, a pool kept from round to round included.
+    rng = random.Random(12)
+    pool = [
+        "Jian Li", "Jun Li", "J. Li", "John Smith", "James Smith", "J. Smith", "Wei Wang",
+        "W. Wang", "J. H. Wang", "Wang JH", "Mukesh Mohania", "M. Mohania", "Anna Alvarez",
+    ]  # fmt: skip
+    for _ in range(200):
+        signatures = [sig(n, rng.sample(pool, rng.randint(0, 6))) for n in range(rng.randint(2, 9))]
+        profiles = [profile_of(s) for s in signatures]
+        resolver = CoauthorResolver(profiles)
+        assert resolve_coauthors(profiles, resolver) == resolve_coauthors(profiles)
+        labels = [rng.randrange(len(profiles)) for _ in profiles]
+        for _round in range(2):
+            pools = [
+                merge_profiles([p for p, label in zip(profiles, labels, strict=True) if label == k])
+                for k in sorted(set(labels))
+            ]
+            assert resolve_coauthors(pools, resolver) == resolve_coauthors(pools)
+            labels = [label // 2 for label in labels]
 
 
 def test_every_author_of_a_large_team_gets_the_coauthors_a_name_by_name_pass_gives():

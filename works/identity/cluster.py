@@ -37,6 +37,7 @@ import numpy as np
 from works.identity.features import (
     SMALL_LIMIT,
     BlockData,
+    CoauthorResolver,
     Profile,
     merge_profiles,
     pair_features,
@@ -230,22 +231,24 @@ def link_profiles(
     threshold: float,
     must_link: Sequence[tuple[str, str]] = (),
     cannot_link: Sequence[tuple[str, str]] = (),
+    resolver: CoauthorResolver | None = None,
 ) -> np.ndarray:
     """Average linkage over ``profiles`` (ids name them in the constraints).
 
     All pairs up to DENSE_LIMIT profiles; above it, the exact decomposition of
     :mod:`works.identity.bigblock` into components that are each clustered
-    with all their pairs.
+    with all their pairs. ``resolver``: the block's co-authors, when ``profiles`` pool
+    its signatures.
     """
     if len(profiles) <= SMALL_LIMIT:
         return cluster_probabilities(
-            _small_probabilities(profiles, learner),
+            _small_probabilities(profiles, learner, resolver),
             ids,
             threshold=threshold,
             must_link=must_link,
             cannot_link=cannot_link,
         )
-    block = BlockData.build(profiles)
+    block = BlockData.build(profiles, resolver)
 
     def cluster_matrix(members: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
         return cluster_probabilities(
@@ -268,12 +271,14 @@ def link_profiles(
     )
 
 
-def _small_probabilities(profiles: Sequence[Profile], learner: PairModel) -> np.ndarray:
+def _small_probabilities(
+    profiles: Sequence[Profile], learner: PairModel, resolver: CoauthorResolver | None = None
+) -> np.ndarray:
     n = len(profiles)
     probabilities = np.full((n, n), NEVER)
     if n < 2:
         return probabilities
-    left, right, features, vetoed = small_block_features(profiles)
+    left, right, features, vetoed = small_block_features(profiles, resolver)
     values = np.where(vetoed, NEVER, learner.predict(features))
     probabilities[left, right] = values
     probabilities[right, left] = values
@@ -281,14 +286,29 @@ def _small_probabilities(profiles: Sequence[Profile], learner: PairModel) -> np.
 
 
 def cluster_profiles(
-    profiles: Sequence[Profile], labels: np.ndarray
+    profiles: Sequence[Profile],
+    labels: np.ndarray,
+    pooled: dict[tuple[int, ...], Profile] | None = None,
 ) -> tuple[list[Profile], np.ndarray]:
-    """One pooled profile per cluster, and each item's cluster index (0..k-1)."""
+    """One pooled profile per cluster, and each item's cluster index (0..k-1).
+
+    ``pooled`` keeps the profiles pooled for earlier rounds by their members' indexes: a
+    cluster no round changed is the same object again, with the token counts it cached.
+    """
     _, index = np.unique(labels, return_inverse=True)
-    members: list[list[Profile]] = [[] for _ in range(int(index.max()) + 1)] if len(index) else []
-    for profile, k in zip(profiles, index, strict=True):
-        members[k].append(profile)
-    return [merge_profiles(m) for m in members], index
+    members: list[list[int]] = [[] for _ in range(int(index.max()) + 1)] if len(index) else []
+    for k, cluster in enumerate(index.tolist()):
+        members[cluster].append(k)
+    if pooled is None:
+        pooled = {}
+    out = []
+    for cluster in members:
+        key = tuple(cluster)
+        profile = pooled.get(key)
+        if profile is None:
+            profile = pooled[key] = merge_profiles([profiles[k] for k in cluster])
+        out.append(profile)
+    return out, index
 
 
 def merge_clusters(
@@ -299,17 +319,21 @@ def merge_clusters(
     threshold: float,
     forbidden: Sequence[tuple[int, int]] = (),
     rounds: int = MERGE_ROUNDS,
+    resolver: CoauthorResolver | None = None,
 ) -> np.ndarray:
     """Stage two: merge first-stage clusters by comparing their pooled profiles.
 
     Each round pools every cluster into one profile, scores cluster pairs with
     the cluster learner and runs average linkage over the clusters; rounds
     repeat (with freshly pooled profiles) until nothing merges. ``forbidden``
-    holds item index pairs that must stay apart.
+    holds item index pairs that must stay apart. ``resolver``: the block's co-authors
+    (by default worked out from ``profiles``), shared by every round.
     """
+    resolver = resolver or CoauthorResolver(profiles)
     labels = np.unique(labels, return_inverse=True)[1]
+    kept: dict[tuple[int, ...], Profile] = {}
     for _ in range(rounds):
-        pooled, index = cluster_profiles(profiles, labels)
+        pooled, index = cluster_profiles(profiles, labels, kept)
         if len(pooled) < 2:
             break
         cannot = {(f"c{index[a]}", f"c{index[b]}") for a, b in forbidden}
@@ -319,6 +343,7 @@ def merge_clusters(
             learner=learner,
             threshold=threshold,
             cannot_link=sorted(cannot),
+            resolver=resolver,
         )
         if len(np.unique(merged)) == len(pooled):
             break
@@ -345,6 +370,7 @@ def cluster_labels(
     must_link, cannot_link = list(must_link), list(cannot_link)
     count = len(signatures) if name_count is None else name_count
     profiles = [profile_of(s, count) for s in signatures]
+    resolver = CoauthorResolver(profiles)
     first = link_profiles(
         profiles,
         ids,
@@ -352,6 +378,7 @@ def cluster_labels(
         threshold=model.threshold if threshold is None else threshold,
         must_link=must_link,
         cannot_link=cannot_link,
+        resolver=resolver,
     )
     position = {sid: k for k, sid in enumerate(ids)}
     forbidden = [
@@ -363,6 +390,7 @@ def cluster_labels(
         learner=model.clusters,
         threshold=model.merge_threshold if merge_threshold is None else merge_threshold,
         forbidden=forbidden,
+        resolver=resolver,
     )
 
 

@@ -45,6 +45,7 @@ from works.identity.signature import Signature
 __all__ = [
     "FEATURE_NAMES",
     "BlockData",
+    "CoauthorResolver",
     "Profile",
     "merge_profiles",
     "name_commonness",
@@ -237,10 +238,12 @@ class BlockData:
     collaboration_only: np.ndarray
 
     @classmethod
-    def build(cls, items: Sequence[Signature | Profile]) -> BlockData:
+    def build(
+        cls, items: Sequence[Signature | Profile], resolver: CoauthorResolver | None = None
+    ) -> BlockData:
         profiles = [p if isinstance(p, Profile) else profile_of(p) for p in items]
         years = [p.years for p in profiles]
-        coauthors = resolve_coauthors(profiles)
+        coauthors = resolve_coauthors(profiles, resolver)
         return cls(
             profiles=profiles,
             **_name_variants(profiles),
@@ -267,7 +270,9 @@ class BlockData:
         return len(self.profiles)
 
 
-def resolve_coauthors(profiles: Sequence[Profile]) -> list[list[str]]:
+def resolve_coauthors(
+    profiles: Sequence[Profile], resolver: CoauthorResolver | None = None
+) -> list[list[str]]:
     """Each profile's co-authors (sorted) as the tokens two profiles must share.
 
     A co-author is its key ("j wang") unless the profiles compared print that key
@@ -279,26 +284,52 @@ def resolve_coauthors(profiles: Sequence[Profile]) -> list[list[str]]:
     wear (``names.is_common_surname``) is always ambiguous, and a single initial there
     matches nothing: two namesakes' "J. Wang"s are no evidence; "J. H. Wang" keeps its
     initials ("j wang|.jh") and matches only itself.
+
+    ``resolver``: the block's, when ``profiles`` pool its signatures (a merge round).
     """
-    # Each distinct (key, first name) once, however many profiles print it: a key with two
-    # of them is ambiguous. Then set algebra per profile: its unambiguous keys, and its
-    # printings of the ambiguous ones.
-    printed = frozenset().union(*(p.coauthor_first_names for p in profiles))
-    ambiguous = {key for key, names in Counter(map(itemgetter(0), printed)).items() if names > 1}
-    common = frozenset().union(*(p.common_keys for p in profiles))
-    if not ambiguous and not common:
-        return [_sorted_keys(p) for p in profiles]
-    ambiguous |= common
-    ambiguous_names = {f"{key}|{first}" for key, first in printed if key in ambiguous}
-    ambiguous_names |= ambiguous - common  # printed with an initial: the bare key
-    # a common key printed with several initials keeps them all ("j wang|.jh")
-    ambiguous_names.update(chain.from_iterable(p.initialled_names for p in profiles))
-    return [
-        _sorted_keys(p)
-        if ambiguous.isdisjoint(p.coauthor_keys)
-        else _sorted_keys(p, ambiguous, p.coauthor_names & ambiguous_names)
-        for p in profiles
-    ]
+    resolver = resolver or CoauthorResolver(profiles)
+    return [resolver.resolve(p) for p in profiles]
+
+
+class CoauthorResolver:
+    """What :func:`resolve_coauthors` reads of the whole block, worked out once.
+
+    Which keys are ambiguous depends on the union of the block's printings, and pooling
+    signatures into clusters leaves every union as it was: each merge round of a block
+    resolves its pooled profiles against the same sets, and a cluster no round changed
+    (the same pooled object) keeps its resolved list.
+    """
+
+    def __init__(self, profiles: Sequence[Profile]):
+        # Each distinct (key, first name) once, however many profiles print it: a key with
+        # two of them is ambiguous. Then set algebra per profile: its unambiguous keys, and
+        # its printings of the ambiguous ones.
+        printed = frozenset().union(*(p.coauthor_first_names for p in profiles))
+        by_key = Counter(map(itemgetter(0), printed))
+        ambiguous = {key for key, names in by_key.items() if names > 1}
+        common = frozenset().union(*(p.common_keys for p in profiles))
+        ambiguous |= common
+        names = {f"{key}|{first}" for key, first in printed if key in ambiguous}
+        names |= ambiguous - common  # printed with an initial: the bare key
+        # a common key printed with several initials keeps them all ("j wang|.jh")
+        names.update(chain.from_iterable(p.initialled_names for p in profiles))
+        self.ambiguous = frozenset(ambiguous)
+        self.ambiguous_names = frozenset(names)
+        # By id: pooled profiles are compared by identity, never by their (large) value;
+        # each is held here so that its id is not reused.
+        self._resolved: dict[int, tuple[Profile, list[str]]] = {}
+
+    def resolve(self, profile: Profile) -> list[str]:
+        kept = self._resolved.get(id(profile))
+        if kept is not None:
+            return kept[1]
+        if self.ambiguous.isdisjoint(profile.coauthor_keys):
+            resolved = _sorted_keys(profile)
+        else:
+            names = profile.coauthor_names & self.ambiguous_names
+            resolved = _sorted_keys(profile, self.ambiguous, names)
+        self._resolved[id(profile)] = (profile, resolved)
+        return resolved
 
 
 @lru_cache(maxsize=200_000)
@@ -580,9 +611,11 @@ def _overlap(shared: float, fewer: float) -> float:
     return shared / max(fewer, 1.0) if fewer > 0 else np.nan
 
 
-def _small_fields(profiles: Sequence[Profile]) -> list[dict]:
+def _small_fields(
+    profiles: Sequence[Profile], resolver: CoauthorResolver | None = None
+) -> list[dict]:
     """Per profile: its TF-IDF dicts, and what every pair would otherwise recompute."""
-    coauthors = resolve_coauthors(profiles)
+    coauthors = resolve_coauthors(profiles, resolver)
     title = _weights([p.title_counts for p in profiles])
     if any(p.abstract_tokens for p in profiles):
         abstract = _weights([p.abstract_counts for p in profiles])
@@ -661,10 +694,12 @@ def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
     return row
 
 
-def small_block_features(profiles: Sequence[Profile]) -> tuple[np.ndarray, ...]:
+def small_block_features(
+    profiles: Sequence[Profile], resolver: CoauthorResolver | None = None
+) -> tuple[np.ndarray, ...]:
     """(left, right, features, vetoed) for all pairs of a small block, as
     :func:`pair_features` and :func:`vetoed_pairs` would give them."""
-    per_profile = _small_fields(profiles)
+    per_profile = _small_fields(profiles, resolver)
     left, right = np.triu_indices(len(profiles), 1)
     rows = [
         _small_pair(profiles[i], profiles[j], per_profile[i], per_profile[j])
