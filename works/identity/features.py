@@ -251,13 +251,15 @@ class BlockData:
             coauthors=_binary(coauthors),
             coauthors_tfidf=_tfidf(coauthors),
             coauthor_counts=np.array([len(c) for c in coauthors], dtype=np.float64),
-            where=_tfidf([p.where_tokens for p in profiles]),
+            # Each profile's token counts, counted once: a cluster that no merge round
+            # changes is the same pooled profile in every round.
+            where=_tfidf([p.where_counts for p in profiles]),
             venues=_binary([sorted(p.venues) for p in profiles]),
-            title=_tfidf([p.title_tokens for p in profiles]),
-            title_binary=_binary([p.title_tokens for p in profiles]),
-            abstract=_tfidf([p.abstract_tokens for p in profiles]),
-            text=_tfidf([p.title_tokens + p.abstract_tokens for p in profiles]),
-            affiliation=_tfidf([p.affiliation_tokens for p in profiles]),
+            title=_tfidf([p.title_counts for p in profiles]),
+            title_binary=_binary([p.title_counts for p in profiles]),
+            abstract=_tfidf([p.abstract_counts for p in profiles]),
+            text=_tfidf([p.text_counts for p in profiles]),
+            affiliation=_tfidf([p.affiliation_counts for p in profiles]),
             papers=_binary([sorted(p.paper_ids) for p in profiles]),
             year_min=np.array([min(y) if y else np.nan for y in years], dtype=np.float64),
             year_max=np.array([max(y) if y else np.nan for y in years], dtype=np.float64),
@@ -493,14 +495,20 @@ def _cosine(out: np.ndarray, column: int, matrix, left, right, dots=None) -> Non
     out[:, column] = _masked(dots, present[left] & present[right])
 
 
-def _tfidf(token_lists: Sequence[Sequence[str]], *, binary: bool = False) -> sparse.csr_matrix:
-    """Rows L2-normalised TF-IDF (IDF from these rows); empty rows stay zero."""
+def _tfidf(
+    token_lists: Sequence[Sequence[str] | Mapping[str, int]], *, binary: bool = False
+) -> sparse.csr_matrix:
+    """Rows L2-normalised TF-IDF (IDF from these rows); empty rows stay zero. A row is its
+    tokens, or their counts (a Counter of them)."""
     vocabulary: dict[str, int] = {}
     indptr, indices, data = [0], [], []
     for tokens in token_lists:
         # Counter keeps first-occurrence order, so columns and entries come in the
         # order a token-by-token loop gives them (the sums below depend on it).
-        counts = dict.fromkeys(tokens, 1.0) if binary else Counter(tokens)
+        if binary:
+            counts = dict.fromkeys(tokens, 1.0)
+        else:
+            counts = tokens if isinstance(tokens, Mapping) else Counter(tokens)
         indices.extend([vocabulary.setdefault(token, len(vocabulary)) for token in counts])
         data.extend(counts.values())
         indptr.append(len(indices))
@@ -541,7 +549,7 @@ def _normalised(counts, columns, indptr, shape) -> np.ndarray:
     return (1.0 / norms)[rows] * weighted
 
 
-def _binary(token_lists: Sequence[Sequence[str]]) -> sparse.csr_matrix:
+def _binary(token_lists: Sequence[Sequence[str] | Mapping[str, int]]) -> sparse.csr_matrix:
     return _tfidf(token_lists, binary=True)
 
 
