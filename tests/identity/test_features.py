@@ -1,5 +1,7 @@
 """Pair features: the plain-dict path for small blocks equals the sparse path."""
 
+import random
+
 import numpy as np
 import pytest
 from scipy import sparse
@@ -8,6 +10,9 @@ from works.identity.cluster import cluster_profiles
 from works.identity.features import (
     FEATURE_NAMES,
     BlockData,
+    BlockVocabulary,
+    CoauthorResolver,
+    _binary,
     _binary_dot,
     _binary_weights,
     _dot,
@@ -15,6 +20,7 @@ from works.identity.features import (
     _weights,
     pair_features,
     profile_of,
+    resolve_coauthors,
     small_block_features,
     vetoed_pairs,
 )
@@ -180,3 +186,72 @@ def test_coauthor_weights_without_dicts_are_the_dict_weights_bit_for_bit():
     for a in range(len(rows)):
         for b in range(len(rows)):
             assert _binary_dot(fields[a], fields[b]) == _dot(dicts[a], dicts[b])
+
+
+def _random_block(rng, size):
+    names = ["Wei Wang", "W. Wang", "Wang Wei", "Wei-Wei Wang", "Wen Wang"]
+    people = ["Anna Alvarez", "Boris Becker", "Carla Cruz", "Dmitri Dorn", "J. Li", "Jian Li"]
+    words = ["entropy", "holographic", "black", "hole", "neural", "translation", "graph", "model"]
+    categories = ["hep-th", "cs.CL", "math.CO", "gr-qc", ""]
+    return [
+        Signature(
+            signature_id=f"s{k}",
+            paper_id=f"p{rng.randrange(size)}",
+            author=rng.choice(names),
+            coauthors=tuple(rng.sample(people, rng.randint(0, 4))),
+            title=" ".join(rng.choices(words, k=rng.randint(0, 6))),
+            abstract=" ".join(rng.choices(words, k=rng.randint(0, 12))),
+            year=rng.choice([None, 2015, 2018, 2021]),
+            categories=tuple({rng.choice(categories) for _ in range(2)} - {""}),
+            venue=rng.choice(["", "ACL", "JHEP"]),
+            affiliations=tuple(rng.sample(["Tsinghua Univ", "MIT", "CERN"], rng.randint(0, 2))),
+        )
+        for k in range(size)
+    ]
+
+
+def _token_matrices(pooled):
+    """The block's matrices as token lists give them (the _tfidf path, which the tests above
+    hold to scipy's chain)."""
+    coauthors = resolve_coauthors(pooled)
+    return {
+        "coauthors": _binary(coauthors),
+        "coauthors_tfidf": _tfidf(coauthors),
+        "where": _tfidf([p.where_tokens for p in pooled]),
+        "venues": _binary([sorted(p.venues) for p in pooled]),
+        "title": _tfidf([p.title_tokens for p in pooled]),
+        "title_binary": _binary([p.title_tokens for p in pooled]),
+        "abstract": _tfidf([p.abstract_tokens for p in pooled]),
+        "text": _tfidf([p.title_tokens + p.abstract_tokens for p in pooled]),
+        "affiliation": _tfidf([p.affiliation_tokens for p in pooled]),
+        "papers": _binary([sorted(p.paper_ids) for p in pooled]),
+    }
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_merge_rounds_sharing_the_block_vocabulary_build_the_matrices_token_lists_give(seed):
+    # Every merge round builds its matrices from the rows the block's vocabulary keeps (tokens
+    # numbered once over the signatures, each pooled profile's row kept while no round changes
+    # it); token lists number the pooled profiles' tokens anew. Whatever the numbering, every
+    # dot product of two rows, and so every pair's features, must be the same, bit for bit.
+    rng = random.Random(seed)
+    profiles = [profile_of(s) for s in _random_block(rng, rng.randint(26, 60))]
+    vocabulary = BlockVocabulary(CoauthorResolver(profiles))
+    labels = np.arange(len(profiles))
+    kept: dict = {}
+    for _round in range(3):
+        pooled, _ = cluster_profiles(profiles, labels, kept)
+        shared = BlockData.build(pooled, vocabulary)
+        for field, expected in _token_matrices(pooled).items():
+            np.testing.assert_array_equal(
+                (getattr(shared, field) @ getattr(shared, field).T).toarray(),
+                (expected @ expected.T).toarray(),
+                err_msg=field,
+            )
+        left, right = np.triu_indices(len(pooled), 1)
+        np.testing.assert_array_equal(
+            pair_features(shared, left, right),
+            pair_features(BlockData.build(pooled), left, right),
+        )
+        # the next round pools these clusters further, as merge rounds do
+        labels = np.unique(labels // 2 if _round % 2 else labels % 7, return_inverse=True)[1]

@@ -37,6 +37,7 @@ import numpy as np
 from works.identity.features import (
     SMALL_LIMIT,
     BlockData,
+    BlockVocabulary,
     CoauthorResolver,
     Profile,
     merge_profiles,
@@ -231,16 +232,17 @@ def link_profiles(
     threshold: float,
     must_link: Sequence[tuple[str, str]] = (),
     cannot_link: Sequence[tuple[str, str]] = (),
-    resolver: CoauthorResolver | None = None,
+    vocabulary: BlockVocabulary | None = None,
 ) -> np.ndarray:
     """Average linkage over ``profiles`` (ids name them in the constraints).
 
     All pairs up to DENSE_LIMIT profiles; above it, the exact decomposition of
     :mod:`works.identity.bigblock` into components that are each clustered
-    with all their pairs. ``resolver``: the block's co-authors, when ``profiles`` pool
-    its signatures.
+    with all their pairs. ``vocabulary``: the block's, when ``profiles`` pool its
+    signatures (a merge round).
     """
     if len(profiles) <= SMALL_LIMIT:
+        resolver = vocabulary.resolver if vocabulary else None
         return cluster_probabilities(
             _small_probabilities(profiles, learner, resolver),
             ids,
@@ -248,7 +250,7 @@ def link_profiles(
             must_link=must_link,
             cannot_link=cannot_link,
         )
-    block = BlockData.build(profiles, resolver)
+    block = BlockData.build(profiles, vocabulary)
 
     def cluster_matrix(members: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
         return cluster_probabilities(
@@ -319,17 +321,17 @@ def merge_clusters(
     threshold: float,
     forbidden: Sequence[tuple[int, int]] = (),
     rounds: int = MERGE_ROUNDS,
-    resolver: CoauthorResolver | None = None,
+    vocabulary: BlockVocabulary | None = None,
 ) -> np.ndarray:
     """Stage two: merge first-stage clusters by comparing their pooled profiles.
 
     Each round pools every cluster into one profile, scores cluster pairs with
     the cluster learner and runs average linkage over the clusters; rounds
     repeat (with freshly pooled profiles) until nothing merges. ``forbidden``
-    holds item index pairs that must stay apart. ``resolver``: the block's co-authors
-    (by default worked out from ``profiles``), shared by every round.
+    holds item index pairs that must stay apart. ``vocabulary``: the block's (by default
+    worked out from ``profiles``), shared by every round.
     """
-    resolver = resolver or CoauthorResolver(profiles)
+    vocabulary = vocabulary or BlockVocabulary(CoauthorResolver(profiles))
     labels = np.unique(labels, return_inverse=True)[1]
     kept: dict[tuple[int, ...], Profile] = {}
     for _ in range(rounds):
@@ -343,7 +345,7 @@ def merge_clusters(
             learner=learner,
             threshold=threshold,
             cannot_link=sorted(cannot),
-            resolver=resolver,
+            vocabulary=vocabulary,
         )
         if len(np.unique(merged)) == len(pooled):
             break
@@ -370,7 +372,7 @@ def cluster_labels(
     must_link, cannot_link = list(must_link), list(cannot_link)
     count = len(signatures) if name_count is None else name_count
     profiles = [profile_of(s, count) for s in signatures]
-    resolver = CoauthorResolver(profiles)
+    vocabulary = BlockVocabulary(CoauthorResolver(profiles))
     first = link_profiles(
         profiles,
         ids,
@@ -378,7 +380,7 @@ def cluster_labels(
         threshold=model.threshold if threshold is None else threshold,
         must_link=must_link,
         cannot_link=cannot_link,
-        resolver=resolver,
+        vocabulary=vocabulary,
     )
     position = {sid: k for k, sid in enumerate(ids)}
     forbidden = [
@@ -390,7 +392,7 @@ def cluster_labels(
         learner=model.clusters,
         threshold=model.merge_threshold if merge_threshold is None else merge_threshold,
         forbidden=forbidden,
-        resolver=resolver,
+        vocabulary=vocabulary,
     )
 
 

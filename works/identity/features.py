@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import chain, filterfalse
@@ -45,6 +45,7 @@ from works.identity.signature import Signature
 __all__ = [
     "FEATURE_NAMES",
     "BlockData",
+    "BlockVocabulary",
     "CoauthorResolver",
     "Profile",
     "merge_profiles",
@@ -239,28 +240,33 @@ class BlockData:
 
     @classmethod
     def build(
-        cls, items: Sequence[Signature | Profile], resolver: CoauthorResolver | None = None
+        cls, items: Sequence[Signature | Profile], vocabulary: BlockVocabulary | None = None
     ) -> BlockData:
+        """``vocabulary``: the block's, when ``items`` pool its signatures (a merge round)."""
         profiles = [p if isinstance(p, Profile) else profile_of(p) for p in items]
+        vocabulary = vocabulary or BlockVocabulary(CoauthorResolver(profiles))
+        rows = [vocabulary.rows(p) for p in profiles]
         years = [p.years for p in profiles]
-        coauthors = resolve_coauthors(profiles, resolver)
+
+        def matrix(field: str, *, binary: bool = False) -> sparse.csr_matrix:
+            return vocabulary.matrix(field, [row[field] for row in rows], binary=binary)
+
+        coauthors = matrix("coauthors", binary=True)
         return cls(
             profiles=profiles,
             **_name_variants(profiles),
             initials_only=np.array([all(n.initials_only for n in p.names) for p in profiles]),
-            coauthors=_binary(coauthors),
-            coauthors_tfidf=_tfidf(coauthors),
-            coauthor_counts=np.array([len(c) for c in coauthors], dtype=np.float64),
-            # Each profile's token counts, counted once: a cluster that no merge round
-            # changes is the same pooled profile in every round.
-            where=_tfidf([p.where_counts for p in profiles]),
-            venues=_binary([sorted(p.venues) for p in profiles]),
-            title=_tfidf([p.title_counts for p in profiles]),
-            title_binary=_binary([p.title_counts for p in profiles]),
-            abstract=_tfidf([p.abstract_counts for p in profiles]),
-            text=_tfidf([p.text_counts for p in profiles]),
-            affiliation=_tfidf([p.affiliation_counts for p in profiles]),
-            papers=_binary([sorted(p.paper_ids) for p in profiles]),
+            coauthors=coauthors,
+            coauthors_tfidf=matrix("coauthors"),
+            coauthor_counts=np.diff(coauthors.indptr).astype(np.float64),
+            where=matrix("where"),
+            venues=matrix("venues", binary=True),
+            title=matrix("title"),
+            title_binary=matrix("title", binary=True),
+            abstract=matrix("abstract"),
+            text=matrix("text"),
+            affiliation=matrix("affiliation"),
+            papers=matrix("papers", binary=True),
             year_min=np.array([min(y) if y else np.nan for y in years], dtype=np.float64),
             year_max=np.array([max(y) if y else np.nan for y in years], dtype=np.float64),
             sizes=np.array([p.size for p in profiles], dtype=np.float64),
@@ -332,6 +338,68 @@ class CoauthorResolver:
             resolved = _sorted_keys(profile, self.ambiguous, names)
         self._resolved[id(profile)] = (profile, resolved)
         return resolved
+
+
+class BlockVocabulary:
+    """A block's tokens numbered once, and each profile's rows of the block's matrices kept.
+
+    Every merge round builds the block's matrices again over its pooled profiles; pooling
+    keeps every token of the block, so the columns stay those of the signatures (numbered in
+    order of first appearance, as :func:`_tfidf` numbers them), and a cluster no round
+    changed brings the rows it brought before. Each row keeps its entries in the order
+    :func:`_tfidf` gives them: the sums of the TF-IDF weights run in that order.
+    """
+
+    # field -> the profile's tokens (or token counts) that fill its row
+    FIELDS: dict[str, Callable[[Profile, CoauthorResolver], Sequence[str] | Mapping]] = {
+        "coauthors": lambda p, resolver: resolver.resolve(p),
+        "where": lambda p, _: p.where_counts,
+        "venues": lambda p, _: sorted(p.venues),
+        "title": lambda p, _: p.title_counts,
+        "abstract": lambda p, _: p.abstract_counts,
+        "text": lambda p, _: p.text_counts,
+        "affiliation": lambda p, _: p.affiliation_counts,
+        "papers": lambda p, _: sorted(p.paper_ids),
+    }
+
+    def __init__(self, resolver: CoauthorResolver):
+        self.resolver = resolver
+        self._ids: dict[str, dict[str, int]] = {field: {} for field in self.FIELDS}
+        # By id, each profile held so that its id is not reused (as CoauthorResolver).
+        self._rows: dict[int, tuple[Profile, dict]] = {}
+
+    def rows(self, profile: Profile) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per field, the profile's (columns, counts)."""
+        kept = self._rows.get(id(profile))
+        if kept is not None:
+            return kept[1]
+        rows = {}
+        for field, tokens_of in self.FIELDS.items():
+            tokens = tokens_of(profile, self.resolver)
+            ids = self._ids[field]
+            columns = np.fromiter(
+                [ids.setdefault(token, len(ids)) for token in tokens], np.int64, len(tokens)
+            )
+            counts = tokens.values() if isinstance(tokens, Mapping) else [1] * len(tokens)
+            rows[field] = (columns, np.fromiter(counts, np.float64, len(tokens)))
+        self._rows[id(profile)] = (profile, rows)
+        return rows
+
+    def matrix(
+        self, field: str, rows: Sequence[tuple[np.ndarray, np.ndarray]], *, binary: bool = False
+    ) -> sparse.csr_matrix:
+        """:func:`_tfidf` (or :func:`_binary`) of these rows of ``field``."""
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([len(columns) for columns, _ in rows], out=indptr[1:])
+        columns = np.concatenate([c for c, _ in rows]) if rows else np.zeros(0, np.int64)
+        if binary:
+            values = np.ones(len(columns))
+        else:
+            values = np.concatenate([v for _, v in rows]) if rows else np.zeros(0)
+        shape = (len(rows), max(len(self._ids[field]), 1))
+        if not binary:
+            values = _normalised(values, columns, indptr, shape)
+        return sparse.csr_matrix((values, columns, indptr), shape=shape)
 
 
 @lru_cache(maxsize=200_000)
