@@ -294,21 +294,25 @@ def cluster_profiles(
 ) -> tuple[list[Profile], np.ndarray]:
     """One pooled profile per cluster, and each item's cluster index (0..k-1).
 
-    ``pooled`` keeps the profiles pooled for earlier rounds by their members' indexes: a
-    cluster no round changed is the same object again, with the token counts it cached.
+    ``pooled`` holds the profiles pooled in the round before by their members' indexes,
+    and is left holding this round's: a cluster the last round did not change is the same
+    object again, with the token counts it cached.
     """
     _, index = np.unique(labels, return_inverse=True)
     members: list[list[int]] = [[] for _ in range(int(index.max()) + 1)] if len(index) else []
     for k, cluster in enumerate(index.tolist()):
         members[cluster].append(k)
-    if pooled is None:
-        pooled = {}
+    earlier = pooled.copy() if pooled is not None else {}
+    if pooled is not None:
+        pooled.clear()  # only this round's clusters are kept for the next
     out = []
     for cluster in members:
         key = tuple(cluster)
-        profile = pooled.get(key)
+        profile = earlier.get(key)
         if profile is None:
-            profile = pooled[key] = merge_profiles([profiles[k] for k in cluster])
+            profile = merge_profiles([profiles[k] for k in cluster])
+        if pooled is not None:
+            pooled[key] = profile
         out.append(profile)
     return out, index
 
@@ -338,6 +342,7 @@ def merge_clusters(
         pooled, index = cluster_profiles(profiles, labels, kept)
         if len(pooled) < 2:
             break
+        vocabulary.retain(pooled)
         cannot = {(f"c{index[a]}", f"c{index[b]}") for a, b in forbidden}
         merged = link_profiles(
             pooled,

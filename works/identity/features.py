@@ -339,6 +339,10 @@ class CoauthorResolver:
         self._resolved[id(profile)] = (profile, resolved)
         return resolved
 
+    def retain(self, profiles: Sequence[Profile]) -> None:
+        """Forget every profile but these (the clusters of the round under way)."""
+        self._resolved = _retained(self._resolved, profiles)
+
 
 class BlockVocabulary:
     """A block's tokens numbered once, and each profile's rows of the block's matrices kept.
@@ -385,6 +389,12 @@ class BlockVocabulary:
         self._rows[id(profile)] = (profile, rows)
         return rows
 
+    def retain(self, profiles: Sequence[Profile]) -> None:
+        """Forget every profile but these (the clusters of the round under way): a large
+        block's superseded clusters would otherwise hold their rows to its end."""
+        self._rows = _retained(self._rows, profiles)
+        self.resolver.retain(profiles)
+
     def matrix(
         self, field: str, rows: Sequence[tuple[np.ndarray, np.ndarray]], *, binary: bool = False
     ) -> sparse.csr_matrix:
@@ -400,6 +410,10 @@ class BlockVocabulary:
         if not binary:
             values = _normalised(values, columns, indptr, shape)
         return sparse.csr_matrix((values, columns, indptr), shape=shape)
+
+
+def _retained(kept: dict[int, tuple], profiles: Sequence[Profile]) -> dict[int, tuple]:
+    return {id(p): kept[id(p)] for p in profiles if id(p) in kept}
 
 
 @lru_cache(maxsize=200_000)
@@ -563,20 +577,18 @@ def _cosine(out: np.ndarray, column: int, matrix, left, right, dots=None) -> Non
     out[:, column] = _masked(dots, present[left] & present[right])
 
 
-def _tfidf(
-    token_lists: Sequence[Sequence[str] | Mapping[str, int]], *, binary: bool = False
-) -> sparse.csr_matrix:
-    """Rows L2-normalised TF-IDF (IDF from these rows); empty rows stay zero. A row is its
-    tokens, or their counts (a Counter of them)."""
+def _tfidf(token_lists: Sequence[Sequence[str]], *, binary: bool = False) -> sparse.csr_matrix:
+    """Rows L2-normalised TF-IDF (IDF from these rows); empty rows stay zero.
+
+    The token-list form of what :class:`BlockVocabulary` builds for a block, which the
+    tests hold to it (and this to scipy's chain).
+    """
     vocabulary: dict[str, int] = {}
     indptr, indices, data = [0], [], []
     for tokens in token_lists:
         # Counter keeps first-occurrence order, so columns and entries come in the
         # order a token-by-token loop gives them (the sums below depend on it).
-        if binary:
-            counts = dict.fromkeys(tokens, 1.0)
-        else:
-            counts = tokens if isinstance(tokens, Mapping) else Counter(tokens)
+        counts = dict.fromkeys(tokens, 1.0) if binary else Counter(tokens)
         indices.extend([vocabulary.setdefault(token, len(vocabulary)) for token in counts])
         data.extend(counts.values())
         indptr.append(len(indices))
@@ -617,7 +629,7 @@ def _normalised(counts, columns, indptr, shape) -> np.ndarray:
     return (1.0 / norms)[rows] * weighted
 
 
-def _binary(token_lists: Sequence[Sequence[str] | Mapping[str, int]]) -> sparse.csr_matrix:
+def _binary(token_lists: Sequence[Sequence[str]]) -> sparse.csr_matrix:
     return _tfidf(token_lists, binary=True)
 
 
