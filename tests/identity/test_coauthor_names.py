@@ -176,6 +176,20 @@ def test_a_block_resolver_resolves_any_pooling_of_its_signatures_as_the_pools_al
             labels = [label // 2 for label in labels]
 
 
+def test_a_pooled_profile_knows_its_common_and_initialled_coauthors_as_its_keys_give_them():
+    # merge_profiles fills them from its members' (unions); they must be what the pool's
+    # own co-author keys and names give.
+    rng = random.Random(13)
+    pool = ["J. Wang", "Jian Wang", "J. H. Wang", "Wang JH", "Li Li", "J. Smith", "Ann Alvarez"]
+    for _ in range(100):
+        signatures = [sig(n, rng.sample(pool, rng.randint(0, 5))) for n in range(rng.randint(2, 6))]
+        pooled = merge_profiles([profile_of(s) for s in signatures])
+        filled = (pooled.common_keys, pooled.initialled_names)
+        for name in ("common_keys", "initialled_names"):
+            del pooled.__dict__[name]  # computed again from the pool itself
+        assert filled == (pooled.common_keys, pooled.initialled_names)
+
+
 def test_every_author_of_a_large_team_gets_the_coauthors_a_name_by_name_pass_gives():
     # Teams of 32 or more share their parsed names among their authors; the result must
     # be each author's own, namesakes and non-persons included.

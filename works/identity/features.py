@@ -192,7 +192,7 @@ def merge_profiles(profiles: Sequence[Profile]) -> Profile:
     """One profile pooling several (sets united, token lists concatenated)."""
     if len(profiles) == 1:
         return profiles[0]
-    return Profile(
+    pooled = Profile(
         names=frozenset(chain.from_iterable(p.names for p in profiles)),
         coauthor_names=frozenset().union(*[p.coauthor_names for p in profiles]),
         coauthor_keys=frozenset().union(*[p.coauthor_keys for p in profiles]),
@@ -208,6 +208,13 @@ def merge_profiles(profiles: Sequence[Profile]) -> Profile:
         commonness=max(p.commonness for p in profiles),
         collaboration_only=all(p.collaboration_only for p in profiles),
     )
+    # What resolving co-authors reads of a pool is the union of what its members give
+    # (each member's kept by its profile): set unions, not a test of every key of the pool.
+    # Linking pools each cluster of a touched block, thousands of co-authors for a member of
+    # a collaboration paper.
+    pooled.__dict__["common_keys"] = frozenset().union(*(p.common_keys for p in profiles))
+    pooled.__dict__["initialled_names"] = frozenset().union(*(p.initialled_names for p in profiles))
+    return pooled
 
 
 @dataclass
