@@ -128,17 +128,28 @@ def test_one_work_listing_two_wei_wangs_gives_two_records():
     assert len({s.author_id for s in signatures}) == 2
 
 
-def test_one_person_printed_four_ways_with_a_shared_coauthor_is_one_record():
-    printings = ["Zhengyan Zhang", "Zhèngyan Zhang", "ZhengYan Zhang", "Zhang Zhengyan"]
-    works = [
+def papers_printed(printings, coauthors, *, category, title, first_year):
+    """One paper a year per printing of one person's name, with the same co-authors."""
+    return [
         paper(
-            [printed, "Zhiyuan Liu", "Maosong Sun"],
-            category="cs.CL",
-            title=f"Knowledge in pre-trained language models, part {n}",
-            year=2020 + n,
+            [printed, *coauthors],
+            category=category,
+            title=f"{title}, part {n}",
+            year=first_year + n,
         )
         for n, printed in enumerate(printings)
     ]
+
+
+def test_one_person_printed_four_ways_with_a_shared_coauthor_is_one_record():
+    printings = ["Zhengyan Zhang", "Zhèngyan Zhang", "ZhengYan Zhang", "Zhang Zhengyan"]
+    works = papers_printed(
+        printings,
+        ["Zhiyuan Liu", "Maosong Sun"],
+        category="cs.CL",
+        title="Knowledge in pre-trained language models",
+        first_year=2020,
+    )
 
     import_records(works)
 
@@ -152,15 +163,13 @@ def test_one_person_printed_four_ways_with_a_shared_coauthor_is_one_record():
 
 def test_umlauts_spelt_out_and_initials_behind_the_surname_land_on_one_record():
     printings = ["Jörg Schröder", "Joerg Schroeder", "Schroeder J", "J. Schröder"]
-    works = [
-        paper(
-            [printed, "Ingrid Ingeborg", "Hannelore Hinterberger"],
-            category="cond-mat.str-el",
-            title=f"Spin liquids on the kagome lattice, part {n}",
-            year=2018 + n,
-        )
-        for n, printed in enumerate(printings)
-    ]
+    works = papers_printed(
+        printings,
+        ["Ingrid Ingeborg", "Hannelore Hinterberger"],
+        category="cond-mat.str-el",
+        title="Spin liquids on the kagome lattice",
+        first_year=2018,
+    )
 
     import_records(works)
 
