@@ -12,8 +12,13 @@ tests/works/test_bulk_import.py compares the two paths row by row), but:
   lines, or, on a database that holds records while the batches come out
   nearly all unchanged (a re-import), as just its fingerprint. The first batch,
   and so a small input, is prepared in-process and starts no worker.
-* Per batch, one COPY of ``(arxiv_id, content_hash)`` and one join answer
-  which records are new or changed; an unchanged re-import writes nothing else.
+* A snapshot line the database already holds is never parsed: each work keeps the
+  digest of the line its content came from, bound to its content hash
+  (``works.prepare.snapshot_digest``), and per batch of lines one COPY of
+  ``(arxiv_id, line digest)`` and one join answer which lines those are. An unchanged
+  re-import hashes its lines and writes nothing.
+* Per batch of the remaining records, one COPY of ``(arxiv_id, content_hash)`` and one join
+  answer which records are new or changed.
 * The changed records are COPied into TEMP staging tables (works, authorships
   with their name keys, name facts, versions, topics), then a fixed number of
   statements resolve names to author records, create the missing records with
@@ -64,7 +69,14 @@ from works.importer import (
     pending_signatures,
 )
 from works.models import AuthorRecord, Authorship, Topic, Work, WorkTopic, WorkVersion
-from works.prepare import Prepared, copy_escape, fully_encoded, prepare_items, prepare_lines
+from works.prepare import (
+    Prepared,
+    copy_escape,
+    fully_encoded,
+    prepare_items,
+    prepare_lines,
+    screen_key,
+)
 from works.taxonomy import topic_group, topic_name
 
 BATCH_SIZE = 20_000
@@ -141,7 +153,7 @@ class BulkImporter:
         with _fewer_gc_passes():
             self._create_staging_tables()
             batch: list[Prepared | RecordError] = []
-            for chunk in self._prepared_chunks(items):
+            for chunk in self._prepared_chunks(items, stats, progress):
                 batch.extend(chunk)
                 if len(batch) >= self.batch_size:
                     stats.add(self.import_batch(batch))
@@ -183,7 +195,7 @@ class BulkImporter:
 
     # -- preparing -----------------------------------------------------------
 
-    def _prepared_chunks(self, items) -> Iterator[list[Prepared | RecordError]]:
+    def _prepared_chunks(self, items, stats, progress) -> Iterator[list[Prepared | RecordError]]:
         size = min(CHUNK_LINES, self.batch_size)
         lines = getattr(items, "snapshot_lines", None)
         if lines is None:
@@ -192,6 +204,8 @@ class BulkImporter:
                 yield prepare_items(chunk)
             return
         numbered = _line_chunks(lines, size)
+        if not self.first_load:
+            numbered = self._screened(numbered, stats, progress)
         # Into an empty database every record is new: encoded at once. Otherwise the first
         # batch is only fingerprinted, the few changed records of a re-import parsed again.
         self._encode = bool(self.first_load)
@@ -218,6 +232,27 @@ class BulkImporter:
         yield from _parallel(
             numbered, workers, self.batch_size // size + workers, lambda: self._encode
         )
+
+    def _screened(self, numbered, stats, progress) -> Iterator[tuple[int, list[bytes]]]:
+        """The chunks without the lines whose content the database holds as read from those
+        very lines (works.prepare.snapshot_digest), counted unchanged and never parsed.
+
+        Parsing is what an unchanged re-import spent its time on: a line is now hashed
+        instead, and one join per batch answers for all of them. A skipped line leaves a
+        blank in its chunk, so every other line keeps its number for error messages.
+        """
+        for group in _groups(numbered, self.batch_size):
+            keys = [[screen_key(line) for line in chunk] for _, chunk in group]
+            held = _held_lines(keys)
+            for (first, chunk), chunk_keys in zip(group, keys, strict=True):
+                skip = [key in held for key in chunk_keys]
+                kept = [b"" if s else line for line, s in zip(chunk, skip, strict=True)]
+                skipped = sum(skip)
+                stats.unchanged += skipped
+                if skipped < len(chunk):
+                    yield first, kept
+            if held and progress:
+                progress(stats)
 
     def _worker_count(self) -> int:
         if self.workers is not None:
@@ -322,7 +357,11 @@ class BulkImporter:
     ) -> list[Prepared]:
         """The new records and those whose content changed, fully prepared; the rest counted."""
         _truncate_staging(cursor)
-        _copy(cursor, "bulk_hash (arxiv_id, content_hash)", _hash_lines(records.values()))
+        _copy(
+            cursor,
+            "bulk_hash (arxiv_id, content_hash, snapshot_digest)",
+            _hash_lines(records.values()),
+        )
         # Only new works and works whose content differs come back: an unchanged
         # batch is answered by this one join.
         cursor.execute(
@@ -334,6 +373,16 @@ class BulkImporter:
         )
         differing = cursor.fetchall()
         stats.unchanged += len(records) - len(differing)
+        # Unchanged works read from a snapshot line they do not hold yet (loaded before the
+        # line screen, or last written by another path) take it, for the next re-import.
+        cursor.execute(
+            f"""
+            UPDATE {_table(Work)} w SET snapshot_digest = h.snapshot_digest
+            FROM bulk_hash h
+            WHERE w.arxiv_id = h.arxiv_id AND w.content_hash = h.content_hash
+            AND h.snapshot_digest <> '' AND w.snapshot_digest <> h.snapshot_digest
+            """
+        )
         to_create: list[Prepared] = []
         to_update: list[Prepared] = []
         for arxiv_id, work_id, version, updated in differing:
@@ -361,8 +410,8 @@ class BulkImporter:
             cursor,
             "bulk_work (arxiv_id, version, title, abstract, comments, journal_ref, doi, "
             "report_no, license, primary_code, submitted, updated, year, withdrawn, kind, "
-            "person_author_count, author_count, source, content_hash)",
-            [record.encoded.work for record in changed],
+            "person_author_count, author_count, source, content_hash, snapshot_digest)",
+            [record.encoded.work[:-1] + f"\t{record.digest}\n".encode() for record in changed],
         )
         _copy(
             cursor,
@@ -416,13 +465,15 @@ class BulkImporter:
                 "author_count": "b.author_count",
                 "source": "b.source",
                 "content_hash": "b.content_hash",
+                "snapshot_digest": "b.snapshot_digest",
             },
             now,
         )
         updates = ", ".join(
             f"{c} = EXCLUDED.{c}"
             for c in (
-                connection.ops.quote_name(Work._meta.get_field(f).column) for f in UPDATABLE_FIELDS
+                connection.ops.quote_name(Work._meta.get_field(f).column)
+                for f in [*UPDATABLE_FIELDS, "snapshot_digest"]
             )
         )
         works = _table(Work)
@@ -601,13 +652,14 @@ class BulkImporter:
 
 # The identity column ``seq`` keeps the order rows were copied in.
 _STAGING = {
-    "bulk_hash": "arxiv_id text, content_hash text",
+    "bulk_hash": "arxiv_id text, content_hash text, snapshot_digest text",
+    "bulk_line": "arxiv_id text, digest text",
     "bulk_work": (
         "seq bigint GENERATED ALWAYS AS IDENTITY, arxiv_id text, version integer, title text, "
         "abstract text, comments text, journal_ref text, doi text, report_no text, "
         "license text, primary_code text, submitted timestamptz, updated timestamptz, "
         "year integer, withdrawn boolean, kind text, person_author_count integer, "
-        "author_count integer, source text, content_hash text"
+        "author_count integer, source text, content_hash text, snapshot_digest text"
     ),
     "bulk_author": (
         "seq bigint GENERATED ALWAYS AS IDENTITY, arxiv_id text, position integer, key text, "
@@ -649,7 +701,29 @@ def _copy(cursor, target: str, data: bytes | Iterable[bytes]) -> None:
 
 
 def _hash_lines(records: Iterable[Prepared]) -> bytes:
-    return "".join(f"{copy_escape(r.arxiv_id)}\t{r.content_hash}\n" for r in records).encode()
+    return "".join(
+        f"{copy_escape(r.arxiv_id)}\t{r.content_hash}\t{r.digest}\n" for r in records
+    ).encode()
+
+
+def _held_lines(keys: list[list[tuple[str, str] | None]]) -> set[tuple[str, str]]:
+    """Which (arXiv id, line digest) pairs name a work that holds the content that line gave."""
+    data = "".join(
+        f"{copy_escape(key[0])}\t{key[1]}\n" for chunk in keys for key in chunk if key
+    ).encode()
+    if not data:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE bulk_line")
+        _copy(cursor, "bulk_line (arxiv_id, digest)", data)
+        cursor.execute(
+            f"""
+            SELECT l.arxiv_id, l.digest FROM bulk_line l
+            JOIN {_table(Work)} w ON w.arxiv_id = l.arxiv_id
+            WHERE w.snapshot_digest = md5(l.digest || w.content_hash)
+            """
+        )
+        return set(cursor.fetchall())
 
 
 def _table(model) -> str:
@@ -666,6 +740,19 @@ def _line_chunks(lines: Iterable[bytes], size: int) -> Iterator[tuple[int, list[
     while chunk := list(itertools.islice(iterator, size)):
         yield first, chunk
         first += len(chunk)
+
+
+def _groups(chunks: Iterator, lines: int) -> Iterator[list]:
+    """Consecutive chunks gathered until they hold at least ``lines`` lines."""
+    group, held = [], 0
+    for chunk in chunks:
+        group.append(chunk)
+        held += len(chunk[1])
+        if held >= lines:
+            yield group
+            group, held = [], 0
+    if group:
+        yield group
 
 
 def _parallel(

@@ -78,6 +78,12 @@ class Work(models.Model):
     content_hash = models.CharField(
         max_length=32, blank=True, help_text="Detects unchanged re-imports"
     )
+    # Set by the snapshot loader: md5 of the snapshot line's digest and the content hash it
+    # gave. A re-import skips a line whose digest still matches, unparsed (works.bulk); any
+    # other write that changes the content changes content_hash, and the match fails.
+    snapshot_digest = models.CharField(
+        max_length=32, blank=True, help_text="The snapshot line this content came from"
+    )
     imported_at = models.DateTimeField(auto_now_add=True)
     changed_at = models.DateTimeField(auto_now=True)
 

@@ -9,6 +9,7 @@ from django.db import connection
 from support import FIXTURES
 
 from works import bulk, constraints, first_load, prepare
+from works.arxiv import parsers
 from works.arxiv.parsers import iter_snapshot
 from works.importer import Importer
 from works.models import (
@@ -706,3 +707,104 @@ def test_outside_a_transaction_the_full_text_index_is_built_beside_the_recount(m
         (own,) = cursor.fetchone()
     assert builders["work_search_document"] != own
     assert {pid for name, pid in builders.items() if name != "work_search_document"} == {own}
+
+
+# -- the line screen: a re-import skips, unparsed, the lines the database holds as read --------
+
+
+def count_parsed_lines(monkeypatch) -> list[int]:
+    """How many snapshot lines the loader parses (in this process: the files are one batch)."""
+    parsed: list[int] = []
+
+    def snapshot_line(line, number):
+        if line:  # a skipped line is left blank in its chunk
+            parsed.append(number)
+        return parsers.snapshot_line(line, number)
+
+    monkeypatch.setattr(prepare, "snapshot_line", snapshot_line)
+    return parsed
+
+
+def test_an_unchanged_reimport_parses_no_line_and_still_reports_a_bad_one(monkeypatch):
+    lines = [json.dumps(line) for line in snapshot_lines()]
+    lines[50] = "{not json"
+    data = "\n".join(lines).encode()
+    first = import_bulk(io.BytesIO(data))
+    before = database_rows()
+
+    parsed = count_parsed_lines(monkeypatch)
+    again = import_bulk(io.BytesIO(data))
+
+    assert (first.created, len(first.errors)) == (199, 1)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 199)
+    assert [(e.where, e.reason[:8]) for e in again.errors] == [("line 51", "not JSON")]
+    assert parsed == [51]  # only the line no work holds
+    assert database_rows() == before
+
+
+def test_a_changed_line_is_parsed_and_written_and_the_rest_skipped(monkeypatch):
+    lines = snapshot_lines()
+    import_bulk(as_file(lines))
+    lines[120] = _newer(lines[120], title="Revised while the rest stayed")
+
+    parsed = count_parsed_lines(monkeypatch)
+    stats = import_bulk(as_file(lines))
+
+    assert (stats.created, stats.updated, stats.unchanged) == (0, 1, 199)
+    assert 121 in parsed and len(parsed) <= 2  # the changed line (and its re-parse to encode)
+    assert Work.objects.get(arxiv_id=lines[120]["id"]).title == "Revised while the rest stayed"
+
+
+def test_a_work_another_path_rewrote_is_compared_again_not_skipped(monkeypatch):
+    lines = snapshot_lines()[:5]
+    import_bulk(as_file(lines))
+    # Another writer (an API harvest of the same version, an edit) changes the content:
+    # its content hash changes, and the stored line no longer matches.
+    Work.objects.filter(arxiv_id=lines[2]["id"]).update(
+        title="Edited elsewhere", content_hash="0" * 32
+    )
+
+    parsed = count_parsed_lines(monkeypatch)
+    stats = import_bulk(as_file(lines))
+
+    # Compared by content, then parsed again (as line 1 of its own) to be written back.
+    assert parsed == [3, 1]
+    assert (stats.updated, stats.unchanged) == (1, 4)
+    assert Work.objects.get(arxiv_id=lines[2]["id"]).title == " ".join(lines[2]["title"].split())
+
+
+def test_works_without_their_line_take_it_on_the_next_reimport(monkeypatch):
+    lines = snapshot_lines()
+    # The id not first: the line is parsed every time, as before the screen.
+    lines[9] = {key: lines[9][key] for key in reversed(list(lines[9]))}
+    import_bulk(as_file(lines))
+    changed_at = sorted(Work.objects.values_list("arxiv_id", "changed_at"))
+    Work.objects.filter(arxiv_id__in=[line["id"] for line in lines[:100]]).update(
+        snapshot_digest=""  # as loaded before the screen existed
+    )
+
+    parsed = count_parsed_lines(monkeypatch)
+    upgrade = import_bulk(as_file(lines))
+    after_upgrade = len(parsed)
+    again = import_bulk(as_file(lines))
+
+    assert (upgrade.unchanged, again.unchanged) == (200, 200)
+    assert after_upgrade == 100  # the works without their line (the reordered one among them)
+    assert parsed[after_upgrade:] == [10]
+    assert not Work.objects.filter(snapshot_digest="").exists()
+    assert sorted(Work.objects.values_list("arxiv_id", "changed_at")) == changed_at
+
+
+def test_each_work_holds_the_digest_of_the_line_it_was_loaded_from():
+    raw = SNAPSHOT.read_bytes().splitlines()
+    import_bulk(io.BytesIO(b"\n".join(raw)), first_load=True)
+
+    stored = dict(Work.objects.values_list("arxiv_id", "snapshot_digest"))
+    hashes = dict(Work.objects.values_list("arxiv_id", "content_hash"))
+    for line in raw:
+        arxiv_id, digest = prepare.screen_key(line)
+        assert stored[arxiv_id] == prepare.snapshot_digest(digest, hashes[arxiv_id])
+    # Written from parsed records (the API, OAI-PMH), a work holds no line.
+    wipe()
+    bulk.BulkImporter(first_load=False).run(list(iter_snapshot(io.BytesIO(raw[3]))))
+    assert Work.objects.get(arxiv_id=prepare.screen_key(raw[3])[0]).snapshot_digest == ""
