@@ -808,3 +808,30 @@ def test_each_work_holds_the_digest_of_the_line_it_was_loaded_from():
     wipe()
     bulk.BulkImporter(first_load=False).run(list(iter_snapshot(io.BytesIO(raw[3]))))
     assert Work.objects.get(arxiv_id=prepare.screen_key(raw[3])[0]).snapshot_digest == ""
+
+
+def test_an_interrupted_reimport_run_again_ends_as_an_uninterrupted_one(monkeypatch):
+    lines = snapshot_lines()
+    revised = [
+        _newer(line, title=f"Revised {n}") if n in (10, 100, 150) else line
+        for n, line in enumerate(lines)
+    ]
+
+    def stored():
+        digests = sorted(Work.objects.values_list("arxiv_id", "snapshot_digest"))
+        return database_rows(), digests
+
+    import_bulk(as_file(lines), batch_size=60)
+    import_bulk(as_file(revised), batch_size=60)
+    uninterrupted = stored()
+    wipe()
+    import_bulk(as_file(lines), batch_size=60)
+    with monkeypatch.context() as patch:
+        _interrupt_batch(patch, 1)  # the changed lines, which the screen leaves, in one batch
+        with pytest.raises(Interrupted):
+            import_bulk(as_file(revised), batch_size=60)
+
+    again = import_bulk(as_file(revised), batch_size=60)
+
+    assert (again.updated, again.unchanged) == (3, 197)
+    assert stored() == uninterrupted
