@@ -760,6 +760,9 @@ def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
         gap = max(0.0, max(years_a[0], years_b[0]) - min(years_a[1], years_b[1]))
     commonness = max(a.commonness, b.commonness)
     rarity = _rarity(level, commonness)
+    where = _cos_or_nan(fa["where"], fb["where"])
+    # Without abstracts a profile's text is its title (the same dict): the same dot product.
+    text = title if fa["text"] is fa["title"] and fb["text"] is fb["title"] else None
     row = [
         level,
         fa["initials_only"] or fb["initials_only"],
@@ -767,12 +770,12 @@ def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
         shared / union if union > 0 else 0.0,
         _binary_dot(fa, fb),
         math.log1p(min(count_a, count_b)),
-        _cos_or_nan(fa["where"], fb["where"]),
+        where,
         float(shared_venues > 0) if fewer_venues else np.nan,
         title,
         float(len(fa["title_set"] & fb["title_set"])) if not math.isnan(title) else np.nan,
         _cos_or_nan(fa["abstract"], fb["abstract"]),
-        _cos_or_nan(fa["text"], fb["text"]),
+        _cos_or_nan(fa["text"], fb["text"]) if text is None else text,
         _cos_or_nan(fa["affiliation"], fb["affiliation"]),
         gap,
         min(fa["log_size"], fb["log_size"]),
@@ -781,7 +784,8 @@ def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
         _overlap(shared_venues, fewer_venues),
         commonness,
         rarity,
-        rarity if _dot(fa["where"], fb["where"]) > 0 else 0.0,
+        # where > 0 is the dot product's sign (NaN, no "where" on one side, is not > 0).
+        rarity if where > 0 else 0.0,
     ]
     if a.collaboration_only and b.collaboration_only:
         for column in _COAUTHOR_EVIDENCE:
