@@ -373,16 +373,18 @@ class BulkImporter:
         )
         differing = cursor.fetchall()
         stats.unchanged += len(records) - len(differing)
-        # Unchanged works read from a snapshot line they do not hold yet (loaded before the
-        # line screen, or last written by another path) take it, for the next re-import.
-        cursor.execute(
-            f"""
-            UPDATE {_table(Work)} w SET snapshot_digest = h.snapshot_digest
-            FROM bulk_hash h
-            WHERE w.arxiv_id = h.arxiv_id AND w.content_hash = h.content_hash
-            AND h.snapshot_digest <> '' AND w.snapshot_digest <> h.snapshot_digest
-            """
-        )
+        if len(differing) < len(records):
+            # Unchanged works read from a snapshot line they do not hold yet (loaded before
+            # the line screen, or last written by another path) take it, for the next
+            # re-import. (A first load's batches are all new: no join to run.)
+            cursor.execute(
+                f"""
+                UPDATE {_table(Work)} w SET snapshot_digest = h.snapshot_digest
+                FROM bulk_hash h
+                WHERE w.arxiv_id = h.arxiv_id AND w.content_hash = h.content_hash
+                AND h.snapshot_digest <> '' AND w.snapshot_digest <> h.snapshot_digest
+                """
+            )
         to_create: list[Prepared] = []
         to_update: list[Prepared] = []
         for arxiv_id, work_id, version, updated in differing:
