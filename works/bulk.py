@@ -75,6 +75,7 @@ from works.prepare import (
     fully_encoded,
     prepare_items,
     prepare_lines,
+    prepare_lines_in_worker,
     screen_key,
 )
 from works.taxonomy import topic_group, topic_name
@@ -776,7 +777,7 @@ def _parallel(
     pending: deque = deque()
     try:
         for first_line, chunk in chunks:
-            pending.append(pool.apply_async(prepare_lines, (first_line, chunk, encode())))
+            pending.append(pool.apply_async(prepare_lines_in_worker, (first_line, chunk, encode())))
             if len(pending) >= depth:
                 yield pending.popleft().get()
         while pending:
