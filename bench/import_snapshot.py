@@ -8,7 +8,9 @@ the server DATABASE_URL names (or a fresh SQLite file when DATABASE_URL is
 unset), migrates it, then imports the file twice through
 ``python manage.py import_arxiv``: the first load into the empty database, then
 the same file again, which must change nothing. Each load runs in its own child
-process so the peak memory printed (ru_maxrss) is that load's alone.
+process so the peak memory printed (ru_maxrss) is that load's alone; beside it, the whole
+load's: the peak of the proportional set size summed over the child and every process under
+it (fork server, parsing workers, linking processes), sampled twice a second.
 
 On PostgreSQL it measures in the same run the machine's ceiling: the same file parsed into
 the same rows by the same workers and COPied into bare UNLOGGED tables (no index, no key, no
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -42,6 +45,7 @@ import random
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -357,14 +361,14 @@ def main() -> int:
     print()
     print(
         f"{'step':<34}{'records/s':>12}{'of ceiling':>12}{'seconds':>10}{'loader MB':>11}"
-        f"{'worker MB':>11}  result"
+        f"{'worker MB':>11}{'whole MB':>10}  result"
     )
     for label, r in results:
         rate = f"{r['rate']:>12,.0f}" if "rate" in r else f"{'':>12}"
         share = f"{r['rate'] / ceiling['rate']:>12.2f}" if ceiling and "rate" in r else f"{'':>12}"
         print(
             f"{label:<34}{rate}{share}{r['seconds']:>10.1f}{r['peak_mb']:>11.0f}"
-            f"{r.get('worker_peak_mb', 0):>11.0f}  {r['summary']}"
+            f"{r.get('worker_peak_mb', 0):>11.0f}{r.get('whole_peak_mb', 0):>10.0f}  {r['summary']}"
         )
     print(
         "load average (1 min) before/after each step: "
@@ -379,7 +383,10 @@ def _split_identity(label: str, result: dict, linking: float) -> list[tuple[str,
     """A load's end-of-load linking as its own line, and the load without it."""
     records = result["rate"] * result["seconds"]
     rest = result["seconds"] - linking
-    common = {k: result[k] for k in ("peak_mb", "worker_peak_mb", "load_before", "load_after")}
+    common = {
+        k: result[k]
+        for k in ("peak_mb", "worker_peak_mb", "whole_peak_mb", "load_before", "load_after")
+    }
     return [
         (
             f"{label}, without identity",
@@ -520,16 +527,20 @@ def _run_load(path: Path, database_url: str, label: str, child: str = "--child-l
     """One load in a child process, so its peak memory is its own."""
     print(f"{label}: importing {path.name}...", flush=True)
     load_before = os.getloadavg()[0]
-    completed = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), child, str(path)],
         cwd=ROOT,
         env=_child_environment(database_url),
-        check=True,
         stdout=subprocess.PIPE,
         text=True,
     )
-    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    with _WholeLoadMemory(process.pid) as memory:
+        output, _ = process.communicate()
+    if process.returncode:
+        raise SystemExit(f"{label}: the load failed ({process.returncode})")
+    result = json.loads(output.strip().splitlines()[-1])
     result["load_before"], result["load_after"] = load_before, os.getloadavg()[0]
+    result["whole_peak_mb"] = memory.peak_mb
     cpu = f"CPU seconds: loader {result['loader_cpu']:.1f}, workers {result['workers_cpu']:.1f}"
     if result["postgres_cpu"] is not None:
         cpu += f", PostgreSQL backend {result['postgres_cpu']:.1f}"
@@ -540,10 +551,64 @@ def _run_load(path: Path, database_url: str, label: str, child: str = "--child-l
     print(
         f"{label}: {result['rate']:,.0f} records/s ({result['seconds']:.1f} s), "
         f"peak memory {result['peak_mb']:.0f} MB in the loader, {result['worker_peak_mb']:.0f} MB "
-        f"in the largest parsing worker; {result['summary']}",
+        f"in the largest parsing worker, {result['whole_peak_mb']:.0f} MB for the whole load; "
+        f"{result['summary']}",
         flush=True,
     )
     return result
+
+
+class _WholeLoadMemory:
+    """The peak, sampled every half second, of the proportional set size (PSS) summed over a
+    process and every process under it: the loader, the fork server and its workers.
+
+    Issue 13's goal is the whole load's memory. ru_maxrss cannot give it: it is a peak per
+    process, and counts the pages a worker shares with the fork server in both. PSS divides
+    each shared page among the processes that map it, so the sum is what the load holds.
+    """
+
+    INTERVAL = 0.5
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.peak_mb = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> _WholeLoadMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._done.wait(self.INTERVAL):
+            total_kb = sum(_pss_kb(pid) for pid in _process_tree(self.pid))
+            self.peak_mb = max(self.peak_mb, total_kb / 1024)
+
+
+def _process_tree(pid: int) -> list[int]:
+    tree, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        tree.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            # The thread or the process may end while being read.
+            with contextlib.suppress(OSError):
+                pending += [int(child) for child in (task / "children").read_text().split()]
+    return tree
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass  # ended while being read
+    return 0
 
 
 def _child_load(path: str, database_url: str, *, whole: bool = False) -> int:
