@@ -36,7 +36,6 @@ class ImportStats:
     unchanged: int = 0
     errors: list[RecordError] = field(default_factory=list)
     touched_author_ids: set[int] = field(default_factory=set)
-    touched_work_ids: set[int] = field(default_factory=set)
     # Wall seconds of each step of a bulk load (copying, linking people, the schema put
     # back), so that an operator and the bench see where a first load's time went.
     phases: dict[str, float] = field(default_factory=dict)
@@ -57,7 +56,6 @@ class ImportStats:
         self.unchanged += other.unchanged
         self.errors.extend(other.errors)
         self.touched_author_ids |= other.touched_author_ids
-        self.touched_work_ids |= other.touched_work_ids
         for phase, seconds in other.phases.items():
             self.phases[phase] = self.phases.get(phase, 0.0) + seconds
 
@@ -152,7 +150,6 @@ class Importer:
         touched = note_variants_and_events(work_ids.values(), source_label=self.source_label)
         dropped = set(signatures.dropped.values())
         stats.touched_author_ids |= set(authorships_changed(touched | dropped))
-        stats.touched_work_ids |= set(work_ids.values())
 
     def _plan(self, records: dict[str, RecordRows], stats: ImportStats) -> _Plan:
         plan = _Plan()

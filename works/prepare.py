@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from works import rows
 from works.arxiv import names
-from works.arxiv.parsers import snapshot_line
+from works.arxiv.parsers import forget_parsed_authors, snapshot_line
 from works.arxiv.records import ParsedRecord, RecordError
 from works.identity import names as identity_names
 from works.rows import Freshness
@@ -210,6 +210,19 @@ def _bound_name_caches() -> None:
     for cache in _NAME_CACHES:
         if cache.cache_info().currsize > NAME_CACHE_ENTRIES:
             cache.cache_clear()
+
+
+# Everything parsing a line leaves behind: the name caches and the rows built from names.
+_PARSE_CACHES = (*_NAME_CACHES, rows.signature, _signature_line)
+
+
+def forget_parsing() -> None:
+    """Empty every cache the parse fills, in a process that will parse no more lines: a first
+    load's loader, once the workers take over from its own first batch (about 60 MB of names
+    and rows at 20,000 records, which it would otherwise hold to the end of the load)."""
+    for cache in _PARSE_CACHES:
+        cache.cache_clear()
+    forget_parsed_authors()
 
 
 def _fingerprint(record: ParsedRecord, line: bytes) -> Prepared | RecordError:

@@ -9,6 +9,7 @@ from django.db import connection
 from support import FIXTURES
 
 from works import bulk, constraints, first_load, prepare
+from works import rows as works_rows
 from works.arxiv import parsers
 from works.arxiv.parsers import iter_snapshot
 from works.importer import Importer
@@ -309,6 +310,51 @@ def test_progress_is_reported_after_every_batch():
     assert stats.created == 200
     assert totals[-1] == 200
     assert len(totals) == 4
+
+
+def _batches_and_loader_caches(monkeypatch, **options) -> tuple[list[int], list[int]]:
+    """The size of each batch written, and the loader's parse caches' sizes as the workers
+    take over."""
+    batches, caches = [], []
+    original_batch, original_parallel = bulk.BulkImporter.import_batch, bulk._parallel
+
+    def counting(self, items):
+        batches.append(len(items))
+        return original_batch(self, items)
+
+    def parallel(*args, **kwargs):
+        parse_caches = (*prepare._NAME_CACHES, works_rows.signature)
+        caches.extend(cache.cache_info().currsize for cache in parse_caches)
+        return original_parallel(*args, **kwargs)
+
+    monkeypatch.setattr(bulk.BulkImporter, "import_batch", counting)
+    monkeypatch.setattr(bulk, "_parallel", parallel)
+    import_stream(io.BytesIO(SNAPSHOT.read_bytes()), importer=bulk.BulkImporter(**options))
+    return batches, caches
+
+
+def test_a_first_load_writes_smaller_batches_and_its_loader_forgets_what_it_parsed(monkeypatch):
+    # The loader's memory is a batch and the chunks in flight, and the caches of the first
+    # batch it parsed itself: none of which a first load needs once the workers parse.
+    monkeypatch.setattr(bulk, "FIRST_LOAD_BATCH_SIZE", 30)
+
+    batches, caches = _batches_and_loader_caches(monkeypatch, batch_size=50, workers=2)
+
+    assert batches == [30] * 6 + [20]
+    assert caches == [0] * 5
+    assert Work.objects.count() == 200
+
+
+def test_a_normal_load_keeps_its_batches_and_the_caches_its_linking_reads(monkeypatch):
+    monkeypatch.setattr(bulk, "FIRST_LOAD_BATCH_SIZE", 30)
+    Work.objects.create(arxiv_id="0000.00001", title="Not empty", year=2020)
+
+    batches, caches = _batches_and_loader_caches(
+        monkeypatch, batch_size=50, workers=2, first_load=False
+    )
+
+    assert batches == [50] * 4
+    assert len(caches) == 5 and min(caches) > 0
 
 
 def test_import_stream_takes_the_bulk_path_for_the_snapshot_on_postgresql(monkeypatch):

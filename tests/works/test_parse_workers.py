@@ -12,9 +12,7 @@ def test_a_parsing_worker_starts_its_name_caches_over_and_prepares_the_same(monk
     monkeypatch.setattr(prepare, "NAME_CACHE_ENTRIES", 50)
     lines = SNAPSHOT.read_bytes().splitlines()
     # Parsed from scratch: what earlier tests cached in this process would hide the names.
-    for cache in (*prepare._NAME_CACHES, rows.signature, prepare._signature_line):
-        cache.cache_clear()
-    parsers._snapshot_author.cache_clear()
+    prepare.forget_parsing()
 
     in_process = prepare.prepare_lines(1, lines)
     # The loader's own parse (and so its linking, between batches) keeps what it cached.
@@ -23,3 +21,15 @@ def test_a_parsing_worker_starts_its_name_caches_over_and_prepares_the_same(monk
 
     assert in_worker == in_process
     assert [c.cache_info().currsize <= 50 for c in prepare._NAME_CACHES] == [True] * 4
+
+
+def test_a_process_that_parses_no_more_lines_forgets_every_parse_cache():
+    caches = (*prepare._NAME_CACHES, rows.signature, prepare._signature_line)
+    prepare.prepare_lines(1, SNAPSHOT.read_bytes().splitlines())
+    assert min(c.cache_info().currsize for c in caches) > 0
+    assert parsers._snapshot_author.cache_info().currsize > 0
+
+    prepare.forget_parsing()
+
+    assert [c.cache_info().currsize for c in caches] == [0] * len(caches)
+    assert parsers._snapshot_author.cache_info().currsize == 0

@@ -785,6 +785,11 @@ def _snapshot_author(*parts: object) -> ParsedAuthor:
     return author_from_parts(keyname, forenames, suffix)
 
 
+def forget_parsed_authors() -> None:
+    """Empty the cache of parsed ``authors_parsed`` entries (works.prepare.forget_parsing)."""
+    _snapshot_author.cache_clear()
+
+
 def _with_affiliation(author: ParsedAuthor, affiliation: str) -> ParsedAuthor:
     return ParsedAuthor(
         printed=author.printed,
