@@ -366,9 +366,11 @@ def main() -> int:
     for label, r in results:
         rate = f"{r['rate']:>12,.0f}" if "rate" in r else f"{'':>12}"
         share = f"{r['rate'] / ceiling['rate']:>12.2f}" if ceiling and "rate" in r else f"{'':>12}"
+        # Sampled for the loads only; a nightly command's line leaves it blank.
+        whole = f"{r['whole_peak_mb']:.0f}" if "whole_peak_mb" in r else ""
         print(
             f"{label:<34}{rate}{share}{r['seconds']:>10.1f}{r['peak_mb']:>11.0f}"
-            f"{r.get('worker_peak_mb', 0):>11.0f}{r.get('whole_peak_mb', 0):>10.0f}  {r['summary']}"
+            f"{r.get('worker_peak_mb', 0):>11.0f}{whole:>10}  {r['summary']}"
         )
     print(
         "load average (1 min) before/after each step: "
