@@ -139,6 +139,9 @@ def restore(*, touched_record_ids: set[int] = frozenset()) -> list[str]:
     own while this one puts back the rest and recounts. Nothing here waits on it but the
     foreign keys to the works, which lock that table and so come last, and the ANALYZE of the
     works, which reads the index's expression and so comes after it.
+
+    Outside a transaction the tables end vacuumed as well as analyzed (see _settle): the
+    site's first visitors then read them as they will read them for good.
     """
     if not pending():
         return []
@@ -154,15 +157,18 @@ def restore(*, touched_record_ids: set[int] = frozenset()) -> list[str]:
         indexes, alone = indexes + alone, []
     # Statistics for the recount's plan, before the long build locks the table against them.
     _analyze([works])
+    others = [model._meta.db_table for model in FILLED_MODELS if model is not Work]
     with ThreadPoolExecutor(max_workers=1) as beside:
         built_alone = beside.submit(_restore_on_own_connection, alone)
         restored = _restore_objects(indexes)
-        _analyze([model._meta.db_table for model in FILLED_MODELS if model is not Work])
+        _analyze(others)
         with transaction.atomic():
             refresh_all_record_counts(stamp=touched_record_ids, now=timezone.now())
+        # While the works' index is still being built: this connection would only wait.
+        _settle(others)
         restored += _restore_objects(keys)
         restored += built_alone.result()
-    _analyze([works])
+    _settle([works])
     DeferredSchemaObject.objects.all().delete()
     return restored
 
@@ -206,6 +212,25 @@ def _analyze(tables: list[str]) -> None:
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
+def _settle(tables: list[str]) -> None:
+    """VACUUM (ANALYZE) the loaded tables; only ANALYZE inside a transaction, where VACUUM
+    cannot run.
+
+    A bulk load leaves rows no VACUUM has seen: every first read of a page sets its hint bits
+    and writes it back, index-only scans fetch each row from the heap (the visibility map is
+    empty), and the signatures people were linked to at the end of the load, and the records
+    the recount updated, leave their old versions behind (110,046 dead rows in the
+    authorships of a 20,000-record load: half the table). Autovacuum would come to it later;
+    the load ends with it done.
+    """
+    if connection.in_atomic_block:
+        _analyze(tables)
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
 
 
 # -- identity at the end of the load --------------------------------------------------------------
