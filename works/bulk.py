@@ -234,8 +234,9 @@ class BulkImporter:
             for first_line, chunk in numbered:
                 yield prepare_lines(first_line, chunk, self._encode)
             return
-        if self.defer_links:
-            # This process parses no more lines, nor links a person before the load ends.
+        if self.first_load:
+            # The workers encode every line of a first load, and its people are linked when it
+            # ends: this process parses nothing more until then.
             forget_parsing()
         # Enough chunks in flight to fill most of the next batch while this one is
         # written; each is a few MB of prepared records held in this process.
