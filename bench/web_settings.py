@@ -13,4 +13,5 @@ ROOT_URLCONF = "bench.web_urls"
 # Access and query logs would measure the terminal, not the page.
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 # Static files come from the finders (WHITENOISE_USE_FINDERS); no collectstatic needed.
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+# Attributed to the caller that builds the middleware (Django's handler), not to WhiteNoise.
+warnings.filterwarnings("ignore", message="No directory at")
