@@ -178,8 +178,13 @@ class BulkImporter:
             stats.phases["people linked"] = time.perf_counter() - linking
         if self.first_load:
             restoring = time.perf_counter()
-            self._finish_first_load(stats)
+            first_load.restore(touched_record_ids=stats.touched_author_ids)
             stats.phases["schema and counters"] = time.perf_counter() - restoring
+            # Timed apart: without a broker the edges and trust run here, on commit. At 20,000
+            # records they took 54.7 s and the schema 15.6 s, printed as one 75 s "schema".
+            telling = time.perf_counter()
+            self._tell_layers_above(stats)
+            stats.phases["follow-ups"] = time.perf_counter() - telling
         return stats
 
     def _link_deferred(self, stats: ImportStats) -> None:
@@ -191,10 +196,9 @@ class BulkImporter:
         else:
             stats.touched_author_ids |= set(authorships_changed(linked))
 
-    def _finish_first_load(self, stats: ImportStats) -> None:
-        """The schema back, every record counted, and the layers above told, as each batch
-        of a normal load tells them."""
-        first_load.restore(touched_record_ids=stats.touched_author_ids)
+    def _tell_layers_above(self, stats: ImportStats) -> None:
+        """Every record the first load touched, as each batch of a normal load tells them:
+        their edges and trust are queued (run here, on commit, without a broker)."""
         with transaction.atomic():
             signals.authorships_changed.send(
                 sender=Authorship, record_ids=sorted(stats.touched_author_ids)
