@@ -1,7 +1,7 @@
 """Benchmark the pages of a site that a first load built against the same site built record by
 record, so that a first load is shown to leave nothing for the pages to pay for later.
 
-    python bench/pages_after_load.py [--records 50000] [--duration 10] [--connections 8]
+    python bench/pages_after_load.py [--records 20000] [--duration 10] [--rounds 2]
 
 The same synthetic snapshot as bench/import_snapshot.py (bench/data/snapshot-N.jsonl, made
 when missing) goes into two fresh PostgreSQL databases through ``manage.py import_arxiv``, as an
@@ -24,7 +24,8 @@ DEBUG off) and wrk, one URL after the other, for the record with the most works:
 The databases take turns for ``--rounds`` rounds and each URL keeps its best round (the
 shared profile page comes from each gunicorn worker's own cache: one round is noisy). The
 last column compares: a first load keeps the figures when its requests per second stay within
-noise of the record-by-record site's (a ratio near 1). Needs wrk.
+noise of the record-by-record site's (a ratio near 1). The trivial view's own ratio shows how
+much the machine drifted between the turns. Needs wrk.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ from bench.profile_page import (  # noqa: E402
     _wrk,
 )
 
+# What bench/run_all.py (make bench) passes: a quick run, not the recorded one.
+QUICK_ARGS = ["--records", "5000", "--duration", "5", "--rounds", "1"]
 DATABASES = {
     "record by record": ("bzpeer_bench_pages_normal", "--no-first-load"),
     "first load": ("bzpeer_bench_pages_first", "--first-load"),
@@ -140,7 +143,7 @@ def _load(path: Path, url: str, flag: str, label: str) -> None:
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=50_000)
+    parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds per URL")
     parser.add_argument("--connections", type=int, default=8, help="concurrent wrk connections")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
@@ -246,8 +249,11 @@ def _serve(url: str, targets: dict, args: argparse.Namespace) -> dict:
         _wait_until_up(base + targets["trivial"][0])
         for name, (path, headers) in targets.items():
             status, body = _get(base + path, headers)
-            if status != 200 or (name == "search" and "No results" in body):
-                raise SystemExit(f"{name}: {path} answered {status} or found nothing")
+            empty = (name == "search" and '<li class="work work--compact">' not in body) or (
+                name.startswith("works") and '<li class="work">' not in body
+            )
+            if status != 200 or empty:
+                raise SystemExit(f"{name}: {path} answered {status} or showed nothing")
             for _ in range(WARMUP_REQUESTS):
                 _get(base + path, headers)
         return {
