@@ -39,7 +39,7 @@ import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -101,7 +101,7 @@ def main() -> int:
         "profile signed in": (f"/researchers/{slug}/", SIGNED_IN),
         "works, page 2": (f"/researchers/{slug}/?page=2", {**MORE_WORKS, **SIGNED_IN}),
         "graph slice": (f"/researchers/{slug}/graph/slice/", {**HTMX, **SIGNED_IN}),
-        "search": (f"/search/?q={word}", SIGNED_IN),
+        "search": (f"/search/?q={quote(word)}", SIGNED_IN),
         "trivial": ("/bench/trivial/", {}),
     }
     heaps = {label: _heap(url) for label, url in loaded.items()}
