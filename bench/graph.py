@@ -41,12 +41,11 @@ sys.path.insert(0, str(ROOT))
 from bench.dataset import ensure_dataset  # noqa: E402
 from bench.profile_page import (  # noqa: E402
     HTMX,
-    WARMUP_REQUESTS,
     _free_port,
     _get,
+    _measure,
     _start_gunicorn,
     _wait_until_up,
-    _wrk,
 )
 
 RESULTS = ROOT / "bench" / ".cache" / "graph.json"
@@ -168,18 +167,7 @@ def _load(args: argparse.Namespace, slug: str) -> dict:
         document = json.loads(body)
         if status != 200 or document.get("version") != 1 or len(document["nodes"]) < 50:
             raise SystemExit(f"graph.json is not the prolific researcher's graph ({status})")
-        for path, headers in targets.values():
-            for _ in range(WARMUP_REQUESTS):
-                _get(base + path, headers)
-        return {
-            name: _wrk(
-                base + path,
-                headers=headers,
-                duration=args.duration,
-                connections=args.connections,
-            )
-            for name, (path, headers) in targets.items()
-        }
+        return _measure(base, targets, duration=args.duration, connections=args.connections)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

@@ -47,12 +47,11 @@ sys.path.insert(0, str(ROOT))
 from bench.import_snapshot import DATA, _child_environment, generate  # noqa: E402
 from bench.profile_page import (  # noqa: E402
     HTMX,
-    WARMUP_REQUESTS,
     _free_port,
     _get,
+    _measure,
     _start_gunicorn,
     _wait_until_up,
-    _wrk,
 )
 
 # What bench/run_all.py (make bench) passes: a quick run, not the recorded one.
@@ -254,17 +253,7 @@ def _serve(url: str, targets: dict, args: argparse.Namespace) -> dict:
             )
             if status != 200 or empty:
                 raise SystemExit(f"{name}: {path} answered {status} or showed nothing")
-            for _ in range(WARMUP_REQUESTS):
-                _get(base + path, headers)
-        return {
-            name: _wrk(
-                base + path,
-                headers=headers,
-                duration=args.duration,
-                connections=args.connections,
-            )
-            for name, (path, headers) in targets.items()
-        }
+        return _measure(base, targets, duration=args.duration, connections=args.connections)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

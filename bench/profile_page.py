@@ -183,6 +183,19 @@ def _check_pages(base: str, targets: dict[str, str], prolific_works: int) -> Non
         raise SystemExit(f"the graph slice is not a partial ({status})")
 
 
+def _measure(
+    base: str, targets: dict[str, tuple[str, dict]], *, duration: int, connections: int
+) -> dict[str, dict]:
+    """Each URL (path, headers) warmed up, then measured with wrk one after the other."""
+    for path, headers in targets.values():
+        for _ in range(WARMUP_REQUESTS):
+            _get(base + path, headers)
+    return {
+        name: _wrk(base + path, headers=headers, duration=duration, connections=connections)
+        for name, (path, headers) in targets.items()
+    }
+
+
 _LATENCY_RE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 _RPS_RE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
 _ERRORS_RE = re.compile(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.+)")
