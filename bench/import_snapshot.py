@@ -439,19 +439,19 @@ def _is_postgres(url: str) -> bool:
     return url.startswith(("postgres://", "postgresql://"))
 
 
-def _fresh_database(server_url: str) -> str:
-    """Create (or recreate) the bench database and migrate it; its URL."""
+def _fresh_database(server_url: str, name: str = BENCH_DATABASE) -> str:
+    """Create (or recreate) the bench database ``name`` and migrate it; its URL."""
     if _is_postgres(server_url):
         import psycopg
 
-        url = urlunsplit(urlsplit(server_url)._replace(path=f"/{BENCH_DATABASE}"))
+        url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
         admin = urlunsplit(urlsplit(server_url)._replace(path="/postgres"))
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {name}")
     else:
         DATA.mkdir(parents=True, exist_ok=True)
-        file = DATA / f"{BENCH_DATABASE}.sqlite3"
+        file = DATA / f"{name}.sqlite3"
         file.unlink(missing_ok=True)
         url = f"sqlite:///{file}"
     subprocess.run(
@@ -464,14 +464,16 @@ def _fresh_database(server_url: str) -> str:
 
 
 def _drop_database(url: str) -> None:
+    """Drop the bench database at ``url`` (a PostgreSQL database, or a SQLite file)."""
     if _is_postgres(url):
         import psycopg
 
+        name = urlsplit(url).path.lstrip("/")
         admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     else:
-        (DATA / f"{BENCH_DATABASE}.sqlite3").unlink(missing_ok=True)
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)  # as _fresh_database made it
 
 
 SKIP_IDENTITY = "BENCH_SKIP_IDENTITY"

@@ -44,7 +44,13 @@ from urllib.parse import quote, urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.import_snapshot import DATA, _child_environment, generate  # noqa: E402
+from bench.import_snapshot import (  # noqa: E402
+    DATA,
+    _child_environment,
+    _drop_database,
+    _fresh_database,
+    generate,
+)
 from bench.profile_page import (  # noqa: E402
     HTMX,
     _free_port,
@@ -91,7 +97,7 @@ def main() -> int:
         if args.reuse_databases and _holds_works(url):
             print(f"{label}: reusing {name}")
         else:
-            _load(path, url, flag, label)
+            url = _load(path, args.server, name, flag, label)
         loaded[label] = url
     slug, word = _busiest_record(loaded["first load"])
     print(f"the record with the most works: {slug}; search word: {word!r}")
@@ -114,13 +120,13 @@ def main() -> int:
                     figures[label][name] = row
     _report(heaps, figures, args)
     if not args.keep_databases:
-        for name, _ in DATABASES.values():
-            _drop(args.server, name)
+        for url in loaded.values():
+            _drop_database(url)
     return 0
 
 
-def _load(path: Path, url: str, flag: str, label: str) -> None:
-    _fresh_database(url)
+def _load(path: Path, server: str, name: str, flag: str, label: str) -> str:
+    url = _fresh_database(server, name)
     started = time.perf_counter()
     load = subprocess.run(
         [sys.executable, "manage.py", "import_arxiv", str(path), flag, "--quiet-errors"],
@@ -138,6 +144,7 @@ def _load(path: Path, url: str, flag: str, label: str) -> None:
         raise SystemExit(f"{label}: the import failed ({load.returncode})")
     seconds = time.perf_counter() - started
     print(f"{label}: loaded {path.name} in {seconds:.0f} s", flush=True)
+    return url
 
 
 def _arguments() -> argparse.Namespace:
@@ -175,28 +182,6 @@ def _holds_works(url: str) -> bool:
             return bool(connection.execute("SELECT EXISTS (SELECT FROM works_work)").fetchone()[0])
     except psycopg.Error:
         return False
-
-
-def _fresh_database(url: str) -> None:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(_url(url, "postgres"), autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {name}")
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=_child_environment(url),
-        check=True,
-    )
-
-
-def _drop(server: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_url(server, "postgres"), autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def _busiest_record(url: str) -> tuple[str, str]:

@@ -79,18 +79,12 @@ def main() -> int:
             "slice": HTMX,
             "trivial": {},
         }
-        for name, path in targets.items():
-            for _ in range(WARMUP_REQUESTS):
-                _get(base + path, headers[name])
-        results = {
-            name: _wrk(
-                base + path,
-                headers=headers[name],
-                duration=args.duration,
-                connections=args.connections,
-            )
-            for name, path in targets.items()
-        }
+        results = _measure(
+            base,
+            {name: (path, headers[name]) for name, path in targets.items()},
+            duration=args.duration,
+            connections=args.connections,
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
