@@ -24,6 +24,7 @@ batch (:data:`LOADER_READS`).
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -71,7 +72,20 @@ SELECT t.relname, c.conname, 'constraint', pg_get_constraintdef(c.oid), NULL
 FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
 WHERE t.relname = ANY(%(tables)s) AND t.relnamespace = current_schema()::regnamespace
   AND c.contype = 'f'
+UNION ALL
+SELECT t.relname, s.stxname, 'statistics', pg_get_statisticsobjdef(s.oid), NULL
+FROM pg_statistic_ext s JOIN pg_class t ON t.oid = s.stxrelid
+WHERE t.relname = ANY(%(tables)s) AND t.relnamespace = current_schema()::regnamespace
 ORDER BY 1, 3, 2
+"""
+# Statistics targets set on index columns (ALTER INDEX ... SET STATISTICS): not part of
+# pg_get_indexdef, so noted beside it. NULL is the default from PostgreSQL 17, -1 before.
+_INDEX_STATISTICS_SQL = """
+SELECT i.relname, a.attnum, a.attstattarget
+FROM pg_attribute a JOIN pg_class i ON i.oid = a.attrelid
+WHERE i.relname = ANY(%(names)s) AND i.relnamespace = current_schema()::regnamespace
+  AND a.attstattarget >= 0
+ORDER BY 1, 2
 """
 
 
@@ -93,15 +107,34 @@ def pending() -> bool:
 
 
 def droppable() -> list[DeferredSchemaObject]:
-    """The secondary indexes and foreign keys of the tables a load fills, as they are now."""
+    """The secondary indexes, foreign keys and statistics objects of the tables a load fills,
+    as they are now.
+
+    Statistics objects go too: the one on the works' full-text document runs to_tsvector over
+    ANALYZE's whole sample, and the load analyzes the works for the recount's plan while
+    nothing searches them yet."""
     tables = [model._meta.db_table for model in FILLED_MODELS]
     with connection.cursor() as cursor:
         cursor.execute(_DROPPABLE_SQL, {"tables": tables})
-        found = cursor.fetchall()
+        found = [row for row in cursor.fetchall() if (row[0], row[4]) not in LOADER_READS]
+        indexes = [name for _table, name, kind, *_rest in found if kind == "index"]
+        cursor.execute(_INDEX_STATISTICS_SQL, {"names": indexes})
+        statistics = cursor.fetchall()
+    quote = connection.ops.quote_name
+    settings = {}
+    for index, column, target in statistics:
+        settings.setdefault(index, []).append(
+            f"ALTER INDEX {quote(index)} ALTER COLUMN {column} SET STATISTICS {target}"
+        )
+    # The definition is what puts the object back: the index, then its statistics targets.
     return [
-        DeferredSchemaObject(table=table, name=name, kind=kind, definition=definition)
-        for table, name, kind, definition, first_column in found
-        if (table, first_column) not in LOADER_READS
+        DeferredSchemaObject(
+            table=table,
+            name=name,
+            kind=kind,
+            definition="; ".join([definition, *settings.get(name, [])]),
+        )
+        for table, name, kind, definition, _first_column in found
     ]
 
 
@@ -119,6 +152,8 @@ def drop() -> list[str]:
         for item in objects:
             if item.kind == DeferredSchemaObject.Kind.INDEX:
                 cursor.execute(f"DROP INDEX {quote(item.name)}")
+            elif item.kind == DeferredSchemaObject.Kind.STATISTICS:
+                cursor.execute(f"DROP STATISTICS {quote(item.name)}")
             else:
                 cursor.execute(
                     f"ALTER TABLE {quote(item.table)} DROP CONSTRAINT {quote(item.name)}"
@@ -126,7 +161,9 @@ def drop() -> list[str]:
     return [item.name for item in objects]
 
 
-def restore(*, touched_record_ids: set[int] = frozenset()) -> list[str]:
+def restore(
+    *, touched_record_ids: set[int] = frozenset(), side_connections: int | None = None
+) -> list[str]:
     """Put back every noted object, recount every record, ANALYZE; the names put back.
 
     Each object is redone in its own transaction with its note stamped, so an interruption
@@ -135,10 +172,11 @@ def restore(*, touched_record_ids: set[int] = frozenset()) -> list[str]:
     ``works_changed_at`` stamped, as each batch of a normal load stamps them.
 
     PostgreSQL builds a GIN index in one process, and the full-text index of the works is
-    most of the rebuild (to_tsvector of every abstract): it is built on a connection of its
-    own while this one puts back the rest and recounts. Nothing here waits on it but the
-    foreign keys to the works, which lock that table and so come last, and the ANALYZE of the
-    works, which reads the index's expression and so comes after it.
+    most of the rebuild (to_tsvector of every abstract): its partitions (migration
+    works/0013) are built side by side on ``side_connections`` connections of their own (one
+    per core by default) while this one puts back the rest and recounts. Nothing here waits
+    on them but what locks the works against them and so comes last: the foreign keys to the
+    works, the statistics objects, and the works' ANALYZE.
 
     Outside a transaction the tables end vacuumed as well as analyzed (see _settle): the
     site's first visitors then read them as they will read them for good.
@@ -146,28 +184,30 @@ def restore(*, touched_record_ids: set[int] = frozenset()) -> list[str]:
     if not pending():
         return []
     works = Work._meta.db_table
-    alone, indexes, keys = [], [], []
+    beside, indexes, last = [], [], []
     for item in DeferredSchemaObject.objects.filter(restored_at__isnull=True):
         if item.table == works and _is_gin(item):
-            alone.append(item)
+            beside.append(item)
         else:
-            (indexes if _is_index(item) else keys).append(item)
+            (indexes if _is_index(item) else last).append(item)
     if connection.in_atomic_block:
         # Another connection could not see this transaction's tables: all of it here.
-        indexes, alone = indexes + alone, []
-    # Statistics for the recount's plan, before the long build locks the table against them.
+        indexes, beside = indexes + beside, []
+    # Statistics for the recount's plan, before the long builds lock the table against them.
     _analyze([works])
     others = [model._meta.db_table for model in FILLED_MODELS if model is not Work]
-    with ThreadPoolExecutor(max_workers=1) as beside:
-        built_alone = beside.submit(_restore_on_own_connection, alone)
+    threads = max(1, min(len(beside), side_connections or os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        built_beside = [pool.submit(_restore_on_own_connection, [item]) for item in beside]
         restored = _restore_objects(indexes)
         _analyze(others)
         with transaction.atomic():
             refresh_all_record_counts(stamp=touched_record_ids, now=timezone.now())
         # While the works' index is still being built: this connection would only wait.
         _settle(others)
-        restored += _restore_objects(keys)
-        restored += built_alone.result()
+        restored += _restore_objects(last)
+        for build in built_beside:
+            restored += build.result()
     _settle([works])
     DeferredSchemaObject.objects.all().delete()
     return restored
@@ -196,13 +236,13 @@ def _restore_objects(items: list[DeferredSchemaObject]) -> list[str]:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            if _is_index(item):
-                cursor.execute(item.definition)
-            else:
+            if item.kind == DeferredSchemaObject.Kind.CONSTRAINT:
                 cursor.execute(
                     f"ALTER TABLE {quote(item.table)} ADD CONSTRAINT {quote(item.name)} "
                     f"{item.definition}"
                 )
+            else:  # an index or a statistics object: its own statement
+                cursor.execute(item.definition)
             item.restored_at = timezone.now()
             item.save(update_fields=["restored_at"])
     return [item.name for item in items]

@@ -451,8 +451,8 @@ class ImportRun(models.Model):
 
 
 class DeferredSchemaObject(models.Model):
-    """An index or foreign key a first load dropped (works.first_load), with its definition as
-    the catalogue gave it, until the load puts it back.
+    """An index, foreign key or statistics object a first load dropped (works.first_load),
+    with its definition as the catalogue gave it, until the load puts it back.
 
     A row left here means a first load was interrupted: the next bulk load carries it on and
     restores exactly these objects, so the schema ends as the migrations made it.
@@ -461,6 +461,7 @@ class DeferredSchemaObject(models.Model):
     class Kind(models.TextChoices):
         INDEX = "index", "index"
         CONSTRAINT = "constraint", "constraint"
+        STATISTICS = "statistics", "statistics object"
 
     table = models.CharField(max_length=63)
     name = models.CharField(max_length=63, unique=True)

@@ -27,12 +27,15 @@ from works.models import AuthorRecord, Work
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
 
-# Must match, character for character, the expression of the GIN index in
-# works/migrations/0002_search_indexes.py, or PostgreSQL will not use it.
+# Must match, character for character, the expression of the GIN indexes in
+# works/migrations/0013_full_text_index_in_partitions.py, or PostgreSQL will not use them.
 WORK_DOCUMENT_SQL = (
     "to_tsvector('english'::regconfig, "
     'coalesce("works_work"."title", \'\') || \' \' || coalesce("works_work"."abstract", \'\'))'
 )
+# The full-text index is four partial indexes, one per residue of the work id, so that a
+# first load builds them side by side (migration 0013 says why).
+DOCUMENT_PARTITIONS = 4
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -97,9 +100,17 @@ def works(query: str) -> QuerySet[Work]:
     # Newest first rather than ts_rank: ranking recomputes the document of every
     # match, seconds for a common word over a large corpus; the GIN index finds
     # the matches and a top-N sort on year is cheap.
-    matches = RawSQL(
-        f"{WORK_DOCUMENT_SQL} @@ websearch_to_tsquery('english'::regconfig, %s)",
-        [query],
-        output_field=BooleanField(),
-    )
+    matches = RawSQL(work_matches_sql(), [query] * DOCUMENT_PARTITIONS, output_field=BooleanField())
     return Work.objects.filter(matches).only(*fields).newest_first()
+
+
+def work_matches_sql() -> str:
+    """The full-text match, asked of each partition of the index: one arm per partition,
+    each carrying that partial index's own predicate, which PostgreSQL combines in one
+    BitmapOr (or, for a word most works hold, walks the newest-first index instead)."""
+    match = f"{WORK_DOCUMENT_SQL} @@ websearch_to_tsquery('english'::regconfig, %s)"
+    arms = (
+        f'({match} AND mod("works_work"."id", {DOCUMENT_PARTITIONS}) = {k})'
+        for k in range(DOCUMENT_PARTITIONS)
+    )
+    return "(" + " OR ".join(arms) + ")"

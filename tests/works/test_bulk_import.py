@@ -2,6 +2,8 @@
 
 import io
 import json
+import os
+import threading
 import time
 
 import pytest
@@ -9,7 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 from support import FIXTURES
 
-from works import bulk, constraints, first_load, prepare, signals
+from works import bulk, constraints, first_load, prepare, search, signals
 from works import rows as works_rows
 from works.arxiv import parsers
 from works.arxiv.parsers import iter_snapshot
@@ -462,7 +464,8 @@ def test_a_new_version_keeps_every_signature_id_even_when_positions_shift():
 
 
 def schema() -> set[tuple[str, str, str]]:
-    """Every index and constraint of the tables a load fills, as the catalogue defines them."""
+    """Every index, constraint and statistics object of the tables a load fills, and the
+    statistics targets of index columns, as the catalogue defines them."""
     tables = [model._meta.db_table for model in first_load.FILLED_MODELS]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -475,6 +478,16 @@ def schema() -> set[tuple[str, str, str]]:
             SELECT t.relname, c.conname, pg_get_constraintdef(c.oid)
             FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
             WHERE t.relname = ANY(%(tables)s)
+            UNION ALL
+            SELECT t.relname, s.stxname, pg_get_statisticsobjdef(s.oid)
+            FROM pg_statistic_ext s JOIN pg_class t ON t.oid = s.stxrelid
+            WHERE t.relname = ANY(%(tables)s)
+            UNION ALL
+            SELECT t.relname, i.relname, 'column ' || a.attnum || ' statistics ' || a.attstattarget
+            FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid
+            JOIN pg_class i ON i.oid = x.indexrelid
+            JOIN pg_attribute a ON a.attrelid = i.oid
+            WHERE t.relname = ANY(%(tables)s) AND a.attstattarget >= 0
             """,
             {"tables": tables},
         )
@@ -495,8 +508,16 @@ def test_an_empty_database_is_loaded_bare_and_ends_with_the_migrated_schema(monk
     import_stream(io.BytesIO(SNAPSHOT.read_bytes()))
 
     dropped = {name for _, name, _ in migrated - during[0]}
-    assert {"work_search_document", "record_search_key_trgm", "authorship_author_work"} <= dropped
+    assert {
+        "work_search_document_0",
+        "work_search_document_3",
+        "work_search_document_stats",
+        "record_search_key_trgm",
+        "authorship_author_work",
+    } <= dropped
     assert "works_work_arxiv_id_key" not in dropped  # ON CONFLICT needs it
+    # What pg_get_indexdef leaves out is put back too (the planner ignores these anyway).
+    assert ("works_work", "work_search_document_0", "column 1 statistics 0") in migrated
     assert "signature_block" not in dropped  # linking reads it every batch
     assert any("_fk_" in name for name in dropped)
     assert schema() == migrated
@@ -766,8 +787,9 @@ def test_inside_a_transaction_a_first_load_only_analyzes():
 
 @pytest.mark.django_db(transaction=True)
 def test_outside_a_transaction_the_full_text_index_is_built_beside_the_recount(monkeypatch):
-    """The works' GIN index on a connection of its own; interrupted meanwhile, the load
-    re-runs to the same end, and the side build was waited for, not left running."""
+    """The partitions of the works' GIN index on connections of their own, one thread per
+    core; interrupted meanwhile, the load re-runs to the same end, and the side builds were
+    waited for, not left running."""
     migrated = schema()
     uninterrupted = first_load_rows()
     builders = {}
@@ -778,7 +800,7 @@ def test_outside_a_transaction_the_full_text_index_is_built_beside_the_recount(m
             cursor.execute("SELECT pg_backend_pid()")
             (pid,) = cursor.fetchone()
         for item in items:
-            builders[item.name] = pid
+            builders[item.name] = (pid, threading.get_ident())
         return original_restore(items)
 
     def interrupted(**kwargs):
@@ -789,8 +811,11 @@ def test_outside_a_transaction_the_full_text_index_is_built_beside_the_recount(m
         patch.setattr(first_load, "refresh_all_record_counts", interrupted)
         with pytest.raises(Interrupted):
             import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=True, batch_size=60)
-    # The side build had committed before the error came up: its note is stamped.
-    assert DeferredSchemaObject.objects.get(name="work_search_document").restored_at
+    # The side builds had committed before the error came up: their notes are stamped.
+    partitions = [f"work_search_document_{k}" for k in range(search.DOCUMENT_PARTITIONS)]
+    assert all(
+        note.restored_at for note in DeferredSchemaObject.objects.filter(name__in=partitions)
+    )
     import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=True, batch_size=60)
 
     assert database_rows() == uninterrupted
@@ -799,8 +824,10 @@ def test_outside_a_transaction_the_full_text_index_is_built_beside_the_recount(m
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (own,) = cursor.fetchone()
-    assert builders["work_search_document"] != own
-    assert {pid for name, pid in builders.items() if name != "work_search_document"} == {own}
+    assert own not in {builders[name][0] for name in partitions}
+    assert {pid for name, (pid, _) in builders.items() if name not in partitions} == {own}
+    side_threads = {builders[name][1] for name in partitions}
+    assert len(side_threads) == min(search.DOCUMENT_PARTITIONS, os.cpu_count())
 
 
 # -- the line screen: a re-import skips, unparsed, the lines the database holds as read --------

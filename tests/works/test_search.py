@@ -1,5 +1,6 @@
 """Site search: names in any order and with or without accents, works by words, odd input."""
 
+import json
 import re
 
 import pytest
@@ -165,3 +166,45 @@ def test_search_query_count_does_not_grow_with_results(client, django_assert_num
     # Researchers, what tells them apart (topics, years, strongest co-author), works, their
     # first authors.
     assert len(captured) == 6
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="full-text indexes are PostgreSQL's")
+def test_works_are_found_through_every_partition_of_the_full_text_index(client):
+    """Migration 0013 cuts the index by the work id's residue: a work is found whichever
+    partition holds it, and the query can be answered from the partitions alone."""
+    works = [
+        WorkFactory(title=f"Partitioned lattice {n}", abstract="Gauge fields.") for n in range(8)
+    ]
+    WorkFactory(title="Unrelated", abstract="Nothing here.")
+    assert {work.id % search.DOCUMENT_PARTITIONS for work in works} == set(
+        range(search.DOCUMENT_PARTITIONS)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")  # not the newest-first walk
+        found = search.works("lattice gauge")
+        plan = found.explain()
+        titles = sorted(work.title for work in found)
+
+    assert titles == sorted(work.title for work in works)
+    used = set(re.findall(r"Bitmap Index Scan on (\w+)", plan))
+    assert used == {f"work_search_document_{k}" for k in range(search.DOCUMENT_PARTITIONS)}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="full-text indexes are PostgreSQL's")
+def test_the_planner_knows_how_common_a_searched_word_is():
+    """The partitions carry no statistics of their own (the planner would ignore a partial
+    index's): the statistics objects of migration 0013 tell it that most works hold the word,
+    where without them it expected one match and read every match through a bitmap."""
+    for n in range(40):
+        WorkFactory(title=f"Lattice study {n}", abstract="Gauge fields.")
+    for n in range(10):
+        WorkFactory(title=f"Other {n}", abstract="Nothing here.")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE works_work")
+    plan = json.loads(search.works("lattice").explain(format="json"))[0]["Plan"]
+    while plan.get("Relation Name") != "works_work" and "Plans" in plan:
+        plan = next(child for child in plan["Plans"] if "Plan Rows" in child)
+
+    assert plan["Relation Name"] == "works_work"
+    assert plan["Plan Rows"] >= 20
