@@ -341,9 +341,12 @@ class BulkImporter:
         stats.created += written["created"]
         stats.updated += written["updated"]
         stats.unchanged += len(changed) - written["created"] - written["updated"]
-        self._match_signatures(cursor)
+        # A batch of new works only (every batch of a first load, most of a day's harvest) has
+        # no stored signature to find again, move or drop.
+        only_new = written["updated"] == 0
+        self._match_signatures(cursor, only_new=only_new)
         self._assign_organisations(cursor, changed)
-        dropped = self._write_signatures(cursor)
+        dropped = self._write_signatures(cursor, only_new=only_new)
         self._write_topics_and_versions(cursor)
         if not self.defer_links:
             # A person's new signature is linked by the evidence, as on the ORM path.
@@ -446,9 +449,6 @@ class BulkImporter:
             "bulk_topic (arxiv_id, code, position)",
             [record.encoded.topics for record in changed],
         )
-        # bulk_work is not analyzed: sampling its 1 KB abstracts costs more than
-        # it tells (it is joined on arxiv_id alone).
-        cursor.execute("ANALYZE bulk_author")
 
     def _ensure_topics(self, codes: set[str]) -> None:
         missing = codes - self._topics
@@ -521,11 +521,28 @@ class BulkImporter:
         created, updated = cursor.fetchone()
         return {"created": created, "updated": updated}
 
-    def _match_signatures(self, cursor) -> None:
+    def _match_signatures(self, cursor, *, only_new: bool) -> None:
         """Find the stored signatures of updated works again, by (work, key, occurrence).
 
         A found signature keeps its id and its record (corrections stick); the others are new.
+        With only new works in the batch every signature is new: copied across without the
+        search, and without the statistics only its joins need (at 200,000 records of a first
+        load, 6 of the 40 s the loader waited on the database).
         """
+        if only_new:
+            cursor.execute(
+                """
+                INSERT INTO bulk_assigned
+                    (seq, work_id, position, printed, key, affiliation, block_key, is_org)
+                SELECT a.seq, w.work_id, a.position, a.printed, a.key, a.affiliation,
+                       a.block_key, a.is_org
+                FROM bulk_author a JOIN bulk_written w ON w.arxiv_id = a.arxiv_id
+                """
+            )
+            return
+        # bulk_work is not analyzed: sampling its 1 KB abstracts costs more than it tells
+        # (it is joined on arxiv_id alone).
+        cursor.execute("ANALYZE bulk_author")
         cursor.execute(
             f"""
             INSERT INTO bulk_stored (authorship_id, work_id, author_id, key, occurrence)
@@ -574,10 +591,34 @@ class BulkImporter:
             [json.dumps(record_ids)],
         )
 
-    def _write_signatures(self, cursor) -> set[int]:
+    def _write_signatures(self, cursor, *, only_new: bool) -> set[int]:
         """Update found signatures in place, delete those a new version dropped, insert the
         new ones (a person's without a record: linked next). Returns the records of the
         deleted signatures."""
+        dropped = set() if only_new else self._rewrite_stored_signatures(cursor)
+        columns, select, params = record_notes.insert_columns(
+            Authorship,
+            {
+                "work_id": "a.work_id",
+                "author_id": "a.author_id",
+                "position": "a.position",
+                "printed_name": "a.printed",
+                "name_key": "a.key",
+                "block_key": "a.block_key",
+                "affiliation": "a.affiliation",
+            },
+            None,
+        )
+        cursor.execute(
+            f"INSERT INTO {_table(Authorship)} ({columns}) "
+            f"SELECT {select} FROM bulk_assigned a WHERE a.authorship_id IS NULL ORDER BY a.seq",
+            params,
+        )
+        return dropped
+
+    def _rewrite_stored_signatures(self, cursor) -> set[int]:
+        """The updated works' stored signatures: moved to their new positions, or deleted when
+        the new version dropped them; the records of the deleted ones."""
         authorships = _table(Authorship)
         # No two rows of a work may hold one position, even for a moment.
         cursor.execute(
@@ -601,24 +642,6 @@ class BulkImporter:
                 affiliation = a.affiliation
             FROM bulk_assigned a WHERE t.id = a.authorship_id
             """
-        )
-        columns, select, params = record_notes.insert_columns(
-            Authorship,
-            {
-                "work_id": "a.work_id",
-                "author_id": "a.author_id",
-                "position": "a.position",
-                "printed_name": "a.printed",
-                "name_key": "a.key",
-                "block_key": "a.block_key",
-                "affiliation": "a.affiliation",
-            },
-            None,
-        )
-        cursor.execute(
-            f"INSERT INTO {authorships} ({columns}) "
-            f"SELECT {select} FROM bulk_assigned a WHERE a.authorship_id IS NULL ORDER BY a.seq",
-            params,
         )
         return dropped
 

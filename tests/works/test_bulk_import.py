@@ -9,6 +9,7 @@ import time
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from support import FIXTURES
 
 from works import bulk, constraints, first_load, prepare, search, signals
@@ -209,6 +210,22 @@ def test_new_versions_update_works_the_same_way_through_both_paths():
     assert any(a[2] == "Ada Newcomer" for a in fast["authorships"])
     for table in generic:
         assert fast[table] == generic[table], table
+
+
+def test_a_batch_of_new_works_only_does_not_look_for_stored_signatures():
+    """Nothing is stored yet for a new work: its batch skips the search for stored signatures
+    and the statistics that search needs; a batch with an updated work runs both."""
+    lines = snapshot_lines()[:4]
+    with CaptureQueriesContext(connection) as new_only:
+        import_bulk(as_file(lines))
+    with CaptureQueriesContext(connection) as with_update:
+        import_bulk(as_file([_newer(lines[0], title="A revised title"), *lines[1:]]))
+
+    def searched(captured):
+        return any("INSERT INTO bulk_stored" in q["sql"] for q in captured.captured_queries)
+
+    assert (searched(new_only), searched(with_update)) == (False, True)
+    assert Work.objects.get(arxiv_id=lines[0]["id"]).title == "A revised title"
 
 
 def test_an_authorship_moved_by_a_correction_stays_moved_after_a_new_version():
