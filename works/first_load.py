@@ -11,10 +11,11 @@ People's signatures are linked to records the same way: not batch by batch again
 database (94 % of a first load's time), but once per block when the copying is done
 (:func:`link_unlinked`), in parallel, before the schema is put back.
 
-What is dropped is read from the catalogue (``pg_get_indexdef``, ``pg_get_constraintdef``) and
-written to works.models.DeferredSchemaObject in the same transaction as the drops, so a load
-interrupted anywhere leaves a note of exactly what to put back: :func:`pending` tells the next
-load to carry on, and :func:`restore` ends in the migrated schema, whatever was already redone.
+What is dropped is read from the catalogue (``pg_get_indexdef`` with the index's statistics
+targets, ``pg_get_constraintdef``, ``pg_get_statisticsobjdef``) and written to
+works.models.DeferredSchemaObject in the same transaction as the drops, so a load interrupted
+anywhere leaves a note of exactly what to put back: :func:`pending` tells the next load to
+carry on, and :func:`restore` ends in the migrated schema, whatever was already redone.
 
 Kept while loading: primary keys, unique indexes (``ON CONFLICT`` and the loader's joins need
 them, and they are rules), check constraints (cheap), and the indexes the loader reads every

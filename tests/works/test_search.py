@@ -1,14 +1,18 @@
 """Site search: names in any order and with or without accents, works by words, odd input."""
 
+import importlib
 import json
 import re
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import AuthorRecordFactory, WorkFactory, add_authors
 from works import search
+from works.models import DeferredSchemaObject
 
 pytestmark = pytest.mark.django_db
 
@@ -208,3 +212,24 @@ def test_the_planner_knows_how_common_a_searched_word_is():
 
     assert plan["Relation Name"] == "works_work"
     assert plan["Plan Rows"] >= 20
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="full-text indexes are PostgreSQL's")
+def test_the_partitions_replace_the_whole_index_and_a_pending_note_of_it():
+    """Upgraded in the middle of an interrupted first load, the next load must not put the
+    whole index back beside its partitions."""
+    migration = importlib.import_module("works.migrations.0013_full_text_index_in_partitions")
+    with connection.cursor() as cursor:
+        editor = SimpleNamespace(connection=connection, execute=cursor.execute)
+        migration._run(migration.BACKWARD)(apps, editor)
+        DeferredSchemaObject.objects.create(
+            table="works_work", name="work_search_document", kind="index", definition="-"
+        )
+        migration._run(migration.FORWARD)(apps, editor)
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'works_work'")
+        indexes = {row[0] for row in cursor.fetchall()}
+
+    partitions = {f"work_search_document_{k}" for k in range(search.DOCUMENT_PARTITIONS)}
+    assert partitions <= indexes
+    assert "work_search_document" not in indexes
+    assert not DeferredSchemaObject.objects.exists()

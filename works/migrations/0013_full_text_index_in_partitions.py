@@ -35,6 +35,8 @@ def _partition_statements(k):
 
 FORWARD = [
     "DROP INDEX IF EXISTS work_search_document",
+    # An interrupted first load must not put the whole index back beside its partitions.
+    "DELETE FROM works_deferredschemaobject WHERE name = 'work_search_document'",
     *(statement for k in range(PARTITIONS) for statement in _partition_statements(k)),
     f"CREATE STATISTICS IF NOT EXISTS work_search_document_stats ON (({WORK_DOCUMENT})) "
     "FROM works_work",
