@@ -162,9 +162,7 @@ def drop() -> list[str]:
     return [item.name for item in objects]
 
 
-def restore(
-    *, touched_record_ids: set[int] = frozenset(), side_connections: int | None = None
-) -> list[str]:
+def restore(*, touched_record_ids: set[int] = frozenset()) -> list[str]:
     """Put back every noted object, recount every record, ANALYZE; the names put back.
 
     Each object is redone in its own transaction with its note stamped, so an interruption
@@ -174,10 +172,10 @@ def restore(
 
     PostgreSQL builds a GIN index in one process, and the full-text index of the works is
     most of the rebuild (to_tsvector of every abstract): its partitions (migration
-    works/0013) are built side by side on ``side_connections`` connections of their own (one
-    per core by default) while this one puts back the rest and recounts. Nothing here waits
-    on them but what locks the works against them and so comes last: the foreign keys to the
-    works, the statistics objects, and the works' ANALYZE.
+    works/0013) are built side by side on connections of their own, one per core, while this
+    one puts back the rest and recounts. Nothing here waits on them but what locks the works
+    against them and so comes last: the foreign keys to the works, the statistics objects,
+    and the works' ANALYZE.
 
     Outside a transaction the tables end vacuumed as well as analyzed (see _settle): the
     site's first visitors then read them as they will read them for good.
@@ -197,7 +195,7 @@ def restore(
     # Statistics for the recount's plan, before the long builds lock the table against them.
     _analyze([works])
     others = [model._meta.db_table for model in FILLED_MODELS if model is not Work]
-    threads = max(1, min(len(beside), side_connections or os.cpu_count() or 1))
+    threads = max(1, min(len(beside), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=threads) as pool:
         built_beside = [pool.submit(_restore_on_own_connection, [item]) for item in beside]
         restored = _restore_objects(indexes)
