@@ -118,7 +118,7 @@ def droppable() -> list[DeferredSchemaObject]:
     with connection.cursor() as cursor:
         cursor.execute(_DROPPABLE_SQL, {"tables": tables})
         found = [row for row in cursor.fetchall() if (row[0], row[4]) not in LOADER_READS]
-        indexes = [name for _table, name, kind, *_rest in found if kind == "index"]
+        indexes = [name for _, name, kind, *_ in found if kind == DeferredSchemaObject.Kind.INDEX]
         cursor.execute(_INDEX_STATISTICS_SQL, {"names": indexes})
         statistics = cursor.fetchall()
     quote = connection.ops.quote_name
