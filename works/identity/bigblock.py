@@ -22,7 +22,7 @@ block has produced, is still kept whole.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -50,15 +50,15 @@ def _coauthor_pairs(block: BlockData) -> sparse.coo_matrix:
 
 
 def _neighbour_pairs(block: BlockData, neighbours: int) -> tuple[np.ndarray, np.ndarray]:
-    pooled = sparse.hstack(
-        [block.text, 0.7 * block.where, 0.5 * block.affiliation, block.coauthors_tfidf]
-    ).tocsr()
-    n = pooled.shape[0]
+    n = len(block)
     k = min(neighbours, n - 1)
     lefts, rights = [], []
-    transposed = pooled.T.tocsc()
-    for start in range(0, n, ROWS_PER_CHUNK):
-        similarity = (pooled[start : start + ROWS_PER_CHUNK] @ transposed).toarray()
+    similarities = (
+        _similarities(block)
+        if np.count_nonzero(block.collaboration_only) < 2
+        else _similarities_apart_from_collaborations(block)
+    )
+    for start, similarity in similarities:
         rows = np.arange(similarity.shape[0])
         similarity[rows, rows + start] = -1.0
         nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
@@ -66,6 +66,43 @@ def _neighbour_pairs(block: BlockData, neighbours: int) -> tuple[np.ndarray, np.
         lefts.append(np.repeat(rows + start, k)[found.ravel()])
         rights.append(nearest.ravel()[found.ravel()])
     return np.concatenate(lefts), np.concatenate(rights)
+
+
+def _similarities(block: BlockData) -> Iterator[tuple[int, np.ndarray]]:
+    """(first row, dense similarities of ROWS_PER_CHUNK rows to every row), chunk by chunk:
+    the pooled TF-IDF of words, venues/categories, affiliations and co-authors."""
+    pooled = sparse.hstack(
+        [block.text, 0.7 * block.where, 0.5 * block.affiliation, block.coauthors_tfidf]
+    ).tocsr()
+    transposed = pooled.T.tocsc()
+    for start in range(0, len(block), ROWS_PER_CHUNK):
+        yield start, (pooled[start : start + ROWS_PER_CHUNK] @ transposed).toarray()
+
+
+def _similarities_apart_from_collaborations(block: BlockData) -> Iterator[tuple[int, np.ndarray]]:
+    """:func:`_similarities` without what two collaboration profiles share of their co-authors.
+
+    That share is no evidence (``pair_features`` gives such pairs none), and it is what costs:
+    the members of one 3,000-author team share every co-author column, and the chunks were
+    dense products of 3,000-entry rows. Co-authors still count between a collaboration's
+    profile and any other. (The sums run in another order than the pooled product's.)
+    """
+    words = sparse.hstack([block.text, 0.7 * block.where, 0.5 * block.affiliation]).tocsr()
+    words_transposed = words.T.tocsc()
+    coauthors = block.coauthors_tfidf
+    collaboration = block.collaboration_only
+    others = np.flatnonzero(~collaboration)
+    to_everyone = coauthors.T.tocsc()
+    to_others = coauthors[others].T.tocsc()
+    for start in range(0, len(block), ROWS_PER_CHUNK):
+        chunk = np.arange(start, min(start + ROWS_PER_CHUNK, len(block)))
+        similarity = (words[chunk] @ words_transposed).toarray()
+        apart = collaboration[chunk]
+        if not apart.all():
+            similarity[~apart] += (coauthors[chunk[~apart]] @ to_everyone).toarray()
+        if apart.any() and len(others):
+            similarity[np.ix_(apart, others)] += (coauthors[chunk[apart]] @ to_others).toarray()
+        yield start, similarity
 
 
 def candidate_pairs(

@@ -516,12 +516,13 @@ def pair_features(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.n
     out = np.empty((len(left), len(FEATURE_NAMES)), dtype=np.float32)
     out[:, 0] = name_levels(block, left, right)
     out[:, 1] = block.initials_only[left] | block.initials_only[right]
-    shared = _row_dot(block.coauthors, left, right)
+    collaborations = block.collaboration_only[left] & block.collaboration_only[right]
+    shared = _coauthor_dot(block.coauthors, left, right, block.collaboration_only)
     counts_l, counts_r = block.coauthor_counts[left], block.coauthor_counts[right]
     union = counts_l + counts_r - shared
     out[:, 2] = shared
     out[:, 3] = np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
-    out[:, 4] = _row_dot(block.coauthors_tfidf, left, right)
+    out[:, 4] = _coauthor_dot(block.coauthors_tfidf, left, right, block.collaboration_only)
     out[:, 5] = np.log1p(np.minimum(counts_l, counts_r))
     # where and venues are each read twice below: one product each.
     where = _row_dot(block.where, left, right)
@@ -552,8 +553,43 @@ def pair_features(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.n
     out[:, 18] = commonness
     out[:, 19] = _rare_full_name(out[:, 0], commonness)
     out[:, 20] = np.where(where > 0, out[:, 19], 0.0)
-    collaborations = block.collaboration_only[left] & block.collaboration_only[right]
     out[np.ix_(collaborations, _COAUTHOR_EVIDENCE)] = 0.0
+    return out
+
+
+def _coauthor_dot(
+    matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray, collaboration_only: np.ndarray
+) -> np.ndarray:
+    """:func:`_row_dot` of the co-author rows, 0 for pairs of two collaboration profiles.
+
+    Their co-author evidence is 0 whatever they share (pair_features), and it is what costs:
+    the members of one 3,000-author team share every column, so the block's Gram matrix was
+    a dense product of 3,000-entry rows. Each value computed is the one :func:`_row_dot`
+    gives, to the last bit: the same path, and a Gram entry is summed over its left row's
+    entries in their order however many rows the product holds.
+    """
+    collaborations = collaboration_only[left] & collaboration_only[right]
+    if not collaborations.any():
+        return _row_dot(matrix, left, right)
+    out = np.zeros(len(left))
+    wanted = np.flatnonzero(~collaborations)
+    if not len(wanted):
+        return out
+    n = matrix.shape[0]
+    if not (n <= GRAM_LIMIT and len(left) > 8 * n):  # _row_dot's products row by row
+        out[wanted] = _row_dot(matrix, left[wanted], right[wanted])
+        return out
+    # _row_dot's Gram matrix, only where wanted: apart, the pairs whose left profile is not a
+    # collaboration's (its few co-authors against any right row), and the others (a
+    # collaboration's row against right rows that are not).
+    from_collaboration = collaboration_only[left[wanted]]
+    for part in (wanted[~from_collaboration], wanted[from_collaboration]):
+        if not len(part):
+            continue
+        rows, row_of = np.unique(left[part], return_inverse=True)
+        columns, column_of = np.unique(right[part], return_inverse=True)
+        gram = (matrix[rows] @ matrix[columns].T).toarray()
+        out[part] = gram[row_of, column_of]
     return out
 
 
