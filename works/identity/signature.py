@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -220,30 +220,51 @@ _SHARED_TEAM_MIN = 32
 
 @dataclass(frozen=True)
 class _Team:
-    """A paper's printed names parsed as co-authors, with what each key brings."""
+    """A paper's printed names parsed as co-authors.
+
+    ``names`` and ``first_names`` are also kept sorted by their key, so that an author's own
+    key finds its printings by bisection: a dict from each key to its printings cost about a
+    megabyte a 3,000-name team, and the last teams parsed are kept (``_team``).
+    """
 
     keys: frozenset[str]
     names: frozenset[str]
     first_names: frozenset[tuple[str, str]]
-    names_by_key: dict[str, frozenset[str]]
-    first_names_by_key: dict[str, frozenset[tuple[str, str]]]
+    names_by_key: tuple[str, ...]
+    first_names_by_key: tuple[tuple[str, str], ...]
+
+    def names_of(self, key: str | None) -> frozenset[str]:
+        """The printings of ``key`` among ``names`` ("j wang", "j wang|jian", ...)."""
+        return _with_key(self.names_by_key, key, _name_key)
+
+    def first_names_of(self, key: str | None) -> frozenset[tuple[str, str]]:
+        return _with_key(self.first_names_by_key, key, _first_name_key)
+
+
+def _name_key(name: str) -> str:
+    return name.partition("|")[0]
+
+
+def _first_name_key(pair: tuple[str, str]) -> str:
+    return pair[0]
+
+
+def _with_key(items: tuple, key: str | None, key_of) -> frozenset:
+    if key is None:  # the author is no person: nothing of the team is theirs
+        return frozenset()
+    start = bisect_left(items, key, key=key_of)
+    return frozenset(items[start : bisect_right(items, key, lo=start, key=key_of)])
 
 
 @lru_cache(maxsize=256)
 def _team(printed: frozenset[str]) -> _Team:
     keys, names, first_names = _coauthor_sets(printed, None)
-    names_by_key: dict[str, set[str]] = defaultdict(set)
-    for name in names:
-        names_by_key[name.partition("|")[0]].add(name)
-    first_names_by_key: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for pair in first_names:
-        first_names_by_key[pair[0]].add(pair)
     return _Team(
         keys=keys,
         names=names,
         first_names=first_names,
-        names_by_key={k: frozenset(v) for k, v in names_by_key.items()},
-        first_names_by_key={k: frozenset(v) for k, v in first_names_by_key.items()},
+        names_by_key=tuple(sorted(names, key=_name_key)),
+        first_names_by_key=tuple(sorted(first_names, key=_first_name_key)),
     )
 
 
@@ -293,10 +314,8 @@ class Signature:
             # authors are the team without the author, and the author's own key goes anyway.
             team = _team(frozenset(self.coauthors).union((self.author,)))
             self.coauthor_keys = team.keys - {own}
-            self.coauthor_names = team.names - team.names_by_key.get(own, frozenset())
-            self.coauthor_first_names = team.first_names - team.first_names_by_key.get(
-                own, frozenset()
-            )
+            self.coauthor_names = team.names - team.names_of(own)
+            self.coauthor_first_names = team.first_names - team.first_names_of(own)
         else:
             (
                 self.coauthor_keys,
