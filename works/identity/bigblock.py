@@ -9,7 +9,8 @@ each clustered exactly, with all its pairs, on its own.
 The components need the pairs with P >= t, found without scoring all pairs:
 candidates are pairs that share a co-author, and each profile's nearest
 neighbours by a pooled TF-IDF of its words, venues/categories, affiliations and
-co-authors. A pair outside the candidates is taken as below t; that is the one
+co-authors (but not the co-authors two collaboration profiles share: no evidence for
+``pair_features`` either). A pair outside the candidates is taken as below t; that is the one
 approximation, and it can only split a person, never join two.
 
 A component still bigger than ``DENSE_LIMIT`` is cut again with a stricter edge
