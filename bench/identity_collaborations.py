@@ -12,10 +12,10 @@ first initial, each on all ``--papers`` papers of one team of ``--team`` members
 ``--turnover`` are replaced at random from paper to paper (members come and go), plus
 ``--small`` small papers of the same names with a few of the team as co-authors.
 
-It clusters the block with ``works.identity.cluster_block`` (the code path of every import)
-and prints the signatures, the people found, the seconds, the process's peak memory and a
-``partition`` digest: two runs with the same arguments print the same digest whatever the
-code's speed.
+It clusters the block with ``works.identity.cluster_block`` (both stages of
+``cluster_labels``, which an import runs on each block of new signatures) and prints the
+signatures, the people found, the seconds, the process's peak memory and a ``partition``
+digest: two runs with the same arguments print the same digest whatever the code's speed.
 """
 
 from __future__ import annotations
