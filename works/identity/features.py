@@ -474,10 +474,15 @@ GRAM_LIMIT = 3000
 
 def _row_dot(matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Dot products of rows left[k] and right[k]."""
-    n = matrix.shape[0]
-    if n <= GRAM_LIMIT and len(left) > 8 * n:
+    if _through_gram(matrix, left):
         return _gram(matrix)[left, right]
     return np.asarray(matrix[left].multiply(matrix[right]).sum(axis=1)).ravel()
+
+
+def _through_gram(matrix: sparse.csr_matrix, left: np.ndarray) -> bool:
+    """Whether :func:`_row_dot` reads these pairs from the Gram matrix (else row by row)."""
+    n = matrix.shape[0]
+    return n <= GRAM_LIMIT and len(left) > 8 * n
 
 
 def _gram(matrix: sparse.csr_matrix) -> np.ndarray:
@@ -575,8 +580,7 @@ def _coauthor_dot(
     wanted = np.flatnonzero(~collaborations)
     if not len(wanted):
         return out
-    n = matrix.shape[0]
-    if not (n <= GRAM_LIMIT and len(left) > 8 * n):  # _row_dot's products row by row
+    if not _through_gram(matrix, left):  # row by row, each product as _row_dot's
         out[wanted] = _row_dot(matrix, left[wanted], right[wanted])
         return out
     # _row_dot's Gram matrix, only where wanted: apart, the pairs whose left profile is not a

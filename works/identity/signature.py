@@ -196,6 +196,11 @@ def where_tokens(venue: str, categories: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tokens))
 
 
+def _name_key(name: str) -> str:
+    """The key of a co-author printing ("j wang|jian" -> "j wang")."""
+    return name.partition("|")[0]
+
+
 def _coauthor_sets(coauthors: Iterable[str], own: str | None) -> tuple[frozenset, ...]:
     """(keys, names, first names) of the co-authors, without the author's own key."""
     # map() over the cached parsers: no bytecode per name.
@@ -205,7 +210,7 @@ def _coauthor_sets(coauthors: Iterable[str], own: str | None) -> tuple[frozenset
     names.discard(None)
     first_names.discard(None)
     if own is not None and own in keys:  # a co-author shares the author's own key
-        names = {n for n in names if n.partition("|")[0] != own}
+        names = {n for n in names if _name_key(n) != own}
         first_names = {pair for pair in first_names if pair[0] != own}
     keys.discard(own)
     keys.discard(None)
@@ -239,10 +244,6 @@ class _Team:
 
     def first_names_of(self, key: str | None) -> frozenset[tuple[str, str]]:
         return _with_key(self.first_names_by_key, key, _first_name_key)
-
-
-def _name_key(name: str) -> str:
-    return name.partition("|")[0]
 
 
 def _first_name_key(pair: tuple[str, str]) -> str:
