@@ -47,6 +47,7 @@ __all__ = [
     "BlockData",
     "BlockVocabulary",
     "CoauthorResolver",
+    "PooledProfile",
     "Profile",
     "merge_profiles",
     "name_commonness",
@@ -192,29 +193,71 @@ def merge_profiles(profiles: Sequence[Profile]) -> Profile:
     """One profile pooling several (sets united, token lists concatenated)."""
     if len(profiles) == 1:
         return profiles[0]
-    pooled = Profile(
-        names=frozenset(chain.from_iterable(p.names for p in profiles)),
-        coauthor_names=frozenset().union(*[p.coauthor_names for p in profiles]),
-        coauthor_keys=frozenset().union(*[p.coauthor_keys for p in profiles]),
-        coauthor_first_names=frozenset().union(*[p.coauthor_first_names for p in profiles]),
-        where_tokens=tuple(chain.from_iterable(p.where_tokens for p in profiles)),
-        venues=frozenset(chain.from_iterable(p.venues for p in profiles)),
-        title_tokens=tuple(chain.from_iterable(p.title_tokens for p in profiles)),
-        abstract_tokens=tuple(chain.from_iterable(p.abstract_tokens for p in profiles)),
-        affiliation_tokens=tuple(chain.from_iterable(p.affiliation_tokens for p in profiles)),
-        years=tuple(chain.from_iterable(p.years for p in profiles)),
-        paper_ids=frozenset(chain.from_iterable(p.paper_ids for p in profiles)),
-        size=sum(p.size for p in profiles),
-        commonness=max(p.commonness for p in profiles),
-        collaboration_only=all(p.collaboration_only for p in profiles),
-    )
-    # What resolving co-authors reads of a pool is the union of what its members give
-    # (each member's kept by its profile): set unions, not a test of every key of the pool.
-    # Linking pools each cluster of a touched block, thousands of co-authors for a member of
-    # a collaboration paper.
-    pooled.__dict__["common_keys"] = frozenset().union(*(p.common_keys for p in profiles))
-    pooled.__dict__["initialled_names"] = frozenset().union(*(p.initialled_names for p in profiles))
-    return pooled
+    return PooledProfile.of(profiles)
+
+
+class PooledProfile(Profile):
+    """Several profiles pooled. Its co-author sets and token lists are put together from its
+    members when first read: a merge round reads a pool's rows and resolved co-authors, which
+    come from its members' (BlockVocabulary.rows, CoauthorResolver.resolve), and uniting a
+    cluster of collaboration members' co-authors cost thousands of entries a pool and a round.
+    """
+
+    members: tuple[Profile, ...]
+
+    @classmethod
+    def of(cls, profiles: Sequence[Profile]) -> PooledProfile:
+        pooled = cls.__new__(cls)
+        # Field by field, leaving out the fields read lazily below (frozen: through __dict__).
+        pooled.__dict__.update(
+            members=tuple(profiles),
+            names=frozenset(chain.from_iterable(p.names for p in profiles)),
+            venues=frozenset(chain.from_iterable(p.venues for p in profiles)),
+            years=tuple(chain.from_iterable(p.years for p in profiles)),
+            paper_ids=frozenset(chain.from_iterable(p.paper_ids for p in profiles)),
+            size=sum(p.size for p in profiles),
+            commonness=max(p.commonness for p in profiles),
+            collaboration_only=all(p.collaboration_only for p in profiles),
+            # What resolving co-authors reads of a pool is the union of what its members
+            # give (each member's kept by its profile): set unions, not a test of every key.
+            common_keys=frozenset().union(*(p.common_keys for p in profiles)),
+            initialled_names=frozenset().union(*(p.initialled_names for p in profiles)),
+        )
+        return pooled
+
+    def _united(self, field: str) -> frozenset:
+        return frozenset().union(*[getattr(p, field) for p in self.members])
+
+    def _concatenated(self, field: str) -> tuple:
+        return tuple(chain.from_iterable(getattr(p, field) for p in self.members))
+
+    @cached_property
+    def coauthor_names(self) -> frozenset[str]:
+        return self._united("coauthor_names")
+
+    @cached_property
+    def coauthor_keys(self) -> frozenset[str]:
+        return self._united("coauthor_keys")
+
+    @cached_property
+    def coauthor_first_names(self) -> frozenset[tuple[str, str]]:
+        return self._united("coauthor_first_names")
+
+    @cached_property
+    def where_tokens(self) -> tuple[str, ...]:
+        return self._concatenated("where_tokens")
+
+    @cached_property
+    def title_tokens(self) -> tuple[str, ...]:
+        return self._concatenated("title_tokens")
+
+    @cached_property
+    def abstract_tokens(self) -> tuple[str, ...]:
+        return self._concatenated("abstract_tokens")
+
+    @cached_property
+    def affiliation_tokens(self) -> tuple[str, ...]:
+        return self._concatenated("affiliation_tokens")
 
 
 @dataclass
@@ -338,7 +381,12 @@ class CoauthorResolver:
         kept = self._resolved.get(id(profile))
         if kept is not None:
             return kept[1]
-        if self.ambiguous.isdisjoint(profile.coauthor_keys):
+        members = self._members_resolved(profile)
+        if members is not None:
+            # Resolving is set algebra against the block's sets: a pool resolves to the
+            # union of what its members resolve to.
+            resolved = sorted(set().union(*members))
+        elif self.ambiguous.isdisjoint(profile.coauthor_keys):
             resolved = _sorted_keys(profile)
         else:
             names = profile.coauthor_names & self.ambiguous_names
@@ -346,9 +394,16 @@ class CoauthorResolver:
         self._resolved[id(profile)] = (profile, resolved)
         return resolved
 
+    def _members_resolved(self, profile: Profile) -> list[list[str]] | None:
+        if not isinstance(profile, PooledProfile):
+            return None
+        kept = [self._resolved.get(id(member)) for member in profile.members]
+        return None if None in kept else [k[1] for k in kept]
+
     def retain(self, profiles: Sequence[Profile]) -> None:
-        """Forget every profile but these (the clusters of the round under way)."""
-        self._resolved = _retained(self._resolved, profiles)
+        """Forget every profile but these (the clusters of the round under way) and what
+        they pool."""
+        self._resolved = _retained(self._resolved, _with_members(profiles))
 
 
 class BlockVocabulary:
@@ -373,33 +428,91 @@ class BlockVocabulary:
         "papers": lambda p, _: sorted(p.paper_ids),
     }
 
+    # The fields whose tokens come sorted (the others in order of first appearance, counted).
+    SORTED = frozenset(["coauthors", "venues", "papers"])
+
     def __init__(self, resolver: CoauthorResolver):
         self.resolver = resolver
         self._ids: dict[str, dict[str, int]] = {field: {} for field in self.FIELDS}
         # By id, each profile held so that its id is not reused (as CoauthorResolver).
         self._rows: dict[int, tuple[Profile, dict]] = {}
+        # Per sorted field, its columns ranked by their tokens, worked out again when the
+        # field has gained tokens (_ranks_of).
+        self._ranks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def rows(self, profile: Profile) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Per field, the profile's (columns, counts)."""
         kept = self._rows.get(id(profile))
         if kept is not None:
             return kept[1]
-        rows = {}
-        for field, tokens_of in self.FIELDS.items():
-            tokens = tokens_of(profile, self.resolver)
-            ids = self._ids[field]
-            columns = np.fromiter(
-                [ids.setdefault(token, len(ids)) for token in tokens], np.int64, len(tokens)
-            )
-            counts = tokens.values() if isinstance(tokens, Mapping) else [1] * len(tokens)
-            rows[field] = (columns, np.fromiter(counts, np.float64, len(tokens)))
+        rows = self._pooled_rows(profile) or {
+            field: self._row(field, tokens_of(profile, self.resolver))
+            for field, tokens_of in self.FIELDS.items()
+        }
         self._rows[id(profile)] = (profile, rows)
         return rows
 
+    def _row(self, field: str, tokens: Sequence[str] | Mapping) -> tuple[np.ndarray, np.ndarray]:
+        ids = self._ids[field]
+        columns = np.fromiter(
+            [ids.setdefault(token, len(ids)) for token in tokens], np.int64, len(tokens)
+        )
+        counts = tokens.values() if isinstance(tokens, Mapping) else [1] * len(tokens)
+        return columns, np.fromiter(counts, np.float64, len(tokens))
+
+    def _pooled_rows(self, profile: Profile) -> dict | None:
+        """A pooled profile's rows made from its members' rows, as its tokens would give them.
+
+        A merge round pools each changed cluster again from its signatures: counting the
+        tokens of a large cluster, resolving its co-authors and numbering them again was most
+        of a round's cost, while its members' rows are known. Pooling concatenates token
+        lists and unites sets, so a counted field's row is the members' columns in order of
+        first appearance with their counts summed, and a sorted field's is the union of the
+        members' columns in sorted order (co-authors resolve member by member: the resolver's
+        sets are the block's). None when the profile pools nothing or a member's rows are not
+        known.
+        """
+        if not isinstance(profile, PooledProfile):
+            return None
+        members = profile.members
+        kept = [self._rows.get(id(member)) for member in members]
+        if any(k is None for k in kept):
+            return None
+        member_rows = [k[1] for k in kept]
+        rows = {}
+        for field, tokens_of in self.FIELDS.items():
+            parts = [row[field] for row in member_rows]
+            if field in self.SORTED:
+                rows[field] = self._united(field, parts)
+            elif field == "text" and any(m.abstract_tokens for m in members):
+                # title + abstract of the pool is not the members' texts one after another
+                rows[field] = self._row(field, tokens_of(profile, self.resolver))
+            else:
+                rows[field] = _first_appearances(parts)
+        return rows
+
+    def _united(self, field: str, parts: list[tuple[np.ndarray, np.ndarray]]):
+        ranks, by_rank = self._ranks_of(field)
+        columns = by_rank[np.unique(ranks[np.concatenate([c for c, _ in parts])])]
+        return columns, np.ones(len(columns))
+
+    def _ranks_of(self, field: str) -> tuple[np.ndarray, np.ndarray]:
+        """(each column's place among the field's tokens sorted, the columns in that order)."""
+        ids = self._ids[field]
+        kept = self._ranks.get(field)
+        if kept is None or len(kept[0]) != len(ids):
+            tokens = list(ids)  # in order of their ids
+            by_rank = np.array(sorted(range(len(tokens)), key=tokens.__getitem__), dtype=np.int64)
+            ranks = np.empty(len(tokens), dtype=np.int64)
+            ranks[by_rank] = np.arange(len(tokens))
+            kept = self._ranks[field] = (ranks, by_rank)
+        return kept
+
     def retain(self, profiles: Sequence[Profile]) -> None:
-        """Forget every profile but these (the clusters of the round under way): a large
-        block's superseded clusters would otherwise hold their rows to its end."""
-        self._rows = _retained(self._rows, profiles)
+        """Forget every profile but these (the clusters of the round under way) and what they
+        pool: a large block's superseded clusters would otherwise hold their rows to its end,
+        and the members' rows make the next rounds' pooled rows."""
+        self._rows = _retained(self._rows, _with_members(profiles))
         self.resolver.retain(profiles)
 
     def matrix(
@@ -421,6 +534,22 @@ class BlockVocabulary:
 
 def _retained(kept: dict[int, tuple], profiles: Sequence[Profile]) -> dict[int, tuple]:
     return {id(p): kept[id(p)] for p in profiles if id(p) in kept}
+
+
+def _with_members(profiles: Sequence[Profile]) -> list[Profile]:
+    """The profiles and what the pooled ones pool."""
+    members = [m for p in profiles if isinstance(p, PooledProfile) for m in p.members]
+    return [*profiles, *members]
+
+
+def _first_appearances(parts: list[tuple[np.ndarray, np.ndarray]]):
+    """(columns, counts) of the members' rows one after another: each column where it first
+    appears, its counts summed (whole numbers: the sums are exact in any order)."""
+    columns = np.concatenate([c for c, _ in parts])
+    unique, first, inverse = np.unique(columns, return_index=True, return_inverse=True)
+    counts = np.bincount(inverse, weights=np.concatenate([n for _, n in parts]))
+    order = np.argsort(first)
+    return unique[order], counts[order].astype(np.float64, copy=False)  # none: int64
 
 
 @lru_cache(maxsize=200_000)
