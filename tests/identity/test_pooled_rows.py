@@ -133,5 +133,8 @@ def test_a_pool_puts_its_sets_and_token_lists_together_when_read():
     )
     assert pool.title_tokens == tuple(t for p in profiles for t in p.title_tokens)
     assert pool.where_tokens == tuple(t for p in profiles for t in p.where_tokens)
+    assert pool.common_keys == frozenset().union(*(p.common_keys for p in profiles))
+    assert pool.initialled_names == {"j wang|.jh"}
+    assert pool.venues == frozenset() and pool.years == ()
     assert pool.size == len(profiles) and pool.paper_ids == {f"p{k}" for k in range(6)}
     assert merge_profiles([profiles[0]]) is profiles[0]

@@ -1,0 +1,120 @@
+"""A first load's blocks, clustered one after another as a linking process does: CPU and digest.
+
+    python bench/identity_blocks.py dump --database-url URL [--largest 40] [--random 600]
+        [--out bench/data/blocks.pickle]
+    python bench/identity_blocks.py run [bench/data/blocks.pickle] [--largest-only]
+
+``dump`` reads the blocks of a database that ``bench/import_snapshot.py --keep-database``
+left (its ``--largest`` blocks and ``--random`` others, drawn with a fixed seed) as the
+labelled rows the linker reads (``works.clustering.labelled_rows``), and pickles them under
+``bench/data/`` (git ignores it; the rows are the synthetic corpus's). ``run`` clusters each
+block with ``works.clustering.cluster_labelled``, in one process with warm caches as a
+linking task does, and prints the CPU seconds, the slowest blocks, the process's peak
+memory and a ``partition`` digest: a change that must not move any decision prints the same
+digest before and after (run it once per tree, with ``PYTHONPATH`` at each tree).
+
+The import benchmark's identity step takes about twenty minutes at 200,000 records; the
+same blocks' clustering, without the database and the load around it, takes under two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+DEFAULT_FILE = Path(__file__).resolve().parent / "data" / "blocks.pickle"
+
+
+def _django(database_url: str | None = None) -> None:
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bzpeer.settings")
+    import django
+
+    django.setup()
+
+
+def dump(args: argparse.Namespace) -> None:
+    _django(args.database_url)
+    from django.db.models import Count
+
+    from works.clustering import labelled_rows
+    from works.models import Authorship
+
+    sizes = list(
+        Authorship.objects.exclude(block_key="")
+        .values("block_key")
+        .annotate(n=Count("id"))
+        .order_by("-n", "block_key")
+        .values_list("block_key", flat=True)
+    )
+    others = sizes[args.largest :]
+    random.Random(1).shuffle(others)
+    blocks = {}
+    for key in [*sizes[: args.largest], *others[: args.random]]:
+        signatures = Authorship.objects.filter(block_key=key).order_by("work_id", "position")
+        rows = labelled_rows(
+            signatures.only("id", "work_id", "position", "printed_name", "affiliation")
+        )
+        blocks[key] = [{**row, "coauthors": list(row["coauthors"])} for row in rows]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("wb") as file:
+        pickle.dump({"largest": args.largest, "blocks": blocks}, file)
+    signatures = sum(len(rows) for rows in blocks.values())
+    print(f"{len(blocks)} blocks, {signatures:,} signatures -> {args.out}")
+
+
+def run(args: argparse.Namespace) -> None:
+    _django()
+    from bench.identity_speed import _digest
+    from works.clustering import cluster_labelled
+
+    with args.file.open("rb") as file:
+        dumped = pickle.load(file)
+    blocks = list(dumped["blocks"].items())
+    if args.largest_only:
+        blocks = blocks[: dumped["largest"]]
+    partitions, times = [], []
+    for key, rows in blocks:
+        started = time.process_time()
+        assigned = cluster_labelled(rows)
+        times.append((time.process_time() - started, key, len(rows)))
+        clusters: dict[str, list[str]] = {}
+        for signature, cluster in assigned.items():
+            clusters.setdefault(cluster, []).append(signature)
+        partitions.append((key, sorted(sorted(ids) for ids in clusters.values())))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    signatures = sum(n for _, _, n in times)
+    print(
+        f"{len(blocks)} blocks, {signatures:,} signatures: {sum(t for t, _, _ in times):.1f} s CPU,"
+        f" peak memory {peak:.0f} MB, partition {_digest(partitions)}"
+    )
+    for seconds, key, size in sorted(times, reverse=True)[:5]:
+        print(f"  {seconds:6.2f} s  {size:5,} signatures  {key}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    dumping = commands.add_parser("dump", help="pickle a kept bench database's blocks")
+    dumping.add_argument("--database-url", required=True)
+    dumping.add_argument("--largest", type=int, default=40)
+    dumping.add_argument("--random", type=int, default=600)
+    dumping.add_argument("--out", type=Path, default=DEFAULT_FILE)
+    running = commands.add_parser("run", help="cluster the pickled blocks")
+    running.add_argument("file", type=Path, nargs="?", default=DEFAULT_FILE)
+    running.add_argument("--largest-only", action="store_true")
+    args = parser.parse_args()
+    {"dump": dump, "run": run}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
