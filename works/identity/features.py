@@ -549,7 +549,8 @@ def _first_appearances(parts: list[tuple[np.ndarray, np.ndarray]]):
     unique, first, inverse = np.unique(columns, return_index=True, return_inverse=True)
     counts = np.bincount(inverse, weights=np.concatenate([n for _, n in parts]))
     order = np.argsort(first)
-    return unique[order], counts[order].astype(np.float64, copy=False)  # none: int64
+    # float64 even when every part is empty (the bincount of nothing is int64)
+    return unique[order], counts[order].astype(np.float64, copy=False)
 
 
 @lru_cache(maxsize=200_000)
