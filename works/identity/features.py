@@ -196,6 +196,20 @@ def merge_profiles(profiles: Sequence[Profile]) -> Profile:
     return PooledProfile.of(profiles)
 
 
+def _union_of_members(field: str) -> cached_property:
+    """A pool's ``field``: the union of its members' (read once, when first asked for)."""
+    return cached_property(
+        lambda pool: frozenset().union(*[getattr(p, field) for p in pool.members])
+    )
+
+
+def _members_in_turn(field: str) -> cached_property:
+    """A pool's ``field``: its members' one after another (read once, when first asked for)."""
+    return cached_property(
+        lambda pool: tuple(chain.from_iterable(getattr(p, field) for p in pool.members))
+    )
+
+
 class PooledProfile(Profile):
     """Several profiles pooled. Its co-author sets and token lists are put together from its
     members when first read: a merge round reads a pool's rows and resolved co-authors, which
@@ -225,39 +239,13 @@ class PooledProfile(Profile):
         )
         return pooled
 
-    def _united(self, field: str) -> frozenset:
-        return frozenset().union(*[getattr(p, field) for p in self.members])
-
-    def _concatenated(self, field: str) -> tuple:
-        return tuple(chain.from_iterable(getattr(p, field) for p in self.members))
-
-    @cached_property
-    def coauthor_names(self) -> frozenset[str]:
-        return self._united("coauthor_names")
-
-    @cached_property
-    def coauthor_keys(self) -> frozenset[str]:
-        return self._united("coauthor_keys")
-
-    @cached_property
-    def coauthor_first_names(self) -> frozenset[tuple[str, str]]:
-        return self._united("coauthor_first_names")
-
-    @cached_property
-    def where_tokens(self) -> tuple[str, ...]:
-        return self._concatenated("where_tokens")
-
-    @cached_property
-    def title_tokens(self) -> tuple[str, ...]:
-        return self._concatenated("title_tokens")
-
-    @cached_property
-    def abstract_tokens(self) -> tuple[str, ...]:
-        return self._concatenated("abstract_tokens")
-
-    @cached_property
-    def affiliation_tokens(self) -> tuple[str, ...]:
-        return self._concatenated("affiliation_tokens")
+    coauthor_names = _union_of_members("coauthor_names")
+    coauthor_keys = _union_of_members("coauthor_keys")
+    coauthor_first_names = _union_of_members("coauthor_first_names")
+    where_tokens = _members_in_turn("where_tokens")
+    title_tokens = _members_in_turn("title_tokens")
+    abstract_tokens = _members_in_turn("abstract_tokens")
+    affiliation_tokens = _members_in_turn("affiliation_tokens")
 
 
 @dataclass
