@@ -31,6 +31,22 @@ def test_parallel_map_gives_results_in_input_order_from_its_workers():
     assert results == [3, 1, 2, 5, 4]
 
 
+def _item_and_process(item: int) -> tuple[int, int]:
+    return item, os.getpid()
+
+
+def test_parallel_map_hands_over_to_fresh_processes_after_their_share_of_tasks():
+    results = list(parallel_map(_item_and_process, range(9), workers=2, tasks_per_process=2))
+
+    assert [item for item, _ in results] == list(range(9))
+    # Stretches of 2 x 2 tasks (items 0-3, 4-7, 8), each in processes of its own.
+    processes_by_stretch = [{pid for item, pid in results if item // 4 == k} for k in range(3)]
+    for k, processes in enumerate(processes_by_stretch):
+        others = set().union(*processes_by_stretch[:k], *processes_by_stretch[k + 1 :])
+        assert processes and not processes & others
+        assert os.getpid() not in processes
+
+
 _FORK_SERVERS_AFTER = """
 import os, sys
 from bzpeer.lib import processes

@@ -294,7 +294,12 @@ def link_unlinked(*, source_label: str, workers: int = 0) -> set[int]:
     if len(first) < 2:
         workers = 0  # one task: not worth starting processes
     touched: set[int] = set()
-    for plan in parallel_map(plan_blocks, itertools.chain(first, tasks), workers):
+    for plan in parallel_map(
+        plan_blocks,
+        itertools.chain(first, tasks),
+        workers,
+        tasks_per_process=clustering.TASKS_PER_PROCESS,
+    ):
         if plan is not None:
             touched |= write_links(plan, source_label)
     return touched

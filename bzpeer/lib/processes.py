@@ -10,6 +10,7 @@ The initializer must be importable before Django is set up, so it lives here, aw
 module that imports models.
 """
 
+import itertools
 import multiprocessing
 import multiprocessing.forkserver
 from collections import deque
@@ -55,17 +56,40 @@ def start_django(database_name: str | None = None) -> None:
 
 
 def parallel_map(
-    function: Callable[[T], R], items: Iterable[T], workers: int, *, in_flight: int = 2
+    function: Callable[[T], R],
+    items: Iterable[T],
+    workers: int,
+    *,
+    in_flight: int = 2,
+    tasks_per_process: int | None = None,
 ) -> Iterator[R]:
     """``function`` over ``items`` in ``workers`` processes, results in input order.
 
     At most ``in_flight`` tasks per process are submitted at a time, so ``items`` may be a
     long generator: neither the tasks nor the results pile up in this process. Each process
     works on the database this one works on. With ``workers`` 0 everything runs here.
+
+    With ``tasks_per_process``, fresh processes take over after every ``workers`` times that
+    many tasks: what a long run's processes keep between tasks (caches, the allocator's
+    free lists) then stays bounded. The executor's own ``max_tasks_per_child`` deadlocks on
+    Python 3.11 (CPython gh-115634), so each such stretch gets an executor of its own.
     """
     if not workers:
         yield from map(function, items)
         return
+    items = iter(items)
+    stretch = workers * tasks_per_process if tasks_per_process else None
+    while (first := next(items, _NONE_LEFT)) is not _NONE_LEFT:
+        rest = itertools.islice(items, stretch - 1) if stretch else items
+        yield from _in_processes(function, itertools.chain([first], rest), workers, in_flight)
+
+
+_NONE_LEFT = object()
+
+
+def _in_processes(
+    function: Callable[[T], R], items: Iterator[T], workers: int, in_flight: int
+) -> Iterator[R]:
     database_name = connection.settings_dict["NAME"]
     # An executor, not a Pool: a worker that cannot start breaks it at once (a Pool would
     # start replacements forever).

@@ -78,4 +78,6 @@ class Command(BaseCommand):
         if workers == 1:
             yield from map(_cluster_task, tasks)
             return
-        yield from parallel_map(_cluster_task, tasks, workers)
+        yield from parallel_map(
+            _cluster_task, tasks, workers, tasks_per_process=clustering.TASKS_PER_PROCESS
+        )
