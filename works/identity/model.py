@@ -38,6 +38,12 @@ __all__ = ["DEFAULT_MODEL_PATH", "IdentityModel", "PairModel", "default_model"]
 DEFAULT_MODEL_PATH = Path(__file__).with_name("pairwise_model.json")
 
 
+# Rows predicted at a time: the logistic learner's input is several float64 copies of its rows
+# (filled, indicators, standardised), about 260 MB each for the million candidate pairs of a
+# million-record load's largest block.
+PREDICT_CHUNK_ROWS = 1 << 16
+
+
 @dataclass
 class PairModel:
     """One loaded pairwise learner."""
@@ -50,6 +56,13 @@ class PairModel:
         """P(same person) for each row of a ``pair_features`` matrix."""
         if len(features) == 0:
             return np.zeros(0)
+        if len(features) > PREDICT_CHUNK_ROWS:
+            return np.concatenate(
+                [
+                    self.predict(features[start : start + PREDICT_CHUNK_ROWS])
+                    for start in range(0, len(features), PREDICT_CHUNK_ROWS)
+                ]
+            )
         if self.learner == "lightgbm":
             return self._lightgbm().predict(features, num_threads=1)
         return _logistic_predict(self.params, features)
