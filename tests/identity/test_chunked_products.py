@@ -12,11 +12,10 @@ import numpy as np
 import pytest
 from scipy import sparse
 
+from tests.identity.test_collaboration_costs import _block
 from works.identity import features, model
 from works.identity.features import FEATURE_NAMES, _row_dot, _rows_times_rows, pair_features
 from works.identity.model import default_model
-
-from .test_collaboration_costs import _block
 
 
 def _random_rows(seed: int) -> tuple:
@@ -66,7 +65,7 @@ def test_a_pair_alone_above_the_chunk_size_is_a_chunk_of_its_own(monkeypatch):
     np.testing.assert_array_equal(
         _row_dot(matrix, left, right), _rows_times_rows(matrix, left, right)
     )
-    assert max(chunks) <= 2  # two empty rows' pair may share a chunk with the next
+    assert max(chunks) <= 2  # only pairs of near-empty rows may share one
 
 
 def test_a_blocks_features_row_by_row_in_chunks_are_the_features_at_once(monkeypatch):
