@@ -11,7 +11,8 @@ labelled rows the linker reads (``works.clustering.labelled_rows``), and pickles
 block with ``works.clustering.cluster_labelled``, in one process with warm caches as a
 linking task does, and prints the CPU seconds, the slowest blocks, the process's peak
 memory and a ``partition`` digest: a change that must not move any decision prints the same
-digest before and after (run it once per tree, with ``PYTHONPATH`` at each tree).
+digest before and after (run each tree's own copy of this script: it puts its own tree
+first on ``sys.path``, so ``PYTHONPATH`` cannot choose the code it runs).
 
 The import benchmark's identity step takes about twenty minutes at 200,000 records; the
 same blocks' clustering, without the database and the load around it, takes under two.

@@ -383,10 +383,7 @@ class CoauthorResolver:
         return resolved
 
     def _members_resolved(self, profile: Profile) -> list[list[str]] | None:
-        if not isinstance(profile, PooledProfile):
-            return None
-        kept = [self._resolved.get(id(member)) for member in profile.members]
-        return None if None in kept else [k[1] for k in kept]
+        return _members_kept(self._resolved, profile)
 
     def retain(self, profiles: Sequence[Profile]) -> None:
         """Forget every profile but these (the clusters of the round under way) and what
@@ -460,13 +457,10 @@ class BlockVocabulary:
         sets are the block's). None when the profile pools nothing or a member's rows are not
         known.
         """
-        if not isinstance(profile, PooledProfile):
+        member_rows = _members_kept(self._rows, profile)
+        if member_rows is None:
             return None
         members = profile.members
-        kept = [self._rows.get(id(member)) for member in members]
-        if any(k is None for k in kept):
-            return None
-        member_rows = [k[1] for k in kept]
         rows = {}
         for field, tokens_of in self.FIELDS.items():
             parts = [row[field] for row in member_rows]
@@ -522,6 +516,15 @@ class BlockVocabulary:
 
 def _retained(kept: dict[int, tuple], profiles: Sequence[Profile]) -> dict[int, tuple]:
     return {id(p): kept[id(p)] for p in profiles if id(p) in kept}
+
+
+def _members_kept(kept: dict[int, tuple], profile: Profile) -> list | None:
+    """What ``kept`` (by id, as ``(profile, value)``) holds for each member of a pooled
+    profile; None when the profile pools nothing or a member's value is not kept."""
+    if not isinstance(profile, PooledProfile):
+        return None
+    values = [kept.get(id(member)) for member in profile.members]
+    return None if None in values else [value for _, value in values]
 
 
 def _with_members(profiles: Sequence[Profile]) -> list[Profile]:
