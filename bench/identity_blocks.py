@@ -66,9 +66,20 @@ def dump(args: argparse.Namespace) -> None:
             signatures.only("id", "work_id", "position", "printed_name", "affiliation")
         )
         blocks[key] = [{**row, "coauthors": list(row["coauthors"])} for row in rows]
+    from works.models import Work
+
+    work_ids = {int(row["paper_id"]) for rows in blocks.values() for row in rows}
+    papers = dict(Work.objects.filter(id__in=work_ids).values_list("id", "arxiv_id"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("wb") as file:
-        pickle.dump({"largest": args.largest, "blocks": blocks}, file)
+        pickle.dump(
+            {
+                "largest": args.largest,
+                "blocks": blocks,
+                "papers": {str(k): v for k, v in papers.items()},
+            },
+            file,
+        )
     signatures = sum(len(rows) for rows in blocks.values())
     print(f"{len(blocks)} blocks, {signatures:,} signatures -> {args.out}")
 
@@ -100,6 +111,38 @@ def run(args: argparse.Namespace) -> None:
     )
     for seconds, key, size in sorted(times, reverse=True)[:5]:
         print(f"  {seconds:6.2f} s  {size:5,} signatures  {key}")
+    if args.truth:
+        _score(dict(blocks), dict(partitions), dumped["papers"], args.truth)
+
+
+def _score(blocks: dict, partitions: dict, papers: dict, records: int) -> None:
+    """B-cubed and pairwise scores of the partitions against the generator's truth, beside
+    one record per printed name, for all blocks and for common and rare surnames apart."""
+    from bench import import_snapshot
+    from works.arxiv.names import name_key
+    from works.identity.metrics import b_cubed, pairwise
+
+    authors = import_snapshot.authors_by_paper(records)
+    common = {name_key(surname) for surname in import_snapshot._SURNAMES}
+    truth, predicted, printed, surname_common = {}, {}, {}, {}
+    for key, rows in blocks.items():
+        cluster_of = {sid: n for n, ids in enumerate(partitions[key]) for sid in ids}
+        for row in rows:
+            sid, people = row["signature_id"], authors[papers[row["paper_id"]]]
+            position = row["position"]
+            truth[sid] = f"person {people[position]}" if position < len(people) else sid
+            predicted[sid] = (key, cluster_of[sid])
+            printed[sid] = (key, row["author"])
+            surname_common[sid] = key.rpartition(" ")[0] in common
+    for label, wanted in (("all", None), ("common surnames", True), ("rare surnames", False)):
+        ids = [sid for sid in truth if wanted is None or surname_common[sid] == wanted]
+        if not ids:
+            continue
+        print(f"{label}: {len(ids):,} signatures")
+        for method, assigned in (("clustering", predicted), ("one per printed name", printed)):
+            chosen = {sid: assigned[sid] for sid in ids}
+            real = {sid: truth[sid] for sid in ids}
+            print(f"  {method:>20}: B3 {b_cubed(chosen, real)} · pairwise {pairwise(chosen, real)}")
 
 
 def main() -> None:
@@ -113,6 +156,12 @@ def main() -> None:
     running = commands.add_parser("run", help="cluster the pickled blocks")
     running.add_argument("file", type=Path, nargs="?", default=DEFAULT_FILE)
     running.add_argument("--largest-only", action="store_true")
+    running.add_argument(
+        "--truth",
+        type=int,
+        metavar="RECORDS",
+        help="score against who wrote what in import_snapshot.py's file of RECORDS records",
+    )
     args = parser.parse_args()
     {"dump": dump, "run": run}[args.command](args)
 

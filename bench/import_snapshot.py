@@ -182,10 +182,16 @@ class NamePool:
         self._cumulative = list(itertools.accumulate(weights))
         self._total = self._cumulative[-1]
         self._rng = rng
+        # When a list, each draw's person (an index of ``people``) is appended to it: who
+        # wrote what, the truth that bench/identity_blocks.py scores clustering against.
+        self.drawn: list[int] | None = None
 
     def draw(self) -> tuple[str, str]:
         index = bisect.bisect_left(self._cumulative, self._rng.random() * self._total)
-        return self.people[min(index, len(self.people) - 1)]
+        index = min(index, len(self.people) - 1)
+        if self.drawn is not None:
+            self.drawn.append(index)
+        return self.people[index]
 
 
 def _author_count(rng: random.Random) -> int:
@@ -269,10 +275,28 @@ def synthetic_record(index: int, rng: random.Random, pool: NamePool) -> dict:
     }
 
 
+def _name_pool(records: int, rng: random.Random) -> NamePool:
+    # About five authorships per paper and five papers per name on average.
+    return NamePool(max(1000, records * 3 // 2), rng)
+
+
+def authors_by_paper(records: int, *, seed: int = SEED) -> dict[str, list[int]]:
+    """Who wrote what in the file ``generate(path, records, seed=seed)`` writes: per arXiv
+    id, the person (an index of the name pool) at each author position. The same draws in
+    the same order give the same file, so this is its truth, without the file."""
+    rng = random.Random(seed)
+    pool = _name_pool(records, rng)
+    authors = {}
+    for index in range(records):
+        pool.drawn = []
+        record = synthetic_record(index, rng, pool)
+        authors[record["id"]] = pool.drawn
+    return authors
+
+
 def generate(path: Path, records: int, *, seed: int = SEED) -> None:
     rng = random.Random(seed)
-    # About five authorships per paper and five papers per name on average.
-    pool = NamePool(max(1000, records * 3 // 2), rng)
+    pool = _name_pool(records, rng)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     with partial.open("w", encoding="utf-8") as out:
