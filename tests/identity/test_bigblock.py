@@ -7,7 +7,7 @@ from works.identity.bigblock import component_labels
 from works.identity.cluster import cluster_probabilities
 from works.identity.features import FEATURE_NAMES, BlockData
 
-SHARED = FEATURE_NAMES.index("shared_coauthors")
+SHARED = FEATURE_NAMES.index("log_shared_coauthors")
 
 
 class SharedCoauthorLearner:

@@ -29,14 +29,16 @@ def sig(number, coauthors):
 
 
 def shared_coauthors(signatures, *, small):
-    """shared_coauthors of every pair, by the small-block or the sparse path."""
+    """Shared co-authors of every pair (counted back from their log), by the small-block or the
+    sparse path."""
     profiles = [profile_of(s) for s in signatures]
     left, right = np.triu_indices(len(profiles), 1)
     if small:
         features = small_block_features(profiles)[2]
     else:
         features = pair_features(BlockData.build(profiles), left, right)
-    return features[:, FEATURE_NAMES.index("shared_coauthors")].tolist()
+    logs = features[:, FEATURE_NAMES.index("log_shared_coauthors")].astype(np.float64)
+    return np.rint(np.expm1(logs)).tolist()
 
 
 def test_a_coauthor_name_keeps_the_first_given_name_when_printed_in_full():

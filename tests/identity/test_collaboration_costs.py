@@ -30,7 +30,7 @@ TEAM = [f"Member Number{k}" for k in range(150)]
 WORDS = ["muon", "jet", "trigger", "lattice", "spin", "graph", "kernel", "decay"]
 EVIDENCE = [
     FEATURE_NAMES.index(name)
-    for name in ("shared_coauthors", "coauthor_jaccard", "coauthor_idf_cos", "coauthor_overlap")
+    for name in ("log_shared_coauthors", "coauthor_jaccard", "coauthor_idf_cos", "coauthor_overlap")
 ]
 
 
@@ -110,7 +110,7 @@ def test_a_collaboration_member_still_shares_co_authors_with_a_small_paper():
     member = int(np.flatnonzero(block.collaboration_only)[0])
     small = int(np.flatnonzero(~block.collaboration_only)[0])
     features = pair_features(block, np.array([member]), np.array([small]))
-    assert features[0, FEATURE_NAMES.index("shared_coauthors")] == 2
+    assert features[0, FEATURE_NAMES.index("log_shared_coauthors")] == np.float32(np.log1p(2))
 
 
 def test_neighbours_leave_out_only_what_two_collaboration_members_share_of_their_team():

@@ -255,3 +255,57 @@ def test_merge_rounds_sharing_the_block_vocabulary_build_the_matrices_token_list
         )
         # the next round pools these clusters further, as merge rounds do
         labels = np.unique(labels // 2 if _round % 2 else labels % 7, return_inverse=True)[1]
+
+
+def _pooled_pair(shared_words: int, shared_coauthors: int, papers: int):
+    """Two clusters of ``papers`` signatures of one name that share ``shared_words`` title
+    words and ``shared_coauthors`` co-authors between them, each word and co-author once."""
+    words = [f"w{k}x" for k in range(shared_words)]
+    coauthors = [f"Ann Coauthor{k}" for k in range(shared_coauthors)]
+    profiles = []
+    for side in ("a", "b"):
+        signatures = [
+            Signature(
+                signature_id=f"{side}{k}",
+                paper_id=f"{side}{k}",
+                author="Wei Wang",
+                coauthors=tuple(coauthors[k::papers]) or (f"Own Person{side}{k}",),
+                title=" ".join([*words[k::papers], f"{side}{k}unique"]),
+            )
+            for k in range(papers)
+        ]
+        profiles.extend(profile_of(s) for s in signatures)
+    labels = np.repeat([0, 1], papers)
+    pooled, _ = cluster_profiles(profiles, labels)
+    return pooled
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_shared_counts_enter_as_logs_and_their_ratios_as_counts(small):
+    # Clusters share more as they grow: a raw count let a pool's size stand in for evidence.
+    pooled = _pooled_pair(shared_words=12, shared_coauthors=5, papers=4)
+    if small:
+        features = small_block_features(pooled)[2][0]
+    else:
+        features = pair_features(BlockData.build(pooled), np.array([0]), np.array([1]))[0]
+
+    def value(name):
+        return float(features[FEATURE_NAMES.index(name)])
+
+    assert value("log_title_shared") == pytest.approx(np.log1p(12), rel=1e-6)
+    assert value("log_shared_coauthors") == pytest.approx(np.log1p(5), rel=1e-6)
+    # The ratios are of the counts: 5 shared out of 5 on each side (and no one else).
+    assert value("coauthor_jaccard") == pytest.approx(1.0)
+    assert value("coauthor_overlap") == pytest.approx(1.0)
+
+
+def test_one_shared_coauthor_or_word_moves_the_features_more_than_the_tenth():
+    def logs(words, coauthors):
+        features = small_block_features(_pooled_pair(words, coauthors, papers=2))[2][0]
+        names = ("log_title_shared", "log_shared_coauthors")
+        return [features[FEATURE_NAMES.index(name)] for name in names]
+
+    none, one, nine, ten = logs(0, 0), logs(1, 1), logs(9, 9), logs(10, 10)
+    assert none == [0.0, 0.0]
+    for column in range(2):
+        assert one[column] - none[column] > 5 * (ten[column] - nine[column]) > 0

@@ -113,7 +113,7 @@ def test_between_two_500_author_works_shared_coauthors_count_for_nothing():
     big_features = small_block_features([profile_of(s) for s in big])[2]
     small_features = small_block_features([profile_of(s) for s in small])[2]
 
-    assert feature("shared_coauthors", big_features).tolist() == [0.0]
+    assert feature("log_shared_coauthors", big_features).tolist() == [0.0]
     assert feature("coauthor_overlap", big_features).tolist() == [0.0]
     # Three shared co-authors on small papers are evidence; 499 on collaboration papers not.
     assert model.signatures.predict(big_features)[0] < model.signatures.predict(small_features)[0]
@@ -126,7 +126,7 @@ def test_a_small_papers_team_found_on_a_big_work_still_counts():
 
     features = small_block_features([profile_of(big), profile_of(small)])[2]
 
-    assert feature("shared_coauthors", features).tolist() == [9.0]
+    assert feature("log_shared_coauthors", features).tolist() == [np.float32(np.log1p(9))]
 
 
 def test_a_two_syllable_given_name_under_a_common_east_asian_surname_is_as_common_as_counted():

@@ -61,14 +61,14 @@ __all__ = [
 FEATURE_NAMES = (
     "name_level",
     "initials_involved",
-    "shared_coauthors",
+    "log_shared_coauthors",
     "coauthor_jaccard",
     "coauthor_idf_cos",
     "min_coauthor_count",
     "where_cos",
     "venue_shared",
     "title_cos",
-    "title_shared",
+    "log_title_shared",
     "abstract_cos",
     "text_cos",
     "affiliation_cos",
@@ -669,7 +669,10 @@ def pair_features(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.n
     shared = _coauthor_dot(block.coauthors, left, right, block.collaboration_only)
     counts_l, counts_r = block.coauthor_counts[left], block.coauthor_counts[right]
     union = counts_l + counts_r - shared
-    out[:, 2] = shared
+    # Counts of shared things enter as logs: pooled clusters share more of everything as they
+    # grow, and a raw count let size stand in for evidence (one shared title word or
+    # co-author against none still moves the log most). The ratios below take the counts.
+    out[:, 2] = np.log1p(shared)
     out[:, 3] = np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
     out[:, 4] = _coauthor_dot(block.coauthors_tfidf, left, right, block.collaboration_only)
     out[:, 5] = np.log1p(np.minimum(counts_l, counts_r))
@@ -680,7 +683,7 @@ def pair_features(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.n
     shared_venues = _row_dot(block.venues, left, right)
     out[:, 7] = _masked(shared_venues > 0, has_venue[left] & has_venue[right])
     _cosine(out, 8, block.title, left, right)
-    out[:, 9] = _masked(_row_dot(block.title_binary, left, right), ~np.isnan(out[:, 8]))
+    out[:, 9] = _masked(np.log1p(_row_dot(block.title_binary, left, right)), ~np.isnan(out[:, 8]))
     _cosine(out, 10, block.abstract, left, right)
     _cosine(out, 11, block.text, left, right)
     _cosine(out, 12, block.affiliation, left, right)
@@ -745,7 +748,7 @@ def _coauthor_dot(
 # between two collaboration papers (see works.identity.signature.MAX_COUNTED_AUTHORS).
 _COAUTHOR_EVIDENCE = [
     FEATURE_NAMES.index(name)
-    for name in ("shared_coauthors", "coauthor_jaccard", "coauthor_idf_cos", "coauthor_overlap")
+    for name in ("log_shared_coauthors", "coauthor_jaccard", "coauthor_idf_cos", "coauthor_overlap")
 ]
 
 
@@ -950,14 +953,14 @@ def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
     row = [
         level,
         fa["initials_only"] or fb["initials_only"],
-        shared,
+        math.log1p(shared),  # counts as logs, as pair_features gives them
         shared / union if union > 0 else 0.0,
         _binary_dot(fa, fb),
         math.log1p(min(count_a, count_b)),
         where,
         float(shared_venues > 0) if fewer_venues else np.nan,
         title,
-        float(len(fa["title_set"] & fb["title_set"])) if not math.isnan(title) else np.nan,
+        math.log1p(len(fa["title_set"] & fb["title_set"])) if not math.isnan(title) else np.nan,
         _cos_or_nan(fa["abstract"], fb["abstract"]),
         _cos_or_nan(fa["text"], fb["text"]) if text is None else text,
         _cos_or_nan(fa["affiliation"], fb["affiliation"]),
