@@ -138,3 +138,33 @@ def test_a_pool_puts_its_sets_and_token_lists_together_when_read():
     assert pool.venues == frozenset() and pool.years == ()
     assert pool.size == len(profiles) and pool.paper_ids == {f"p{k}" for k in range(6)}
     assert merge_profiles([profiles[0]]) is profiles[0]
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("abstracts", [True, False])
+def test_a_rounds_pools_made_together_are_the_rows_made_one_by_one(seed, abstracts):
+    rng = random.Random(seed)
+    signatures = _random_block(rng, rng.randint(30, 60))
+    if not abstracts:
+        for signature in signatures:
+            signature.abstract_tokens = ()
+    profiles = [profile_of(s) for s in signatures]
+    # Two vocabularies that have numbered the same first stage; some signatures left out, so
+    # that a pool of them has to be counted, numbering its tokens in the middle of the round.
+    together, one_by_one = (BlockVocabulary(CoauthorResolver(profiles)) for _ in range(2))
+    unseen = set(rng.sample(range(len(profiles)), 5))
+    for k, profile in enumerate(profiles):
+        if k not in unseen:
+            together.rows(profile)
+            one_by_one.rows(profile)
+    labels = np.array([rng.randrange(8) for _ in profiles])
+    pooled, _ = cluster_profiles(profiles, labels)
+    pooled = [*pooled, pooled[0]]  # a profile given twice is made once
+
+    made = together.rows_of(pooled)
+
+    expected = [one_by_one.rows(profile) for profile in pooled]
+    assert together._ids == one_by_one._ids  # the same tokens numbered in the same order
+    for rows, counted in zip(made, expected, strict=True):
+        _assert_same_rows(rows, counted)
+    assert made[0] is made[-1]

@@ -112,11 +112,14 @@ def candidate_pairs(
     """(left, right) with left < right: pairs sharing a co-author, and nearest neighbours."""
     shared = _coauthor_pairs(block)
     near_left, near_right = _neighbour_pairs(block, neighbours)
-    left = np.concatenate([shared.row, np.minimum(near_left, near_right)])
-    right = np.concatenate([shared.col, np.maximum(near_left, near_right)])
-    pairs = np.unique(np.stack([left, right], axis=1), axis=0)
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+    left = np.concatenate([shared.row, np.minimum(near_left, near_right)]).astype(np.int64)
+    right = np.concatenate([shared.col, np.maximum(near_left, near_right)]).astype(np.int64)
+    # One integer per pair sorts as the pairs do (right < n), and np.unique of integers is
+    # several times quicker than of rows (axis=0 sorts them as opaque records).
+    n = max(len(block), 1)
+    left, right = np.divmod(np.unique(left * n + right), n)
+    distinct = left != right
+    return left[distinct], right[distinct]
 
 
 def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:

@@ -283,7 +283,7 @@ class BlockData:
         """``vocabulary``: the block's, when ``items`` pool its signatures (a merge round)."""
         profiles = [p if isinstance(p, Profile) else profile_of(p) for p in items]
         vocabulary = vocabulary or BlockVocabulary(CoauthorResolver(profiles))
-        rows = [vocabulary.rows(p) for p in profiles]
+        rows = vocabulary.rows_of(profiles)
         years = [p.years for p in profiles]
 
         def matrix(field: str, *, binary: bool = False) -> sparse.csr_matrix:
@@ -427,15 +427,29 @@ class BlockVocabulary:
 
     def rows(self, profile: Profile) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Per field, the profile's (columns, counts)."""
-        kept = self._rows.get(id(profile))
-        if kept is not None:
-            return kept[1]
-        rows = self._pooled_rows(profile) or {
+        return self.rows_of([profile])[0]
+
+    def rows_of(self, profiles: Sequence[Profile]) -> list[dict[str, tuple]]:
+        """:meth:`rows` of each profile. The new pools among them get theirs made together,
+        field by field (:meth:`_pooled_rows`): made one pool at a time, numpy's cost per call
+        rather than per entry was most of it, eight fields and a round's changed clusters over."""
+        new = {id(p): p for p in profiles if id(p) not in self._rows}
+        pools = []
+        for profile in new.values():  # in order: the tokens new to the block are numbered so
+            member_rows = _members_kept(self._rows, profile)
+            if member_rows is None:
+                self._rows[id(profile)] = (profile, self._counted_rows(profile))
+            else:
+                pools.append((profile, member_rows, self._own_text_row(profile)))
+        for (profile, _, _), rows in zip(pools, self._pooled_rows_of(pools), strict=True):
+            self._rows[id(profile)] = (profile, rows)
+        return [self._rows[id(p)][1] for p in profiles]
+
+    def _counted_rows(self, profile: Profile) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        return {
             field: self._row(field, tokens_of(profile, self.resolver))
             for field, tokens_of in self.FIELDS.items()
         }
-        self._rows[id(profile)] = (profile, rows)
-        return rows
 
     def _row(self, field: str, tokens: Sequence[str] | Mapping) -> tuple[np.ndarray, np.ndarray]:
         ids = self._ids[field]
@@ -444,6 +458,13 @@ class BlockVocabulary:
         )
         counts = tokens.values() if isinstance(tokens, Mapping) else [1] * len(tokens)
         return columns, np.fromiter(counts, np.float64, len(tokens))
+
+    def _own_text_row(self, pool: PooledProfile) -> tuple[np.ndarray, np.ndarray] | None:
+        """A pool's text row counted from its tokens when a member has an abstract (title +
+        abstract of the pool is not the members' texts one after another), else None."""
+        if not any(m.abstract_tokens for m in pool.members):
+            return None
+        return self._row("text", self.FIELDS["text"](pool, self.resolver))
 
     def _pooled_rows(self, profile: Profile) -> dict | None:
         """A pooled profile's rows made from its members' rows, as its tokens would give them.
@@ -460,23 +481,36 @@ class BlockVocabulary:
         member_rows = _members_kept(self._rows, profile)
         if member_rows is None:
             return None
-        members = profile.members
-        rows = {}
-        for field, tokens_of in self.FIELDS.items():
-            parts = [row[field] for row in member_rows]
-            if field in self.SORTED:
-                rows[field] = self._united(field, parts)
-            elif field == "text" and any(m.abstract_tokens for m in members):
-                # title + abstract of the pool is not the members' texts one after another
-                rows[field] = self._row(field, tokens_of(profile, self.resolver))
-            else:
-                rows[field] = _first_appearances(parts)
-        return rows
+        return self._pooled_rows_of([(profile, member_rows, self._own_text_row(profile))])[0]
 
-    def _united(self, field: str, parts: list[tuple[np.ndarray, np.ndarray]]):
+    def _pooled_rows_of(self, pools: list[tuple[PooledProfile, list[dict], tuple | None]]):
+        """:meth:`_pooled_rows` of several pools at once: (pool, its members' rows, its own
+        text row or None) each. Numbers no token but the own text rows given."""
+        made: list[dict] = [{} for _ in pools]
+        for field in self.FIELDS:
+            if field == "text":
+                wanted = [k for k, (_, _, text) in enumerate(pools) if text is None]
+                for k, (_, _, text) in enumerate(pools):
+                    if text is not None:
+                        made[k][field] = text
+            else:
+                wanted = range(len(pools))
+            parts = [[row[field] for row in pools[k][1]] for k in wanted]
+            rows = self._united(field, parts) if field in self.SORTED else _first_appearances(parts)
+            for k, row in zip(wanted, rows, strict=True):
+                made[k][field] = row
+        return [{field: rows[field] for field in self.FIELDS} for rows in made]
+
+    def _united(self, field: str, pools: list[list[tuple[np.ndarray, np.ndarray]]]) -> list:
+        """Per pool (its members' rows), the union of their columns ranked by their tokens."""
         ranks, by_rank = self._ranks_of(field)
-        columns = by_rank[np.unique(ranks[np.concatenate([c for c, _ in parts])])]
-        return columns, np.ones(len(columns))
+        owners, columns = _owned(pools)
+        width = max(len(ranks), 1)
+        united = np.unique(owners * width + ranks[columns])
+        return [
+            (by_rank[keys % width], np.ones(len(keys)))
+            for keys in _split_by_owner(united, united // width, len(pools))
+        ]
 
     def _ranks_of(self, field: str) -> tuple[np.ndarray, np.ndarray]:
         """(each column's place among the field's tokens sorted, the columns in that order)."""
@@ -533,15 +567,44 @@ def _with_members(profiles: Sequence[Profile]) -> list[Profile]:
     return [*profiles, *members]
 
 
-def _first_appearances(parts: list[tuple[np.ndarray, np.ndarray]]):
-    """(columns, counts) of the members' rows one after another: each column where it first
-    appears, its counts summed (whole numbers: the sums are exact in any order)."""
-    columns = np.concatenate([c for c, _ in parts])
-    unique, first, inverse = np.unique(columns, return_index=True, return_inverse=True)
-    counts = np.bincount(inverse, weights=np.concatenate([n for _, n in parts]))
+def _owned(pools: list[list[tuple[np.ndarray, np.ndarray]]]) -> tuple[np.ndarray, np.ndarray]:
+    """(pool index of each entry, columns) of every pool's rows one after another."""
+    sizes = [sum(len(columns) for columns, _ in parts) for parts in pools]
+    columns = [c for parts in pools for c, _ in parts]
+    return (
+        np.repeat(np.arange(len(pools), dtype=np.int64), sizes),
+        np.concatenate(columns).astype(np.int64, copy=False) if columns else np.zeros(0, np.int64),
+    )
+
+
+def _split_by_owner(values: np.ndarray, owners: np.ndarray, count: int) -> list[np.ndarray]:
+    """``values`` cut into each owner's, for owners sorted 0..count-1."""
+    bounds = np.searchsorted(owners, np.arange(count + 1))
+    return [values[start:end] for start, end in pairwise(bounds.tolist())]
+
+
+def _first_appearances(pools: list[list[tuple[np.ndarray, np.ndarray]]]) -> list:
+    """Per pool (its members' rows), (columns, counts) of the rows one after another: each
+    column where it first appears, its counts summed (whole numbers: the sums are exact in any
+    order)."""
+    owners, columns = _owned(pools)
+    counts = [n for parts in pools for _, n in parts]
+    counts = np.concatenate(counts) if counts else np.zeros(0)
+    width = int(columns.max(initial=0)) + 1
+    keys = owners * width + columns
+    unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    summed = np.bincount(inverse, weights=counts, minlength=len(unique))
+    # Pools' entries come one pool after another, so first appearances sort by pool too.
     order = np.argsort(first)
-    # float64 even when every part is empty (the bincount of nothing is int64)
-    return unique[order], counts[order].astype(np.float64, copy=False)
+    unique, summed = unique[order], summed[order].astype(np.float64, copy=False)
+    owner = unique // width
+    return list(
+        zip(
+            _split_by_owner(unique % width, owner, len(pools)),
+            _split_by_owner(summed, owner, len(pools)),
+            strict=True,
+        )
+    )
 
 
 @lru_cache(maxsize=200_000)
