@@ -430,12 +430,14 @@ class BlockVocabulary:
         return self.rows_of([profile])[0]
 
     def rows_of(self, profiles: Sequence[Profile]) -> list[dict[str, tuple]]:
-        """:meth:`rows` of each profile. The new pools among them get theirs made together,
-        field by field (:meth:`_pooled_rows`): made one pool at a time, numpy's cost per call
-        rather than per entry was most of it, eight fields and a round's changed clusters over."""
+        """:meth:`rows` of each profile. The new pools among them (a merge round's changed
+        clusters) get theirs made together, field by field (:meth:`_pooled_rows_of`): made
+        pool by pool, most of the cost was numpy's per call, eight fields times the pools."""
         new = {id(p): p for p in profiles if id(p) not in self._rows}
         pools = []
-        for profile in new.values():  # in order: the tokens new to the block are numbered so
+        # In the profiles' order: tokens new to the block get the numbers that making the
+        # rows one profile at a time gives them (the pools' other rows number nothing).
+        for profile in new.values():
             member_rows = _members_kept(self._rows, profile)
             if member_rows is None:
                 self._rows[id(profile)] = (profile, self._counted_rows(profile))
@@ -487,14 +489,11 @@ class BlockVocabulary:
         """:meth:`_pooled_rows` of several pools at once: (pool, its members' rows, its own
         text row or None) each. Numbers no token but the own text rows given."""
         made: list[dict] = [{} for _ in pools]
+        texts = {k: text for k, (_, _, text) in enumerate(pools) if text is not None}
+        for k, text in texts.items():
+            made[k]["text"] = text
         for field in self.FIELDS:
-            if field == "text":
-                wanted = [k for k, (_, _, text) in enumerate(pools) if text is None]
-                for k, (_, _, text) in enumerate(pools):
-                    if text is not None:
-                        made[k][field] = text
-            else:
-                wanted = range(len(pools))
+            wanted = [k for k in range(len(pools)) if field != "text" or k not in texts]
             parts = [[row[field] for row in pools[k][1]] for k in wanted]
             rows = self._united(field, parts) if field in self.SORTED else _first_appearances(parts)
             for k, row in zip(wanted, rows, strict=True):
