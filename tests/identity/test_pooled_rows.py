@@ -33,15 +33,19 @@ def _assert_same_rows(made: dict, counted: dict) -> None:
         assert made[field][0].dtype == columns.dtype and made[field][1].dtype == counts.dtype
 
 
+def _random_profiles(rng: random.Random, fewest: int, most: int, *, abstracts: bool) -> list:
+    signatures = _random_block(rng, rng.randint(fewest, most))
+    if not abstracts:
+        for signature in signatures:
+            signature.abstract_tokens = ()
+    return [profile_of(s) for s in signatures]
+
+
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("abstracts", [True, False])
 def test_rows_made_from_the_members_are_the_rows_counting_gives(seed, abstracts):
     rng = random.Random(seed)
-    signatures = _random_block(rng, rng.randint(30, 70))
-    if not abstracts:
-        for signature in signatures:
-            signature.abstract_tokens = ()
-    profiles = [profile_of(s) for s in signatures]
+    profiles = _random_profiles(rng, 30, 70, abstracts=abstracts)
     vocabulary = BlockVocabulary(CoauthorResolver(profiles))
     for profile in profiles:  # a block's first stage numbers every signature's tokens
         vocabulary.rows(profile)
@@ -144,11 +148,7 @@ def test_a_pool_puts_its_sets_and_token_lists_together_when_read():
 @pytest.mark.parametrize("abstracts", [True, False])
 def test_a_rounds_pools_made_together_are_the_rows_made_one_by_one(seed, abstracts):
     rng = random.Random(seed)
-    signatures = _random_block(rng, rng.randint(30, 60))
-    if not abstracts:
-        for signature in signatures:
-            signature.abstract_tokens = ()
-    profiles = [profile_of(s) for s in signatures]
+    profiles = _random_profiles(rng, 30, 60, abstracts=abstracts)
     # Two vocabularies that have numbered the same first stage; some signatures left out, so
     # that a pool of them has to be counted, numbering its tokens in the middle of the round.
     together, one_by_one = (BlockVocabulary(CoauthorResolver(profiles)) for _ in range(2))
