@@ -434,7 +434,7 @@ class BlockVocabulary:
         clusters) get theirs made together, field by field (:meth:`_pooled_rows_of`): made
         pool by pool, most of the cost was numpy's per call, eight fields times the pools."""
         new = {id(p): p for p in profiles if id(p) not in self._rows}
-        pools = []
+        pools, made_of = [], []
         # In the profiles' order: tokens new to the block get the numbers that making the
         # rows one profile at a time gives them (the pools' other rows number nothing).
         for profile in new.values():
@@ -442,8 +442,9 @@ class BlockVocabulary:
             if member_rows is None:
                 self._rows[id(profile)] = (profile, self._counted_rows(profile))
             else:
-                pools.append((profile, member_rows, self._own_text_row(profile)))
-        for (profile, _, _), rows in zip(pools, self._pooled_rows_of(pools), strict=True):
+                pools.append(profile)
+                made_of.append((member_rows, self._own_text_row(profile)))
+        for profile, rows in zip(pools, self._pooled_rows_of(made_of), strict=True):
             self._rows[id(profile)] = (profile, rows)
         return [self._rows[id(p)][1] for p in profiles]
 
@@ -483,18 +484,18 @@ class BlockVocabulary:
         member_rows = _members_kept(self._rows, profile)
         if member_rows is None:
             return None
-        return self._pooled_rows_of([(profile, member_rows, self._own_text_row(profile))])[0]
+        return self._pooled_rows_of([(member_rows, self._own_text_row(profile))])[0]
 
-    def _pooled_rows_of(self, pools: list[tuple[PooledProfile, list[dict], tuple | None]]):
-        """:meth:`_pooled_rows` of several pools at once: (pool, its members' rows, its own
-        text row or None) each. Numbers no token but the own text rows given."""
+    def _pooled_rows_of(self, pools: list[tuple[list[dict], tuple | None]]) -> list[dict]:
+        """:meth:`_pooled_rows` of several pools at once, each given as (its members' rows,
+        its own text row or None). Numbers no token."""
         made: list[dict] = [{} for _ in pools]
-        texts = {k: text for k, (_, _, text) in enumerate(pools) if text is not None}
+        texts = {k: text for k, (_, text) in enumerate(pools) if text is not None}
         for k, text in texts.items():
             made[k]["text"] = text
         for field in self.FIELDS:
             wanted = [k for k in range(len(pools)) if field != "text" or k not in texts]
-            parts = [[row[field] for row in pools[k][1]] for k in wanted]
+            parts = [[row[field] for row in pools[k][0]] for k in wanted]
             rows = self._united(field, parts) if field in self.SORTED else _first_appearances(parts)
             for k, row in zip(wanted, rows, strict=True):
                 made[k][field] = row
