@@ -71,7 +71,7 @@ Pairs = list[tuple[str, str]]
 # -- what a signature looks like to the model ---------------------------------------------------
 
 
-def labelled_rows(signatures: Iterable[Authorship | Member]) -> list[dict]:
+def labelled_rows(signatures: Iterable[Authorship | Member | Pending]) -> list[dict]:
     """Signatures in the labelled JSON-lines format of the identity data (without ``cluster``),
     with what the model reads: co-authors, title, abstract (when the model reads abstracts),
     year, categories, affiliation.
@@ -283,11 +283,24 @@ class Member(NamedTuple):
     author_id: int
 
 
+class Pending(NamedTuple):
+    """A signature waiting for its record, as linking reads it."""
+
+    id: int
+    work_id: int
+    position: int
+    printed_name: str
+    affiliation: str
+    block_key: str
+
+
 @dataclass
 class LinkPlan:
-    """Where each pending signature goes (works.identity.link), before anything is written."""
+    """Where each pending signature goes (works.identity.link), before anything is written.
+    Tuples, not model instances: a first load's plans come back from worker processes, and
+    pickling a task's Authorship instances took an eighth of a linking process's time."""
 
-    pending: list[Authorship]  # in order of appearance (work, position)
+    pending: list[Pending]  # in order of appearance (work, position)
     assigned: dict[str, str]  # signature id → record id, or "new:N"
 
 
@@ -299,13 +312,14 @@ def plan_links(signatures: QuerySet[Authorship], *, workers: int = 0) -> LinkPla
     are shared out to that many processes. The model decides each block alone, so the plan is
     the same (its new groups only named differently); this process reads and writes.
     """
-    pending = list(
-        signatures.filter(author__isnull=True)
+    pending = [
+        Pending(*row)
+        for row in signatures.filter(author__isnull=True)
         .exclude(block_key="")
-        .only("id", "work_id", "position", "printed_name", "affiliation", "block_key")
         # New records are numbered (slugs) in the order their first signatures appear.
         .order_by("work_id", "position")
-    )
+        .values_list(*Pending._fields)
+    ]
     if not pending:
         return None
     blocks = {s.block_key for s in pending}
@@ -375,7 +389,7 @@ def _link_task(task: tuple) -> dict[str, str]:
 def apply_links(plan: LinkPlan) -> set[int]:
     """Write a plan: new records created, signatures pointed at theirs; the records' ids."""
     to_record: dict[int, list[int]] = defaultdict(list)
-    new_groups: dict[str, list[Authorship]] = defaultdict(list)
+    new_groups: dict[str, list[Pending]] = defaultdict(list)
     for signature in plan.pending:
         cluster = plan.assigned.get(str(signature.id))
         if cluster is None or cluster.startswith("new:"):
@@ -409,7 +423,7 @@ def _set_authors(author_of: Mapping[int, int], chunk: int = 1000) -> None:
         )
 
 
-def _new_record(signatures: Sequence[Authorship]) -> NewRecord:
+def _new_record(signatures: Sequence[Pending]) -> NewRecord:
     return NewRecord(
         signature_ids=[s.id for s in signatures],
         display_name=display_name_for([s.printed_name for s in signatures]),
