@@ -1,6 +1,7 @@
 """Pair features: the plain-dict path for small blocks equals the sparse path."""
 
 import random
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -309,3 +310,43 @@ def test_one_shared_coauthor_or_word_moves_the_features_more_than_the_tenth():
     assert none == [0.0, 0.0]
     for column in range(2):
         assert one[column] - none[column] > 5 * (ten[column] - nine[column]) > 0
+
+
+def test_a_signatures_profile_is_the_dataclass_its_fields_make():
+    """profile_of sets the frozen dataclass's fields all at once: the profile it makes
+    equals one made through the dataclass's own __init__, field for field."""
+    from dataclasses import fields
+
+    from works.identity.features import Profile, name_commonness
+
+    for signature in _signatures():
+        made = profile_of(signature, name_count=40)
+        values = {f.name: getattr(made, f.name) for f in fields(Profile)}
+        assert made == Profile(**values)
+        assert values["size"] == 1
+        assert made.names == frozenset([signature.name])
+        assert made.commonness == name_commonness(signature.name, 40)
+        with pytest.raises(AttributeError):
+            made.size = 2  # still frozen
+
+
+def test_a_profiles_counts_are_worked_out_once_and_kept():
+    from works.identity.features import Profile, computed_once
+
+    class Counted:
+        calls = 0
+
+        @computed_once
+        def value(self):
+            Counted.calls += 1
+            return ["worked out"]
+
+    one = Counted()
+    assert one.value is one.value
+    assert Counted.calls == 1
+    assert Counted().value == ["worked out"] and Counted.calls == 2
+    assert isinstance(Profile.__dict__["title_counts"], computed_once)
+
+    profile = profile_of(_signatures()[0])
+    assert profile.title_counts is profile.title_counts
+    assert profile.title_counts == Counter(profile.title_tokens)

@@ -25,7 +25,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import chain, filterfalse, pairwise
 from operator import itemgetter
 
@@ -96,6 +96,28 @@ def name_commonness(name: NameParts | None, count: int | None) -> float:
     return float(np.log1p(min(max(count, 1), COMMON_NAME_COUNT)))
 
 
+class computed_once:
+    """functools.cached_property without its lock. On Python 3.11 every first read of one
+    takes a lock (3.12 dropped it), and linking reads several per member of every record of
+    a block: 5 % of a day's linking went into the lock and its bookkeeping. Profiles are
+    never shared between threads, so computing one twice could only waste time."""
+
+    def __init__(self, function: Callable):
+        self.function = function
+        self.__doc__ = function.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        # A non-data descriptor: once in the instance's __dict__, the value is read from
+        # there without calling this again.
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
+
+
 @dataclass(frozen=True)
 class Profile:
     """What is known about one signature, or about a cluster of them (fields pooled).
@@ -129,41 +151,41 @@ class Profile:
 
     # Token counts, counted once per profile: linking scores one new signature against the
     # sampled members of several records, and each call weighs every member's tokens again.
-    @cached_property
+    @computed_once
     def where_counts(self) -> Counter:
         return Counter(self.where_tokens)
 
-    @cached_property
+    @computed_once
     def title_counts(self) -> Counter:
         return Counter(self.title_tokens)
 
-    @cached_property
+    @computed_once
     def title_set(self) -> frozenset[str]:
         return frozenset(self.title_tokens)
 
-    @cached_property
+    @computed_once
     def abstract_counts(self) -> Counter:
         return Counter(self.abstract_tokens)
 
-    @cached_property
+    @computed_once
     def text_counts(self) -> Counter:
         return Counter(self.title_tokens + self.abstract_tokens)
 
-    @cached_property
+    @computed_once
     def affiliation_counts(self) -> Counter:
         return Counter(self.affiliation_tokens)
 
-    @cached_property
+    @computed_once
     def common_keys(self) -> frozenset[str]:
         """The co-author keys whose surname millions wear (see resolve_coauthors)."""
         return frozenset(filter(_is_common_key, self.coauthor_keys))
 
-    @cached_property
+    @computed_once
     def initialled_names(self) -> frozenset[str]:
         """Co-authors of a common surname printed with several initials ("j wang|.jh")."""
         return frozenset(name for name in self.coauthor_names if "|." in name)
 
-    @cached_property
+    @computed_once
     def sorted_keys(self) -> tuple[str, ...]:
         """The co-author keys, sorted (see _sorted_keys)."""
         return tuple(sorted(self.coauthor_keys))
@@ -172,7 +194,11 @@ class Profile:
 def profile_of(signature: Signature, name_count: int | None = None) -> Profile:
     """``name_count``: signatures in the signature's block in the whole corpus (None: unknown)."""
     venue = signature.venue.casefold().strip()
-    return Profile(
+    # Every field set at once, as the frozen dataclass's __init__ would set them one by one
+    # through object.__setattr__: 0.6 us a profile instead of 3.3, and linking profiles
+    # every member of every record of a block.
+    profile = object.__new__(Profile)
+    profile.__dict__.update(
         names=frozenset([signature.name]) if signature.name else frozenset(),
         coauthor_names=signature.coauthor_names,
         coauthor_keys=signature.coauthor_keys,
@@ -184,9 +210,11 @@ def profile_of(signature: Signature, name_count: int | None = None) -> Profile:
         affiliation_tokens=signature.affiliation_tokens,
         years=(signature.year,) if signature.year else (),
         paper_ids=frozenset([signature.paper_id]),
+        size=1,
         commonness=name_commonness(signature.name, name_count),
         collaboration_only=signature.on_collaboration_paper,
     )
+    return profile
 
 
 def merge_profiles(profiles: Sequence[Profile]) -> Profile:
@@ -196,16 +224,14 @@ def merge_profiles(profiles: Sequence[Profile]) -> Profile:
     return PooledProfile.of(profiles)
 
 
-def _union_of_members(field: str) -> cached_property:
+def _union_of_members(field: str) -> computed_once:
     """A pool's ``field``: the union of its members' (read once, when first asked for)."""
-    return cached_property(
-        lambda pool: frozenset().union(*[getattr(p, field) for p in pool.members])
-    )
+    return computed_once(lambda pool: frozenset().union(*[getattr(p, field) for p in pool.members]))
 
 
-def _members_in_turn(field: str) -> cached_property:
+def _members_in_turn(field: str) -> computed_once:
     """A pool's ``field``: its members' one after another (read once, when first asked for)."""
-    return cached_property(
+    return computed_once(
         lambda pool: tuple(chain.from_iterable(getattr(p, field) for p in pool.members))
     )
 

@@ -42,6 +42,11 @@ class LinkResult:
 
 
 def _cluster_block_key(members: Sequence[Signature]) -> str | None:
+    """The block most of the cluster's members are in."""
+    first = members[0].block_key if members else None
+    # Nearly every cluster lies in one block: a look at each member, not a count.
+    if first and all(s.block_key == first for s in members):
+        return first
     keys = Counter(s.block_key for s in members if s.block_key)
     return keys.most_common(1)[0][0] if keys else None
 
