@@ -89,11 +89,16 @@ COMMON_NAME_COUNT = 1000
 COMMON = float(np.log1p(COMMON_NAME_COUNT))
 
 
+# log1p of every count a name can have, worked out once: numpy's call on one number cost
+# more than the rest of making a signature's profile.
+_COMMONNESS = [float(np.log1p(count)) for count in range(COMMON_NAME_COUNT + 1)]
+
+
 def name_commonness(name: NameParts | None, count: int | None) -> float:
     """log1p(signatures sharing the block), COMMON when unknown or a common surname."""
     if count is None or name is None or is_common_name(name):
         return COMMON
-    return float(np.log1p(min(max(count, 1), COMMON_NAME_COUNT)))
+    return _COMMONNESS[min(max(count, 1), COMMON_NAME_COUNT)]
 
 
 class computed_once:
