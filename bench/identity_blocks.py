@@ -112,17 +112,17 @@ def run(args: argparse.Namespace) -> None:
     for seconds, key, size in sorted(times, reverse=True)[:5]:
         print(f"  {seconds:6.2f} s  {size:5,} signatures  {key}")
     if args.truth:
-        _score(dict(blocks), dict(partitions), dumped["papers"], args.truth)
+        _score(dict(blocks), dict(partitions), dumped["papers"], args.truth, args.authorship)
 
 
-def _score(blocks: dict, partitions: dict, papers: dict, records: int) -> None:
+def _score(blocks: dict, partitions: dict, papers: dict, records: int, authorship: str) -> None:
     """B-cubed and pairwise scores of the partitions against the generator's truth, beside
     one record per printed name, for all blocks and for common and rare surnames apart."""
     from bench import import_snapshot
     from works.arxiv.names import name_key
     from works.identity.metrics import b_cubed, pairwise
 
-    authors = import_snapshot.authors_by_paper(records)
+    authors = import_snapshot.authors_by_paper(records, authorship=authorship)
     common = {name_key(surname) for surname in import_snapshot._SURNAMES}
     truth, predicted, printed, surname_common = {}, {}, {}, {}
     for key, rows in blocks.items():
@@ -161,6 +161,12 @@ def main() -> None:
         type=int,
         metavar="RECORDS",
         help="score against who wrote what in import_snapshot.py's file of RECORDS records",
+    )
+    running.add_argument(
+        "--authorship",
+        choices=("independent", "teams"),
+        default="independent",
+        help="how that file's authors were drawn (import_snapshot.py --authorship)",
     )
     args = parser.parse_args()
     {"dump": dump, "run": run}[args.command](args)

@@ -28,7 +28,9 @@ of about 80 characters, one to three real category codes, one to five versions
 with RFC 822 dates, a median of four authors with a long tail (0.1 % of papers
 with 200-1,000 authors, ending in a collaboration), names drawn with a Zipf skew
 from a pool so that the same people recur across papers, some of them printed
-with initials only, some with LaTeX-free accents.
+with initials only, some with LaTeX-free accents. ``--authorship teams`` writes the same
+records with people who have circles and fields (see Teams), to
+bench/data/snapshot-N-teams.jsonl.
 """
 
 from __future__ import annotations
@@ -187,11 +189,107 @@ class NamePool:
         self.drawn: list[int] | None = None
 
     def draw(self) -> tuple[str, str]:
-        index = bisect.bisect_left(self._cumulative, self._rng.random() * self._total)
-        index = min(index, len(self.people) - 1)
+        index = self.draw_index(self._rng)
         if self.drawn is not None:
             self.drawn.append(index)
         return self.people[index]
+
+    def draw_index(self, rng: random.Random) -> int:
+        """A person, more often the more popular (prolific) one, drawn with ``rng``."""
+        index = bisect.bisect_left(self._cumulative, rng.random() * self._total)
+        return min(index, len(self.people) - 1)
+
+
+class Teams:
+    """Who writes with whom, closer to arXiv (``--authorship teams``). People belong to
+    communities of about 150 (a subfield's active people), each with a field (three
+    neighbouring category codes) and words of its own. Each person has a fixed circle of
+    three to fifteen co-authors from their community, drawn by popularity. A paper is led by a
+    person drawn by popularity and written with members of the lead's circle (85 % of the
+    other positions while the circle lasts), the rest drawn by popularity, from the lead's
+    community seven times in ten; it is in the lead's field and half in its words. A paper of
+    200-1,000 authors is one of the collaborations' papers: 95 % of that collaboration's fixed
+    roster, then its name. So namesakes differ by their circles and fields, as people do.
+
+    The default corpus draws every author of every paper alone: namesakes there have nothing
+    that tells them apart (no clustering can beat one record per printed name on it) and
+    people have no circle to be recognised by.
+    """
+
+    CIRCLE_SHARE = 0.85
+    OWN_COMMUNITY = 0.7
+    COMMUNITY_SIZE = 150
+
+    def __init__(self, pool: NamePool, seed: int):
+        self.pool = pool
+        self.seed = seed
+        self.communities = max(1, len(pool.people) // self.COMMUNITY_SIZE)
+        self._circles: dict[int, list[int]] = {}
+        self._fields: dict[int, tuple[list[str], tuple[str, ...]]] = {}
+        self._rosters: dict[str, list[int]] = {}
+
+    def community_of(self, person: int) -> int:
+        return person % self.communities
+
+    def in_community(self, person: int, community: int) -> int:
+        """The person of ``community`` next to ``person`` in popularity."""
+        moved = person - person % self.communities + community
+        return moved if moved < len(self.pool.people) else moved - self.communities
+
+    def field(self, community: int) -> tuple[list[str], tuple[str, ...]]:
+        """(category codes, words) of a community."""
+        if community not in self._fields:
+            rng = random.Random(f"{self.seed}:community:{community}")
+            codes = _category_codes()
+            home = rng.randrange(len(codes) - 2)
+            self._fields[community] = (codes[home : home + 3], tuple(rng.sample(_WORDS, 30)))
+        return self._fields[community]
+
+    def circle(self, person: int) -> list[int]:
+        """A person's co-authors: the same whenever asked, drawn from a stream of their own
+        so that no paper's draws change them."""
+        if person not in self._circles:
+            if len(self._circles) > 200_000:  # a bounded cache: circles are cheap to redo
+                self._circles.clear()
+            rng = random.Random(self.seed * 10_000_019 + person)
+            community = self.community_of(person)
+            drawn = (
+                self.in_community(self.pool.draw_index(rng), community)
+                for _ in range(rng.randint(3, 15))
+            )
+            self._circles[person] = [k for k in dict.fromkeys(drawn) if k != person]
+        return self._circles[person]
+
+    def roster(self, organisation: str) -> list[int]:
+        if organisation not in self._rosters:
+            rng = random.Random(f"{self.seed}:{organisation}")
+            size = rng.randint(200, 1000)
+            members = rng.sample(range(len(self.pool.people)), size)
+            self._rosters[organisation] = members
+        return self._rosters[organisation]
+
+    def paper(self, rng: random.Random, count: int) -> tuple[list[int], str | None, tuple]:
+        """(the people at each author position, a collaboration's name or None, the lead's
+        field: category codes and words)."""
+        if count >= 200:
+            organisation = rng.choice(_ORGANISATIONS)
+            roster = self.roster(organisation)
+            members = [k for k in roster if rng.random() < 0.95]
+            return members, organisation, self.field(self.community_of(roster[0]))
+        lead = self.pool.draw_index(rng)
+        community = self.community_of(lead)
+        circle = list(self.circle(lead))
+        rng.shuffle(circle)
+        team = [lead]
+        while len(team) < count:
+            if circle and rng.random() < self.CIRCLE_SHARE:
+                team.append(circle.pop())
+                continue
+            other = self.pool.draw_index(rng)
+            if rng.random() < self.OWN_COMMUNITY:
+                other = self.in_community(other, community)
+            team.append(other)
+        return list(dict.fromkeys(team)), None, self.field(community)
 
 
 def _author_count(rng: random.Random) -> int:
@@ -227,17 +325,34 @@ def _arxiv_id(index: int, rng: random.Random) -> tuple[str, dt.datetime]:
     return base, submitted
 
 
-def _text(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choices(_WORDS, k=words))
+def _text(rng: random.Random, words: int, field: tuple | None = None) -> str:
+    """Words of the whole vocabulary; with a field (Teams.field), half of them its own."""
+    if field is None:
+        return " ".join(rng.choices(_WORDS, k=words))
+    own = rng.choices(field[1], k=words // 2)
+    return " ".join(own + rng.choices(_WORDS, k=words - len(own)))
 
 
-def synthetic_record(index: int, rng: random.Random, pool: NamePool) -> dict:
+def synthetic_record(
+    index: int, rng: random.Random, pool: NamePool, teams: Teams | None = None
+) -> dict:
+    """Record ``index`` of the snapshot; its authors drawn one by one from ``pool``, or as a
+    team by ``teams``."""
     arxiv_id, submitted = _arxiv_id(index, rng)
     count = _author_count(rng)
-    people = [pool.draw() for _ in range(count)]
-    if count >= 200:
-        people[-1] = (rng.choice(_ORGANISATIONS), "")
-    elif rng.random() < 0.01:
+    field = None
+    if teams is None:
+        people = [pool.draw() for _ in range(count)]
+        if count >= 200:
+            people[-1] = (rng.choice(_ORGANISATIONS), "")
+    else:
+        members, organisation, field = teams.paper(rng, count)
+        if pool.drawn is not None:
+            pool.drawn.extend(members)
+        people = [pool.people[k] for k in members]
+        if organisation:
+            people.append((organisation, ""))
+    if count < 200 and rng.random() < 0.01:
         people.append((rng.choice(_ORGANISATIONS), ""))
     authors_parsed = [[keyname, forenames, ""] for keyname, forenames in people]
     authors = ", ".join(f"{f} {k}".strip() for k, f in people)
@@ -246,10 +361,10 @@ def synthetic_record(index: int, rng: random.Random, pool: NamePool) -> dict:
     for number in range(1, rng.choices((1, 2, 3, 4, 5), weights=(55, 28, 10, 5, 2))[0] + 1):
         versions.append({"version": f"v{number}", "created": _rfc822(moment)})
         moment += dt.timedelta(days=rng.randint(1, 400), seconds=rng.randint(0, 86_400))
-    codes = _category_codes()
+    codes = _category_codes() if field is None else field[0]
     categories = list(dict.fromkeys(rng.choice(codes) for _ in range(rng.randint(1, 3))))
     published = rng.random() < 0.4
-    title = _text(rng, 11).capitalize()
+    title = _text(rng, 11, field).capitalize()
     return {
         "id": arxiv_id,
         "submitter": " ".join(reversed(people[0])).strip(),
@@ -268,7 +383,7 @@ def synthetic_record(index: int, rng: random.Random, pool: NamePool) -> dict:
         "report-no": None,
         "categories": " ".join(categories),
         "license": rng.choice(_LICENSES),
-        "abstract": "  " + _text(rng, 150).capitalize() + ".\n",
+        "abstract": "  " + _text(rng, 150, field).capitalize() + ".\n",
         "versions": versions,
         "update_date": f"{moment:%Y-%m-%d}",
         "authors_parsed": authors_parsed,
@@ -280,28 +395,50 @@ def _name_pool(records: int, rng: random.Random) -> NamePool:
     return NamePool(max(1000, records * 3 // 2), rng)
 
 
-def authors_by_paper(records: int, *, seed: int = SEED) -> dict[str, list[int]]:
+# How a paper's authors are drawn: each alone (the corpus every figure of bench/README.md
+# was measured on), or as teams (see Teams).
+AUTHORSHIPS = ("independent", "teams")
+
+
+def snapshot_path(records: int, authorship: str = "independent") -> Path:
+    suffix = "" if authorship == "independent" else f"-{authorship}"
+    return DATA / f"snapshot-{records}{suffix}.jsonl"
+
+
+def _teams(pool: NamePool, authorship: str, seed: int) -> Teams | None:
+    if authorship not in AUTHORSHIPS:
+        raise ValueError(f"authorship must be one of {AUTHORSHIPS}, not {authorship!r}")
+    return Teams(pool, seed) if authorship == "teams" else None
+
+
+def authors_by_paper(
+    records: int, *, seed: int = SEED, authorship: str = "independent"
+) -> dict[str, list[int]]:
     """Who wrote what in the file ``generate(path, records, seed=seed)`` writes: per arXiv
     id, the person (an index of the name pool) at each author position. The same draws in
     the same order give the same file, so this is its truth, without the file."""
     rng = random.Random(seed)
     pool = _name_pool(records, rng)
+    teams = _teams(pool, authorship, seed)
     authors = {}
     for index in range(records):
         pool.drawn = []
-        record = synthetic_record(index, rng, pool)
+        record = synthetic_record(index, rng, pool, teams)
         authors[record["id"]] = pool.drawn
     return authors
 
 
-def generate(path: Path, records: int, *, seed: int = SEED) -> None:
+def generate(
+    path: Path, records: int, *, seed: int = SEED, authorship: str = "independent"
+) -> None:
     rng = random.Random(seed)
     pool = _name_pool(records, rng)
+    teams = _teams(pool, authorship, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     with partial.open("w", encoding="utf-8") as out:
         for index in range(records):
-            record = synthetic_record(index, rng, pool)
+            record = synthetic_record(index, rng, pool, teams)
             out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
             out.write("\n")
     partial.rename(path)
@@ -311,15 +448,25 @@ def generate(path: Path, records: int, *, seed: int = SEED) -> None:
 INCREMENT_NEW, INCREMENT_VERSIONS = 2_000, 1_000
 
 
-def generate_increment(path: Path, snapshot: Path, records: int, *, seed: int = SEED) -> None:
+def generate_increment(
+    path: Path,
+    snapshot: Path,
+    records: int,
+    *,
+    seed: int = SEED,
+    authorship: str = "independent",
+) -> None:
     """A day's harvest after the snapshot of ``records``: INCREMENT_NEW new papers by the
-    snapshot's own people (the same pool), then INCREMENT_VERSIONS of its papers, spread
-    over the file, each with one more version and a revised abstract."""
+    snapshot's own people (the same pool, circles and fields), then INCREMENT_VERSIONS of its
+    papers, spread over the file, each with one more version and a revised abstract."""
     rng = random.Random(seed)
     pool = NamePool(max(1000, records * 3 // 2), rng)  # the same people, drawn afresh
+    teams = _teams(pool, authorship, seed)
     rng.seed(seed + 1)
     lines = [
-        json.dumps(synthetic_record(index, rng, pool), ensure_ascii=False, separators=(",", ":"))
+        json.dumps(
+            synthetic_record(index, rng, pool, teams), ensure_ascii=False, separators=(",", ":")
+        )
         for index in range(records, records + INCREMENT_NEW)
     ]
     step = max(1, records // INCREMENT_VERSIONS)
@@ -348,12 +495,12 @@ def main() -> int:
         return _child_load(args.child_increment, args.database_url, whole=True)
     if args.child_ceiling:
         return _child_ceiling(args.child_ceiling)
-    path = DATA / f"snapshot-{args.records}.jsonl"
+    path = snapshot_path(args.records, args.authorship)
     if args.reuse_data and path.exists():
         print(f"reusing {path.relative_to(ROOT)}")
     else:
         started = time.perf_counter()
-        generate(path, args.records)
+        generate(path, args.records, authorship=args.authorship)
         print(
             f"generated {path.relative_to(ROOT)}: {args.records:,} records, "
             f"{path.stat().st_size / 1e9:.2f} GB in {time.perf_counter() - started:.0f} s"
@@ -377,8 +524,8 @@ def main() -> int:
         for label, command in NIGHTLY:
             results.append((label, _run_command(command, database_url, label)))
     if not args.skip_increment:
-        increment = DATA / f"increment-{args.records}.jsonl"
-        generate_increment(increment, path, args.records)
+        increment = DATA / path.name.replace("snapshot-", "increment-")
+        generate_increment(increment, path, args.records, authorship=args.authorship)
         label = "day's increment"
         results.append((label, _run_load(increment, database_url, label, "--child-increment")))
     ceiling = dict(results).get("ceiling")
@@ -428,6 +575,13 @@ def _split_identity(label: str, result: dict, linking: float) -> list[tuple[str,
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument(
+        "--authorship",
+        choices=AUTHORSHIPS,
+        default="independent",
+        help="independent (every author drawn alone, the default) or teams (people in "
+        "communities, with circles and fields: bench/snapshot-N-teams.jsonl)",
+    )
     parser.add_argument(
         "--reuse-data", action="store_true", help="reuse bench/data/snapshot-N.jsonl if present"
     )

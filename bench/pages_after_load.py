@@ -45,11 +45,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.import_snapshot import (  # noqa: E402
-    DATA,
     _child_environment,
     _drop_database,
     _fresh_database,
     generate,
+    snapshot_path,
 )
 from bench.profile_page import (  # noqa: E402
     HTMX,
@@ -87,7 +87,7 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk is required: apt-get install -y wrk", file=sys.stderr)
         return 2
-    path = DATA / f"snapshot-{args.records}.jsonl"
+    path = snapshot_path(args.records)
     if not path.exists():
         generate(path, args.records)
         print(f"generated {path.relative_to(ROOT)}: {args.records:,} records")
