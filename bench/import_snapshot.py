@@ -28,8 +28,8 @@ of about 80 characters, one to three real category codes, one to five versions
 with RFC 822 dates, a median of four authors with a long tail (0.1 % of papers
 with 200-1,000 authors, ending in a collaboration), names drawn with a Zipf skew
 from a pool so that the same people recur across papers, some of them printed
-with initials only, some with LaTeX-free accents. ``--authorship teams`` writes the same
-records with people who have circles and fields (see Teams), to
+with initials only, some with LaTeX-free accents. ``--authorship teams`` writes records of
+the same shape with people who have circles and fields (see Teams), to
 bench/data/snapshot-N-teams.jsonl.
 """
 
@@ -580,7 +580,7 @@ def _arguments() -> argparse.Namespace:
         choices=AUTHORSHIPS,
         default="independent",
         help="independent (every author drawn alone, the default) or teams (people in "
-        "communities, with circles and fields: bench/snapshot-N-teams.jsonl)",
+        "communities, with circles and fields: bench/data/snapshot-N-teams.jsonl)",
     )
     parser.add_argument(
         "--reuse-data", action="store_true", help="reuse bench/data/snapshot-N.jsonl if present"
