@@ -56,3 +56,20 @@ def test_every_new_group_of_a_block_is_scored_in_one_pass(monkeypatch):
     # One pass for the pooled comparison (3 groups x 2 people), one for the signatures of
     # all three groups against their shortlists' members (each group: 2 people x 4 members).
     assert passes == [6, 24]
+
+
+def test_a_record_belongs_to_the_block_most_of_its_members_are_in():
+    """A record is a candidate in one block: the one most of its members are printed in
+    (an admin's merge can leave a record in two), however its first member is printed."""
+    mostly_wang_w = [
+        _signature("x1", "Xu Wang", ["Alice Adams"], STRINGS, 2016, "hep-th"),
+        *EXISTING["physicist"][:3],
+    ]
+    mostly_wang_x = [
+        EXISTING["physicist"][3],
+        *[_signature(f"x{n}", "Xu Wang", ["Zoe Zhu"], MODELS, 2016, "cs.CL") for n in (2, 3)],
+    ]
+    assert incremental._cluster_block_key(EXISTING["linguist"]) == "wang w"
+    assert incremental._cluster_block_key(mostly_wang_w) == "wang w"
+    assert incremental._cluster_block_key(mostly_wang_x) == "wang x"
+    assert incremental._cluster_block_key([]) is None

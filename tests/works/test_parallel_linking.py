@@ -84,8 +84,8 @@ def test_a_large_works_rows_travel_to_a_worker_without_a_copy_of_its_team_each()
 
 
 def test_a_plan_travels_back_from_a_worker_as_plain_tuples():
-    """A first load's plans are pickled back from the linking processes: model instances
-    there cost an eighth of a linking process's time, so a plan holds none."""
+    """A first load's plans are pickled back from the linking processes and unpickled by
+    the loader: a plan holds no model instances, whose pickling cost both sides."""
     with SNAPSHOT.open("rb") as stream:
         import_stream(stream, source_label="test")
     later = Work.objects.order_by("id").values_list("id", flat=True)[100:]
