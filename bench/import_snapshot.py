@@ -460,7 +460,7 @@ def generate_increment(
     snapshot's own people (the same pool, circles and fields), then INCREMENT_VERSIONS of its
     papers, spread over the file, each with one more version and a revised abstract."""
     rng = random.Random(seed)
-    pool = NamePool(max(1000, records * 3 // 2), rng)  # the same people, drawn afresh
+    pool = _name_pool(records, rng)  # the same people, drawn afresh
     teams = _teams(pool, authorship, seed)
     rng.seed(seed + 1)
     lines = [

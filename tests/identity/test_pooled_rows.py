@@ -1,7 +1,7 @@
 """A merge round's pooled profiles get their rows from their members' rows.
 
 Counting a large cluster's tokens, resolving its co-authors and numbering them again was most
-of a merge round's cost (BlockVocabulary._pooled_rows). The rows made from the members' must be
+of a merge round's cost (BlockVocabulary._pooled_rows_of). The rows made from the members' must be
 the very rows counting gives: the same columns in the same order (the TF-IDF sums run in it)
 and the same counts.
 """
@@ -13,7 +13,13 @@ import pytest
 
 from tests.identity.test_features import _random_block
 from works.identity.cluster import cluster_profiles
-from works.identity.features import BlockVocabulary, CoauthorResolver, merge_profiles, profile_of
+from works.identity.features import (
+    BlockVocabulary,
+    CoauthorResolver,
+    _members_kept,
+    merge_profiles,
+    profile_of,
+)
 from works.identity.signature import Signature
 
 
@@ -23,6 +29,11 @@ def _counted(vocabulary: BlockVocabulary, profile) -> dict:
         field: vocabulary._row(field, tokens_of(profile, vocabulary.resolver))
         for field, tokens_of in BlockVocabulary.FIELDS.items()
     }
+
+
+def _made_from_members(vocabulary: BlockVocabulary, profile) -> bool:
+    """Would the vocabulary make the profile's rows from its members' (all of them known)?"""
+    return _members_kept(vocabulary._rows, profile) is not None
 
 
 def _assert_same_rows(made: dict, counted: dict) -> None:
@@ -56,7 +67,7 @@ def test_rows_made_from_the_members_are_the_rows_counting_gives(seed, abstracts)
         pooled, _ = cluster_profiles(profiles, labels, kept)
         vocabulary.retain(pooled)  # as merge_clusters does before each round
         for profile in pooled:
-            if vocabulary._pooled_rows(profile) is not None:
+            if _made_from_members(vocabulary, profile):
                 made += 1
             _assert_same_rows(vocabulary.rows(profile), _counted(vocabulary, profile))
         labels = np.unique(labels // 2, return_inverse=True)[1]
@@ -68,9 +79,9 @@ def test_a_pool_of_members_whose_rows_are_unknown_is_counted():
     vocabulary = BlockVocabulary(CoauthorResolver(profiles))
     for profile in profiles[:6]:
         vocabulary.rows(profile)
-    assert vocabulary._pooled_rows(merge_profiles(profiles[:2])) is not None
+    assert _made_from_members(vocabulary, merge_profiles(profiles[:2]))
     # a member whose rows the vocabulary never made: nothing to make the pool's from
-    assert vocabulary._pooled_rows(merge_profiles(profiles[4:10])) is None
+    assert not _made_from_members(vocabulary, merge_profiles(profiles[4:10]))
 
 
 def test_retaining_a_round_keeps_its_members_rows_and_forgets_superseded_pools():
@@ -84,7 +95,7 @@ def test_retaining_a_round_keeps_its_members_rows_and_forgets_superseded_pools()
     vocabulary.retain([second, *profiles[12:]])
     assert id(first) not in vocabulary._rows
     assert all(id(p) in vocabulary._rows for p in profiles)
-    assert vocabulary._pooled_rows(second) is not None
+    assert _made_from_members(vocabulary, second)
 
 
 def _printed_block():

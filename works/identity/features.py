@@ -500,8 +500,10 @@ class BlockVocabulary:
             return None
         return self._row("text", self.FIELDS["text"](pool, self.resolver))
 
-    def _pooled_rows(self, profile: Profile) -> dict | None:
-        """A pooled profile's rows made from its members' rows, as its tokens would give them.
+    def _pooled_rows_of(self, pools: list[tuple[list[dict], tuple | None]]) -> list[dict]:
+        """Pooled profiles' rows made from their members' rows, as their tokens would give
+        them; each pool given as (its members' rows, its own text row or None). Numbers no
+        token.
 
         A merge round pools each changed cluster again from its signatures: counting the
         tokens of a large cluster, resolving its co-authors and numbering them again was most
@@ -509,17 +511,7 @@ class BlockVocabulary:
         lists and unites sets, so a counted field's row is the members' columns in order of
         first appearance with their counts summed, and a sorted field's is the union of the
         members' columns in sorted order (co-authors resolve member by member: the resolver's
-        sets are the block's). None when the profile pools nothing or a member's rows are not
-        known.
-        """
-        member_rows = _members_kept(self._rows, profile)
-        if member_rows is None:
-            return None
-        return self._pooled_rows_of([(member_rows, self._own_text_row(profile))])[0]
-
-    def _pooled_rows_of(self, pools: list[tuple[list[dict], tuple | None]]) -> list[dict]:
-        """:meth:`_pooled_rows` of several pools at once, each given as (its members' rows,
-        its own text row or None). Numbers no token."""
+        sets are the block's)."""
         made: list[dict] = [{} for _ in pools]
         texts = {k: text for k, (_, text) in enumerate(pools) if text is not None}
         for k, text in texts.items():
