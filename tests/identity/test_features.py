@@ -17,6 +17,7 @@ from works.identity.features import (
     _binary_dot,
     _binary_weights,
     _dot,
+    _sorted_unique,
     _tfidf,
     _weights,
     pair_features,
@@ -350,3 +351,14 @@ def test_a_profiles_counts_are_worked_out_once_and_kept():
     profile = profile_of(_signatures()[0])
     assert profile.title_counts is profile.title_counts
     assert profile.title_counts == Counter(profile.title_tokens)
+
+
+@pytest.mark.parametrize("runs", [0, 1, 7])
+def test_a_pools_united_columns_are_numpys_unique_of_its_members_runs(runs):
+    rng = np.random.default_rng(runs)
+    pieces = [np.sort(rng.choice(50, rng.integers(0, 20), replace=False)) for _ in range(runs)]
+    values = np.concatenate([np.zeros(0, np.int64), *pieces]).astype(np.int64)
+
+    assert np.array_equal(_sorted_unique(values), np.unique(values))
+    shuffled = rng.permutation(values)
+    assert np.array_equal(_sorted_unique(shuffled), np.unique(values))
