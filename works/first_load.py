@@ -271,9 +271,7 @@ def _settle(tables: list[str]) -> None:
         return
     with connection.cursor() as cursor:
         for table in tables:
-            cursor.execute(
-                f"VACUUM (ANALYZE, INDEX_CLEANUP ON) {connection.ops.quote_name(table)}"
-            )
+            cursor.execute(f"VACUUM (ANALYZE, INDEX_CLEANUP ON) {connection.ops.quote_name(table)}")
 
 
 # -- identity at the end of the load --------------------------------------------------------------
