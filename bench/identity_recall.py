@@ -70,18 +70,20 @@ def _loss(parts: list[list[dict]]) -> float:
 
 def _print_losses(parts_of: dict[str, list[list[dict]]], signatures: int, shown: int) -> None:
     losses = sorted(((_loss(parts), person) for person, parts in parts_of.items()), reverse=True)
-    singles = [p[0] for parts in parts_of.values() if len(parts) > 1 for p in parts if len(p) == 1]
-    from_singles = sum(
-        1 - 1 / sum(len(p) for p in parts)
+    # (signature, its person's size) of every part of one signature split off a person
+    singles = [
+        (part[0], sum(len(p) for p in parts))
         for parts in parts_of.values()
-        for p in parts
-        if len(p) == 1 and len(parts) > 1
-    )
+        if len(parts) > 1
+        for part in parts
+        if len(part) == 1
+    ]
+    from_singles = sum(1 - 1 / size for _, size in singles)
     print(
         f"recall lost: {sum(loss for loss, _ in losses):.1f} of {signatures:,} signatures;"
         f" singleton fragments {from_singles:.1f} ({len(singles)} signatures,"
-        f" {sum(not r['coauthors'] for r in singles)} without co-authors,"
-        f" {sum(not r['affiliations'] for r in singles)} without an affiliation)"
+        f" {sum(not r['coauthors'] for r, _ in singles)} without co-authors,"
+        f" {sum(not r['affiliations'] for r, _ in singles)} without an affiliation)"
     )
     for loss, person in losses[:shown]:
         sizes = [len(p) for p in parts_of[person]]

@@ -2,6 +2,7 @@
 
 import random
 from collections import Counter
+from dataclasses import fields
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from works.identity.features import (
     BlockData,
     BlockVocabulary,
     CoauthorResolver,
+    Profile,
     _binary,
     _binary_dot,
     _binary_weights,
@@ -20,6 +22,8 @@ from works.identity.features import (
     _sorted_unique,
     _tfidf,
     _weights,
+    computed_once,
+    name_commonness,
     pair_features,
     profile_of,
     resolve_coauthors,
@@ -316,10 +320,6 @@ def test_one_shared_coauthor_or_word_moves_the_features_more_than_the_tenth():
 def test_a_signatures_profile_is_the_dataclass_its_fields_make():
     """profile_of sets the frozen dataclass's fields all at once: the profile it makes
     equals one made through the dataclass's own __init__, field for field."""
-    from dataclasses import fields
-
-    from works.identity.features import Profile, name_commonness
-
     for signature in _signatures():
         made = profile_of(signature, name_count=40)
         values = {f.name: getattr(made, f.name) for f in fields(Profile)}
@@ -332,8 +332,6 @@ def test_a_signatures_profile_is_the_dataclass_its_fields_make():
 
 
 def test_a_profiles_counts_are_worked_out_once_and_kept():
-    from works.identity.features import Profile, computed_once
-
     class Counted:
         calls = 0
 
@@ -357,7 +355,7 @@ def test_a_profiles_counts_are_worked_out_once_and_kept():
 def test_a_pools_united_columns_are_numpys_unique_of_its_members_runs(runs):
     rng = np.random.default_rng(runs)
     pieces = [np.sort(rng.choice(50, rng.integers(0, 20), replace=False)) for _ in range(runs)]
-    values = np.concatenate([np.zeros(0, np.int64), *pieces]).astype(np.int64)
+    values = np.concatenate([np.zeros(0, np.int64), *pieces])
 
     assert np.array_equal(_sorted_unique(values), np.unique(values))
     shuffled = rng.permutation(values)
