@@ -2,7 +2,7 @@
 
     python bench/identity_blocks.py dump --database-url URL [--largest 40] [--random 600]
         [--out bench/data/blocks.pickle]
-    python bench/identity_blocks.py run [bench/data/blocks.pickle] [--largest-only]
+    python bench/identity_blocks.py run [bench/data/blocks.pickle] [--largest-only] [--processes N]
 
 ``dump`` reads the blocks of a database that ``bench/import_snapshot.py --keep-database``
 left (its ``--largest`` blocks and ``--random`` others, drawn with a fixed seed) as the
@@ -10,7 +10,8 @@ labelled rows the linker reads (``works.clustering.labelled_rows``), and pickles
 ``bench/data/`` (git ignores it; the rows are the synthetic corpus's). ``run`` clusters each
 block with ``works.clustering.cluster_labelled``, in one process with warm caches as a
 linking task does, and prints the CPU seconds, the slowest blocks, the process's peak
-memory and a ``partition`` digest: a change that must not move any decision prints the same
+memory and a ``partition`` digest (``--processes N``: in N worker processes, as a first
+load links, with their wall time): a change that must not move any decision prints the same
 digest before and after (run each tree's own copy of this script: it puts its own tree
 first on ``sys.path``, so ``PYTHONPATH`` cannot choose the code it runs).
 
@@ -87,32 +88,47 @@ def dump(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> None:
     _django()
     from bench.identity_speed import _digest
-    from works.clustering import cluster_labelled
+    from bzpeer.lib.processes import parallel_map
 
     with args.file.open("rb") as file:
         dumped = pickle.load(file)
     blocks = list(dumped["blocks"].items())
     if args.largest_only:
         blocks = blocks[: dumped["largest"]]
-    partitions, times = [], []
-    for key, rows in blocks:
-        started = time.process_time()
-        assigned = cluster_labelled(rows)
-        times.append((time.process_time() - started, key, len(rows)))
-        clusters: dict[str, list[str]] = {}
-        for signature, cluster in assigned.items():
-            clusters.setdefault(cluster, []).append(signature)
-        partitions.append((key, sorted(sorted(ids) for ids in clusters.values())))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    clustered = list(parallel_map(_clustered, blocks, args.processes))
+    wall = time.perf_counter() - started
+    times = [(seconds, key, size) for seconds, key, size, _ in clustered]
+    partitions = [(key, partition) for _, key, _, partition in clustered]
+    peak = max(
+        resource.getrusage(who).ru_maxrss / 1024
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
     signatures = sum(n for _, _, n in times)
     print(
         f"{len(blocks)} blocks, {signatures:,} signatures: {sum(t for t, _, _ in times):.1f} s CPU,"
-        f" peak memory {peak:.0f} MB, partition {_digest(partitions)}"
+        f" {wall:.1f} s wall, peak memory {peak:.0f} MB (one process),"
+        f" partition {_digest(partitions)}"
     )
     for seconds, key, size in sorted(times, reverse=True)[:5]:
         print(f"  {seconds:6.2f} s  {size:5,} signatures  {key}")
     if args.truth:
         _score(dict(blocks), dict(partitions), dumped["papers"], args.truth, args.authorship)
+
+
+def _clustered(block: tuple[str, list[dict]]) -> tuple[float, str, int, list[list[str]]]:
+    """(CPU seconds, key, signatures, partition) of one block, clustered as a linking task
+    clusters it."""
+    from works.clustering import cluster_labelled
+
+    key, rows = block
+    started = time.process_time()
+    assigned = cluster_labelled(rows)
+    seconds = time.process_time() - started
+    clusters: dict[str, list[str]] = {}
+    for signature, cluster in assigned.items():
+        clusters.setdefault(cluster, []).append(signature)
+    return seconds, key, len(rows), sorted(sorted(ids) for ids in clusters.values())
 
 
 def _score(blocks: dict, partitions: dict, papers: dict, records: int, authorship: str) -> None:
@@ -156,6 +172,13 @@ def main() -> None:
     running = commands.add_parser("run", help="cluster the pickled blocks")
     running.add_argument("file", type=Path, nargs="?", default=DEFAULT_FILE)
     running.add_argument("--largest-only", action="store_true")
+    running.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help="cluster the blocks in this many worker processes, as a first load's linking"
+        " does (bzpeer.lib.processes.parallel_map); 0: one after another in this process",
+    )
     running.add_argument(
         "--truth",
         type=int,

@@ -10,7 +10,10 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_process_init
 from kombu import Queue
+
+from bzpeer.lib.processes import one_blas_thread
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bzpeer.settings")
 
@@ -47,6 +50,14 @@ app.conf.task_routes = {
 # (runs are claimed with a conditional UPDATE), which beats killing a
 # half-done harvest. Celery 6 will default to True; say what we want.
 app.conf.worker_cancel_long_running_tasks_on_connection_loss = False
+
+
+@worker_process_init.connect(dispatch_uid="bzpeer.celery.one_blas_thread")
+def _one_blas_thread(**_) -> None:
+    # A prefork worker runs its children side by side (docker-compose: --concurrency 2 on a
+    # 2-core machine), and identity tasks are numerical: see one_blas_thread.
+    one_blas_thread()
+
 
 app.conf.beat_schedule = {
     # Daily OAI-PMH harvest. arXiv makes the day's metadata available over

@@ -5,8 +5,10 @@ import subprocess
 import sys
 
 import pytest
+from celery.signals import worker_process_init
 from django.apps import apps
 from django.conf import settings
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from bzpeer.lib.processes import parallel_map, worker_context
 
@@ -29,6 +31,27 @@ def test_parallel_map_gives_results_in_input_order_from_its_workers():
     results = list(parallel_map(abs, [-3, 1, -2, 5, -4], workers=2))
 
     assert results == [3, 1, 2, 5, 4]
+
+
+def _blas_threads(_item=None) -> int:
+    return max(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")
+
+
+def test_a_pool_worker_runs_blas_on_one_thread_and_leaves_its_parent_as_it_was():
+    parent_threads = _blas_threads()
+
+    assert list(parallel_map(_blas_threads, [None], workers=1)) == [1]
+    assert _blas_threads() == parent_threads
+
+
+def test_a_celery_worker_child_runs_blas_on_one_thread():
+    before = _blas_threads()
+    try:
+        worker_process_init.send(sender=None)  # what a prefork child sends when it starts
+
+        assert _blas_threads() == 1
+    finally:
+        threadpool_limits(limits=before, user_api="blas")
 
 
 def _item_and_process(item: int) -> tuple[int, int]:

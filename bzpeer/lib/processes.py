@@ -21,6 +21,7 @@ from typing import TypeVar
 import django
 from django.conf import settings
 from django.db import connection
+from threadpoolctl import threadpool_limits
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -49,10 +50,25 @@ def warm_up() -> None:
 def start_django(database_name: str | None = None) -> None:
     """Set Django up in a worker (the fork server did; again here when it could not), on the
     database the parent works on (a test database, a benchmark's) rather than the one the
-    environment names."""
+    environment names. Its numerical libraries get one thread (:func:`one_blas_thread`)."""
+    one_blas_thread()
     django.setup()
     if database_name:
         settings.DATABASES["default"]["NAME"] = database_name
+
+
+def one_blas_thread() -> None:
+    """This process's BLAS (OpenBLAS, under numpy and scipy) runs on one thread.
+
+    For the processes that run side by side, as many as the machine has cores: pool workers
+    and Celery's. OpenBLAS starts a thread per core in each of them, and with every core
+    taken those threads wait for one, spinning. The 40 largest blocks of a 200,000-record
+    first load clustered by two pool workers on 2 cores, five runs alternating with the tree
+    before: median 48.1 s wall and 88.2 s CPU with OpenBLAS's threads, 42.8 s and 79.2 s on
+    one (bench/README.md). Set at run time: the fork server loaded the library before any
+    worker existed, so an environment variable would come too late.
+    """
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def parallel_map(
