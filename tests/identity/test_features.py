@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
+from works.identity import features
 from works.identity.cluster import cluster_profiles
 from works.identity.features import (
     FEATURE_NAMES,
@@ -18,7 +19,9 @@ from works.identity.features import (
     _binary,
     _binary_dot,
     _binary_weights,
+    _dense_enough,
     _dot,
+    _gram,
     _sorted_unique,
     _tfidf,
     _weights,
@@ -360,3 +363,23 @@ def test_a_pools_united_columns_are_numpys_unique_of_its_members_runs(runs):
     assert np.array_equal(_sorted_unique(values), np.unique(values))
     shuffled = rng.permutation(values)
     assert np.array_equal(_sorted_unique(shuffled), np.unique(values))
+
+
+def _rows_with_share(share: float, rows: int = 300, columns: int = 40) -> sparse.csr_matrix:
+    rng = np.random.default_rng(4)
+    return sparse.csr_matrix(
+        np.where(rng.random((rows, columns)) < share, rng.random((rows, columns)), 0.0)
+    )
+
+
+def test_rows_sharing_most_columns_give_a_dense_gram_within_rounding_of_the_sparse_one():
+    matrix = _rows_with_share(0.3)
+
+    assert _dense_enough(matrix)
+    np.testing.assert_allclose(_gram(matrix), _gram(matrix, dense=False), rtol=0, atol=1e-12)
+
+
+def test_sparse_rows_or_too_many_entries_keep_the_sparse_product(monkeypatch):
+    assert not _dense_enough(_rows_with_share(0.01))
+    monkeypatch.setattr(features, "DENSE_GRAM_ENTRIES", 300 * 40 - 1)
+    assert not _dense_enough(_rows_with_share(0.3))

@@ -697,10 +697,19 @@ GRAM_LIMIT = 3000
 ROW_DOT_CHUNK_ENTRIES = 1_000_000
 
 
-def _row_dot(matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Dot products of rows left[k] and right[k]."""
+# A Gram matrix is taken as a dense product (BLAS) when at least this share of the matrix's
+# entries are stored and it holds at most DENSE_GRAM_ENTRIES of them densely (64 MB).
+DENSE_GRAM_SHARE = 0.05
+DENSE_GRAM_ENTRIES = 8_000_000
+
+
+def _row_dot(
+    matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray, *, dense_gram: bool = True
+) -> np.ndarray:
+    """Dot products of rows left[k] and right[k]. ``dense_gram=False``: the Gram path stays
+    sparse, whose products are the row-by-row path's to the last bit."""
     if _through_gram(matrix, left):
-        return _gram(matrix)[left, right]
+        return _gram(matrix, dense=dense_gram)[left, right]
     entries = np.diff(matrix.indptr)
     ends = np.cumsum(entries[left] + entries[right])
     if not len(ends) or ends[-1] <= ROW_DOT_CHUNK_ENTRIES:
@@ -725,8 +734,22 @@ def _through_gram(matrix: sparse.csr_matrix, left: np.ndarray) -> bool:
     return n <= GRAM_LIMIT and len(left) > 8 * n
 
 
-def _gram(matrix: sparse.csr_matrix) -> np.ndarray:
+def _gram(matrix: sparse.csr_matrix, *, dense: bool = True) -> np.ndarray:
+    """``matrix @ matrix.T``. A sparse product costs per pair of entries sharing a column, so
+    for rows that share most of their columns (words of one field, categories) the dense
+    product is several times cheaper: in a 200,000-record first load's 40 largest blocks,
+    the 1,700 Gram matrices at 5 % or more took 8.0 s sparse and 1.5 s dense (that corpus
+    draws its words from 140; a real block's abstracts share fewer columns and mostly keep
+    the sparse product). The sums then run in BLAS's order, within 1e-15 of the sparse ones."""
+    if dense and _dense_enough(matrix):
+        values = matrix.toarray()
+        return values @ values.T
     return (matrix @ matrix.T).toarray()
+
+
+def _dense_enough(matrix: sparse.csr_matrix) -> bool:
+    rows, columns = matrix.shape
+    return matrix.nnz >= DENSE_GRAM_SHARE * rows * columns and rows * columns <= DENSE_GRAM_ENTRIES
 
 
 def _has_rows(matrix: sparse.csr_matrix) -> np.ndarray:
@@ -813,18 +836,19 @@ def _coauthor_dot(
     Their co-author evidence is 0 whatever they share (pair_features), and it is what costs:
     the members of one 3,000-author team share every column, so the block's Gram matrix was
     a dense product of 3,000-entry rows. Each value computed is the one :func:`_row_dot`
-    gives, to the last bit: the same path, and a Gram entry is summed over its left row's
-    entries in their order however many rows the product holds.
+    gives with its Gram matrix kept sparse (as here), to the last bit: the same path, and a
+    Gram entry is summed over its left row's entries in their order however many rows the
+    product holds.
     """
     collaborations = collaboration_only[left] & collaboration_only[right]
     if not collaborations.any():
-        return _row_dot(matrix, left, right)
+        return _row_dot(matrix, left, right, dense_gram=False)
     out = np.zeros(len(left))
     wanted = np.flatnonzero(~collaborations)
     if not len(wanted):
         return out
     if not _through_gram(matrix, left):  # row by row, each product as _row_dot's
-        out[wanted] = _row_dot(matrix, left[wanted], right[wanted])
+        out[wanted] = _row_dot(matrix, left[wanted], right[wanted], dense_gram=False)
         return out
     # _row_dot's Gram matrix, only where wanted: apart, the pairs whose left profile is not a
     # collaboration's (its few co-authors against any right row), and the others (a
