@@ -848,7 +848,7 @@ def _coauthor_dot(
     if not len(wanted):
         return out
     if not _through_gram(matrix, left):  # row by row, each product as _row_dot's
-        out[wanted] = _row_dot(matrix, left[wanted], right[wanted], dense_gram=False)
+        out[wanted] = _row_dot(matrix, left[wanted], right[wanted])
         return out
     # _row_dot's Gram matrix, only where wanted: apart, the pairs whose left profile is not a
     # collaboration's (its few co-authors against any right row), and the others (a
