@@ -24,6 +24,7 @@ from works.identity.features import (
     _coauthor_dot,
     _row_dot,
     pair_features,
+    small_block_features,
 )
 
 TEAM = [f"Member Number{k}" for k in range(150)]
@@ -87,6 +88,22 @@ def test_a_few_pairs_keep_every_feature_to_the_last_bit():
     np.testing.assert_array_equal(
         pair_features(block, left, right), _every_product_then_zeroed(block, left, right)
     )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_small_block_keeps_every_feature_to_the_last_bit(seed):
+    # The plain-dict path of blocks of up to 24 profiles skips the same comparisons.
+    profiles = _block(20, seed).profiles
+    both = np.array([p.collaboration_only for p in profiles])
+    assert both.sum() >= 2 and not both.all()
+    left, right, features, vetoed = small_block_features(profiles)
+    nobody = [dataclasses.replace(p, collaboration_only=False) for p in profiles]
+    every_left, every_right, every, every_vetoed = small_block_features(nobody)
+    every[np.ix_(both[left] & both[right], EVIDENCE)] = 0.0
+    np.testing.assert_array_equal(left, every_left)
+    np.testing.assert_array_equal(right, every_right)
+    np.testing.assert_array_equal(features, every)
+    np.testing.assert_array_equal(vetoed, every_vetoed)
 
 
 @pytest.mark.parametrize("pairs", ["all", "few"])

@@ -1055,7 +1055,10 @@ def _rarity(level, commonness: float) -> float:
 
 def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
     level = min((_compatibility(x, y) for x in a.names for y in b.names), default=NAME_CONFLICT)
-    shared = float(len(fa["coauthors"] & fb["coauthors"]))
+    # Two collaboration profiles get no co-author evidence (below): their thousands of
+    # co-authors are not compared.
+    collaborations = a.collaboration_only and b.collaboration_only
+    shared = 0.0 if collaborations else float(len(fa["coauthors"] & fb["coauthors"]))
     count_a, count_b = len(fa["coauthors"]), len(fb["coauthors"])
     union = count_a + count_b - shared
     title = _cos_or_nan(fa["title"], fb["title"])
@@ -1075,7 +1078,7 @@ def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
         fa["initials_only"] or fb["initials_only"],
         math.log1p(shared),  # counts as logs, as pair_features gives them
         shared / union if union > 0 else 0.0,
-        _binary_dot(fa, fb),
+        0.0 if collaborations else _binary_dot(fa, fb),
         math.log1p(min(count_a, count_b)),
         where,
         float(shared_venues > 0) if fewer_venues else np.nan,
@@ -1094,7 +1097,7 @@ def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
         # where > 0 is the dot product's sign (NaN, no "where" on one side, is not > 0).
         rarity if where > 0 else 0.0,
     ]
-    if a.collaboration_only and b.collaboration_only:
+    if collaborations:
         for column in _COAUTHOR_EVIDENCE:
             row[column] = 0.0
     return row
