@@ -3,7 +3,8 @@
 A million-record load's largest block (6,576 signatures, a tenth of them on papers of
 hundreds of authors) has about a million candidate pairs. Copying every pair's co-author rows
 at once, then the learner's float64 copies of every pair's features, took 7.4 GB in one
-linking process. Both are now taken in chunks; nothing they compute may change.
+linking process. Both are now taken in chunks, and so are the pairs whose features are made
+and scored together (pair_scores); nothing they compute may change.
 """
 
 import random
@@ -13,8 +14,15 @@ import pytest
 from scipy import sparse
 
 from tests.identity.test_collaboration_costs import _block
-from works.identity import features, model
-from works.identity.features import FEATURE_NAMES, _row_dot, _rows_times_rows, pair_features
+from works.identity import bigblock, features, model
+from works.identity.features import (
+    FEATURE_NAMES,
+    _row_dot,
+    _rows_times_rows,
+    pair_features,
+    pair_scores,
+    vetoed_pairs,
+)
 from works.identity.model import default_model
 
 
@@ -102,3 +110,75 @@ def test_probabilities_predicted_in_chunks_are_those_predicted_at_once(learner, 
     assert predicted == [64] * 15 + [40]
     assert chunked.shape == at_once.shape == (1000,)
     np.testing.assert_array_equal(chunked, at_once)
+
+
+def _scored_at_once(block, left, right, learner):
+    at_once = pair_features(block, left, right)
+    return learner.predict(at_once), vetoed_pairs(block, left, right, levels=at_once[:, 0])
+
+
+def _scored_chunks(monkeypatch, size: int) -> list[int]:
+    """The number of pairs of each chunk whose features pair_scores makes, as it makes them."""
+    monkeypatch.setattr(features, "SCORED_PAIRS_CHUNK", size)
+    sizes: list[int] = []
+    made = features.pair_features
+
+    def counted(block, left, right):
+        sizes.append(len(left))
+        return made(block, left, right)
+
+    monkeypatch.setattr(features, "pair_features", counted)
+    return sizes
+
+
+@pytest.mark.parametrize("gram_limit", [3000, 10])
+def test_pairs_scored_in_chunks_are_those_scored_at_once_to_the_last_bit(gram_limit, monkeypatch):
+    # Row by row: fewer than eight pairs a profile, or (gram_limit 10) a block too big for a
+    # Gram matrix, as a million-record load's largest blocks are.
+    monkeypatch.setattr(features, "GRAM_LIMIT", gram_limit)
+    block = _block(60, 5)
+    learner = default_model().signatures
+    left, right = np.triu_indices(len(block), 1)
+    if gram_limit == 3000:
+        left, right = left[::5], right[::5]
+    assert not features._through_gram(block.papers, left)
+    predicted, vetoed = _scored_at_once(block, left, right, learner)
+    chunks = _scored_chunks(monkeypatch, 100)
+
+    chunked, chunked_vetoed = pair_scores(block, left, right, learner.predict)
+
+    assert chunks == [100] * (len(left) // 100) + [len(left) % 100]
+    np.testing.assert_array_equal(chunked, predicted)
+    np.testing.assert_array_equal(chunked_vetoed, vetoed)
+    assert vetoed.any() and not vetoed.all()
+
+
+def test_pairs_that_read_a_gram_matrix_are_scored_at_once(monkeypatch):
+    # Chunks would each build the block's Gram matrices again, or take the row-by-row path.
+    block = _block(60, 6)
+    learner = default_model().clusters
+    left, right = np.triu_indices(len(block), 1)
+    assert features._through_gram(block.papers, left)
+    predicted, vetoed = _scored_at_once(block, left, right, learner)
+    chunks = _scored_chunks(monkeypatch, 100)
+
+    scored, scored_vetoed = pair_scores(block, left, right, learner.predict)
+
+    assert chunks == [len(left)]
+    np.testing.assert_array_equal(scored, predicted)
+    np.testing.assert_array_equal(scored_vetoed, vetoed)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_nearest_neighbours_found_in_smaller_chunks_of_rows_are_the_same(seed, monkeypatch):
+    # Each chunk of rows holds its similarities to every profile densely: 512 rows of the
+    # largest block took 27 MB an array, and several at once.
+    block = _block(60, seed)
+    monkeypatch.setattr(bigblock, "ROWS_PER_CHUNK", 512)
+    whole = bigblock._neighbour_pairs(block, 5)
+    monkeypatch.setattr(bigblock, "ROWS_PER_CHUNK", 7)
+
+    chunked = bigblock._neighbour_pairs(block, 5)
+
+    np.testing.assert_array_equal(chunked[0], whole[0])
+    np.testing.assert_array_equal(chunked[1], whole[1])

@@ -29,7 +29,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from works.identity.features import BlockData, pair_features, vetoed_pairs
+from works.identity.features import BlockData, pair_scores
 
 __all__ = ["candidate_pairs", "component_labels"]
 
@@ -37,7 +37,10 @@ NEIGHBOURS = 10
 # A co-author key shared by more profiles than this ("y zhang") proposes too many
 # pairs to be a useful candidate source; it still counts as a feature.
 MAX_COAUTHOR_FREQUENCY = 300
-ROWS_PER_CHUNK = 512
+# Rows whose similarities to every profile are held densely at once: for a million-record
+# load's largest block (6,576 profiles), 512 rows took 27 MB an array, several arrays at once,
+# and set its linking process's peak; 128 rows cost no measurable time.
+ROWS_PER_CHUNK = 128
 # Above this many profiles an n x n matrix of a component is too big to hold.
 SPARSE_LIMIT = 3000
 
@@ -140,9 +143,8 @@ def component_labels(
     by ``cluster_matrix(members, probabilities)`` with all its pairs scored."""
     n = len(block)
     left, right = candidate_pairs(block)
-    features = pair_features(block, left, right)
-    vetoed = vetoed_pairs(block, left, right, levels=features[:, 0])
-    probabilities = np.where(vetoed, 0.0, learner.predict(features))
+    predicted, vetoed = pair_scores(block, left, right, learner.predict)
+    probabilities = np.where(vetoed, 0.0, predicted)
     must_left = np.array([a for a, _ in must], dtype=np.int64)
     must_right = np.array([b for _, b in must], dtype=np.int64)
     parts: list[np.ndarray] = []
@@ -188,9 +190,8 @@ def _cluster_parts(block, learner, parts, cluster_matrix, dense_limit, candidate
     if scored:
         left = np.concatenate([p[i] for p, (i, _) in zip(scored, local, strict=True)])
         right = np.concatenate([p[j] for p, (_, j) in zip(scored, local, strict=True)])
-        features = pair_features(block, left, right)
-        vetoed = vetoed_pairs(block, left, right, levels=features[:, 0])
-        values = np.where(vetoed, -np.inf, learner.predict(features))
+        predicted, vetoed = pair_scores(block, left, right, learner.predict)
+        values = np.where(vetoed, -np.inf, predicted)
         offsets = np.cumsum([0] + [len(i) for i, _ in local])
     next_label = 0
     for part in parts:

@@ -53,6 +53,7 @@ __all__ = [
     "name_commonness",
     "name_levels",
     "pair_features",
+    "pair_scores",
     "profile_of",
     "resolve_coauthors",
     "vetoed_pairs",
@@ -826,6 +827,40 @@ def pair_features(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.n
     out[:, 20] = np.where(where > 0, out[:, 19], 0.0)
     out[np.ix_(collaborations, _COAUTHOR_EVIDENCE)] = 0.0
     return out
+
+
+# Pairs whose features pair_scores makes and scores together. A million-record load's largest
+# block (6,576 profiles) scored about a million candidate pairs at once: their features (87 MB)
+# and the temporaries that made them (about 160 MB more) were most of its linking process's
+# peak.
+SCORED_PAIRS_CHUNK = 1 << 17
+
+
+def pair_scores(
+    block: BlockData,
+    left: np.ndarray,
+    right: np.ndarray,
+    predict: Callable[[np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """(``predict`` of the pairs' :func:`pair_features`, :func:`vetoed_pairs`).
+
+    Made chunk by chunk where every chunk takes the path all pairs at once would: row-by-row
+    products, each row's sum its own, so the same values to the last bit. Where all pairs
+    at once read a Gram matrix (many pairs of a block of at most GRAM_LIMIT profiles), they
+    are made at once: chunks would each build it again, or fall back to row-by-row
+    products summed in another order.
+    """
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    size = SCORED_PAIRS_CHUNK
+    if len(left) <= size or _through_gram(block.papers, left):
+        features = pair_features(block, left, right)
+        return predict(features), vetoed_pairs(block, left, right, levels=features[:, 0])
+    chunks = [
+        pair_scores(block, left[start : start + size], right[start : start + size], predict)
+        for start in range(0, len(left), size)
+    ]
+    return np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks])
 
 
 def _coauthor_dot(
