@@ -853,6 +853,7 @@ def pair_scores(
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
     size = SCORED_PAIRS_CHUNK
+    # Every matrix of the block has a row per profile: any of them tells the path.
     if len(left) <= size or _through_gram(block.papers, left):
         features = pair_features(block, left, right)
         return predict(features), vetoed_pairs(block, left, right, levels=features[:, 0])
