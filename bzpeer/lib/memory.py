@@ -1,0 +1,30 @@
+"""Memory a long process has freed, handed back to the system."""
+
+import ctypes
+import ctypes.util
+from functools import cache
+
+
+def return_freed_memory() -> bool:
+    """Give the pages the C allocator holds free back to the system (glibc's ``malloc_trim``);
+    False where the C library has no such call.
+
+    Python's objects over 512 bytes (an abstract's text, a parsed record's strings) come from
+    the C allocator, which keeps what they freed in its heap as long as anything lives above
+    it: a process that parsed and dropped a million records keeps that memory resident through
+    whatever it does next.
+    """
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
+
+
+@cache
+def _malloc_trim():
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):  # no such library, or not glibc
+        return None
