@@ -14,7 +14,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # A process that frees 200 MB of 2 KB strings while a later one stays alive: the C
 # allocator keeps the freed pages resident until they are handed back.
 FREED_BENEATH_A_LIVE_OBJECT = """
-import sys
 from bzpeer.lib.memory import return_freed_memory
 
 def resident_mb():

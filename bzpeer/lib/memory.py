@@ -2,6 +2,7 @@
 
 import ctypes
 import ctypes.util
+from collections.abc import Callable
 from functools import cache
 
 
@@ -22,7 +23,7 @@ def return_freed_memory() -> bool:
 
 
 @cache
-def _malloc_trim():
+def _malloc_trim() -> Callable[[int], int] | None:
     name = ctypes.util.find_library("c")
     try:
         return ctypes.CDLL(name).malloc_trim if name else None
