@@ -41,10 +41,9 @@ from works.identity.features import (
     CoauthorResolver,
     Profile,
     merge_profiles,
-    pair_features,
+    pair_scores,
     profile_of,
     small_block_features,
-    vetoed_pairs,
 )
 from works.identity.model import IdentityModel, PairModel, default_model
 from works.identity.signature import Signature
@@ -101,9 +100,8 @@ def probability_matrix(
     if n < 2:
         return probabilities
     left, right = np.triu_indices(n, 1)
-    features = pair_features(block, members[left], members[right])
-    vetoed = vetoed_pairs(block, members[left], members[right], levels=features[:, 0])
-    values = np.where(vetoed, NEVER, learner.predict(features))
+    predicted, vetoed = pair_scores(block, members[left], members[right], learner.predict)
+    values = np.where(vetoed, NEVER, predicted)
     probabilities[left, right] = values
     probabilities[right, left] = values
     return probabilities
