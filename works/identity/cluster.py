@@ -117,11 +117,17 @@ def average_linkage(sums: np.ndarray, weights: np.ndarray, threshold: float) -> 
     O(n): row maxima are cached and only rows that pointed at a merged node
     are rescanned.
     """
+    return _average_linkage_in_place(np.array(sums, dtype=np.float64), weights, threshold)
+
+
+def _average_linkage_in_place(sums: np.ndarray, weights: np.ndarray, threshold: float):
+    """:func:`average_linkage` that uses ``sums`` (float64) as its working matrix: for a
+    component of 3,000 profiles each n x n copy is 72 MB, and a linking process's peak was
+    five of them."""
     n = len(weights)
-    sums = np.array(sums, dtype=np.float64)
     weights = np.array(weights, dtype=np.float64)
     np.fill_diagonal(sums, NEVER)
-    linkage = sums / np.outer(weights, weights)
+    linkage = _averages(sums, weights)
     best_col = np.argmax(linkage, axis=1) if n else np.zeros(0, dtype=np.int64)
     best_val = linkage[np.arange(n), best_col] if n else np.zeros(0)
     labels = np.arange(n)
@@ -144,6 +150,19 @@ def average_linkage(sums: np.ndarray, weights: np.ndarray, threshold: float) -> 
         best_col[improved] = a
         best_val[improved] = linkage[improved, a]
     return labels
+
+
+def _averages(sums: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``sums / np.outer(weights, weights)``, the same bits, without the n x n outer product
+    (a few rows' at a time)."""
+    averages = np.empty_like(sums)
+    for start in range(0, len(weights), _AVERAGE_ROWS):
+        rows = slice(start, start + _AVERAGE_ROWS)
+        np.divide(sums[rows], np.outer(weights[rows], weights), out=averages[rows])
+    return averages
+
+
+_AVERAGE_ROWS = 256
 
 
 def _merge_rows(sums, linkage, weights, alive, a: int, b: int) -> None:
@@ -192,20 +211,26 @@ def cluster_probabilities(
     threshold: float,
     must_link: Iterable[tuple[str, str]] = (),
     cannot_link: Iterable[tuple[str, str]] = (),
+    overwrite: bool = False,
 ) -> np.ndarray:
-    """Labels for one block from its probability matrix and the constraints."""
+    """Labels for one block from its probability matrix and the constraints.
+
+    ``overwrite``: the matrix (float64) is the caller's to lose, and serves as the linkage's
+    working matrix instead of a copy.
+    """
     groups, forbidden = _constraint_groups(ids, must_link, cannot_link)
     size = int(groups.max()) + 1 if len(groups) else 0
     if size == len(ids):
         # No must-link joined anything: every group is its signature (groups is
         # 0..n-1) and the sums below would be the probabilities themselves, so the
         # two n x n products (most of a mid-size block's linkage cost) are skipped.
-        sums, weights = np.array(probabilities, dtype=np.float64), np.ones(size)
+        sums = probabilities if overwrite else np.array(probabilities, dtype=np.float64)
+        weights = np.ones(size)
     else:
         sums, weights = _group_sums(probabilities, groups, size)
     for ga, gb in forbidden:
         sums[ga, gb] = sums[gb, ga] = NEVER
-    group_labels = average_linkage(sums, weights, threshold)
+    group_labels = _average_linkage_in_place(sums, weights, threshold)
     return group_labels[groups]
 
 
@@ -247,16 +272,19 @@ def link_profiles(
             threshold=threshold,
             must_link=must_link,
             cannot_link=cannot_link,
+            overwrite=True,
         )
     block = BlockData.build(profiles, vocabulary)
 
     def cluster_matrix(members: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+        # Each caller builds the matrix for this call alone.
         return cluster_probabilities(
             probabilities,
             [ids[k] for k in members],
             threshold=threshold,
             must_link=must_link,
             cannot_link=cannot_link,
+            overwrite=True,
         )
 
     if len(profiles) <= DENSE_LIMIT:
