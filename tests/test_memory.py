@@ -1,12 +1,13 @@
 """Freed memory handed back to the system (bzpeer.lib.memory)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from bzpeer.lib.memory import _malloc_trim, return_freed_memory
+from bzpeer.lib.memory import _malloc_trim, resident_mb, return_freed_memory
 from works import first_load
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +54,17 @@ def test_a_first_load_hands_back_what_its_copy_freed_before_it_links_people(monk
     # The loader stays resident through the linking, the load's most memory-hungry step.
     calls = []
     monkeypatch.setattr(first_load, "return_freed_memory", lambda: calls.append("trim"))
-    monkeypatch.setattr(first_load, "_link_tasks", lambda: calls.append("tasks") or iter(()))
+    monkeypatch.setattr(first_load, "_link_tasks", lambda _heavy: calls.append("tasks") or iter(()))
 
     assert first_load.link_unlinked(source_label="test") == set()
     assert calls == ["trim", "tasks"]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads /proc (Linux)")
+def test_resident_memory_grows_with_what_this_process_touches():
+    before = resident_mb()
+    block = bytearray(64 << 20)  # zero pages: resident only once written
+    block[::4096] = b"x" * len(block[::4096])
+
+    assert resident_mb() - before >= 48
+    del block

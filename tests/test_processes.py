@@ -1,8 +1,10 @@
 """Worker processes (bzpeer.lib.processes): forked from a server that has Django set up."""
 
+import itertools
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from celery.signals import worker_process_init
@@ -68,6 +70,51 @@ def test_parallel_map_hands_over_to_fresh_processes_after_their_share_of_tasks()
         others = set().union(*processes_by_stretch[:k], *processes_by_stretch[k + 1 :])
         assert processes and not processes & others
         assert os.getpid() not in processes
+
+
+def _timed(task: tuple[str, float]) -> tuple[str, float, float]:
+    kind, seconds = task
+    started = time.monotonic()
+    time.sleep(seconds)
+    return kind, started, time.monotonic()
+
+
+def _is_heavy(task: tuple[str, float]) -> bool:
+    return task[0] == "heavy"
+
+
+def test_two_heavy_tasks_never_run_at_once_and_light_ones_fill_the_wait():
+    tasks = [("heavy", 0.4), ("heavy", 0.4), ("heavy", 0.4)] + [("light", 0.05)] * 12
+
+    results = list(parallel_map(_timed, tasks, workers=2, heavy=_is_heavy))
+
+    assert [kind for kind, _, _ in results] == [kind for kind, _ in tasks]  # input order
+    heavy = sorted((start, end) for kind, start, end in results if kind == "heavy")
+    for (_, end), (next_start, _) in itertools.pairwise(heavy):
+        assert next_start >= end
+    # The light tasks, read after all three heavy ones, ran beside the first of them.
+    first_end = heavy[0][1]
+    assert any(start < first_end for kind, start, _ in results if kind == "light")
+
+
+def test_without_heavy_tasks_the_queue_runs_each_task_once_in_order():
+    results = list(parallel_map(_item_and_process, range(50), workers=3, in_flight=1))
+
+    assert [item for item, _ in results] == list(range(50))
+
+
+def _fail_on_three(item: int) -> int:
+    if item == 3:
+        raise ValueError("three")
+    return item
+
+
+def test_a_failed_task_raises_when_its_turn_comes():
+    results = parallel_map(_fail_on_three, range(6), workers=2, heavy=lambda item: item % 2 == 1)
+
+    assert [next(results) for _ in range(3)] == [0, 1, 2]
+    with pytest.raises(ValueError, match="three"):
+        next(results)
 
 
 _FORK_SERVERS_AFTER = """

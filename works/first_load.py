@@ -32,10 +32,12 @@ from concurrent.futures import ThreadPoolExecutor
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bzpeer.lib.memory import return_freed_memory
+from bzpeer.lib.memory import resident_mb, return_freed_memory
 from bzpeer.lib.processes import parallel_map
 from works import clustering, record_notes
 from works.changes import refresh_all_record_counts
+from works.identity import sharing
+from works.identity.caches import forget_caches
 from works.models import (
     AuthorRecord,
     Authorship,
@@ -59,6 +61,13 @@ MAINTENANCE_WORK_MEM = "512MB"
 # Unlinked signatures per task of the end-of-load linking (a block is never split): what one
 # process holds at a time, as labelled rows.
 LINK_TASK_SIGNATURES = 2000
+# Blocks this big are linked one at a time, the others beside them. Peak RSS of one block's
+# linking process in a million-record load: 1,000 signatures 243 MB, 2,000 350, 3,000 500,
+# the largest (6,576) 560; a process starts at 84. Two of the largest at once, beside the
+# loader, took the whole load past 1.5 GB.
+HEAVY_BLOCK_SIGNATURES = 1000
+# Resident MB above which a linking process empties its identity caches after a task.
+LINK_PROCESS_MB = 250
 
 _DROPPABLE_SQL = """
 SELECT t.relname, i.relname, 'index', pg_get_indexdef(x.indexrelid),
@@ -95,6 +104,7 @@ _UNLINKED_BLOCKS_SQL = f"""
 SELECT block_key, count(*) FROM {Authorship._meta.db_table}
 WHERE author_id IS NULL AND block_key <> ''
 GROUP BY block_key
+HAVING (count(*) >= %s) = %s
 ORDER BY count(*) DESC, block_key
 """
 
@@ -295,7 +305,8 @@ def link_unlinked(*, source_label: str, workers: int = 0) -> set[int]:
     # This process parsed and copied every record and stays resident while the blocks are
     # linked, the load's most memory-hungry step: at 200,000 records, 236 MB, 176 MB after.
     return_freed_memory()
-    tasks = _link_tasks()
+    heavy_keys: set[str] = set()
+    tasks = _link_tasks(heavy_keys)
     first = list(itertools.islice(tasks, 2))
     if len(first) < 2:
         workers = 0  # one task: not worth starting processes
@@ -305,24 +316,42 @@ def link_unlinked(*, source_label: str, workers: int = 0) -> set[int]:
         itertools.chain(first, tasks),
         workers,
         tasks_per_process=clustering.TASKS_PER_PROCESS,
+        heavy=lambda block_keys: block_keys[0] in heavy_keys,
     ):
         if plan is not None:
             touched |= write_links(plan, source_label)
     return touched
 
 
-def _link_tasks() -> Iterator[list[str]]:
-    """The block keys of each task, streamed from the server, largest blocks first."""
+def _link_tasks(heavy_keys: set[str]) -> Iterator[list[str]]:
+    """The block keys of each task, streamed from the server.
+
+    Blocks of HEAVY_BLOCK_SIGNATURES or more (added to ``heavy_keys``) are tasks of their own,
+    woven in among the others by signatures (works.identity.sharing.interleaved): two never
+    run at once, and the lighter tasks that run beside them are at hand.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_UNLINKED_BLOCKS_SQL, [HEAVY_BLOCK_SIGNATURES, True])
+        heavy = cursor.fetchall()  # a few thousand blocks in all of arXiv
+    heavy_keys.update(key for key, _ in heavy)
     with connection.chunked_cursor() as cursor:
-        cursor.execute(_UNLINKED_BLOCKS_SQL)
+        cursor.execute(_UNLINKED_BLOCKS_SQL, [HEAVY_BLOCK_SIGNATURES, False])
         rows = itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(5000), []))
-        yield from clustering.grouped_blocks(rows, LINK_TASK_SIGNATURES)
+        light = sharing.sized_groups(rows, LINK_TASK_SIGNATURES)
+        yield from sharing.interleaved((([key], size) for key, size in heavy), light)
 
 
 def plan_blocks(block_keys: list[str]) -> clustering.LinkPlan | None:
     """Where the unlinked person signatures of some blocks go (in a worker process: it reads
     and decides, writing nothing)."""
-    return clustering.plan_links(Authorship.objects.filter(block_key__in=block_keys))
+    plan = clustering.plan_links(Authorship.objects.filter(block_key__in=block_keys))
+    # A linking process grew over its stretch of tasks until it was replaced: the identity
+    # caches filled, and glibc kept the pages the clustering freed. Emptying the caches after
+    # every task cost 18 % more CPU, so only past LINK_PROCESS_MB.
+    if (resident_mb() or 0) > LINK_PROCESS_MB:
+        forget_caches()
+    return_freed_memory()
+    return plan
 
 
 def write_links(plan: clustering.LinkPlan, source_label: str) -> set[int]:

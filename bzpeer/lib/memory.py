@@ -2,6 +2,7 @@
 
 import ctypes
 import ctypes.util
+import os
 from collections.abc import Callable
 from functools import cache
 
@@ -29,3 +30,13 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return ctypes.CDLL(name).malloc_trim if name else None
     except (OSError, AttributeError):  # no such library, or not glibc
         return None
+
+
+def resident_mb() -> int | None:
+    """This process's resident memory in MB; None where /proc cannot tell (not Linux)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") // (1 << 20)

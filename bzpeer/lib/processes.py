@@ -15,7 +15,7 @@ import multiprocessing
 import multiprocessing.forkserver
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import TypeVar
 
 import django
@@ -78,6 +78,7 @@ def parallel_map(
     *,
     in_flight: int = 2,
     tasks_per_process: int | None = None,
+    heavy: Callable[[T], bool] | None = None,
 ) -> Iterator[R]:
     """``function`` over ``items`` in ``workers`` processes, results in input order.
 
@@ -89,6 +90,11 @@ def parallel_map(
     many tasks: what a long run's processes keep between tasks (caches, the allocator's
     free lists) then stays bounded. The executor's own ``max_tasks_per_child`` deadlocks on
     Python 3.11 (CPython gh-115634), so each such stretch gets an executor of its own.
+
+    ``heavy`` marks the tasks that need so much memory that two of them must never run at
+    once (a first load's largest identity blocks): one waits for the other, and the tasks
+    behind it go to the free processes meanwhile (read up to LOOKAHEAD tasks per process
+    ahead, their results held until it is their turn).
     """
     if not workers:
         yield from map(function, items)
@@ -97,14 +103,23 @@ def parallel_map(
     stretch = workers * tasks_per_process if tasks_per_process else None
     while (first := next(items, _NONE_LEFT)) is not _NONE_LEFT:
         rest = itertools.islice(items, stretch - 1) if stretch else items
-        yield from _in_processes(function, itertools.chain([first], rest), workers, in_flight)
+        yield from _in_processes(
+            function, itertools.chain([first], rest), workers, in_flight, heavy
+        )
 
 
 _NONE_LEFT = object()
+# Tasks read ahead of the oldest result still to give, per process: room for the light tasks
+# that keep the other processes busy while a heavy one waits for its turn.
+LOOKAHEAD = 16
 
 
 def _in_processes(
-    function: Callable[[T], R], items: Iterator[T], workers: int, in_flight: int
+    function: Callable[[T], R],
+    items: Iterator[T],
+    workers: int,
+    in_flight: int,
+    heavy: Callable[[T], bool] | None,
 ) -> Iterator[R]:
     database_name = connection.settings_dict["NAME"]
     # An executor, not a Pool: a worker that cannot start breaks it at once (a Pool would
@@ -115,10 +130,67 @@ def _in_processes(
         initializer=start_django,
         initargs=(database_name,),
     ) as executor:
-        pending: deque = deque()
-        for item in items:
-            pending.append(executor.submit(function, item))
-            if len(pending) >= workers * in_flight:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        queue = _TaskQueue(executor, function, heavy, workers * in_flight, workers * LOOKAHEAD)
+        while (result := queue.next_result(items)) is not _NONE_LEFT:
+            yield result
+
+
+class _TaskQueue:
+    """Tasks submitted in input order, except that a heavy task waits while another heavy
+    one is unfinished and the light tasks after it go first; results given in input order."""
+
+    def __init__(self, executor, function, heavy, running_limit: int, lookahead: int):
+        self.executor = executor
+        self.function = function
+        self.heavy = heavy or (lambda _item: False)
+        self.running_limit = running_limit
+        self.lookahead = lookahead
+        self.submitted: dict[int, Future] = {}
+        self.held: deque[tuple[int, object]] = deque()  # heavy tasks waiting for their turn
+        self.heavy_unfinished: Future | None = None
+        self.read = 0  # tasks read from the input so far
+        self.given = 0  # results given so far
+        self.exhausted = False
+
+    def next_result(self, items: Iterator):
+        while True:
+            self._submit_what_fits(items)
+            if self.given == self.read and self.exhausted:
+                return _NONE_LEFT
+            oldest = self.submitted.get(self.given)
+            if oldest is not None and oldest.done():
+                del self.submitted[self.given]
+                self.given += 1
+                return oldest.result()
+            wait(self._running(), return_when=FIRST_COMPLETED)
+
+    def _running(self) -> list[Future]:
+        return [future for future in self.submitted.values() if not future.done()]
+
+    def _submit_what_fits(self, items: Iterator) -> None:
+        if self.heavy_unfinished is not None and self.heavy_unfinished.done():
+            self.heavy_unfinished = None
+        if self.held and self.heavy_unfinished is None:
+            self._submit(*self.held.popleft(), heavy=True)
+        while (
+            not self.exhausted
+            and len(self._running()) < self.running_limit
+            and self.read - self.given < self.lookahead
+        ):
+            item = next(items, _NONE_LEFT)
+            if item is _NONE_LEFT:
+                self.exhausted = True
+                return
+            index, self.read = self.read, self.read + 1
+            if not self.heavy(item):
+                self._submit(index, item, heavy=False)
+            elif self.heavy_unfinished is None and not self.held:
+                self._submit(index, item, heavy=True)
+            else:
+                self.held.append((index, item))
+
+    def _submit(self, index: int, item, *, heavy: bool) -> None:
+        future = self.executor.submit(self.function, item)
+        self.submitted[index] = future
+        if heavy:
+            self.heavy_unfinished = future

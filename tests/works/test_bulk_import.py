@@ -741,12 +741,14 @@ def test_linking_at_the_end_in_two_processes_ends_as_in_this_one(monkeypatch):
     monkeypatch.setattr(first_load, "LINK_TASK_SIGNATURES", 100)
     # Fresh processes after every task each: the plans do not depend on which process made them.
     monkeypatch.setattr(clustering, "TASKS_PER_PROCESS", 1)
+    # The bigger blocks are heavy here: linked one at a time, woven among the others.
+    monkeypatch.setattr(first_load, "HEAVY_BLOCK_SIGNATURES", 3)
     tasks = []
     original = first_load._link_tasks
 
-    def counting():
-        for task in original():
-            tasks.append(task)
+    def counting(heavy_keys):
+        for task in original(heavy_keys):
+            tasks.append((task, task[0] in heavy_keys))
             yield task
 
     monkeypatch.setattr(first_load, "_link_tasks", counting)
@@ -754,7 +756,9 @@ def test_linking_at_the_end_in_two_processes_ends_as_in_this_one(monkeypatch):
     import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=True, batch_size=60, workers=2)
 
     assert len(tasks) > 4
-    assert max(len(keys) for keys in tasks) > 1  # blocks are grouped into tasks
+    assert max(len(keys) for keys, _ in tasks) > 1  # blocks are grouped into tasks
+    heavy = [k for k, (_, is_heavy) in enumerate(tasks) if is_heavy]
+    assert heavy and heavy != list(range(len(heavy)))  # some heavy, not all of them first
     assert database_rows() == uninterrupted
     assert not unlinked_people()
 
