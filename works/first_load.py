@@ -297,8 +297,8 @@ def link_unlinked(*, source_label: str, workers: int = 0) -> set[int]:
     here, once, with the import's own linker (works.clustering.plan_links: on a block with no
     record yet it clusters from scratch, as ``cluster_authors`` does) and writes the records'
     variants and import events as a batch would. Blocks go in tasks of about
-    LINK_TASK_SIGNATURES signatures, largest first, planned in ``workers`` processes (0: here)
-    and written here, in the tasks' order: new records get the same slugs however the
+    LINK_TASK_SIGNATURES signatures (the heavy blocks alone, see _link_tasks), planned in
+    ``workers`` processes (0: here) and written here, in the tasks' order: new records get the same slugs however the
     processes' work interleaves. Each task commits on its own, so an interrupted run leaves
     whole blocks linked and the next one links the rest.
     """
