@@ -298,9 +298,9 @@ def link_unlinked(*, source_label: str, workers: int = 0) -> set[int]:
     record yet it clusters from scratch, as ``cluster_authors`` does) and writes the records'
     variants and import events as a batch would. Blocks go in tasks of about
     LINK_TASK_SIGNATURES signatures (the heavy blocks alone, see _link_tasks), planned in
-    ``workers`` processes (0: here) and written here, in the tasks' order: new records get the same slugs however the
-    processes' work interleaves. Each task commits on its own, so an interrupted run leaves
-    whole blocks linked and the next one links the rest.
+    ``workers`` processes (0: here) and written here, in the tasks' order: new records get
+    the same slugs however the processes' work interleaves. Each task commits on its own, so
+    an interrupted run leaves whole blocks linked and the next one links the rest.
     """
     # This process parsed and copied every record and stays resident while the blocks are
     # linked, the load's most memory-hungry step: at 200,000 records, 236 MB, 176 MB after.
