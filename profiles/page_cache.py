@@ -22,7 +22,9 @@ replaces only that token: the next visit reads the count (one small query) and f
 instead of rendering the page again.
 
 A token is replaced at once and again when the transaction commits: a page rendered from the
-old rows in between is stored under a token already gone. A write committing in the
+old rows in between is stored under a token already gone. Inside one transaction a record's
+token is replaced at once the first time only, and again only when this process stored a
+page of it since (``_replace_on_commit``). A write committing in the
 microseconds between a render's read of the record and of its token can still leave that
 page stale; like what lives in other rows and changes without the record (a co-author's
 renamed slug, the namesake count, a claimant's ORCID details) it lasts SHARED_PAGE_SECONDS.
@@ -35,9 +37,9 @@ those it was rendered from: one query.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import time
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -71,6 +73,9 @@ _GENERATION_KEY = "profiles:page:generation"
 LOCAL_PAGES = 256
 _local = LocalCopies("profiles:page:dropped", size=LOCAL_PAGES)
 PAGE_PARAMS = frozenset({"page"})
+# For each kind of token, the records whose page this process stored since it last replaced
+# that token: a write inside a transaction replaces it again at once (``_replace_on_commit``).
+_stored_since_replaced: defaultdict[object, set[int]] = defaultdict(set)
 
 
 # Where the stored page's follower count and its plural go (profiles/templatetags): outside
@@ -131,6 +136,7 @@ def cached_page(request: HttpRequest) -> str | None:
             return None
     html = fill(entry["html"], entry["follower_count"])
     _local.put(key, html, tag=record_id, expires=entry["expires"])
+    _stored(record_id)
     return html
 
 
@@ -147,6 +153,7 @@ def _with_new_follower_count(key: str, entry: dict, followers: str) -> dict | No
     seconds_left = int(entry["expires"] - time.time())
     if seconds_left > 0:
         cache.set(key, entry, seconds_left)
+        _stored(entry["record_id"])
     return entry
 
 
@@ -191,6 +198,7 @@ def store(request: HttpRequest, record: AuthorRecord, tokens: Tokens, marked_htm
     }
     key = _page_key(request)
     cache.set(key, entry, int(seconds) + 1)
+    _stored(record.pk)
     if settings.PAGE_CACHE_SHARED:
         html = fill(marked_html, record.follower_count)
         _local.put(key, html, tag=record.pk, expires=entry["expires"])
@@ -208,12 +216,48 @@ def followers_changed(record_ids: Iterable[int]) -> None:
 
 
 def _replace_on_commit(record_ids: Iterable[int], token_key) -> None:
-    ids = sorted({int(record_id) for record_id in record_ids})
+    ids = {int(record_id) for record_id in record_ids}
     if not ids:
         return
-    _replace_tokens(ids, token_key)
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(functools.partial(_replace_tokens, ids, token_key))
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _replace_tokens(sorted(ids), token_key)
+        return
+    pending = next(
+        (
+            hook
+            for _, hook, _ in connection.run_on_commit
+            if isinstance(hook, _Pending) and hook.token_key is token_key
+        ),
+        None,
+    )
+    if pending is None:
+        pending = _Pending(token_key)
+        transaction.on_commit(pending)
+    # At once only for records new to this transaction, or whose page this process stored
+    # since: other processes cannot see the uncommitted rows, and what they store goes at the
+    # commit. An import touches a record in many rows; one cache write each, not one a row.
+    now = (ids - pending.ids) | (ids & _stored_since_replaced[token_key])
+    pending.ids |= ids
+    if now:
+        _replace_tokens(sorted(now), token_key)
+
+
+def _stored(record_id: int) -> None:
+    """This process stored a page of this record, or a copy of one, in the cache or its memory."""
+    for token_key in (_token_key, _followers_key):
+        _stored_since_replaced[token_key].add(record_id)
+
+
+class _Pending:
+    """The records one transaction made stale, whose tokens go again when it commits."""
+
+    def __init__(self, token_key):
+        self.token_key = token_key
+        self.ids: set[int] = set()
+
+    def __call__(self) -> None:
+        _replace_tokens(sorted(self.ids), self.token_key)
 
 
 def clear_local() -> None:
@@ -223,9 +267,12 @@ def clear_local() -> None:
 
 def _replace_tokens(ids: list[int], token_key) -> None:
     if len(ids) > MAX_TOKENS_PER_WRITE:
+        for stored in _stored_since_replaced.values():
+            stored.clear()
         cache.set(_GENERATION_KEY, new_token(), TOKEN_SECONDS)
         _local.drop_everything()
         return
+    _stored_since_replaced[token_key].difference_update(ids)
     cache.set_many({token_key(record_id): new_token() for record_id in ids}, TOKEN_SECONDS)
     _local.drop(ids)
 

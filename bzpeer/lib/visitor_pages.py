@@ -86,6 +86,9 @@ class VisitorPages:
         self._prefix = name
         self._generation_key = f"{name}:generation"
         self._local = LocalCopies(f"{name}:dropped", size=LOCAL_PAGES)
+        # Whether this process stored a page (in the cache or its memory) since it last
+        # replaced the generation.
+        self._stored_since_replaced = False
 
     def cached(self, request: HttpRequest) -> HttpResponse | None:
         """The stored page for this address while the generation is unchanged."""
@@ -97,6 +100,7 @@ class VisitorPages:
             if stored is None or found.get(self._generation_key) != stored.generation:
                 return None
             self._local.put(key, stored, tag="page", expires=stored.expires)
+            self._stored_since_replaced = True
         return stored.response()
 
     def generation(self) -> str:
@@ -125,23 +129,33 @@ class VisitorPages:
         key = self._key(request)
         cache.set(key, stored, int(seconds) + 1)
         self._local.put(key, stored, tag="page", expires=stored.expires)
+        self._stored_since_replaced = True
 
     def forget(self) -> None:
         """Make every stored page stale: now, and again when the transaction commits (a page
-        rendered from the old rows in between went under a token already gone)."""
-        self._replace()
+        rendered from the old rows in between went under a token already gone).
+
+        Inside a transaction the token is replaced at once only the first time, and again only
+        when this process stored a page since: other processes cannot see the uncommitted
+        rows, so what they store meanwhile goes at the commit. An import saves thousands of
+        rows in one transaction; this keeps them from costing a cache write each.
+        """
         connection = transaction.get_connection()
-        # Once per transaction on commit: an import saves thousands of rows.
-        if connection.in_atomic_block and not any(
-            hook == self._replace for _, hook, _ in connection.run_on_commit
-        ):
+        if not connection.in_atomic_block:
+            self._replace()
+            return
+        if not any(hook == self._replace for _, hook, _ in connection.run_on_commit):
+            self._replace()
             transaction.on_commit(self._replace)
+        elif self._stored_since_replaced:
+            self._replace()
 
     def clear_local(self) -> None:
         """Forget the pages kept in this process's memory (the test suite, between tests)."""
         self._local.clear()
 
     def _replace(self) -> None:
+        self._stored_since_replaced = False
         cache.set(self._generation_key, new_token(), TOKEN_SECONDS)
         self._local.drop_everything()
 

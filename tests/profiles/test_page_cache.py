@@ -256,6 +256,25 @@ def test_many_records_changed_at_once_make_every_page_stale(
     assert len(rendered) > 0
 
 
+def test_inside_a_transaction_only_a_write_after_a_stored_page_replaces_the_token_again(
+    client, django_assert_num_queries
+):
+    # The test runs inside a transaction, as an import's batch does.
+    record = record_with_works(1)
+    page_cache.forget([record.pk])
+    first = page_cache.tokens(record.pk).record
+    page_cache.forget([record.pk])
+    # No page of it was stored in between: nothing else could be under the first token.
+    assert page_cache.tokens(record.pk).record == first
+
+    _cached(client, record, django_assert_num_queries)
+    AuthorRecord.objects.filter(pk=record.pk).update(description="Renamed in place")
+    page_cache.forget([record.pk])
+
+    assert page_cache.tokens(record.pk).record != first
+    assert "Renamed in place" in _page(client, record)
+
+
 def test_a_page_whose_token_was_replaced_is_rendered_again(client, django_assert_num_queries):
     # A namesake lives in another row: the record's own columns do not show it, the token does.
     from tests.factories import AuthorRecordFactory

@@ -198,6 +198,24 @@ def test_one_transaction_replaces_the_generation_once_more_on_commit(
     assert catalogue_pages.catalogue.generation() != during
 
 
+def test_inside_a_transaction_only_a_write_after_a_stored_page_replaces_the_generation_again(
+    client, paper, django_assert_num_queries
+):
+    # The test runs inside a transaction, as an import's batch does.
+    Work.objects.create(arxiv_id="2405.90100", title="First row")
+    first = catalogue_pages.catalogue.generation()
+    Work.objects.create(arxiv_id="2405.90101", title="Second row")
+    # No page was stored in between: nothing else could be under the first token.
+    assert catalogue_pages.catalogue.generation() == first
+
+    _cached(client, paper.get_absolute_url(), django_assert_num_queries)
+    paper.title = "A retitled paper"
+    paper.save()
+
+    assert catalogue_pages.catalogue.generation() != first
+    assert "A retitled paper" in _rendered_with_queries(client, paper.get_absolute_url())
+
+
 def test_pages_stored_together_do_not_expire_together(client, paper):
     from bzpeer.lib import visitor_pages
 
