@@ -723,6 +723,12 @@ def _run_load(path: Path, database_url: str, label: str, child: str = "--child-l
     result = json.loads(output.strip().splitlines()[-1])
     result["load_before"], result["load_after"] = load_before, os.getloadavg()[0]
     result["whole_peak_mb"] = memory.peak_mb
+    parts = ", ".join(f"{mb:.0f}" for mb in memory.peak_parts_mb)
+    print(
+        f"{label}: whole load's peak {memory.peak_mb:.0f} MB at {memory.peak_at:.0f} s, "
+        f"by process (PSS MB, the loader among them): {parts}",
+        flush=True,
+    )
     cpu = f"CPU seconds: loader {result['loader_cpu']:.1f}, workers {result['workers_cpu']:.1f}"
     if result["postgres_cpu"] is not None:
         cpu += f", PostgreSQL backend {result['postgres_cpu']:.1f}"
@@ -754,6 +760,9 @@ class _WholeLoadMemory:
     def __init__(self, pid: int):
         self.pid = pid
         self.peak_mb = 0.0
+        # At the peak: when (seconds into the load) and each process's share, largest first.
+        self.peak_at = 0.0
+        self.peak_parts_mb: list[float] = []
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -766,9 +775,13 @@ class _WholeLoadMemory:
         self._thread.join()
 
     def _sample(self) -> None:
+        started = time.perf_counter()
         while not self._done.wait(self.INTERVAL):
-            total_kb = sum(_pss_kb(pid) for pid in _process_tree(self.pid))
-            self.peak_mb = max(self.peak_mb, total_kb / 1024)
+            parts_kb = [_pss_kb(pid) for pid in _process_tree(self.pid)]
+            if sum(parts_kb) / 1024 > self.peak_mb:
+                self.peak_mb = sum(parts_kb) / 1024
+                self.peak_at = time.perf_counter() - started
+                self.peak_parts_mb = sorted((kb / 1024 for kb in parts_kb if kb), reverse=True)
 
 
 def _process_tree(pid: int) -> list[int]:
