@@ -267,7 +267,7 @@ def clear_local() -> None:
 
 def _replace_tokens(ids: list[int], token_key) -> None:
     if len(ids) > MAX_TOKENS_PER_WRITE:
-        for stored in _stored_since_replaced.values():
+        for stored in list(_stored_since_replaced.values()):  # another thread may add a kind
             stored.clear()
         cache.set(_GENERATION_KEY, new_token(), TOKEN_SECONDS)
         _local.drop_everything()
