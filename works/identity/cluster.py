@@ -34,6 +34,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from works.identity.bigblock import component_labels
 from works.identity.features import (
     SMALL_LIMIT,
     BlockData,
@@ -290,7 +291,6 @@ def link_profiles(
     if len(profiles) <= DENSE_LIMIT:
         everyone = np.arange(len(profiles))
         return cluster_matrix(everyone, probability_matrix(block, learner, everyone))
-    from works.identity.bigblock import component_labels
 
     position = {sid: k for k, sid in enumerate(ids)}
     must = [(position[a], position[b]) for a, b in must_link if a in position and b in position]

@@ -26,6 +26,8 @@ from works.identity.features import (
     profile_of,
     vetoed_pairs,
 )
+from works.identity.metrics import b_cubed
+from works.identity.model import IdentityModel, PairModel, logistic_features
 from works.identity.signature import Signature
 
 __all__ = [
@@ -234,7 +236,7 @@ LIGHTGBM_PARAMS = {
 def fit_lightgbm(
     features: np.ndarray, labels: np.ndarray, weights: np.ndarray, *, rounds: int = 150
 ) -> dict[str, Any]:
-    import lightgbm
+    import lightgbm  # lazily, as the module docstring says: only training needs it
 
     dataset = lightgbm.Dataset(features, labels.astype(np.float64), weight=weights)
     booster = lightgbm.train(LIGHTGBM_PARAMS, dataset, num_boost_round=rounds)
@@ -246,9 +248,7 @@ def fit_lightgbm(
 
 
 def fit_logistic(features: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> dict[str, Any]:
-    from sklearn.linear_model import LogisticRegression
-
-    from works.identity.model import logistic_features
+    from sklearn.linear_model import LogisticRegression  # lazily: only training needs it
 
     missing = np.isnan(features)
     indicators = [int(k) for k in np.flatnonzero(missing.any(axis=0))]
@@ -290,8 +290,6 @@ def first_stage(block: PreparedBlock, learner, threshold: float) -> np.ndarray:
 
 def fit(learner: str, features, labels, weights):
     """A :class:`PairModel` of ``learner``."""
-    from works.identity.model import PairModel
-
     trainer = fit_lightgbm if learner == "lightgbm" else fit_logistic
     return PairModel.from_dict(trainer(features, labels, weights))
 
@@ -356,7 +354,7 @@ COHESION_MARGIN = 0.02
 
 
 def _inner_folds(blocks, folds: int):
-    from sklearn.model_selection import GroupKFold
+    from sklearn.model_selection import GroupKFold  # lazily: only training needs it
 
     groups = np.arange(len(blocks))
     return list(GroupKFold(n_splits=folds).split(groups, groups=groups))
@@ -414,9 +412,6 @@ def train_model(
     learn from rare-name blocks made of the training blocks' people, each inner
     fold's from its own blocks (so the inner folds stay apart).
     """
-    from works.identity.metrics import b_cubed
-    from works.identity.model import IdentityModel
-
     real = len(blocks)
     reads_abstracts = any(s.abstract for block in blocks for s in block.signatures)
     blocks, splits = _with_rare_names(list(blocks), _inner_folds(blocks, inner_folds), rare_names)
