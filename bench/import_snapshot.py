@@ -778,8 +778,9 @@ class _WholeLoadMemory:
         started = time.perf_counter()
         while not self._done.wait(self.INTERVAL):
             parts_kb = [_pss_kb(pid) for pid in _process_tree(self.pid)]
-            if sum(parts_kb) / 1024 > self.peak_mb:
-                self.peak_mb = sum(parts_kb) / 1024
+            total_mb = sum(parts_kb) / 1024
+            if total_mb > self.peak_mb:
+                self.peak_mb = total_mb
                 self.peak_at = time.perf_counter() - started
                 self.peak_parts_mb = sorted((kb / 1024 for kb in parts_kb if kb), reverse=True)
 

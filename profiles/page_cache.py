@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -73,9 +72,6 @@ _GENERATION_KEY = "profiles:page:generation"
 LOCAL_PAGES = 256
 _local = LocalCopies("profiles:page:dropped", size=LOCAL_PAGES)
 PAGE_PARAMS = frozenset({"page"})
-# For each kind of token, the records whose page this process stored since it last replaced
-# that token: a write inside a transaction replaces it again at once (``_replace_on_commit``).
-_stored_since_replaced: defaultdict[object, set[int]] = defaultdict(set)
 
 
 # Where the stored page's follower count and its plural go (profiles/templatetags): outside
@@ -153,7 +149,6 @@ def _with_new_follower_count(key: str, entry: dict, followers: str) -> dict | No
     seconds_left = int(entry["expires"] - time.time())
     if seconds_left > 0:
         cache.set(key, entry, seconds_left)
-        _stored(entry["record_id"])
     return entry
 
 
@@ -245,8 +240,8 @@ def _replace_on_commit(record_ids: Iterable[int], token_key) -> None:
 
 def _stored(record_id: int) -> None:
     """This process stored a page of this record, or a copy of one, in the cache or its memory."""
-    for token_key in (_token_key, _followers_key):
-        _stored_since_replaced[token_key].add(record_id)
+    for stored in _stored_since_replaced.values():
+        stored.add(record_id)
 
 
 class _Pending:
@@ -267,7 +262,7 @@ def clear_local() -> None:
 
 def _replace_tokens(ids: list[int], token_key) -> None:
     if len(ids) > MAX_TOKENS_PER_WRITE:
-        for stored in list(_stored_since_replaced.values()):  # another thread may add a kind
+        for stored in _stored_since_replaced.values():
             stored.clear()
         cache.set(_GENERATION_KEY, new_token(), TOKEN_SECONDS)
         _local.drop_everything()
@@ -291,6 +286,11 @@ def _token_key(record_id: int) -> str:
 
 def _followers_key(record_id: int) -> str:
     return f"profiles:page:followers:{record_id}"
+
+
+# For each kind of token, the records whose page this process stored since it last replaced
+# that token: a write inside a transaction replaces it again at once (``_replace_on_commit``).
+_stored_since_replaced: dict[object, set[int]] = {_token_key: set(), _followers_key: set()}
 
 
 def _state(record: AuthorRecord) -> str:

@@ -236,7 +236,7 @@ LIGHTGBM_PARAMS = {
 def fit_lightgbm(
     features: np.ndarray, labels: np.ndarray, weights: np.ndarray, *, rounds: int = 150
 ) -> dict[str, Any]:
-    import lightgbm  # lazily, as the module docstring says: only training needs it
+    import lightgbm  # lazily: see the module docstring
 
     dataset = lightgbm.Dataset(features, labels.astype(np.float64), weight=weights)
     booster = lightgbm.train(LIGHTGBM_PARAMS, dataset, num_boost_round=rounds)
@@ -248,7 +248,7 @@ def fit_lightgbm(
 
 
 def fit_logistic(features: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> dict[str, Any]:
-    from sklearn.linear_model import LogisticRegression  # lazily: only training needs it
+    from sklearn.linear_model import LogisticRegression  # lazily: see the module docstring
 
     missing = np.isnan(features)
     indicators = [int(k) for k in np.flatnonzero(missing.any(axis=0))]
@@ -354,7 +354,7 @@ COHESION_MARGIN = 0.02
 
 
 def _inner_folds(blocks, folds: int):
-    from sklearn.model_selection import GroupKFold  # lazily: only training needs it
+    from sklearn.model_selection import GroupKFold  # lazily: see the module docstring
 
     groups = np.arange(len(blocks))
     return list(GroupKFold(n_splits=folds).split(groups, groups=groups))
