@@ -97,6 +97,55 @@ def test_two_heavy_tasks_never_run_at_once_and_light_ones_fill_the_wait():
     assert any(start < first_end for kind, start, _ in results if kind == "light")
 
 
+def _kind_span_and_process(task: tuple[str, float]) -> tuple[str, float, float, int]:
+    return (*_timed(task), os.getpid())
+
+
+def test_a_task_marked_alone_runs_with_no_other_task_and_in_a_process_of_its_own():
+    tasks = [("light", 0.05)] * 5 + [("alone", 0.2)] + [("light", 0.05)] * 5
+    tasks += [("alone", 0.2), ("alone", 0.2), ("light", 0.05)]
+
+    results = list(
+        parallel_map(
+            _kind_span_and_process, tasks, workers=2, alone=lambda task: task[0] == "alone"
+        )
+    )
+
+    assert [kind for kind, *_ in results] == [kind for kind, _ in tasks]  # input order
+    alone = [(start, end, pid) for kind, start, end, pid in results if kind == "alone"]
+    others = [(start, end, pid) for kind, start, end, pid in results if kind != "alone"]
+    for start, end, pid in alone:
+        # Nothing ran beside it, and no process that ran anything else was alive then: a
+        # process of its own (a process id is reused only long after its process ended).
+        assert not any(s < end and start < e for s, e, _ in others)
+        assert pid not in {p for _, _, p in others}
+        assert [p for _, _, p in alone].count(pid) == 1
+    # The light tasks on either side of the first alone task still ran two at a time.
+    assert any(
+        s < e2 and s2 < e for (s, e, _), (s2, e2, _) in itertools.combinations(others[:5], 2)
+    )
+
+
+def test_tasks_marked_alone_keep_the_stretches_of_fresh_processes():
+    items = [0, 1, 2, "alone", 3, 4, 5, 6, 7]
+
+    results = list(
+        parallel_map(
+            _item_and_process,
+            items,
+            workers=2,
+            tasks_per_process=2,
+            alone=lambda item: item == "alone",
+        )
+    )
+
+    assert [item for item, _ in results] == items
+    by_item = dict(results)
+    # Items 0-2 before it, then stretches of 2 x 2 tasks (3-6) and the rest (7).
+    assert {by_item[0], by_item[1], by_item[2]}.isdisjoint({by_item[3], by_item["alone"]})
+    assert {by_item[3], by_item[6]}.isdisjoint({by_item[7]})
+
+
 def test_without_heavy_tasks_the_queue_runs_each_task_once_in_order():
     results = list(parallel_map(_item_and_process, range(50), workers=3, in_flight=1))
 

@@ -66,6 +66,13 @@ LINK_TASK_SIGNATURES = 2000
 # the largest (6,576) 560; a process starts at 84. Two of the largest at once, beside the
 # loader, took the whole load past 1.5 GB.
 HEAVY_BLOCK_SIGNATURES = 1000
+# Blocks this big are linked alone: the other linking process exits first, and a fresh one
+# takes the block. Peak RSS of one block in a fresh process, a million-record load: 4,000
+# signatures about 425 MB, 5,000 485, the largest (6,576) 577. With the other process beside
+# it (about 245 MB proportional), the loader and the fork server, the largest blocks took
+# the whole load to about 1 GB; alone, about 790 MB. 32 blocks, 150,000 of the 5.5 million
+# signatures: their one idle core cost 5 % of the linking's first seven minutes.
+ALONE_BLOCK_SIGNATURES = 4000
 # Resident MB above which a linking process empties its identity caches after a task.
 LINK_PROCESS_MB = 250
 
@@ -305,8 +312,8 @@ def link_unlinked(*, source_label: str, workers: int = 0) -> set[int]:
     # This process parsed and copied every record and stays resident while the blocks are
     # linked, the load's most memory-hungry step: at 200,000 records, 236 MB, 176 MB after.
     return_freed_memory()
-    heavy_keys: set[str] = set()
-    tasks = _link_tasks(heavy_keys)
+    heavy_sizes: dict[str, int] = {}
+    tasks = _link_tasks(heavy_sizes)
     first = list(itertools.islice(tasks, 2))
     if len(first) < 2:
         workers = 0  # one task: not worth starting processes
@@ -316,24 +323,26 @@ def link_unlinked(*, source_label: str, workers: int = 0) -> set[int]:
         itertools.chain(first, tasks),
         workers,
         tasks_per_process=clustering.TASKS_PER_PROCESS,
-        heavy=lambda block_keys: block_keys[0] in heavy_keys,
+        heavy=lambda block_keys: block_keys[0] in heavy_sizes,
+        alone=lambda block_keys: heavy_sizes.get(block_keys[0], 0) >= ALONE_BLOCK_SIGNATURES,
     ):
         if plan is not None:
             touched |= write_links(plan, source_label)
     return touched
 
 
-def _link_tasks(heavy_keys: set[str]) -> Iterator[list[str]]:
+def _link_tasks(heavy_sizes: dict[str, int]) -> Iterator[list[str]]:
     """The block keys of each task, streamed from the server.
 
-    Blocks of HEAVY_BLOCK_SIGNATURES or more (added to ``heavy_keys``) are tasks of their own,
-    woven in among the others by signatures (works.identity.sharing.interleaved): two never
-    run at once, and the lighter tasks that run beside them are at hand.
+    Blocks of HEAVY_BLOCK_SIGNATURES or more (their sizes noted in ``heavy_sizes``) are tasks
+    of their own, woven in among the others by signatures (works.identity.sharing.interleaved):
+    two never run at once, and the lighter tasks that run beside them are at hand. Blocks of
+    ALONE_BLOCK_SIGNATURES or more run with nothing beside them.
     """
     with connection.cursor() as cursor:
         cursor.execute(_UNLINKED_BLOCKS_SQL, [HEAVY_BLOCK_SIGNATURES, True])
         heavy = cursor.fetchall()  # a few thousand blocks in all of arXiv
-    heavy_keys.update(key for key, _ in heavy)
+    heavy_sizes.update(heavy)
     with connection.chunked_cursor() as cursor:
         cursor.execute(_UNLINKED_BLOCKS_SQL, [HEAVY_BLOCK_SIGNATURES, False])
         rows = itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(5000), []))

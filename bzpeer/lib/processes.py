@@ -79,6 +79,7 @@ def parallel_map(
     in_flight: int = 2,
     tasks_per_process: int | None = None,
     heavy: Callable[[T], bool] | None = None,
+    alone: Callable[[T], bool] | None = None,
 ) -> Iterator[R]:
     """``function`` over ``items`` in ``workers`` processes, results in input order.
 
@@ -95,20 +96,56 @@ def parallel_map(
     once (a first load's largest identity blocks): one waits for the other, and the tasks
     behind it go to the free processes meanwhile (read up to LOOKAHEAD tasks per process
     ahead, their results held until it is their turn).
+
+    ``alone`` marks the tasks that need so much memory that nothing else may hold any beside
+    them (a first load's very largest blocks): the processes before them finish and exit, the
+    task runs in a fresh process of its own, and fresh processes go on after it.
     """
     if not workers:
         yield from map(function, items)
         return
-    items = iter(items)
+    items = _Peekable(items)
+    is_alone = alone or (lambda _item: False)
     stretch = workers * tasks_per_process if tasks_per_process else None
-    while (first := next(items, _NONE_LEFT)) is not _NONE_LEFT:
-        rest = itertools.islice(items, stretch - 1) if stretch else items
-        yield from _in_processes(
-            function, itertools.chain([first], rest), workers, in_flight, heavy
-        )
+    while (first := items.peek()) is not _NONE_LEFT:
+        if is_alone(first):
+            yield from _in_processes(function, iter([next(items)]), 1, 1, None)
+            continue
+        together = itertools.islice(items.until(is_alone), stretch)
+        yield from _in_processes(function, together, workers, in_flight, heavy)
 
 
 _NONE_LEFT = object()
+
+
+class _Peekable:
+    """An iterator whose next item can be looked at without taking it."""
+
+    def __init__(self, items: Iterable):
+        self.items = iter(items)
+        self.looked: list = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item = self.looked.pop() if self.looked else next(self.items, _NONE_LEFT)
+        if item is _NONE_LEFT:
+            self.looked.append(item)
+            raise StopIteration
+        return item
+
+    def peek(self):
+        if not self.looked:
+            self.looked.append(next(self.items, _NONE_LEFT))
+        return self.looked[0]
+
+    def until(self, stop: Callable) -> Iterator:
+        """The items before the first one ``stop`` is true of, which stays to be taken."""
+        while (item := self.peek()) is not _NONE_LEFT and not stop(item):
+            yield next(self)
+
+
 # Tasks read ahead of the oldest result still to give, per process: room for the light tasks
 # that keep the other processes busy while a heavy one waits for its turn.
 LOOKAHEAD = 16

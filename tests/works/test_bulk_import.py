@@ -741,17 +741,27 @@ def test_linking_at_the_end_in_two_processes_ends_as_in_this_one(monkeypatch):
     monkeypatch.setattr(first_load, "LINK_TASK_SIGNATURES", 100)
     # Fresh processes after every task each: the plans do not depend on which process made them.
     monkeypatch.setattr(clustering, "TASKS_PER_PROCESS", 1)
-    # The bigger blocks are heavy here: linked one at a time, woven among the others.
+    # The bigger blocks are heavy here: linked one at a time, woven among the others; the
+    # biggest alone, with no other linking process alive.
     monkeypatch.setattr(first_load, "HEAVY_BLOCK_SIGNATURES", 3)
+    monkeypatch.setattr(first_load, "ALONE_BLOCK_SIGNATURES", 4)
     tasks = []
     original = first_load._link_tasks
 
-    def counting(heavy_keys):
-        for task in original(heavy_keys):
-            tasks.append((task, task[0] in heavy_keys))
+    def counting(heavy_sizes):
+        for task in original(heavy_sizes):
+            tasks.append((task, task[0] in heavy_sizes))
             yield task
 
     monkeypatch.setattr(first_load, "_link_tasks", counting)
+    options = []
+    real_parallel_map = first_load.parallel_map
+
+    def watched(function, items, workers, **kwargs):
+        options.append(kwargs)
+        return real_parallel_map(function, items, workers, **kwargs)
+
+    monkeypatch.setattr(first_load, "parallel_map", watched)
 
     import_bulk(io.BytesIO(SNAPSHOT.read_bytes()), first_load=True, batch_size=60, workers=2)
 
@@ -759,6 +769,9 @@ def test_linking_at_the_end_in_two_processes_ends_as_in_this_one(monkeypatch):
     assert max(len(keys) for keys, _ in tasks) > 1  # blocks are grouped into tasks
     heavy = [k for k, (_, is_heavy) in enumerate(tasks) if is_heavy]
     assert heavy and heavy != list(range(len(heavy)))  # some heavy, not all of them first
+    [linking] = options
+    alone = [keys for keys, _ in tasks if linking["alone"](keys)]
+    assert alone and len(alone) < len(heavy)
     assert database_rows() == uninterrupted
     assert not unlinked_people()
 
