@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from array import array
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -317,7 +318,9 @@ def link_unlinked(*, source_label: str, workers: int = 0) -> set[int]:
     first = list(itertools.islice(tasks, 2))
     if len(first) < 2:
         workers = 0  # one task: not worth starting processes
-    touched: set[int] = set()
+    # Ids as 8-byte integers while the linking processes are alive: a set of Python ints
+    # takes about 62 bytes an id, and a million-record load makes over a million records.
+    touched = array("q")
     for plan in parallel_map(
         plan_blocks,
         itertools.chain(first, tasks),
@@ -327,8 +330,8 @@ def link_unlinked(*, source_label: str, workers: int = 0) -> set[int]:
         alone=lambda block_keys: heavy_sizes.get(block_keys[0], 0) >= ALONE_BLOCK_SIGNATURES,
     ):
         if plan is not None:
-            touched |= write_links(plan, source_label)
-    return touched
+            touched.extend(write_links(plan, source_label))
+    return set(touched)
 
 
 def _link_tasks(heavy_sizes: dict[str, int]) -> Iterator[list[str]]:
