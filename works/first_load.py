@@ -68,12 +68,14 @@ LINK_TASK_SIGNATURES = 2000
 # loader, took the whole load past 1.5 GB.
 HEAVY_BLOCK_SIGNATURES = 1000
 # Blocks this big are linked alone: the other linking process exits first, and a fresh one
-# takes the block. Peak RSS of one block in a fresh process, a million-record load: 4,000
-# signatures about 425 MB, 5,000 485, the largest (6,576) 577. With the other process beside
-# it (about 245 MB proportional), the loader and the fork server, the largest blocks took
-# the whole load to about 1 GB; alone, about 790 MB. 32 blocks, 150,000 of the 5.5 million
-# signatures: their one idle core cost 5 % of the linking's first seven minutes.
-ALONE_BLOCK_SIGNATURES = 4000
+# takes the block. Peak RSS of one block in a fresh process, a million-record load: 1,000
+# signatures 261 MB, 2,000 370, 2,500 about 420, 2,700-3,300 440-519 (one component of up to
+# 3,000 profiles clustered in n x n matrices), 4,000 about 425, the largest (6,576) 577. Beside
+# the other linking process (about 230 MB proportional), the loader (180-210) and the fork
+# server (76 with its helper), blocks of 2,900-3,300 took the whole load to 981 MB, and the
+# largest would have taken it to about 1 GB. 249 blocks, 809,000 of the 5.5 million
+# signatures: their idle core costs an estimated 20 minutes of a load that links for hours.
+ALONE_BLOCK_SIGNATURES = 2500
 # Resident MB above which a linking process empties its identity caches after a task.
 LINK_PROCESS_MB = 250
 
