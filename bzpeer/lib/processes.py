@@ -123,27 +123,30 @@ class _Peekable:
 
     def __init__(self, items: Iterable):
         self.items = iter(items)
-        self.looked: list = []
+        self.ahead = _UNREAD  # the item looked at and not yet taken
 
     def __iter__(self):
         return self
 
     def __next__(self):
-        item = self.looked.pop() if self.looked else next(self.items, _NONE_LEFT)
+        item = self.peek()
         if item is _NONE_LEFT:
-            self.looked.append(item)
             raise StopIteration
+        self.ahead = _UNREAD
         return item
 
     def peek(self):
-        if not self.looked:
-            self.looked.append(next(self.items, _NONE_LEFT))
-        return self.looked[0]
+        if self.ahead is _UNREAD:
+            self.ahead = next(self.items, _NONE_LEFT)
+        return self.ahead
 
     def until(self, stop: Callable) -> Iterator:
         """The items before the first one ``stop`` is true of, which stays to be taken."""
         while (item := self.peek()) is not _NONE_LEFT and not stop(item):
             yield next(self)
+
+
+_UNREAD = object()
 
 
 # Tasks read ahead of the oldest result still to give, per process: room for the light tasks
