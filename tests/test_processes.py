@@ -1,7 +1,9 @@
 """Worker processes (bzpeer.lib.processes): forked from a server that has Django set up."""
 
+import contextlib
 import itertools
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -202,3 +204,67 @@ def _fork_servers_after(step: str) -> int:
 def test_warming_up_starts_the_fork_server_before_any_pool():
     assert _fork_servers_after("nothing") == 0
     assert _fork_servers_after("warm") == 1
+
+
+_KILLED_WHILE_WORKING = """
+import os, sys, time
+from pathlib import Path
+
+import django
+
+
+def note_and_wait(folder):
+    Path(folder, str(os.getpid())).touch()
+    time.sleep(120)
+
+
+if __name__ == "__main__":
+    django.setup()
+    from bzpeer.lib.processes import parallel_map
+
+    list(parallel_map(note_and_wait, [sys.argv[1]] * 4, workers=2))
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False  # ended and reaped
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs pidfd_open (Linux 5.3+)")
+def test_workers_end_with_the_process_they_work_for_when_it_is_killed(tmp_path):
+    script = tmp_path / "killed_while_working.py"
+    script.write_text(_KILLED_WHILE_WORKING)
+    started = tmp_path / "started"
+    started.mkdir()
+    environment = {**os.environ, "PYTHONPATH": str(settings.BASE_DIR)}
+    # Its stderr kept aside: the killed loader's resource tracker reports the semaphores
+    # it was not told to clean up.
+    errors = tmp_path / "stderr"
+    with errors.open("w") as stderr:
+        loader = subprocess.Popen(
+            [sys.executable, str(script), str(started)], env=environment, stderr=stderr
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while len(os.listdir(started)) < 2:
+            assert loader.poll() is None, errors.read_text()
+            assert time.monotonic() < deadline, "the workers never started"
+            time.sleep(0.05)
+        workers = [int(name) for name in os.listdir(started)]
+
+        loader.kill()  # SIGKILL, as the OOM killer or an operator stops it: no cleanup
+        loader.wait()
+
+        deadline = time.monotonic() + 10
+        while any(map(_running, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(_running, workers)), "workers outlived the killed loader"
+    finally:
+        loader.kill()
+        for name in os.listdir(started):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(name), signal.SIGKILL)

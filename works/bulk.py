@@ -810,8 +810,9 @@ def _parallel(
     filling memory.
     """
     context = processes.worker_context()
-    # No initializer: the task (works.prepare) needs neither Django's settings nor its models.
-    pool = context.Pool(workers)
+    # The task (works.prepare) needs neither Django's settings nor its models: the workers
+    # only end with this process.
+    pool = context.Pool(workers, initializer=processes.exit_with, initargs=(os.getpid(),))
     pending: deque = deque()
     try:
         for first_line, chunk in chunks:

@@ -13,6 +13,9 @@ module that imports models.
 import itertools
 import multiprocessing
 import multiprocessing.forkserver
+import os
+import select
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -47,14 +50,41 @@ def warm_up() -> None:
     multiprocessing.forkserver.ensure_running()
 
 
-def start_django(database_name: str | None = None) -> None:
+def start_django(database_name: str | None = None, parent_pid: int | None = None) -> None:
     """Set Django up in a worker (the fork server did; again here when it could not), on the
     database the parent works on (a test database, a benchmark's) rather than the one the
-    environment names. Its numerical libraries get one thread (:func:`one_blas_thread`)."""
+    environment names. Its numerical libraries get one thread (:func:`one_blas_thread`), and
+    it ends with ``parent_pid`` (:func:`exit_with`)."""
+    if parent_pid:
+        exit_with(parent_pid)
     one_blas_thread()
     django.setup()
     if database_name:
         settings.DATABASES["default"]["NAME"] = database_name
+
+
+def exit_with(parent_pid: int) -> None:
+    """End this worker as soon as ``parent_pid``, the process it works for, ends.
+
+    A worker's own parent is the fork server, and nothing else tells it that the process it
+    works for was killed: each worker holds the write ends of its pool's queues and of the
+    server's liveness pipe, so no read ever meets its end, and the workers, the server and
+    its resource tracker wait for ever (a killed first load left its linking processes
+    holding hundreds of MB). A thread waits on the parent's pidfd and ends the process at
+    once: what it was doing belongs to a run that was stopped, and a run can be re-run.
+    """
+    try:
+        parent = os.pidfd_open(parent_pid)
+    except ProcessLookupError:
+        os._exit(1)  # gone before this worker started
+    except (AttributeError, OSError):
+        return  # no pidfd (Linux before 5.3, another system): the old behaviour
+
+    def wait_for_parent() -> None:
+        select.select([parent], [], [])  # readable once the parent has ended
+        os._exit(1)
+
+    threading.Thread(target=wait_for_parent, name="exit-with-parent", daemon=True).start()
 
 
 def one_blas_thread() -> None:
@@ -168,7 +198,7 @@ def _in_processes(
         workers,
         mp_context=worker_context(),
         initializer=start_django,
-        initargs=(database_name,),
+        initargs=(database_name, os.getpid()),
     ) as executor:
         queue = _TaskQueue(executor, function, heavy, workers * in_flight, workers * LOOKAHEAD)
         while (result := queue.next_result(items)) is not _NONE_LEFT:
