@@ -123,14 +123,13 @@ def average_linkage(sums: np.ndarray, weights: np.ndarray, threshold: float) -> 
 
 def _average_linkage_in_place(sums: np.ndarray, weights: np.ndarray, threshold: float):
     """:func:`average_linkage` that uses ``sums`` (float64) as its working matrix: for a
-    component of 3,000 profiles each n x n copy is 72 MB, and a linking process's peak was
-    five of them."""
+    component of 3,000 profiles each n x n matrix is 72 MB, and a linking process's peak was
+    five of them. The averages are not kept beside it: a row of them is computed again from
+    ``sums`` when the row is rescanned (the same division, so the same bits and labels)."""
     n = len(weights)
     weights = np.array(weights, dtype=np.float64)
     np.fill_diagonal(sums, NEVER)
-    linkage = _averages(sums, weights)
-    best_col = np.argmax(linkage, axis=1) if n else np.zeros(0, dtype=np.int64)
-    best_val = linkage[np.arange(n), best_col] if n else np.zeros(0)
+    best_col, best_val = _row_maxima(sums, weights, np.arange(n))
     labels = np.arange(n)
     alive = np.ones(n, dtype=bool)
     while n > 1:
@@ -140,33 +139,38 @@ def _average_linkage_in_place(sums: np.ndarray, weights: np.ndarray, threshold: 
         b = int(best_col[a])
         a, b = min(a, b), max(a, b)
         labels[labels == b] = a
-        _merge_rows(sums, linkage, weights, alive, a, b)
+        _merge_rows(sums, weights, alive, a, b)
         rescan = alive & ((best_col == a) | (best_col == b))
         rescan[a] = True
         best_val[b], best_val[~alive] = NEVER, NEVER
-        rows = np.flatnonzero(rescan)  # each row's first maximum, as row by row
-        best_col[rows] = np.argmax(linkage[rows], axis=1)
-        best_val[rows] = linkage[rows, best_col[rows]]
-        improved = alive & (linkage[:, a] > best_val)
+        rows = np.flatnonzero(rescan)
+        best_col[rows], best_val[rows] = _row_maxima(sums, weights, rows)
+        to_a = sums[:, a] / (weights * weights[a])  # NEVER stays NEVER
+        improved = alive & (to_a > best_val)
         best_col[improved] = a
-        best_val[improved] = linkage[improved, a]
+        best_val[improved] = to_a[improved]
     return labels
 
 
-def _averages(sums: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """``sums / np.outer(weights, weights)``, the same bits, without the n x n outer product
-    (a few rows' at a time)."""
-    averages = np.empty_like(sums)
-    for start in range(0, len(weights), _AVERAGE_ROWS):
-        rows = slice(start, start + _AVERAGE_ROWS)
-        np.divide(sums[rows], np.outer(weights[rows], weights), out=averages[rows])
-    return averages
+def _row_maxima(sums: np.ndarray, weights: np.ndarray, rows: np.ndarray):
+    """(column, value) of each of ``rows``' largest average ``sums / (w_row * w_col)``, the
+    first one where several tie; a few rows' averages at a time."""
+    columns = np.empty(len(rows), dtype=np.int64)
+    values = np.empty(len(rows))
+    for start in range(0, len(rows), _AVERAGE_ROWS):
+        chunk = rows[start : start + _AVERAGE_ROWS]
+        averages = sums[chunk]  # a copy: fancy indexing
+        averages /= np.outer(weights[chunk], weights)
+        best = np.argmax(averages, axis=1)
+        columns[start : start + len(chunk)] = best
+        values[start : start + len(chunk)] = averages[np.arange(len(chunk)), best]
+    return columns, values
 
 
-_AVERAGE_ROWS = 256
+_AVERAGE_ROWS = 128
 
 
-def _merge_rows(sums, linkage, weights, alive, a: int, b: int) -> None:
+def _merge_rows(sums, weights, alive, a: int, b: int) -> None:
     sums[a] = sums[a] + sums[b]
     sums[:, a] = sums[a]
     sums[a, a] = NEVER
@@ -174,11 +178,6 @@ def _merge_rows(sums, linkage, weights, alive, a: int, b: int) -> None:
     alive[b] = False
     sums[b] = NEVER
     sums[:, b] = NEVER
-    linkage[a] = np.where(alive, sums[a] / (weights[a] * weights), NEVER)
-    linkage[a, a] = NEVER
-    linkage[:, a] = linkage[a]
-    linkage[b] = NEVER
-    linkage[:, b] = NEVER
 
 
 def _constraint_groups(
