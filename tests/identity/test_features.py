@@ -383,3 +383,34 @@ def test_sparse_rows_or_too_many_entries_keep_the_sparse_product(monkeypatch):
     assert not _dense_enough(_rows_with_share(0.01))
     monkeypatch.setattr(features, "DENSE_GRAM_ENTRIES", 300 * 40 - 1)
     assert not _dense_enough(_rows_with_share(0.3))
+
+
+def test_a_pools_name_level_is_the_least_over_every_pair_of_their_printed_names():
+    printed = ["Wei Wang", "W. Wang", "Wang Wei", "W. X. Wang", "Wei-Xin Wang", "Wei X. Wang"]
+    printed += ["W. Wang", "Wei Wang", "Wen Wang", "DeepSeek-AI"]
+    rng = random.Random(4)
+    signatures = [
+        Signature(signature_id=f"s{k}", paper_id=f"p{k}", author=rng.choice(printed))
+        for k in range(60)
+    ]
+    singles = [profile_of(s) for s in signatures]
+    # Pools of one to three signatures: profiles of one to several names, as merge rounds make.
+    profiles, start = [], 0
+    while start < len(singles):
+        size = rng.choice([1, 1, 1, 2, 3])
+        profiles.append(features.merge_profiles(singles[start : start + size]))
+        start += size
+    block = BlockData.build(profiles)
+    left, right = np.triu_indices(len(profiles), 1)
+
+    levels = features.name_levels(block, left, right)
+
+    def least(a, b):
+        if not a.names or not b.names:
+            return features.NAME_CONFLICT
+        return min(features.name_compatibility(x, y) for x in a.names for y in b.names)
+
+    expected = [least(profiles[i], profiles[j]) for i, j in zip(left, right, strict=True)]
+    assert levels.tolist() == expected
+    assert block.name_variants.shape[1] > 2  # pools of several names were compared
+    assert len(set(expected)) > 2

@@ -285,11 +285,13 @@ class BlockData:
     """One block's profiles as arrays and sparse matrices (see module docstring)."""
 
     profiles: list[Profile]
-    # ([per level k: profile x name variant, > 0 where a name pair is below k], incidence)
-    # Each profile's name variants as ids, padded with a last id that is fully
-    # compatible with everything; name_table[v, w] is the NAME_* level of v and w.
+    # Each profile's name variants as ids, padded with an id that is fully compatible with
+    # everything (a profile without a person's name has one id, incompatible with all);
+    # name_floor[p, w] is the least NAME_* level between p's variants and variant w;
+    # name_counts[p] is how many of p's ids are not padding.
     name_variants: np.ndarray
-    name_table: np.ndarray
+    name_floor: np.ndarray
+    name_counts: np.ndarray
     initials_only: np.ndarray  # every name of the profile is initials only
     coauthors: sparse.csr_matrix  # binary
     coauthors_tfidf: sparse.csr_matrix
@@ -677,7 +679,15 @@ def _name_variants(profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
     for a, first in enumerate(parts):
         for b in range(a, len(parts)):
             table[a, b] = table[b, a] = _compatibility(first, parts[b])
-    return {"name_variants": ids, "name_table": table}
+    # Each profile's least level against every variant: a pair's level is then the least of
+    # one row's entries at the other profile's variants, one pass per variant of the wider
+    # profile instead of one per pair of variants (a merge round's pools print a name many
+    # ways, and the passes over every pair were most of a large block's time).
+    floor = table[ids[:, 0]]
+    for i in range(1, width):
+        np.minimum(floor, table[ids[:, i]], out=floor)
+    counts = np.maximum(np.array([len(r) for r in rows], dtype=np.int64), 1)
+    return {"name_variants": ids, "name_floor": floor, "name_counts": counts}
 
 
 @lru_cache(maxsize=1_000_000)
@@ -763,11 +773,14 @@ def _masked(values: np.ndarray, present: np.ndarray) -> np.ndarray:
 
 def name_levels(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """The least compatible NAME_* level between the names of each pair."""
-    variants, table = block.name_variants, block.name_table
-    level = np.full(len(left), NAME_FULL_EQUAL, dtype=np.int8)
-    for i in range(variants.shape[1]):
-        for j in range(variants.shape[1]):
-            np.minimum(level, table[variants[left, i], variants[right, j]], out=level)
+    variants, floor = block.name_variants, block.name_floor
+    level = floor[left, variants[right, 0]]
+    counts = block.name_counts[right]
+    for j in range(1, variants.shape[1]):
+        # Padding is compatible with everything: only the pairs whose right side has a j-th
+        # variant can go lower.
+        pairs = np.flatnonzero(counts > j)
+        level[pairs] = np.minimum(level[pairs], floor[left[pairs], variants[right[pairs], j]])
     return level.astype(np.float64)
 
 
