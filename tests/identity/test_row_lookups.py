@@ -65,8 +65,7 @@ def test_pairs_without_shared_columns_are_zero():
         (np.ones(103), np.r_[np.arange(100), [200, 201, 202]], [0, 100, 103]), shape=(2, 300)
     )
 
-    assert _rows_times_rows(matrix, np.array([0, 1, 0]), np.array([1, 0, 0])).tolist() == [
-        0.0,
-        0.0,
-        100.0,
-    ]
+    products = _rows_times_rows(matrix, np.array([0, 1, 1]), np.array([1, 0, 1]))
+
+    assert "_entry_index" in matrix.__dict__  # the long row against the short: lookups
+    assert products.tolist() == [0.0, 0.0, 3.0]
