@@ -5,6 +5,7 @@ import pytest
 from works import first_load
 from works.identity import features, names
 from works.identity.caches import forget_caches
+from works.identity.signature import Signature
 
 
 def _fill_caches():
@@ -35,3 +36,19 @@ def test_a_linking_task_forgets_the_caches_only_past_its_memory_limit(
     first_load.plan_blocks(["nobody n"])
 
     assert (names.parse_name.cache_info().currsize == 0) is forgotten
+
+
+def test_a_coauthor_is_parsed_into_one_cache_entry_for_its_key_name_and_first_name():
+    forget_caches()
+    Signature(
+        signature_id="1",
+        paper_id="p",
+        author="Zhengyan Zhang",
+        coauthors=("Maosong Sun", "Z. Liu", "J. H. Wang", "DeepSeek-AI"),
+    )
+
+    assert names.coauthor_parts.cache_info().currsize == 4
+    assert names.coauthor_parts("J. H. Wang") == ("j wang", "j wang|.jh", None)
+    assert names.coauthor_parts("DeepSeek-AI") == (None, None, None)
+    # the three readings share that entry rather than holding caches of their own
+    assert not hasattr(names.coauthor_name, "cache_info")
