@@ -66,7 +66,16 @@ def dump(args: argparse.Namespace) -> None:
         rows = labelled_rows(
             signatures.only("id", "work_id", "position", "printed_name", "affiliation")
         )
-        blocks[key] = [{**row, "coauthors": list(row["coauthors"])} for row in rows]
+        blocks[key] = [
+            {
+                **row,
+                "coauthors": list(row["coauthors"]),
+                "coauthor_names": None
+                if row["coauthor_names"] is None
+                else list(row["coauthor_names"]),
+            }
+            for row in rows
+        ]
     from works.models import Work
 
     work_ids = {int(row["paper_id"]) for rows in blocks.values() for row in rows}

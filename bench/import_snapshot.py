@@ -876,7 +876,7 @@ _CEILING_TABLES = {
     ),
     "ceiling_author": (
         "arxiv_id text, position integer, key text, printed text, affiliation text, "
-        "block_key text, is_org boolean"
+        "block_key text, coauthor_name text, is_org boolean"
     ),
     "ceiling_version": "arxiv_id text, number integer, submitted timestamptz, size_kb integer",
     "ceiling_topic": "arxiv_id text, code text, position integer",

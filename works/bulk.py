@@ -436,7 +436,8 @@ class BulkImporter:
         )
         _copy(
             cursor,
-            "bulk_author (arxiv_id, position, key, printed, affiliation, block_key, is_org)",
+            "bulk_author (arxiv_id, position, key, printed, affiliation, block_key, coauthor_name, "
+            "is_org)",
             [record.encoded.signatures for record in changed],
         )
         _copy(
@@ -533,9 +534,10 @@ class BulkImporter:
             cursor.execute(
                 """
                 INSERT INTO bulk_assigned
-                    (seq, work_id, position, printed, key, affiliation, block_key, is_org)
+                    (seq, work_id, position, printed, key, affiliation, block_key,
+                     coauthor_name, is_org)
                 SELECT a.seq, w.work_id, a.position, a.printed, a.key, a.affiliation,
-                       a.block_key, a.is_org
+                       a.block_key, a.coauthor_name, a.is_org
                 FROM bulk_author a JOIN bulk_written w ON w.arxiv_id = a.arxiv_id
                 """
             )
@@ -556,9 +558,9 @@ class BulkImporter:
             """
             INSERT INTO bulk_assigned
                 (seq, work_id, authorship_id, author_id, position, printed, key, affiliation,
-                 block_key, is_org)
+                 block_key, coauthor_name, is_org)
             SELECT a.seq, w.work_id, s.authorship_id, s.author_id, a.position, a.printed, a.key,
-                   a.affiliation, a.block_key, a.is_org
+                   a.affiliation, a.block_key, a.coauthor_name, a.is_org
             FROM (
                 SELECT b.*,
                        row_number() OVER (PARTITION BY b.arxiv_id, b.key ORDER BY b.position)
@@ -605,6 +607,7 @@ class BulkImporter:
                 "printed_name": "a.printed",
                 "name_key": "a.key",
                 "block_key": "a.block_key",
+                "coauthor_name": "a.coauthor_name",
                 "affiliation": "a.affiliation",
             },
             None,
@@ -639,7 +642,7 @@ class BulkImporter:
             f"""
             UPDATE {authorships} t
             SET position = a.position, printed_name = a.printed, name_key = a.key,
-                affiliation = a.affiliation
+                coauthor_name = a.coauthor_name, affiliation = a.affiliation
             FROM bulk_assigned a WHERE t.id = a.authorship_id
             """
         )
@@ -704,7 +707,7 @@ _STAGING = {
     ),
     "bulk_author": (
         "seq bigint GENERATED ALWAYS AS IDENTITY, arxiv_id text, position integer, key text, "
-        "printed text, affiliation text, block_key text, is_org boolean"
+        "printed text, affiliation text, block_key text, coauthor_name text, is_org boolean"
     ),
     "bulk_version": (
         "seq bigint GENERATED ALWAYS AS IDENTITY, arxiv_id text, number integer, "
@@ -719,7 +722,8 @@ _STAGING = {
     "bulk_written": "arxiv_id text PRIMARY KEY, work_id bigint, inserted boolean",
     "bulk_assigned": (
         "seq bigint, work_id bigint, authorship_id bigint, author_id bigint, position integer, "
-        "printed text, key text, affiliation text, block_key text, is_org boolean"
+        "printed text, key text, affiliation text, block_key text, coauthor_name text, "
+        "is_org boolean"
     ),
 }
 

@@ -102,14 +102,18 @@ def _labelled_chunk(signatures: list[Authorship]) -> list[dict]:
     ):
         categories[work_id].append(code)
     teams: dict[int, list[str]] = defaultdict(list)
+    # The same names as co-authors, as stored when written (None where a row predates that)
+    kept_names: dict[int, list[str | None]] = defaultdict(list)
     places: dict[int, dict[int, int]] = defaultdict(dict)  # work → position → place in team
-    for work_id, position, printed in (
+    for work_id, position, printed, coauthor_name in (
         Authorship.objects.filter(work_id__in=work_ids)
         .order_by("work_id", "position")
-        .values_list("work_id", "position", "printed_name")
+        .values_list("work_id", "position", "printed_name", "coauthor_name")
     ):
         places[work_id][position] = len(teams[work_id])
         teams[work_id].append(printed)
+        kept_names[work_id].append(coauthor_name)
+    stored = {work_id for work_id, names in kept_names.items() if None not in names}
     return [
         {
             "signature_id": str(s.id),
@@ -117,6 +121,9 @@ def _labelled_chunk(signatures: list[Authorship]) -> list[dict]:
             "author": s.printed_name,
             "position": s.position,
             "coauthors": Coauthors(teams[s.work_id], places[s.work_id][s.position]),
+            "coauthor_names": Coauthors(kept_names[s.work_id], places[s.work_id][s.position])
+            if s.work_id in stored
+            else None,
             "title": works[s.work_id]["title"],
             "abstract": works[s.work_id].get("abstract", ""),
             "year": works[s.work_id]["year"],
@@ -129,9 +136,10 @@ def _labelled_chunk(signatures: list[Authorship]) -> list[dict]:
 
 
 class Coauthors(Sequence[str]):
-    """A work's printed names without one author's, as a row's ``coauthors``, without a copy
-    per row: each author of a 1,000-author work is a row, and rows are pickled to the linking
-    processes, which then receive the work's names once per task rather than once per row."""
+    """A work's printed names without one author's, as a row's ``coauthors`` (or its names as
+    co-authors, as its ``coauthor_names``), without a copy per row: each author of a
+    1,000-author work is a row, and rows are pickled to the linking processes, which then
+    receive the work's names once per task rather than once per row."""
 
     __slots__ = ("team", "place")
 

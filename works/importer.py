@@ -292,7 +292,9 @@ class SignatureUpdate:
             )
         Authorship.objects.filter(pk__in=list(self.dropped)).delete()
         Authorship.objects.bulk_update(
-            self.kept, ["position", "printed_name", "name_key", "affiliation"], batch_size=1000
+            self.kept,
+            ["position", "printed_name", "name_key", "coauthor_name", "affiliation"],
+            batch_size=1000,
         )
         Authorship.objects.bulk_create([row for row, _ in self.new], batch_size=2000)
 
@@ -317,6 +319,7 @@ def _authorship(work_id: int, position: int, signature: rows.Signature) -> Autho
         printed_name=signature.printed_name,
         name_key=signature.name_key,
         block_key=signature.block_key if signature.is_person else "",
+        coauthor_name=signature.coauthor_name,
         affiliation=signature.affiliation,
     )
 

@@ -335,6 +335,12 @@ class Authorship(models.Model):
     # one are in the same block, and only there (works.identity.names.block_key). Empty for a
     # signature that is not a person.
     block_key = models.CharField(max_length=120, blank=True)
+    # The printed name as a co-author (works.identity.names.coauthor_name: "m mohania|mukesh"),
+    # "" when it is not a person, worked out when the row is written: linking reads every
+    # author of each member's paper, and parsing a 1,000-author team again in every linking
+    # process was most of a first load's identity time. NULL for a row written before it was
+    # kept: it is parsed when read.
+    coauthor_name = models.TextField(null=True, blank=True)
     affiliation = models.TextField(blank=True)
 
     class Meta:

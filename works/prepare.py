@@ -74,13 +74,13 @@ def _ts(value) -> str:
 
 @lru_cache(maxsize=100_000)
 def _signature_line(signature: rows.Signature) -> str:
-    """The end of a signature's staging line: key, printed name, affiliation, block, whether
-    an organisation. Cached: names recur across papers."""
+    """The end of a signature's staging line: key, printed name, affiliation, block, name as a
+    co-author, whether an organisation. Cached: names recur across papers."""
     block = signature.block_key if signature.is_person else ""
     return (
         f"{copy_escape(signature.name_key)}\t{copy_escape(signature.printed_name)}\t"
         f"{copy_escape(signature.affiliation)}\t{copy_escape(block)}\t"
-        f"{'t' if signature.is_organisation else 'f'}\n"
+        f"{copy_escape(signature.coauthor_name)}\t{'t' if signature.is_organisation else 'f'}\n"
     )
 
 

@@ -67,6 +67,8 @@ class Signature(NamedTuple):
     affiliation: str
     is_organisation: bool
     block_key: str  # "" when the name is not one person (works.identity.names)
+    # The printed name as a co-author (works.identity.names.coauthor_name), "" when none
+    coauthor_name: str
 
     @property
     def is_person(self) -> bool:
@@ -204,6 +206,8 @@ def signature(author: ParsedAuthor) -> Signature | None:
         affiliation=author.affiliation,
         is_organisation=is_organisation,
         block_key="" if is_organisation else (identity_names.block_key(printed) or "")[:120],
+        # What the linker would parse from the stored printed name, organisation or not.
+        coauthor_name=identity_names.coauthor_name(printed) or "",
     )
 
 

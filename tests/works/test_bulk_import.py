@@ -16,6 +16,7 @@ from works import bulk, clustering, constraints, first_load, prepare, search, si
 from works import rows as works_rows
 from works.arxiv import parsers
 from works.arxiv.parsers import iter_snapshot
+from works.identity import names as identity_names
 from works.importer import Importer
 from works.models import (
     AuthorRecord,
@@ -92,6 +93,8 @@ def database_rows():
                 "work__arxiv_id",
                 "position",
                 "printed_name",
+                "block_key",
+                "coauthor_name",
                 "affiliation",
                 "author__name_key",
                 "author__slug",
@@ -475,6 +478,30 @@ def test_a_new_version_keeps_every_signature_id_even_when_positions_shift():
             )[0]
             == "Ada Newcomer"
         )
+
+
+def test_each_signature_keeps_its_name_as_a_co_author_through_both_paths_and_updates():
+    """What linking reads instead of parsing every member's team again
+    (Authorship.coauthor_name): what works.identity.names.coauthor_name gives, "" for a
+    name that is no person; a row written before it was kept (NULL) gets it with the work's
+    next version."""
+    lines = snapshot_lines()[:2]
+    revised = _newer(lines[1], title="A revised title")  # the same signatures, kept
+    for run in (import_generic, import_bulk):
+        wipe()
+        run(as_file(lines))
+        stored = list(Authorship.objects.values_list("printed_name", "coauthor_name"))
+        assert len(stored) > 5
+        assert stored == [(name, identity_names.coauthor_name(name) or "") for name, _ in stored]
+        work = Authorship.objects.filter(work__arxiv_id="0704.0002")
+        ids = set(work.values_list("id", flat=True))
+        work.update(coauthor_name=None)
+
+        run(as_file([revised]))
+
+        assert set(work.values_list("id", flat=True)) == ids
+        again = list(work.values_list("printed_name", "coauthor_name"))
+        assert again == [(name, identity_names.coauthor_name(name) or "") for name, _ in again]
 
 
 # -- the first load (works.first_load) ---------------------------------------------------------

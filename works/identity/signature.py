@@ -199,10 +199,14 @@ def _name_key(name: str) -> str:
     return name.partition("|")[0]
 
 
-def _coauthor_sets(coauthors: Iterable[str], own: str | None) -> tuple[frozenset, ...]:
-    """(keys, names, first names) of the co-authors, without the author's own key."""
+def _coauthor_sets(
+    coauthors: Iterable[str], own: str | None, parts_of=coauthor_parts
+) -> tuple[frozenset, ...]:
+    """(keys, names, first names) of the co-authors, without the author's own key.
+    ``parts_of``: :func:`~works.identity.names.coauthor_parts` of printed names, or
+    :func:`_parts_of_kept_name` of names as co-authors."""
     # One cached parse per name, split in three by zip(): no bytecode per name.
-    columns = tuple(zip(*map(coauthor_parts, coauthors), strict=True)) or ((), (), ())
+    columns = tuple(zip(*map(parts_of, coauthors), strict=True)) or ((), (), ())
     keys, names, first_names = map(set, columns)
     names.discard(None)
     first_names.discard(None)
@@ -254,9 +258,19 @@ def _with_key(items: tuple, key: str | None, key_of) -> frozenset:
     return frozenset(items[start : bisect_right(items, key, lo=start, key=key_of)])
 
 
+def _parts_of_kept_name(name: str) -> tuple[str | None, str | None, tuple[str, str] | None]:
+    """:func:`~works.identity.names.coauthor_parts` of a printed name, from its
+    :func:`~works.identity.names.coauthor_name` as stored ("" for none): the key is what
+    comes before "|", a first name what comes after it unless it is initials (".jh")."""
+    if not name:
+        return None, None, None
+    key, _, rest = name.partition("|")
+    return key, name, (key, rest) if rest and rest[0] != "." else None
+
+
 @lru_cache(maxsize=256)
-def _team(printed: frozenset[str]) -> _Team:
-    keys, names, first_names = _coauthor_sets(printed, None)
+def _team(printed: frozenset[str], parts_of=coauthor_parts) -> _Team:
+    keys, names, first_names = _coauthor_sets(printed, None, parts_of)
     return _Team(
         keys=keys,
         names=names,
@@ -291,6 +305,9 @@ class Signature:
     categories: tuple[str, ...] = ()
     affiliations: tuple[str, ...] = ()
     truth: str | None = field(default=None, compare=False, repr=False)
+    # The co-authors as works.identity.names.coauthor_name gives them ("" for none), in the
+    # order of ``coauthors``, when the rows were stored with them: then none is parsed.
+    stored_coauthor_names: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
     name: NameParts | None = field(init=False, compare=False)
     coauthor_keys: frozenset[str] = field(init=False, compare=False, repr=False)
     coauthor_names: frozenset[str] = field(init=False, compare=False, repr=False)
@@ -307,10 +324,16 @@ class Signature:
         self.affiliations = tuple(self.affiliations)
         self.name = parse_name(self.author)
         own = f"{self.name.first_initial} {self.name.surname}" if self.name else None
-        if len(self.coauthors) >= _SHARED_TEAM_MIN:
+        coauthors, author, parts_of = self.coauthors, self.author, coauthor_parts
+        if self.stored_coauthor_names is not None:
+            # Parsed when the rows were written: a 1,000-author team was parsed again in every
+            # linking process that met one of its authors.
+            coauthors, parts_of = self.stored_coauthor_names, _parts_of_kept_name
+            author = coauthor_parts(author)[1] or ""  # its parse is at hand: self.name's
+        if len(coauthors) >= _SHARED_TEAM_MIN:
             # The paper's team is worked out once, for all of its authors: one team's other
             # authors are the team without the author, and the author's own key goes anyway.
-            team = _team(frozenset(self.coauthors).union((self.author,)))
+            team = _team(frozenset(coauthors).union((author,)), parts_of)
             self.coauthor_keys = team.keys - {own}
             self.coauthor_names = team.names - team.names_of(own)
             self.coauthor_first_names = team.first_names - team.first_names_of(own)
@@ -319,7 +342,7 @@ class Signature:
                 self.coauthor_keys,
                 self.coauthor_names,
                 self.coauthor_first_names,
-            ) = _coauthor_sets(self.coauthors, own)
+            ) = _coauthor_sets(coauthors, own, parts_of)
         self.title_tokens = short_text_tokens(self.title)
         self.abstract_tokens = text_tokens(self.abstract)
         self.where_tokens = where_tokens(self.venue, self.categories)
@@ -356,6 +379,9 @@ class Signature:
             categories=_items(record.get("categories"), split=True),
             affiliations=_items(record.get("affiliations")),
             truth=record.get("cluster"),
+            stored_coauthor_names=tuple(record["coauthor_names"])
+            if record.get("coauthor_names") is not None
+            else None,
         )
 
 
