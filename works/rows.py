@@ -197,6 +197,7 @@ def signature(author: ParsedAuthor) -> Signature | None:
         return None
     printed = author.printed[:MAX_PRINTED_LENGTH] or display
     is_organisation = names.is_organisation(display)
+    parts = identity_names.parse_name(printed)
     return Signature(
         printed_name=printed,
         display_name=display,
@@ -205,9 +206,9 @@ def signature(author: ParsedAuthor) -> Signature | None:
         base_slug=slug_base(display),
         affiliation=author.affiliation,
         is_organisation=is_organisation,
-        block_key="" if is_organisation else (identity_names.block_key(printed) or "")[:120],
+        block_key="" if is_organisation or parts is None else parts.block_key[:120],
         # What the linker would parse from the stored printed name, organisation or not.
-        coauthor_name=identity_names.coauthor_name(printed) or "",
+        coauthor_name=identity_names.parts_as_coauthor(parts)[1] or "",
     )
 
 

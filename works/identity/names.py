@@ -40,6 +40,7 @@ __all__ = [
     "coauthor_key",
     "coauthor_name",
     "coauthor_parts",
+    "parts_as_coauthor",
     "is_common_name",
     "is_common_surname",
     "is_person_name",
@@ -622,7 +623,14 @@ def coauthor_parts(printed: str) -> tuple[str | None, str | None, tuple[str, str
     printed co-author, worked out together and cached as one entry: a 1,000-author team's
     names were three lookups each in three caches of half a million entries, and those
     lookups, missing the processor's caches, were most of the cost of reading the team."""
-    parts = parse_name(printed)
+    return parts_as_coauthor(parse_name(printed))
+
+
+def parts_as_coauthor(
+    parts: NameParts | None,
+) -> tuple[str | None, str | None, tuple[str, str] | None]:
+    """:func:`coauthor_parts` of a name already parsed (not cached: the loader's parsing
+    workers, which parse every printed name for its block, keep no second cache of them)."""
     if parts is None:
         return _NO_COAUTHOR
     key = f"{parts.first_initial} {parts.surname}"
