@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import InitVar, dataclass, field
 from functools import lru_cache
 
 from works.identity.names import (
@@ -306,8 +306,9 @@ class Signature:
     affiliations: tuple[str, ...] = ()
     truth: str | None = field(default=None, compare=False, repr=False)
     # The co-authors as works.identity.names.coauthor_name gives them ("" for none), in the
-    # order of ``coauthors``, when the rows were stored with them: then none is parsed.
-    stored_coauthor_names: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+    # order of ``coauthors``, when the rows were stored with them: then none is parsed. Read
+    # once, not kept (a collaboration paper's signature would hold its team twice).
+    stored_coauthor_names: InitVar[Sequence[str] | None] = None
     name: NameParts | None = field(init=False, compare=False)
     coauthor_keys: frozenset[str] = field(init=False, compare=False, repr=False)
     coauthor_names: frozenset[str] = field(init=False, compare=False, repr=False)
@@ -318,17 +319,17 @@ class Signature:
     where_tokens: tuple[str, ...] = field(init=False, compare=False, repr=False)
     affiliation_tokens: tuple[str, ...] = field(init=False, compare=False, repr=False)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, stored_coauthor_names: Sequence[str] | None) -> None:
         self.coauthors = tuple(self.coauthors)
         self.categories = tuple(self.categories)
         self.affiliations = tuple(self.affiliations)
         self.name = parse_name(self.author)
         own = f"{self.name.first_initial} {self.name.surname}" if self.name else None
         coauthors, author, parts_of = self.coauthors, self.author, coauthor_parts
-        if self.stored_coauthor_names is not None:
+        if stored_coauthor_names is not None:
             # Parsed when the rows were written: a 1,000-author team was parsed again in every
             # linking process that met one of its authors.
-            coauthors, parts_of = self.stored_coauthor_names, _parts_of_kept_name
+            coauthors, parts_of = tuple(stored_coauthor_names), _parts_of_kept_name
             author = coauthor_parts(author)[1] or ""  # its parse is at hand: self.name's
         if len(coauthors) >= _SHARED_TEAM_MIN:
             # The paper's team is worked out once, for all of its authors: one team's other
@@ -379,9 +380,7 @@ class Signature:
             categories=_items(record.get("categories"), split=True),
             affiliations=_items(record.get("affiliations")),
             truth=record.get("cluster"),
-            stored_coauthor_names=tuple(record["coauthor_names"])
-            if record.get("coauthor_names") is not None
-            else None,
+            stored_coauthor_names=record.get("coauthor_names"),
         )
 
 
