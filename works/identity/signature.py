@@ -205,7 +205,7 @@ def _coauthor_sets(
     """(keys, names, first names) of the co-authors, without the author's own key.
     ``parts_of``: :func:`~works.identity.names.coauthor_parts` of printed names, or
     :func:`_parts_of_kept_name` of names as co-authors."""
-    # One cached parse per name, split in three by zip(): no bytecode per name.
+    # One (cached) parse or one split of a stored name per name, then three columns by zip().
     columns = tuple(zip(*map(parts_of, coauthors), strict=True)) or ((), (), ())
     keys, names, first_names = map(set, columns)
     names.discard(None)
