@@ -40,6 +40,7 @@ __all__ = [
     "coauthor_key",
     "coauthor_name",
     "coauthor_parts",
+    "coauthor_parts_of_name",
     "parts_as_coauthor",
     "is_common_name",
     "is_common_surname",
@@ -640,6 +641,16 @@ def parts_as_coauthor(
         # "J. H. Wang", "Wang JH": a key worn by thousands, narrowed by the other initials
         return key, f"{key}|.{parts.initials}", None
     return key, key, None
+
+
+def coauthor_parts_of_name(name: str) -> tuple[str | None, str | None, tuple[str, str] | None]:
+    """:func:`coauthor_parts` of a printed name, from its :func:`coauthor_name` as stored
+    ("" for none; works.models.Authorship.coauthor_name): the key is what comes before "|", a
+    first name what comes after it unless it is initials (".jh")."""
+    if not name:
+        return _NO_COAUTHOR
+    key, _, rest = name.partition("|")
+    return key, name, (key, rest) if rest and rest[0] != "." else None
 
 
 def _initials_fit(short: str, long: str) -> bool:

@@ -17,7 +17,9 @@ from functools import lru_cache
 from works.identity.names import (
     NameParts,
     coauthor_parts,
+    coauthor_parts_of_name,
     parse_name,
+    parts_as_coauthor,
 )
 
 __all__ = ["MAX_COUNTED_AUTHORS", "Signature", "text_tokens", "where_tokens"]
@@ -204,7 +206,7 @@ def _coauthor_sets(
 ) -> tuple[frozenset, ...]:
     """(keys, names, first names) of the co-authors, without the author's own key.
     ``parts_of``: :func:`~works.identity.names.coauthor_parts` of printed names, or
-    :func:`_parts_of_kept_name` of names as co-authors."""
+    :func:`~works.identity.names.coauthor_parts_of_name` of names as co-authors."""
     # One (cached) parse or one split of a stored name per name, then three columns by zip().
     columns = tuple(zip(*map(parts_of, coauthors), strict=True)) or ((), (), ())
     keys, names, first_names = map(set, columns)
@@ -256,16 +258,6 @@ def _with_key(items: tuple, key: str | None, key_of) -> frozenset:
         return frozenset()
     start = bisect_left(items, key, key=key_of)
     return frozenset(items[start : bisect_right(items, key, lo=start, key=key_of)])
-
-
-def _parts_of_kept_name(name: str) -> tuple[str | None, str | None, tuple[str, str] | None]:
-    """:func:`~works.identity.names.coauthor_parts` of a printed name, from its
-    :func:`~works.identity.names.coauthor_name` as stored ("" for none): the key is what
-    comes before "|", a first name what comes after it unless it is initials (".jh")."""
-    if not name:
-        return None, None, None
-    key, _, rest = name.partition("|")
-    return key, name, (key, rest) if rest and rest[0] != "." else None
 
 
 @lru_cache(maxsize=256)
@@ -329,8 +321,8 @@ class Signature:
         if stored_coauthor_names is not None:
             # Parsed when the rows were written: a 1,000-author team was parsed again in every
             # linking process that met one of its authors.
-            coauthors, parts_of = tuple(stored_coauthor_names), _parts_of_kept_name
-            author = coauthor_parts(author)[1] or ""  # its parse is at hand: self.name's
+            coauthors, parts_of = tuple(stored_coauthor_names), coauthor_parts_of_name
+            author = parts_as_coauthor(self.name)[1] or ""  # the author's own, parsed above
         if len(coauthors) >= _SHARED_TEAM_MIN:
             # The paper's team is worked out once, for all of its authors: one team's other
             # authors are the team without the author, and the author's own key goes anyway.
