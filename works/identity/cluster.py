@@ -292,9 +292,18 @@ def link_profiles(
         return cluster_matrix(everyone, probability_matrix(block, learner, everyone))
 
     position = {sid: k for k, sid in enumerate(ids)}
-    must = [(position[a], position[b]) for a, b in must_link if a in position and b in position]
+
+    def as_indexes(pairs):
+        return [(position[a], position[b]) for a, b in pairs if a in position and b in position]
+
     return component_labels(
-        block, learner, threshold, must=must, cluster_matrix=cluster_matrix, dense_limit=DENSE_LIMIT
+        block,
+        learner,
+        threshold,
+        must=as_indexes(must_link),
+        cannot=as_indexes(cannot_link),
+        cluster_matrix=cluster_matrix,
+        dense_limit=DENSE_LIMIT,
     )
 
 

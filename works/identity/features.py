@@ -678,7 +678,7 @@ def _name_variants(profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
     table[len(parts) + 1, :] = table[:, len(parts) + 1] = NAME_CONFLICT
     for a, first in enumerate(parts):
         for b in range(a, len(parts)):
-            table[a, b] = table[b, a] = _compatibility(first, parts[b])
+            table[a, b] = table[b, a] = compatibility(first, parts[b])
     # Each profile's least level against every variant: a pair's level is then the least of
     # one row's entries at the other profile's variants, one pass per variant of the wider
     # profile instead of one per pair of variants (a merge round's pools print a name many
@@ -691,7 +691,9 @@ def _name_variants(profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
 
 
 @lru_cache(maxsize=1_000_000)
-def _compatibility(a: NameParts, b: NameParts) -> int:
+def compatibility(a: NameParts, b: NameParts) -> int:
+    """:func:`~works.identity.names.name_compatibility`, cached: a block's name variants
+    meet again in every merge round."""
     return name_compatibility(a, b)
 
 
@@ -1205,7 +1207,7 @@ def _rarity(level, commonness: float) -> float:
 
 
 def _small_pair(a: Profile, b: Profile, fa: dict, fb: dict) -> list[float]:
-    level = min((_compatibility(x, y) for x in a.names for y in b.names), default=NAME_CONFLICT)
+    level = min((compatibility(x, y) for x in a.names for y in b.names), default=NAME_CONFLICT)
     # Two collaboration profiles get no co-author evidence (below): their thousands of
     # co-authors are not compared.
     collaborations = a.collaboration_only and b.collaboration_only
