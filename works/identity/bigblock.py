@@ -31,7 +31,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from works.identity.features import BlockData, compatibility, pair_scores
+from works.identity.features import BlockData, compatibility, pair_scores, vetoed_within
 from works.identity.names import NAME_CONFLICT
 from works.identity.sparse_linkage import sparse_average_linkage
 
@@ -216,10 +216,13 @@ class _Graph:
 
 
 def _candidate_matrix(part: np.ndarray, graph: _Graph) -> np.ndarray:
-    """A too-big part's probabilities: its candidate pairs, 0 for every other pair."""
+    """A too-big part's probabilities: its candidate pairs, 0 for every other pair, and
+    NEVER for every vetoed pair, candidate or not (as a part clustered with all its pairs
+    has them): a 0 between "Stefan Greco" and "Sofia Greco" could let an average join them."""
     i, j, values = graph.inside(part)
     matrix = np.zeros((len(part), len(part)))
     matrix[i, j] = matrix[j, i] = values
+    matrix[vetoed_within(graph.block, part)] = -np.inf
     np.fill_diagonal(matrix, -np.inf)
     return matrix
 

@@ -57,6 +57,7 @@ __all__ = [
     "profile_of",
     "resolve_coauthors",
     "vetoed_pairs",
+    "vetoed_within",
 ]
 
 FEATURE_NAMES = (
@@ -893,6 +894,22 @@ def vetoed_pairs(block: BlockData, left: np.ndarray, right: np.ndarray, levels=N
     if levels is None:
         levels = name_levels(block, left, right)
     return (levels == NAME_CONFLICT) | (_row_dot(block.papers, left, right) > 0)
+
+
+def vetoed_within(block: BlockData, members: np.ndarray) -> np.ndarray:
+    """:func:`vetoed_pairs` of every pair of ``members``, as a square boolean matrix (the
+    diagonal included: a profile shares its own papers)."""
+    variants, floor = block.name_variants[members], block.name_floor[members]
+    levels = floor[:, variants[:, 0]]
+    counts = block.name_counts[members]
+    for j in range(1, variants.shape[1]):
+        wider = np.flatnonzero(counts > j)
+        levels[:, wider] = np.minimum(levels[:, wider], floor[:, variants[wider, j]])
+    vetoed = levels == NAME_CONFLICT
+    papers = block.papers[members]
+    shared = (papers @ papers.T).tocoo()
+    vetoed[shared.row, shared.col] = True
+    return vetoed
 
 
 def pair_features(block: BlockData, left: np.ndarray, right: np.ndarray) -> np.ndarray:
