@@ -4,13 +4,8 @@ between whole clusters."""
 import numpy as np
 import pytest
 
-from works.identity import Signature, bigblock
-from works.identity.bigblock import component_labels
-from works.identity.cluster import average_linkage, cluster_probabilities
-from works.identity.features import FEATURE_NAMES, BlockData
+from works.identity.cluster import average_linkage
 from works.identity.sparse_linkage import sparse_average_linkage
-
-SHARED = FEATURE_NAMES.index("log_shared_coauthors")
 
 
 def _partition(labels) -> set[frozenset[int]]:
@@ -88,40 +83,3 @@ def test_must_links_join_and_cannot_links_hold_through_other_members():
     )
 
     assert _partition(labels) == {frozenset({0, 1, 3}), frozenset({2})}
-
-
-class SharedCoauthorLearner:
-    """P = 0.995 for a pair sharing a co-author, 0 otherwise."""
-
-    def predict(self, features):
-        return np.where(features[:, SHARED] > 0, 0.995, 0.0)
-
-
-def test_a_component_too_big_for_its_matrix_keeps_different_first_names_apart(monkeypatch):
-    # Stefan and Sofia share no co-author, but each shares one with "S. Quell": a chain
-    # that keeps them in one component at every edge threshold.
-    signatures = [
-        Signature("a1", "p1", "Stefan Quell", coauthors=("Ann Archer",), title="x"),
-        Signature("a2", "p2", "Stefan Quell", coauthors=("Ann Archer",), title="x"),
-        Signature("b", "p3", "S. Quell", coauthors=("Ann Archer", "Cid Cole"), title="x"),
-        Signature("c1", "p4", "Sofia Quell", coauthors=("Cid Cole",), title="x"),
-        Signature("c2", "p5", "Sofia Quell", coauthors=("Cid Cole",), title="x"),
-    ]
-    block = BlockData.build(signatures)
-    monkeypatch.setattr(bigblock, "SPARSE_LIMIT", 3)
-
-    labels = component_labels(
-        block,
-        SharedCoauthorLearner(),
-        0.9,
-        must=[],
-        cluster_matrix=lambda members, matrix: cluster_probabilities(
-            matrix, [str(k) for k in members], threshold=0.9
-        ),
-        dense_limit=2,
-    )
-
-    stefan, initial, sofia = {labels[0], labels[1]}, labels[2], {labels[3], labels[4]}
-    assert len(stefan) == 1 and len(sofia) == 1  # each person's two papers join
-    assert stefan != sofia  # and the two people stay two
-    assert initial in stefan | sofia  # the initial goes with one of them
