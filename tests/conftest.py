@@ -50,23 +50,35 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, r
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_db_setup, django_db_blocker, request):
     """pytest-django's test database, and no session left on it when it is dropped.
 
     A live_server request thread, or a Celery worker the worker test killed, can leave a
     session behind; PostgreSQL then refuses to drop the database ("is being accessed by other
-    users") and the next run meets it. This teardown runs before pytest-django's.
+    users") and the next run meets it. Terminating them was not enough: a live server still
+    answering a browser's last request connected again before the drop (a warning in two
+    PostgreSQL runs of the thirtieth session). So the database first stops taking sessions
+    (from the server's maintenance database: not for the current one), unless it is kept for
+    the next run (--reuse-db). This teardown runs before pytest-django's, which drops it from
+    there too.
     """
     yield
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
+    name = connection.settings_dict["NAME"]
+    with django_db_blocker.unblock():
+        connection.close()
+        with connection._nodb_cursor() as cursor:
+            if not request.config.getoption("reuse_db", False):
+                quoted = connection.ops.quote_name(name)
+                cursor.execute(f"ALTER DATABASE {quoted} ALLOW_CONNECTIONS false")
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            )
 
 
 # Filled by migrations, never by a test: kept across flushes, so the post_migrate handlers that
